@@ -1,0 +1,60 @@
+// The frame records that flow through the colorization graph. Each stage adds fields; nothing is
+// copied between stages, so a frame's planes are owned by whichever stage holds the record.
+
+/** A decoded frame: packed sRGB, 3 bytes a pixel, row-major. */
+export interface RawFrame {
+  /** 0-based index in decode order. */
+  index: number;
+  /** Presentation time in seconds (from the source's timestamps), or null when unknown. */
+  pts: number | null;
+  width: number;
+  height: number;
+  /** width * height * 3 bytes (rgb24). */
+  rgb: Buffer;
+}
+
+/** After L extraction: CIE L (0..100) at full resolution. */
+export interface LFrame extends RawFrame {
+  /** width * height, CIE L* in [0, 100]. */
+  L: Float32Array;
+  /** True when every pixel had R = G = B (the exact gray fast path was taken). */
+  gray: boolean;
+}
+
+/** After resizing for the model: the network's input plane, already normalised per the model contract. */
+export interface ModelFrame extends LFrame {
+  modelWidth: number;
+  modelHeight: number;
+  /** modelWidth * modelHeight, normalised as (L - lOffset) * lScale. */
+  modelInput: Float32Array;
+  /** modelWidth * modelHeight, plain CIE L at model resolution (for smoothing and scene cuts). */
+  modelL: Float32Array;
+}
+
+/** After inference (and annealed-mean decoding when the model outputs logits): ab at model-output resolution. */
+export interface AbFrame extends ModelFrame {
+  abWidth: number;
+  abHeight: number;
+  /** Planar: a in [0, abW*abH), then b. CIE a*, b* units. */
+  ab: Float32Array;
+}
+
+/** After composition: the colour frame, packed sRGB at full resolution. */
+export interface ColorFrame extends AbFrame {
+  /** width * height * 3 bytes (rgb24). */
+  out: Buffer;
+}
+
+/** Progress reported by a running job. */
+export interface Progress {
+  /** Frames written so far. */
+  frames: number;
+  /** Total frames when known (from the container), else null. */
+  total: number | null;
+  /** Encoded seconds of the output so far. */
+  seconds: number;
+  /** Frames per second over the job so far. */
+  fps: number;
+  /** Estimated seconds left, or null when the total is unknown. */
+  etaSeconds: number | null;
+}
