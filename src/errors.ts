@@ -1,0 +1,43 @@
+// Errors the user can act on. Each kind maps to one exit code, so scripts can tell a bad input
+// from a bad model from a full disk without parsing messages.
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  input: 3,
+  output: 4,
+  model: 5,
+  source: 6,
+  interrupted: 130,
+} as const;
+
+export type ErrorKind = Exclude<keyof typeof EXIT, 'ok'>;
+
+export class ChromaError extends Error {
+  readonly kind: ErrorKind;
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ChromaError';
+    this.kind = kind;
+  }
+  get exitCode(): number {
+    return EXIT[this.kind];
+  }
+}
+
+export const inputError = (m: string) => new ChromaError('input', m);
+export const outputError = (m: string) => new ChromaError('output', m);
+export const modelError = (m: string) => new ChromaError('model', m);
+export const usageError = (m: string) => new ChromaError('usage', m);
+
+/** One line for the terminal: the message of a ChromaError, or a short form of anything else. */
+export function describeError(err: unknown): string {
+  if (err instanceof ChromaError) return err.message;
+  if (err instanceof Error) return `internal error: ${err.message}`;
+  return `internal error: ${String(err)}`;
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof ChromaError ? err.exitCode : EXIT.internal;
+}

@@ -1,0 +1,118 @@
+// What ffprobe says about an input: the first video stream's geometry and timing, and which
+// other streams exist (audio and subtitles are copied into the output).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { FFPROBE } from './ffmpeg-paths.js';
+import { inputError } from '../errors.js';
+
+const run = promisify(execFile);
+
+export interface MediaInfo {
+  path: string;
+  formatName: string;
+  /** Display size: after applying the rotation (ffmpeg auto-rotates decoded frames). */
+  width: number;
+  height: number;
+  /** Rotation in degrees from the display matrix or the rotate tag (0, 90, 180, 270). */
+  rotation: number;
+  /** Average frame rate (frames / second), or null when unknown. */
+  fps: number | null;
+  /** The stream's frame rate as a rational string, for the encoder. */
+  frameRate: string | null;
+  /** The video stream's time base, e.g. "1/90000". */
+  timeBase: string | null;
+  /** True when the stream's timestamps are not a constant rate. */
+  variableFrameRate: boolean;
+  /** Frame count from the container, or an estimate from duration x fps, or null. */
+  frames: number | null;
+  durationSeconds: number | null;
+  pixFmt: string | null;
+  codec: string;
+  interlaced: boolean;
+  audioStreams: { index: number; codec: string }[];
+  subtitleStreams: { index: number; codec: string }[];
+  /** True when the input is a single still image (jpg/png/...), not a video. */
+  still: boolean;
+}
+
+interface FfprobeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  time_base?: string;
+  nb_frames?: string;
+  duration?: string;
+  pix_fmt?: string;
+  field_order?: string;
+  tags?: Record<string, string>;
+  side_data_list?: { side_data_type?: string; rotation?: number }[];
+  disposition?: { attached_pic?: number };
+}
+
+function rational(s: string | undefined): number | null {
+  if (!s) return null;
+  const [n, d] = s.split('/').map(Number);
+  if (!Number.isFinite(n) || !Number.isFinite(d) || d === 0 || n === 0) return null;
+  return n / d;
+}
+
+const STILL_CODECS = new Set(['mjpeg', 'png', 'webp', 'tiff', 'bmp', 'gif', 'jpeg2000']);
+const STILL_FORMATS = /image2|_pipe$|png_pipe|jpeg_pipe|webp_pipe|tiff_pipe/;
+
+export async function probeMedia(path: string): Promise<MediaInfo> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run(FFPROBE, ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path], {
+      maxBuffer: 64 * 1024 * 1024,
+    }));
+  } catch (err) {
+    const msg = String((err as { stderr?: string }).stderr ?? err).trim().split('\n').pop() ?? '';
+    throw inputError(`${path}: not a readable media file (${msg.replace(/^.*?: /, '') || 'ffprobe failed'})`);
+  }
+  const data = JSON.parse(stdout) as { streams?: FfprobeStream[]; format?: { format_name?: string; duration?: string } };
+  const streams = data.streams ?? [];
+  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  if (!video) throw inputError(`${path}: no video stream (found ${streams.map((s) => s.codec_type).join(', ') || 'no streams'})`);
+  if (!video.width || !video.height) throw inputError(`${path}: the video stream has no size (codec ${video.codec_name ?? 'unknown'} unsupported?)`);
+
+  let rotation = 0;
+  const dm = video.side_data_list?.find((d) => typeof d.rotation === 'number');
+  if (dm?.rotation) rotation = dm.rotation;
+  else if (video.tags?.rotate) rotation = -Number(video.tags.rotate);
+  rotation = ((Math.round(rotation / 90) * 90) % 360 + 360) % 360;
+  const swap = rotation === 90 || rotation === 270;
+
+  const formatName = data.format?.format_name ?? '';
+  const avg = rational(video.avg_frame_rate);
+  const rfr = rational(video.r_frame_rate);
+  const fps = avg ?? rfr;
+  const durationSeconds = Number(video.duration ?? data.format?.duration) || null;
+  const nb = Number(video.nb_frames);
+  const still = STILL_CODECS.has(video.codec_name ?? '') && (STILL_FORMATS.test(formatName) || !durationSeconds);
+  const frames = still ? 1 : nb > 0 ? nb : durationSeconds && fps ? Math.round(durationSeconds * fps) : null;
+  const variableFrameRate = !still && avg !== null && rfr !== null && Math.abs(avg - rfr) / rfr > 0.01;
+
+  return {
+    path,
+    formatName,
+    width: swap ? video.height : video.width,
+    height: swap ? video.width : video.height,
+    rotation,
+    fps,
+    frameRate: video.avg_frame_rate && avg ? video.avg_frame_rate : video.r_frame_rate ?? null,
+    timeBase: video.time_base ?? null,
+    variableFrameRate,
+    frames,
+    durationSeconds,
+    pixFmt: video.pix_fmt ?? null,
+    codec: video.codec_name ?? 'unknown',
+    interlaced: ['tt', 'bb', 'tb', 'bt'].includes(video.field_order ?? ''),
+    audioStreams: streams.filter((s) => s.codec_type === 'audio').map((s) => ({ index: s.index, codec: s.codec_name ?? '' })),
+    subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').map((s) => ({ index: s.index, codec: s.codec_name ?? '' })),
+    still,
+  };
+}

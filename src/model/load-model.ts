@@ -1,0 +1,141 @@
+// Loading a model: one ONNX Runtime session (CUDA first when asked or available, CPU otherwise),
+// its contract metadata, a probe run that checks the output shape fits the contract, and for
+// logits models the annealed-mean decoder session.
+import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { DEFAULT_MODEL_INFO, META_KEYS, type ModelInfo, type ModelKind } from './contract.js';
+import { readMetadataProps } from '../onnx/builder.js';
+import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean.js';
+import { resolveModelPath } from './resolve-model.js';
+import { ChromaError, modelError } from '../errors.js';
+import { basename } from 'node:path';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export interface LoadModelOptions {
+  /** 'auto': CUDA when its provider loads, else CPU (one log line). 'cuda': fail without CUDA. */
+  device?: Device;
+  /** Intra-op threads for the CPU provider (default: ONNX Runtime's choice, all cores). */
+  threads?: number;
+  /** Receives one-line notices (e.g. the CUDA fallback). */
+  log?: (line: string) => void;
+}
+
+export interface LoadedModel {
+  path: string;
+  info: ModelInfo;
+  provider: 'cuda' | 'cpu';
+  session: ort.InferenceSession;
+  /** The annealed-mean decoder (kind logits313 only). */
+  decoder: ort.InferenceSession | null;
+  inputName: string;
+  outputName: string;
+  release(): Promise<void>;
+}
+
+function sidecar(path: string): Partial<ModelInfo> | null {
+  for (const p of [`${path}.json`, path.replace(/\.onnx$/i, '.json')]) {
+    if (p !== path && existsSync(p)) {
+      try {
+        return JSON.parse(readFileSync(p, 'utf8')) as Partial<ModelInfo>;
+      } catch (err) {
+        throw modelError(`${p}: invalid sidecar JSON (${(err as Error).message})`);
+      }
+    }
+  }
+  return null;
+}
+
+function infoFromMetadata(props: Record<string, string>): Partial<ModelInfo> {
+  const num = (k: string) => (props[k] !== undefined ? Number(props[k]) : undefined);
+  const out: Partial<ModelInfo> = {};
+  if (props[META_KEYS.kind]) out.kind = props[META_KEYS.kind] as ModelKind;
+  if (props[META_KEYS.name]) out.name = props[META_KEYS.name];
+  for (const k of ['lOffset', 'lScale', 'trainSize', 'sizeMultiple', 'abScale'] as const) {
+    const v = num(META_KEYS[k]);
+    if (v !== undefined && Number.isFinite(v)) out[k] = v;
+  }
+  return out;
+}
+
+async function createSession(
+  bytes: Uint8Array, device: Device, threads: number | undefined, log: (l: string) => void,
+): Promise<{ session: ort.InferenceSession; provider: 'cuda' | 'cpu' }> {
+  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (threads) base.intraOpNumThreads = threads;
+  if (device !== 'cpu') {
+    try {
+      const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] });
+      return { session, provider: 'cuda' };
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0];
+      if (device === 'cuda') throw new ChromaError('model', `CUDA requested but unavailable: ${why}`);
+      log(`CUDA unavailable (${why.slice(0, 160)}); running on CPU`);
+    }
+  }
+  const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
+  return { session, provider: 'cpu' };
+}
+
+export async function loadModel(model: string | undefined, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const path = resolveModelPath(model);
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const bytes = await readFile(path);
+  let props: Record<string, string>;
+  try {
+    props = readMetadataProps(bytes);
+  } catch (err) {
+    throw modelError(`${path}: not an ONNX model (${(err as Error).message})`);
+  }
+  const partial = { ...infoFromMetadata(props), ...(sidecar(path) ?? {}) };
+
+  let created: { session: ort.InferenceSession; provider: 'cuda' | 'cpu' };
+  try {
+    created = await createSession(bytes, opts.device ?? 'auto', opts.threads, log);
+  } catch (err) {
+    if (err instanceof ChromaError) throw err;
+    throw modelError(`${path}: ONNX Runtime cannot load it (${(err as Error).message.split('\n')[0]})`);
+  }
+  const { session, provider } = created;
+  const inputName = session.inputNames[0];
+  const outputName = session.outputNames[0];
+  const multiple = partial.sizeMultiple ?? DEFAULT_MODEL_INFO.sizeMultiple;
+
+  // Probe: a small input must give N x C x h x w with C = 313 (logits) or 2 (ab).
+  const side = Math.max(64, multiple * 8);
+  let dims: readonly number[];
+  try {
+    const feeds = { [inputName]: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]) };
+    const out = await session.run(feeds);
+    dims = out[outputName].dims;
+  } catch (err) {
+    await session.release();
+    throw modelError(`${path}: does not fit the model contract (input must be N x 1 x H x W float32): ${(err as Error).message.split('\n')[0]}`);
+  }
+  const channels = dims[1];
+  const kind: ModelKind | null = partial.kind ?? (channels === 313 ? 'logits313' : channels === 2 ? 'ab' : null);
+  const expected = kind === 'logits313' ? 313 : kind === 'ab' ? 2 : null;
+  if (kind === null || dims.length !== 4 || dims[0] !== 1 || channels !== expected || dims[2] > side || dims[3] > side) {
+    await session.release();
+    throw modelError(
+      `${path}: output '${outputName}' has shape [${dims.join(', ')}] for a 1x1x${side}x${side} input; ` +
+        `the contract needs N x 313 x h x w logits or N x 2 x h x w ab${partial.kind ? ` (metadata says kind ${partial.kind})` : ''}`,
+    );
+  }
+  const info: ModelInfo = {
+    ...DEFAULT_MODEL_INFO,
+    name: basename(path).replace(/\.onnx$/i, ''),
+    ...partial,
+    kind,
+  };
+  let decoder: ort.InferenceSession | null = null;
+  if (kind === 'logits313') decoder = (await createSession(buildAnnealedMeanDecoder(), provider, opts.threads, () => {})).session;
+  return {
+    path, info, provider, session, decoder, inputName, outputName,
+    async release() {
+      await session.release();
+      await decoder?.release();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Stage: from the network's output to one ab per pixel. Logits models go through the annealed
+// mean (softmax(z / T) . centres) in the decoder's ONNX graph; ab models are only scaled. The
+// temperature is read per batch, so a live viewer can change it.
+import { concatMap, mergeMap, pipe, type OperatorFunction } from 'rxjs';
+import * as ort from 'onnxruntime-node';
+import type { LoadedModel } from '../model/load-model.js';
+import type { AbFrame, ModelFrame } from '../pipeline/types.js';
+import type { InferredBatch } from './infer-batch.js';
+import type { StageTimer } from '../pipeline/stage-timer.js';
+
+export function decodeDistribution<T extends ModelFrame>(
+  model: LoadedModel, temperature: () => number, timer?: StageTimer,
+): OperatorFunction<InferredBatch<T>, T & AbFrame> {
+  const invT = new Float32Array(1);
+  return pipe(concatMap(async ({ frames, output }) => {
+    const t0 = performance.now();
+    let ab: ort.Tensor = output;
+    if (model.decoder) {
+      invT[0] = 1 / temperature();
+      const res = await model.decoder.run({
+        logits: output,
+        inv_t: new ort.Tensor('float32', invT, [1]),
+      });
+      ab = res.ab;
+    }
+    const [, , h, w] = ab.dims;
+    const data = ab.data as Float32Array;
+    const scale = model.info.abScale;
+    if (!model.decoder && scale !== 1) for (let i = 0; i < data.length; i++) data[i] *= scale;
+    const plane = 2 * h * w;
+    // Each frame views its slice of the output tensor (a fresh buffer per run): no copy.
+    const out = frames.map((f, i) =>
+      Object.assign(f, { abWidth: w, abHeight: h, ab: data.subarray(i * plane, (i + 1) * plane) }),
+    );
+    timer?.add('distribution', performance.now() - t0, frames.length);
+    return out;
+  }), mergeMap((frames) => frames));
+}

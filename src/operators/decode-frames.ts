@@ -1,0 +1,151 @@
+// Source stage: an ffmpeg child decodes the first video stream to packed rgb24 over a pipe. The
+// pipe is paused while the FlowGate is full (real backpressure: ffmpeg blocks on write, so it stops
+// decoding). Presentation timestamps come from the showinfo filter on ffmpeg's stderr, so variable
+// frame rates survive the trip.
+import { Observable } from 'rxjs';
+import { FFMPEG } from '../media/ffmpeg-paths.js';
+import { spawnTracked, killChild, StderrTail } from '../media/child.js';
+import { ChromaError, inputError } from '../errors.js';
+import type { FlowGate } from '../pipeline/flow-gate.js';
+import type { RawFrame } from '../pipeline/types.js';
+
+export interface DecodeOptions {
+  /** Input path or URL as ffmpeg takes it. */
+  input: string;
+  /** Display size of the decoded frames (after rotation). */
+  width: number;
+  height: number;
+  /** ffmpeg options placed before -i (e.g. -re, -rtsp_transport tcp, -f v4l2). */
+  inputArgs?: string[];
+  /** Extra video filters applied before the frames leave ffmpeg (e.g. yadif). */
+  filters?: string[];
+  /** Backpressure: frames emitted take a slot; the consumer releases it. */
+  gate: FlowGate;
+  /** Nominal fps: timestamps for frames whose showinfo line never arrived. */
+  fps?: number | null;
+  /** Frames the container promises; fewer decoded means the file is truncated. */
+  expectedFrames?: number | null;
+  /** Used in messages. */
+  label?: string;
+  /** Kind of error raised on failure: 'input' for files, 'source' for live sources. */
+  errorKind?: 'input' | 'source';
+}
+
+const SHOWINFO = /\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/;
+
+export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
+  return new Observable<RawFrame>((subscriber) => {
+    const { width, height, gate } = opts;
+    const frameBytes = width * height * 3;
+    const label = opts.label ?? opts.input;
+    const filters = [...(opts.filters ?? []), 'showinfo'];
+    const args = [
+      '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
+      ...(opts.inputArgs ?? []),
+      '-i', opts.input,
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', filters.join(','),
+      '-vsync', 'passthrough',
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    ];
+    const child = spawnTracked(FFMPEG, args);
+    const pts: number[] = [];
+    const ready: RawFrame[] = [];
+    const errors: string[] = [];
+    let current = Buffer.allocUnsafe(frameBytes);
+    let filled = 0;
+    let index = 0;
+    let emitted = 0;
+    let paused = false;
+    let done = false;
+
+    const fail = (err: Error) => {
+      if (done) return;
+      done = true;
+      killChild(child);
+      subscriber.error(err);
+    };
+    const stderr = new StderrTail(30, (line) => {
+      const m = SHOWINFO.exec(line);
+      if (m) {
+        pts[Number(m[1])] = Number(m[3]);
+        flush(false);
+      } else if (/^\[(error|fatal|panic)\]/.test(line)) {
+        errors.push(line);
+      }
+    });
+
+    const flush = (final: boolean) => {
+      while (ready.length && !done) {
+        const f = ready[0];
+        const known = pts[f.index];
+        if (known === undefined && !final) break;
+        ready.shift();
+        f.pts = known ?? (opts.fps ? f.index / opts.fps : null);
+        emitted++;
+        subscriber.next(f);
+      }
+    };
+
+    const unwatch = gate.onRoom(() => {
+      if (paused && !gate.full) {
+        paused = false;
+        child.stdout!.resume();
+      }
+    });
+
+    child.stdout!.on('data', (chunk: Buffer) => {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - off);
+        chunk.copy(current, filled, off, off + n);
+        filled += n;
+        off += n;
+        if (filled === frameBytes) {
+          ready.push({ index: index++, pts: null, width, height, rgb: current });
+          gate.take();
+          current = Buffer.allocUnsafe(frameBytes);
+          filled = 0;
+        }
+      }
+      flush(false);
+      if (gate.full && !paused) {
+        paused = true;
+        child.stdout!.pause();
+      }
+    });
+    child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+    child.on('error', (err) => fail(new ChromaError(opts.errorKind ?? 'input', `${label}: cannot start ffmpeg (${err.message})`)));
+    child.on('close', (code, signal) => {
+      stderr.end();
+      if (done) return;
+      const at = index;
+      if (code !== 0) {
+        const why = signal ? `ffmpeg was killed (${signal})` : stderr.summary() || `ffmpeg exited with code ${code}`;
+        return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: decoding failed at frame ${at}: ${why}`));
+      }
+      if (filled !== 0) return fail(inputError(`${label}: truncated frame data after frame ${at}`));
+      if (at === 0) return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: no frames could be decoded${errors.length ? ` (${stderr.summary()})` : ''}`));
+      const expected = opts.expectedFrames ?? 0;
+      // A file that decodes with errors and ends early is damaged; say where it stopped.
+      if (errors.length && expected > 0 && at < expected * 0.98) {
+        return fail(inputError(`${label}: corrupt or truncated: decoding failed at frame ${at} of ${expected} (${stderr.summary()})`));
+      }
+      flush(true);
+      if (!done) {
+        done = true;
+        subscriber.complete();
+      }
+    });
+
+    return () => {
+      unwatch();
+      if (!done) {
+        done = true;
+        killChild(child);
+      }
+      // Frames decoded but never emitted still hold gate slots.
+      gate.release(index - emitted);
+    };
+  });
+}

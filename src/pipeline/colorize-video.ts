@@ -1,0 +1,132 @@
+// The file graph: decode -> L -> resize -> batch -> infer -> annealed mean -> [smooth] -> compose
+// -> encode, each stage an operator from src/operators, backpressure through one FlowGate.
+import { Observable, Subject, tap, identity, type OperatorFunction } from 'rxjs';
+import { decodeFrames } from '../operators/decode-frames.js';
+import { extractL } from '../operators/extract-l.js';
+import { resizeForModel } from '../operators/resize-for-model.js';
+import { batchFrames } from '../operators/batch-frames.js';
+import { inferBatch } from '../operators/infer-batch.js';
+import { decodeDistribution } from '../operators/decode-distribution.js';
+import { composeFrames } from '../operators/compose-frames.js';
+import { encodeFrames } from '../operators/encode-frames.js';
+import { encodeArgs, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
+import { FlowGate } from './flow-gate.js';
+import { StageTimer } from './stage-timer.js';
+import type { MediaInfo } from '../media/probe.js';
+import type { LoadedModel } from '../model/load-model.js';
+import type { AbFrame, Progress, RawFrame, ModelFrame } from './types.js';
+import { DEFAULT_TEMPERATURE } from '../color/annealed-mean.js';
+
+/** A smoothing stage for the slot between the annealed mean and composition. */
+export type AbStage = OperatorFunction<AbFrame, AbFrame>;
+
+export interface GraphOptions {
+  /** Annealed-mean temperature (default 0.38); a function lets a live client change it. */
+  temperature?: number | (() => number);
+  /** Frames per inference call (default 4). */
+  batch?: number;
+  /** Model input short side (default: the model's training size). */
+  size?: number;
+  /** The temporal smoothing stage (its own module); identity when absent. */
+  smooth?: AbStage | null;
+  timer?: StageTimer;
+}
+
+export interface VideoJobOptions extends GraphOptions {
+  encode?: Partial<EncodeSettings>;
+  /** Deinterlace interlaced sources (auto: when the stream says it is interlaced). */
+  deinterlace?: 'auto' | 'on' | 'off';
+  /** Frames allowed between decoder and encoder (default 3 batches + 4). */
+  inFlight?: number;
+  onNote?: (line: string) => void;
+}
+
+/** The model-side part of the graph, shared by files, stills and live sources. */
+export function colorGraph(model: LoadedModel, opts: GraphOptions): OperatorFunction<RawFrame, AbFrame & { out: Buffer }> {
+  const t = opts.temperature ?? DEFAULT_TEMPERATURE;
+  const temperature = typeof t === 'function' ? t : () => t;
+  const timer = opts.timer;
+  return (source) =>
+    source.pipe(
+      extractL(timer),
+      resizeForModel({
+        shortSide: opts.size ?? model.info.trainSize,
+        multiple: model.info.sizeMultiple,
+        lOffset: model.info.lOffset,
+        lScale: model.info.lScale,
+      }, timer),
+      batchFrames<ModelFrame>({ size: opts.batch ?? 4 }),
+      inferBatch(model, timer),
+      decodeDistribution(model, temperature, timer),
+      opts.smooth ?? identity,
+      composeFrames(timer),
+    );
+}
+
+export interface VideoJob {
+  progress$: Observable<Progress>;
+  done: Promise<{ frames: number; seconds: number; notes: string[] }>;
+}
+
+/** Colorize `info.path` into `tempOutput` (the caller renames it into place). */
+export function colorizeVideoFile(
+  model: LoadedModel, info: MediaInfo, tempOutput: string, finalName: string, opts: VideoJobOptions, signal?: AbortSignal,
+): VideoJob {
+  const batch = opts.batch ?? 4;
+  const gate = new FlowGate(opts.inFlight ?? batch * 3 + 4);
+  const encode = { ...DEFAULT_ENCODE, ...opts.encode };
+  const plan = encodeArgs(tempOutput, finalName, info, encode);
+  plan.notes.forEach((n) => opts.onNote?.(n));
+  const deint = opts.deinterlace === 'on' || (opts.deinterlace !== 'off' && info.interlaced);
+  const progress$ = new Subject<Progress>();
+  const started = performance.now();
+  const frameDuration = info.fps ? 1 / info.fps : null;
+
+  const frames$ = decodeFrames({
+    input: info.path,
+    width: info.width,
+    height: info.height,
+    filters: deint ? ['yadif=0'] : [],
+    gate,
+    fps: info.fps,
+    expectedFrames: info.frames,
+    label: info.path,
+  }).pipe(
+    colorGraph(model, opts),
+    encodeFrames({ width: info.width, height: info.height, frameDuration, args: plan.args, gate, timer: opts.timer, label: finalName }),
+    tap((written) => {
+      const elapsed = (performance.now() - started) / 1000;
+      const fps = written / Math.max(elapsed, 1e-6);
+      const total = info.frames;
+      progress$.next({
+        frames: written,
+        total,
+        seconds: frameDuration ? written * frameDuration : 0,
+        fps,
+        etaSeconds: total ? Math.max(0, (total - written) / Math.max(fps, 1e-6)) : null,
+      });
+    }),
+  );
+
+  const done = new Promise<{ frames: number; seconds: number; notes: string[] }>((resolve, reject) => {
+    let count = 0;
+    const sub = frames$.subscribe({
+      next: (n) => (count = n),
+      error: (e) => {
+        progress$.error(e);
+        reject(e);
+      },
+      complete: () => {
+        progress$.complete();
+        resolve({ frames: count, seconds: (performance.now() - started) / 1000, notes: plan.notes });
+      },
+    });
+    signal?.addEventListener('abort', () => {
+      sub.unsubscribe();
+      const err = signal.reason instanceof Error ? signal.reason : new Error('aborted');
+      progress$.error(err);
+      reject(err);
+    }, { once: true });
+  });
+  return { progress$: progress$.asObservable(), done };
+}

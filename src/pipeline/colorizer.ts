@@ -1,0 +1,170 @@
+// The library's pipeline object: load a model once, colorize many files, stills and folders
+// with it. Each job returns a promise of its result and an observable of its progress.
+import { Subject, type Observable } from 'rxjs';
+import { readdir, stat, mkdir } from 'node:fs/promises';
+import { extname, join, relative, dirname, resolve } from 'node:path';
+import { loadModel, type LoadModelOptions, type LoadedModel } from '../model/load-model.js';
+import { probeMedia } from '../media/probe.js';
+import { prepareOutput } from './output-file.js';
+import { colorizeVideoFile, type VideoJobOptions } from './colorize-video.js';
+import { colorizeImageFile, IMAGE_EXTENSIONS } from './colorize-image.js';
+import { StageTimer } from './stage-timer.js';
+import { ChromaError, inputError, usageError, describeError } from '../errors.js';
+import type { Progress } from './types.js';
+
+export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.avi', '.webm', '.mpg', '.mpeg', '.ts', '.mts', '.wmv', '.flv', '.ogv']);
+
+export interface ColorizerOptions extends LoadModelOptions {
+  /** A model path, 'default' (the built-in model), or a pulled name ('eccv16', 'siggraph17'). */
+  model?: string;
+}
+
+export interface ColorizeOptions extends VideoJobOptions {
+  /** Replace an existing output (default false: refuse). */
+  overwrite?: boolean;
+  /** Abort the job: children are killed and the temporary output removed. */
+  signal?: AbortSignal;
+}
+
+export interface ColorizeResult {
+  input: string;
+  output: string;
+  kind: 'video' | 'image';
+  frames: number;
+  seconds: number;
+  fps: number;
+  width: number;
+  height: number;
+  notes: string[];
+  /** Milliseconds per frame spent in each stage. */
+  stages: Record<string, number>;
+}
+
+export interface Job<T> {
+  progress$: Observable<Progress>;
+  done: Promise<T>;
+}
+
+export function isImagePath(p: string): boolean {
+  return IMAGE_EXTENSIONS.has(extname(p).toLowerCase());
+}
+
+export class Colorizer {
+  private constructor(readonly model: LoadedModel) {}
+
+  static async create(opts: ColorizerOptions = {}): Promise<Colorizer> {
+    return new Colorizer(await loadModel(opts.model, opts));
+  }
+
+  /** Colorize one video or still into `output`. */
+  colorize(input: string, output: string, opts: ColorizeOptions = {}): Job<ColorizeResult> {
+    const progress$ = new Subject<Progress>();
+    const done = this.run(input, output, opts, progress$);
+    done.then(() => progress$.complete(), (e) => progress$.error(e));
+    return { progress$: progress$.asObservable(), done };
+  }
+
+  private async run(input: string, output: string, opts: ColorizeOptions, progress$: Subject<Progress>): Promise<ColorizeResult> {
+    const timer = opts.timer ?? new StageTimer();
+    const started = performance.now();
+    let s;
+    try {
+      s = await stat(input);
+    } catch {
+      throw inputError(`${input}: no such file`);
+    }
+    if (!s.isFile()) throw inputError(`${input}: not a file`);
+    if (s.size === 0) throw inputError(`${input}: empty file (0 bytes)`);
+    const target = await prepareOutput(input, output, opts.overwrite ?? false);
+    try {
+      if (isImagePath(input)) {
+        if (!isImagePath(output)) throw usageError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
+        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer });
+        await target.commit();
+        progress$.next({ frames: 1, total: 1, seconds: 0, fps: 0, etaSeconds: 0 });
+        const seconds = (performance.now() - started) / 1000;
+        return { input, output: target.final, kind: 'image', frames: 1, seconds, fps: 1 / seconds, ...size, notes: [], stages: timer.perFrame() };
+      }
+      const info = await probeMedia(input);
+      if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
+      if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
+      const job = colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer }, opts.signal);
+      job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
+      const r = await job.done;
+      await target.commit();
+      return {
+        input, output: target.final, kind: 'video', frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
+        width: info.width, height: info.height, notes: r.notes, stages: timer.perFrame(),
+      };
+    } catch (err) {
+      await target.discard();
+      throw err;
+    }
+  }
+
+  /**
+   * Colorize every image and video under `inputDir` into `outputDir`, keeping relative names.
+   * One file failing does not stop the others; the result lists each outcome.
+   */
+  async colorizeDirectory(
+    inputDir: string, outputDir: string, opts: ColorizeOptions & { onFile?: (r: DirectoryEntryResult) => void } = {},
+  ): Promise<DirectoryEntryResult[]> {
+    const root = resolve(inputDir);
+    const files = await listMedia(root);
+    if (files.length === 0) throw inputError(`${inputDir}: no images or videos found`);
+    const results: DirectoryEntryResult[] = [];
+    for (const file of files) {
+      if (opts.signal?.aborted) break;
+      const out = join(resolve(outputDir), relative(root, file));
+      await mkdir(dirname(out), { recursive: true });
+      let r: DirectoryEntryResult;
+      try {
+        r = { input: file, output: out, ok: true, result: await this.colorize(file, out, opts).done };
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        r = { input: file, output: out, ok: false, error: describeError(err), exitCode: err instanceof ChromaError ? err.exitCode : 1 };
+      }
+      results.push(r);
+      opts.onFile?.(r);
+    }
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await this.model.release();
+  }
+}
+
+export type DirectoryEntryResult =
+  | { input: string; output: string; ok: true; result: ColorizeResult }
+  | { input: string; output: string; ok: false; error: string; exitCode: number };
+
+async function listMedia(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listMedia(p)));
+    else if (isImagePath(p) || VIDEO_EXTENSIONS.has(extname(p).toLowerCase())) out.push(p);
+  }
+  return out;
+}
+
+/** One-shot convenience: load the model, colorize one input, release the model. */
+export function colorize(input: string, output: string, opts: ColorizeOptions & ColorizerOptions = {}): Job<ColorizeResult> {
+  const progress$ = new Subject<Progress>();
+  const done = (async () => {
+    const c = await Colorizer.create(opts);
+    try {
+      const job = c.colorize(input, output, opts);
+      job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
+      return await job.done;
+    } finally {
+      await c.close();
+    }
+  })();
+  done.then(() => progress$.complete(), (e) => progress$.error(e));
+  return { progress$: progress$.asObservable(), done };
+}

@@ -1,0 +1,55 @@
+// Results are written under a temporary name beside the output and renamed into place only when
+// complete, so the user's output name never holds a half-written file.
+import { access, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { outputError } from '../errors.js';
+
+export interface OutputTarget {
+  final: string;
+  temp: string;
+  /** Move the finished temp file into place. */
+  commit(): Promise<void>;
+  /** Remove the temp file (idempotent). */
+  discard(): Promise<void>;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function prepareOutput(input: string, output: string, overwrite: boolean): Promise<OutputTarget> {
+  const final = resolve(output);
+  const dir = dirname(final);
+  if (await exists(input)) {
+    const a = await realpath(input);
+    const b = (await exists(final)) ? await realpath(final) : final;
+    if (a === b) throw outputError(`${output}: output is the input file; choose another name`);
+  }
+  try {
+    const s = await stat(dir);
+    if (!s.isDirectory()) throw new Error('not a directory');
+    await access(dir, constants.W_OK);
+  } catch {
+    throw outputError(`${output}: cannot write to ${dir} (missing or not writable)`);
+  }
+  if (!overwrite && (await exists(final))) throw outputError(`${output}: exists (pass -y/--overwrite to replace it)`);
+  const ext = extname(final);
+  const temp = join(dir, `.${basename(final, ext)}.partial-${process.pid}-${randomBytes(3).toString('hex')}${ext}`);
+  return {
+    final,
+    temp,
+    async commit() {
+      await rename(temp, final);
+    },
+    async discard() {
+      await rm(temp, { force: true });
+    },
+  };
+}

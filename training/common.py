@@ -1,0 +1,195 @@
+"""Shared pieces for chroma training / export / evaluation.
+
+Colour: CIE Lab from sRGB with the D65 white point. Quantisation: the ECCV16 313 ab bins
+(grid 10, order exactly as in ab_bins_313.npy). Net: small U-Net, L in, 313 logits out at 1/4 res.
+"""
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# ---------------------------------------------------------------- config
+
+
+def load_config(path):
+    with open(path) as f:
+        cfg = json.load(f)
+    return cfg
+
+
+def repo_path(p):
+    """Paths in the config are relative to the repo root unless absolute."""
+    return p if os.path.isabs(p) else os.path.normpath(os.path.join(REPO, p))
+
+
+# ---------------------------------------------------------------- colour
+
+_M_RGB2XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                       [0.2126729, 0.7151522, 0.0721750],
+                       [0.0193339, 0.1191920, 0.9503041]], dtype=np.float64)
+_M_XYZ2RGB = np.linalg.inv(_M_RGB2XYZ)
+_WHITE = np.array([0.95047, 1.0, 1.08883])  # D65
+
+
+def srgb_to_lab(rgb):
+    """rgb: uint8 or float in [0,1], shape (...,3) -> Lab float32 (...,3)."""
+    x = np.asarray(rgb)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    x = x.astype(np.float32)
+    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    xyz = lin @ _M_RGB2XYZ.T.astype(np.float32)
+    xyz = xyz / _WHITE.astype(np.float32)
+    eps = 216.0 / 24389.0
+    kappa = 24389.0 / 27.0
+    f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16.0) / 116.0)
+    L = 116.0 * f[..., 1] - 16.0
+    a = 500.0 * (f[..., 0] - f[..., 1])
+    b = 200.0 * (f[..., 1] - f[..., 2])
+    return np.stack([L, a, b], axis=-1).astype(np.float32)
+
+
+def lab_to_srgb(lab):
+    """Lab float (...,3) -> sRGB float in [0,1] (clipped)."""
+    lab = np.asarray(lab, dtype=np.float32)
+    L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    fy = (L + 16.0) / 116.0
+    fx = fy + a / 500.0
+    fz = fy - b / 200.0
+    eps = 216.0 / 24389.0
+    kappa = 24389.0 / 27.0
+
+    def finv(t):
+        t3 = t ** 3
+        return np.where(t3 > eps, t3, (116.0 * t - 16.0) / kappa)
+
+    xr = finv(fx)
+    yr = np.where(L > kappa * eps, ((L + 16.0) / 116.0) ** 3, L / kappa)
+    zr = finv(fz)
+    xyz = np.stack([xr, yr, zr], axis=-1) * _WHITE.astype(np.float32)
+    lin = xyz @ _M_XYZ2RGB.T.astype(np.float32)
+    lin = np.clip(lin, 0.0, 1.0)
+    srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055)
+    return np.clip(srgb, 0.0, 1.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------- bins / tables
+
+def load_bins(path):
+    return np.load(path).astype(np.float32)  # (313,2) a,b in released order
+
+
+def soft_table(bins, k=5, sigma=5.0):
+    """For every integer (a,b) in [-128,127]^2: k nearest bin indices and Gaussian weights.
+
+    Index into the table with (a+128)*256 + (b+128). Returns idx int16 (65536,k), wt float32 (65536,k).
+    """
+    g = np.arange(-128, 128, dtype=np.float32)
+    aa, bb = np.meshgrid(g, g, indexing='ij')
+    pts = np.stack([aa.ravel(), bb.ravel()], 1)  # (65536,2)
+    idx = np.empty((pts.shape[0], k), np.int16)
+    wt = np.empty((pts.shape[0], k), np.float32)
+    for s in range(0, pts.shape[0], 8192):
+        p = pts[s:s + 8192]
+        d2 = ((p[:, None, :] - bins[None, :, :]) ** 2).sum(-1)
+        nn_ = np.argpartition(d2, k, axis=1)[:, :k]
+        dk = np.take_along_axis(d2, nn_, 1)
+        order = np.argsort(dk, 1)
+        nn_ = np.take_along_axis(nn_, order, 1)
+        dk = np.take_along_axis(dk, order, 1)
+        w = np.exp(-(dk - dk[:, :1]) / (2 * sigma * sigma))  # shift: no underflow far from the gamut
+        w /= w.sum(1, keepdims=True)
+        idx[s:s + 8192] = nn_
+        wt[s:s + 8192] = w
+    return idx, wt
+
+
+def ab_to_key(a, b):
+    """a, b: arrays (any numeric) -> table key int64."""
+    ai = np.clip(np.rint(a), -128, 127).astype(np.int64) + 128
+    bi = np.clip(np.rint(b), -128, 127).astype(np.int64) + 128
+    return ai * 256 + bi
+
+
+def smooth_prior(p, bins, sigma=5.0):
+    d2 = ((bins[:, None, :] - bins[None, :, :]) ** 2).sum(-1)
+    K = np.exp(-d2 / (2 * sigma * sigma))
+    ps = K @ p
+    return ps / ps.sum()
+
+
+def rebalance_weights(p_smooth, lam=0.5):
+    Q = p_smooth.shape[0]
+    w = 1.0 / ((1 - lam) * p_smooth + lam / Q)
+    w = w / (p_smooth * w).sum()  # E_p~[w] = 1
+    return w.astype(np.float32)
+
+
+def prior_compare(p, q, top=30):
+    p = np.asarray(p, np.float64); q = np.asarray(q, np.float64)
+    p = p / p.sum(); q = q / q.sum()
+    m = 0.5 * (p + q)
+
+    def kl(x, y):
+        mask = x > 0
+        return float((x[mask] * np.log2(x[mask] / y[mask])).sum())
+
+    js = 0.5 * kl(p, m) + 0.5 * kl(q, m)
+    corr = float(np.corrcoef(p, q)[0, 1])
+    lcorr = float(np.corrcoef(np.log(p + 1e-6), np.log(q + 1e-6))[0, 1])
+    tp = set(np.argsort(-p)[:top].tolist()); tq = set(np.argsort(-q)[:top].tolist())
+    return {'js_bits': js, 'pearson': corr, 'pearson_log': lcorr,
+            f'top{top}_overlap': len(tp & tq) / top,
+            'l1': float(np.abs(p - q).sum())}
+
+
+# ---------------------------------------------------------------- model
+
+def cbr(cin, cout, stride=1, dil=1):
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=dil, dilation=dil, bias=False),
+        nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class ColorNet(nn.Module):
+    """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
+
+    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313):
+        super().__init__()
+        self.stem = nn.Sequential(cbr(1, c1), cbr(c1, c2, stride=2))            # 1/2
+        self.e3 = nn.Sequential(cbr(c2, c3, stride=2), cbr(c3, c3))             # 1/4
+        self.e4 = nn.Sequential(cbr(c3, c4, stride=2), cbr(c4, c4, dil=2),      # 1/8
+                                cbr(c4, c4, dil=4), cbr(c4, c4, dil=1))
+        self.red = nn.Sequential(nn.Conv2d(c4, c3, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
+        self.d3 = nn.Sequential(cbr(2 * c3, cd), cbr(cd, cd))
+        self.head = nn.Conv2d(cd, q, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        s3 = self.e3(x)
+        y = self.e4(s3)
+        y = self.red(y)
+        y = F.interpolate(y, scale_factor=2.0, mode='bilinear', align_corners=False)
+        y = torch.cat([y, s3], 1)
+        y = self.d3(y)
+        return self.head(y)
+
+
+def build_model(cfg):
+    m = cfg.get('model', {})
+    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd')})
+
+
+def annealed_mean(logits, bins_t, T=0.38, bias=None):
+    """logits (N,313,h,w) torch -> ab (N,2,h,w). bias: optional (313,) added to logits/T."""
+    z = logits / T
+    if bias is not None:
+        z = z + bias.view(1, -1, 1, 1)
+    p = torch.softmax(z, 1)
+    return torch.einsum('nqhw,qc->nchw', p, bins_t)

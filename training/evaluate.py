@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Evaluate colorization models on the validation split at full image size.
+
+    /usr/bin/python3 training/evaluate.py --model gray --model training/runs/main/final.pt \
+        --model models/chroma-default.onnx [--T 0.38 --T 0.3] [--prior-correct 0 --prior-correct 0.5] \
+        [--split training/splits/val.txt] [--limit N] [--json out.json]
+
+A model is `gray` (ab = 0), a training checkpoint (.pt, EMA weights unless --weights model) or an
+ONNX file (run in onnxruntime-node through training/ort_runner.mjs). Model input: the L plane of the
+full image resized to H, W rounded to multiples of 8, normalised (L - 50) / 100; the 1/4-res output is
+decoded by the annealed mean (softmax(logits / T) . bins) and upsampled bilinearly to full size; the
+true L is kept.
+
+Metrics (pooled over all pixels of the split unless said):
+  AuC     area under the cumulative curve of per-pixel ab L2 error, thresholds 0..150, in %.
+  CB-AuC  the same with every pixel weighted by 1 / (count of its true ab bin in the eval set).
+  PSNR    sRGB 8-bit, mean over images.
+  colourfulness (Hasler & Suesstrunk 2003): mean over images of pred/true, and ratio of the means.
+  mean ab of the prediction vs the truth (hue balance).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import HERE, REPO, ab_to_key, lab_to_srgb, load_bins, load_config, repo_path, soft_table, srgb_to_lab  # noqa: E402
+from export import load_net  # noqa: E402
+
+
+def colourfulness(rgb):
+    rgb = rgb.astype(np.float64)
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    return float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
+
+
+class OrtModel:
+    def __init__(self, path, threads):
+        self.tmp = tempfile.mkdtemp(prefix='chroma_eval_')
+        self.p = subprocess.Popen(['node', os.path.join(HERE, 'ort_runner.mjs'), os.path.abspath(path), str(threads)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        assert self.p.stdout.readline().strip() == 'ready'
+        self.ms = []
+
+    def __call__(self, x):
+        x = x.numpy().astype(np.float32)
+        H, W = x.shape[2], x.shape[3]
+        ip, op = os.path.join(self.tmp, 'in.f32'), os.path.join(self.tmp, 'out.f32')
+        x.tofile(ip)
+        self.p.stdin.write(f'{ip} {H} {W} {op}\n'); self.p.stdin.flush()
+        parts = self.p.stdout.readline().split()
+        assert parts[0] == 'ok', parts
+        C, h, w = int(parts[1]), int(parts[2]), int(parts[3])
+        self.ms.append(float(parts[4]))
+        return torch.from_numpy(np.fromfile(op, np.float32).reshape(1, C, h, w))
+
+    def close(self):
+        self.p.stdin.close(); self.p.wait()
+
+
+class Acc:
+    """Pools error histograms per true bin so that AuC and CB-AuC come out of one pass."""
+
+    def __init__(self):
+        self.H = np.zeros((313, 152))
+        self.psnr, self.cf_pred, self.cf_true = [], [], []
+        self.sum_pab = np.zeros(2); self.sum_tab = np.zeros(2); self.n = 0
+
+    def add(self, ab_pred, ab_true, tbin, rgb_pred, rgb_true):
+        e = np.hypot(ab_pred[..., 0] - ab_true[..., 0], ab_pred[..., 1] - ab_true[..., 1]).ravel()
+        bucket = np.minimum(np.ceil(e), 151).astype(np.int64)
+        self.H += np.bincount(tbin.ravel() * 152 + bucket, minlength=313 * 152).reshape(313, 152)
+        mse = np.mean((rgb_pred.astype(np.float64) - rgb_true.astype(np.float64)) ** 2)
+        self.psnr.append(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
+        self.cf_pred.append(colourfulness(rgb_pred)); self.cf_true.append(colourfulness(rgb_true))
+        self.sum_pab += ab_pred.reshape(-1, 2).sum(0); self.sum_tab += ab_true.reshape(-1, 2).sum(0)
+        self.n += ab_pred.shape[0] * ab_pred.shape[1]
+
+    def result(self):
+        cum = np.cumsum(self.H[:, :151], 1)  # (313,151): count with error <= t, t = 0..150
+        tot = self.H.sum(1)
+        auc = cum.sum(0).mean() / tot.sum() * 100
+        present = tot > 0
+        cb = (cum[present] / tot[present, None]).mean(0).mean() * 100
+        cp, ct = np.array(self.cf_pred), np.array(self.cf_true)
+        ok = ct > 1.0
+        return {'auc': auc, 'cb_auc': cb, 'psnr': float(np.mean(self.psnr)),
+                'colourfulness_mean_ratio': float(np.mean(cp[ok] / ct[ok])) if ok.any() else 0.0,
+                'colourfulness_ratio_of_means': float(cp.mean() / ct.mean()),
+                'mean_ab_pred': (self.sum_pab / self.n).round(2).tolist(),
+                'mean_ab_true': (self.sum_tab / self.n).round(2).tolist(), 'images': len(self.psnr)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--model', action='append', required=True)
+    ap.add_argument('--config', default=os.path.join(HERE, 'config.json'))
+    ap.add_argument('--split', default=os.path.join(HERE, 'splits', 'val.txt'))
+    ap.add_argument('--data-dir')
+    ap.add_argument('--T', action='append', type=float)
+    ap.add_argument('--prior-correct', action='append', type=float, help='checkpoints only')
+    ap.add_argument('--weights', default='ema')
+    ap.add_argument('--limit', type=int)
+    ap.add_argument('--size', type=int, help='resize the model input to this short side (default: full size)')
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--json')
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cfg = load_config(args.config)
+    data_dir = repo_path(args.data_dir or cfg['data_dir'])
+    names = [l.strip() for l in open(args.split) if l.strip()]
+    if args.limit:
+        names = names[:args.limit]
+    bins = load_bins(repo_path(cfg['bins']))
+    bins_t = torch.from_numpy(bins)
+    tab = os.path.join(repo_path(cfg['cache_dir']), 'soft_table.npz')
+    nearest = np.load(tab)['idx'][:, 0].astype(np.int64) if os.path.exists(tab) else soft_table(bins, 1)[0][:, 0].astype(np.int64)
+    Ts = args.T or [cfg['T']]
+    pcs = args.prior_correct or [0.0]
+
+    # variants: (label, model key, T, bias)
+    nets, variants = {}, []
+    for m in args.model:
+        if m == 'gray':
+            variants.append(('gray', None, None, None))
+        elif m.endswith('.onnx'):
+            nets[m] = OrtModel(m, args.threads)
+            for T in Ts:
+                variants.append((f'{m} T={T}', m, T, None))
+        else:
+            net, ck, _ = load_net(m, args.weights)
+            nets[m] = net
+            w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
+            for pc in pcs:
+                bias = None if pc == 0 else torch.from_numpy(-pc * np.log(w)).float()
+                for T in Ts:
+                    variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else ''), m, T, bias))
+    accs = [Acc() for _ in variants]
+    t0 = time.time()
+    for i, n in enumerate(names):
+        rgb = np.asarray(Image.open(os.path.join(data_dir, n)).convert('RGB'))
+        lab = srgb_to_lab(rgb)
+        H, W = lab.shape[:2]
+        if args.size:
+            s = args.size / min(H, W)
+            H8, W8 = max(8, int(round(H * s / 8)) * 8), max(8, int(round(W * s / 8)) * 8)
+        else:
+            H8, W8 = max(8, int(round(H / 8)) * 8), max(8, int(round(W / 8)) * 8)
+        L = torch.from_numpy(lab[..., 0])[None, None]
+        x = (F.interpolate(L, size=(H8, W8), mode='bilinear', align_corners=False) - 50.0) / 100.0
+        tbin = nearest[ab_to_key(lab[..., 1], lab[..., 2])]
+        logits = {}
+        with torch.no_grad():
+            for k, net in nets.items():
+                logits[k] = net(x)
+            for (label, k, T, bias), acc in zip(variants, accs):
+                if k is None:
+                    ab = np.zeros((H, W, 2), np.float32)
+                else:
+                    z = logits[k] / T
+                    if bias is not None:
+                        z = z + bias.view(1, -1, 1, 1) / T
+                    p = torch.softmax(z, 1)
+                    ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
+                    ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
+                pred = np.concatenate([lab[..., :1], ab], -1)
+                rgb_pred = np.rint(lab_to_srgb(pred) * 255).astype(np.uint8)
+                acc.add(ab, lab[..., 1:], tbin, rgb_pred, rgb)
+        if i % 50 == 0:
+            print(f'{i}/{len(names)} {time.time() - t0:.0f}s', file=sys.stderr, flush=True)
+    rows = []
+    for (label, k, T, bias), acc in zip(variants, accs):
+        r = acc.result(); r['model'] = label
+        if k in nets and isinstance(nets[k], OrtModel):
+            r['ort_ms_median'] = float(np.median(nets[k].ms))
+        rows.append(r)
+    for net in nets.values():
+        if isinstance(net, OrtModel):
+            net.close()
+    print('| model | AuC | CB-AuC | PSNR | colourf. mean ratio | colourf. ratio of means | mean ab pred | mean ab true |')
+    print('|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print(f"| {r['model']} | {r['auc']:.2f} | {r['cb_auc']:.2f} | {r['psnr']:.2f} | {r['colourfulness_mean_ratio']:.3f} | "
+              f"{r['colourfulness_ratio_of_means']:.3f} | {r['mean_ab_pred']} | {r['mean_ab_true']} |")
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'rows': rows, 'images': len(names), 'split': args.split, 'size': args.size}, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

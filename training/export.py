@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Export a training checkpoint to the chroma ONNX model contract (src/model/contract.ts).
+
+    /usr/bin/python3 training/export.py --ckpt training/runs/main/final.pt \
+        [--out models/chroma-default.onnx] [--weights ema|model] [--prior-correct 0.0] [--name chroma-default]
+
+input  `L`      float32 N x 1 x H x W, (L - 50) / 100, H and W multiples of 8 (dynamic N, H, W)
+output `logits` float32 N x 313 x H/4 x W/4 (ECCV16 bins, released order)
+Metadata is written as ONNX metadata_props (needs the `onnx` package) and always as the sidecar
+`<out>.json` with the camelCase keys.
+
+--prior-correct beta adds -beta * log(w_rebalance) to the head bias (beta = 0: the net as trained;
+beta = 1: undoes the class-rebalancing shift of the logits). Chosen on validation, see RESULTS.md.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import REPO, build_model  # noqa: E402
+
+
+def load_net(ckpt_path, which='ema', prior_correct=0.0):
+    ck = torch.load(ckpt_path, map_location='cpu')
+    cfg = ck['config']
+    net = build_model(cfg)
+    net.load_state_dict(ck[which] if which in ck else ck['model'])
+    net.eval()
+    if prior_correct:
+        wpath = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), 'rebal_weights.npy')
+        w = np.load(wpath)
+        with torch.no_grad():
+            net.head.bias -= float(prior_correct) * torch.from_numpy(np.log(w)).float()
+    return net, ck, cfg
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', required=True)
+    ap.add_argument('--out', default=os.path.join(REPO, 'models', 'chroma-default.onnx'))
+    ap.add_argument('--weights', default='ema', choices=['ema', 'model'])
+    ap.add_argument('--prior-correct', type=float, default=0.0)
+    ap.add_argument('--name', default='chroma-default')
+    ap.add_argument('--train-size', type=int)
+    args = ap.parse_args()
+
+    torch.set_num_threads(2)
+    net, ck, cfg = load_net(args.ckpt, args.weights, args.prior_correct)
+    train_size = args.train_size or cfg.get('train_size', 256)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    x = torch.zeros(1, 1, 256, 256)
+    torch.onnx.export(net, x, args.out, opset_version=17, input_names=['L'], output_names=['logits'],
+                      dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'logits': {0: 'N', 2: 'h', 3: 'w'}},
+                      do_constant_folding=True)
+    meta = {'kind': 'logits313', 'lOffset': 50, 'lScale': 0.01, 'trainSize': int(train_size),
+            'sizeMultiple': 8, 'abScale': 1, 'name': args.name}
+    keys = {'kind': 'chroma.kind', 'lOffset': 'chroma.l_offset', 'lScale': 'chroma.l_scale',
+            'trainSize': 'chroma.train_size', 'sizeMultiple': 'chroma.size_multiple', 'abScale': 'chroma.ab_scale',
+            'name': 'chroma.name'}
+    extra = {'chroma.source_step': str(ck.get('step')), 'chroma.rebalance': str(ck.get('rebalance')),
+             'chroma.prior_correct': str(args.prior_correct), 'chroma.weights': args.weights}
+    try:
+        import onnx
+        m = onnx.load(args.out)
+        del m.metadata_props[:]
+        for k, v in list(meta.items()):
+            p = m.metadata_props.add(); p.key = keys[k]; p.value = str(v)
+        for k, v in extra.items():
+            p = m.metadata_props.add(); p.key = k; p.value = v
+        m.producer_name = 'chroma/training/export.py'
+        onnx.checker.check_model(m)
+        onnx.save(m, args.out)
+        print('metadata_props written')
+    except ImportError:
+        print('onnx package not available: metadata only in the sidecar')
+    with open(args.out + '.json', 'w') as f:
+        json.dump(meta, f, indent=2)
+        f.write('\n')
+    print(f'wrote {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB) step {ck.get("step")} and {args.out}.json')
+    # reference output for the node check
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(0)
+        xt = torch.rand(1, 1, 256, 256, generator=g) - 0.5
+        y = net(xt)
+    np.save('/tmp/chroma_export_x.npy', xt.numpy()); np.save('/tmp/chroma_export_y.npy', y.numpy())
+
+
+if __name__ == '__main__':
+    main()

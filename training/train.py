@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""Train the chroma colorization net (Zhang, Isola & Efros ECCV16 loss) on CPU.
+
+    /usr/bin/python3 training/train.py --config training/config.json [--no-rebalance]
+        [--run-dir DIR] [--resume] [--max-minutes M] [--max-steps S]
+
+The dataset is decoded once into a cache (Lab at a fixed short side, uint8), the validation
+split is written to training/splits/val.txt, and the run writes log.jsonl, last.pt (every few
+minutes, for --resume), step snapshots and final.pt into the run dir.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (HERE, build_model, load_bins, load_config, prior_compare, rebalance_weights,  # noqa: E402
+                    repo_path, smooth_prior, soft_table, srgb_to_lab, ab_to_key, annealed_mean)
+
+
+def log(*a):
+    print(time.strftime('%H:%M:%S'), *a, flush=True)
+
+
+# ---------------------------------------------------------------- data
+
+def list_images(data_dir):
+    exts = ('.jpg', '.jpeg', '.png')
+    return sorted(f for f in os.listdir(data_dir) if f.lower().endswith(exts))
+
+
+def make_split(cfg):
+    data_dir = repo_path(cfg['data_dir'])
+    names = list_images(data_dir)
+    rng = np.random.RandomState(cfg['seed'])
+    perm = rng.permutation(len(names))
+    nval = int(cfg['val_count'])
+    val = sorted(names[i] for i in perm[:nval])
+    train = sorted(names[i] for i in perm[nval:])
+    split_dir = os.path.join(HERE, 'splits')
+    os.makedirs(split_dir, exist_ok=True)
+    for nm, lst in (('val', val), ('train', train)):
+        p = os.path.join(split_dir, nm + '.txt')
+        txt = '\n'.join(lst) + '\n'
+        if not os.path.exists(p) or open(p).read() != txt:
+            with open(p, 'w') as f:
+                f.write(txt)
+    return train, val
+
+
+def load_resized_lab(path, short):
+    im = Image.open(path).convert('RGB')
+    w, h = im.size
+    s = short / min(w, h)
+    nw, nh = max(short, round(w * s)), max(short, round(h * s))
+    im = im.resize((nw, nh), Image.BICUBIC)
+    return srgb_to_lab(np.asarray(im))
+
+
+def build_cache(cfg, names):
+    """Lab at short side cfg['cache_short'] -> one flat uint8 buffer (L*2.55, a+128, b+128)."""
+    short = int(cfg['cache_short'])
+    cdir = repo_path(cfg['cache_dir'])
+    os.makedirs(cdir, exist_ok=True)
+    path = os.path.join(cdir, f'lab_s{short}.npz')
+    if os.path.exists(path):
+        z = np.load(path, allow_pickle=False)
+        if list(z['names']) == list(names):
+            return z['buf'], z['shapes'], z['offsets']
+        log('cache name list differs; rebuilding')
+    data_dir = repo_path(cfg['data_dir'])
+    t0 = time.time()
+    chunks, shapes = [], []
+    for i, n in enumerate(names):
+        lab = load_resized_lab(os.path.join(data_dir, n), short)
+        u = np.empty(lab.shape, np.uint8)
+        u[..., 0] = np.clip(np.rint(lab[..., 0] * 2.55), 0, 255)
+        u[..., 1:] = np.clip(np.rint(lab[..., 1:]) + 128, 0, 255)
+        chunks.append(u.ravel())
+        shapes.append(u.shape[:2])
+        if i % 500 == 0:
+            log(f'cache {i}/{len(names)} {time.time() - t0:.0f}s')
+    shapes = np.array(shapes, np.int32)
+    sizes = shapes[:, 0].astype(np.int64) * shapes[:, 1] * 3
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    buf = np.concatenate(chunks)
+    np.savez(path, buf=buf, shapes=shapes, offsets=offsets, names=np.array(names))
+    log(f'cache written {path} ({buf.nbytes / 1e6:.0f} MB, {time.time() - t0:.0f}s)')
+    return buf, shapes, offsets
+
+
+class Dataset:
+    def __init__(self, buf, shapes, offsets, names):
+        self.imgs = [buf[o:o + h * w * 3].reshape(h, w, 3) for o, (h, w) in zip(offsets, shapes)]
+        self.names = list(names)
+
+    def __len__(self):
+        return len(self.imgs)
+
+
+def sample_batch(ds, idxs, crop, rng, jitter):
+    """-> L input (B,1,c,c) float32 normalised, ab keys at 1/4 (B,c/4,c/4) int64."""
+    B = len(idxs)
+    out = np.empty((B, crop, crop, 3), np.uint8)
+    for j, i in enumerate(idxs):
+        im = ds.imgs[i]
+        h, w = im.shape[:2]
+        y = rng.randint(0, h - crop + 1)
+        x = rng.randint(0, w - crop + 1)
+        c = im[y:y + crop, x:x + crop]
+        if rng.rand() < 0.5:
+            c = c[:, ::-1]
+        out[j] = c
+    L = out[..., 0].astype(np.float32) / 2.55
+    if jitter:
+        g = rng.uniform(1 - jitter['gain'], 1 + jitter['gain'], (B, 1, 1)).astype(np.float32)
+        o = rng.uniform(-jitter['offset'], jitter['offset'], (B, 1, 1)).astype(np.float32)
+        gm = rng.uniform(1 - jitter['gamma'], 1 + jitter['gamma'], (B, 1, 1)).astype(np.float32)
+        L = 100.0 * np.power(np.clip(L / 100.0, 0, 1), gm)
+        L = np.clip((L - 50.0) * g + 50.0 + o, 0, 100)
+    x = ((L - 50.0) / 100.0)[:, None]
+    ab = out[..., 1:].astype(np.float32) - 128.0
+    h4 = crop // 4
+    ab4 = ab.reshape(B, h4, 4, h4, 4, 2).mean((2, 4))
+    keys = ab_to_key(ab4[..., 0], ab4[..., 1])
+    return np.ascontiguousarray(x), keys
+
+
+def compute_prior(ds, nearest):
+    hist = np.zeros(65536, np.float64)
+    for im in ds.imgs:
+        ab = im[..., 1:].reshape(-1, 2).astype(np.int64)
+        k = ab[:, 0] * 256 + ab[:, 1]  # a+128, b+128 already offset
+        hist += np.bincount(k, minlength=65536)
+    p = np.bincount(nearest, weights=hist, minlength=313)
+    return p / p.sum()
+
+
+# ---------------------------------------------------------------- loss
+
+class SoftLoss:
+    def __init__(self, tab_idx, tab_wt, w_bins):
+        self.idx = torch.from_numpy(tab_idx.astype(np.int64))
+        self.wt = torch.from_numpy(tab_wt)
+        self.w = None if w_bins is None else torch.from_numpy(w_bins)
+
+    def __call__(self, logits, keys):
+        k = torch.from_numpy(keys)
+        idx = self.idx[k].permute(0, 3, 1, 2)  # (B,5,h,w)
+        wt = self.wt[k].permute(0, 3, 1, 2)
+        logp = F.log_softmax(logits, 1)
+        ce = -(logp.gather(1, idx) * wt).sum(1)  # (B,h,w)
+        if self.w is not None:
+            pw = self.w[idx[:, 0]]
+            return (ce * pw).mean(), ce.mean()
+        return ce.mean(), ce.mean()
+
+
+# ---------------------------------------------------------------- validation
+
+@torch.no_grad()
+def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
+    model.eval()
+    tot, totp, n = 0.0, 0.0, 0
+    sum_pab = np.zeros(2); sum_tab = np.zeros(2); cnt = 0
+    chroma_p = 0.0; chroma_t = 0.0
+    errs, ws = [], []
+    for im in vds.imgs:
+        h, w = (im.shape[0] // 8) * 8, (im.shape[1] // 8) * 8
+        c = im[:h, :w]
+        L = c[..., 0].astype(np.float32) / 2.55
+        x = torch.from_numpy(((L - 50.0) / 100.0)[None, None])
+        ab = c[..., 1:].astype(np.float32) - 128.0
+        ab4 = ab.reshape(h // 4, 4, w // 4, 4, 2).mean((1, 3))
+        keys = ab_to_key(ab4[..., 0], ab4[..., 1])[None]
+        logits = model(x)
+        l1, _ = loss_fn(logits, keys)
+        l2, _ = loss_plain(logits, keys)
+        tot += float(l1); totp += float(l2); n += 1
+        pab = annealed_mean(logits, bins_t, T)[0].permute(1, 2, 0).numpy()
+        sum_pab += pab.reshape(-1, 2).sum(0); sum_tab += ab4.reshape(-1, 2).sum(0); cnt += pab.shape[0] * pab.shape[1]
+        chroma_p += np.hypot(pab[..., 0], pab[..., 1]).sum(); chroma_t += np.hypot(ab4[..., 0], ab4[..., 1]).sum()
+        e = np.hypot(*(pab - ab4).reshape(-1, 2).T)
+        errs.append(e); ws.append(cb_w[nearest[keys.ravel()]])
+    e = np.concatenate(errs); wv = np.concatenate(ws)
+    th = np.arange(0, 151)
+    es = np.sort(e); auc = np.mean(np.searchsorted(es, th, side='right') / len(es)) * 100
+    order = np.argsort(e); cw = np.cumsum(wv[order]) / wv.sum()
+    pos = np.searchsorted(e[order], th, side='right')
+    cb = np.mean(np.where(pos > 0, cw[np.maximum(pos - 1, 0)], 0.0)) * 100
+    model.train()
+    return {'val_loss': tot / n, 'val_ce': totp / n, 'pred_ab': (sum_pab / cnt).round(2).tolist(),
+            'true_ab': (sum_tab / cnt).round(2).tolist(), 'pred_chroma': chroma_p / cnt, 'true_chroma': chroma_t / cnt,
+            'auc_q': auc, 'cb_auc_q': cb}
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--config', default=os.path.join(HERE, 'config.json'))
+    ap.add_argument('--no-rebalance', action='store_true')
+    ap.add_argument('--run-dir')
+    ap.add_argument('--resume', action='store_true')
+    ap.add_argument('--max-minutes', type=float)
+    ap.add_argument('--max-steps', type=int, help='also makes the lr schedule step-based')
+    ap.add_argument('--threads', type=int)
+    ap.add_argument('--constant-lr', action='store_true', help='warmup then constant lr (for step-matched ablations)')
+    args = ap.parse_args()
+
+    cfg = load_config(args.config)
+    if args.max_minutes is not None:
+        cfg['max_minutes'] = args.max_minutes
+    if args.max_steps is not None:
+        cfg['max_steps'] = args.max_steps
+    rebalance = cfg.get('rebalance', True) and not args.no_rebalance
+    run_dir = args.run_dir or repo_path(os.path.join(cfg['out_dir'], cfg['run_name'] + ('' if rebalance else '-norebal')))
+    run_dir = repo_path(run_dir)
+    os.makedirs(run_dir, exist_ok=True)
+    torch.set_num_threads(args.threads or cfg.get('threads', 2))
+    torch.manual_seed(cfg['seed'])
+    rng = np.random.RandomState(cfg['seed'])  # same init and crop sequence with and without rebalancing
+
+    bins = load_bins(repo_path(cfg['bins']))
+    bins_t = torch.from_numpy(bins)
+    tab_path = os.path.join(repo_path(cfg['cache_dir']), 'soft_table.npz')
+    if os.path.exists(tab_path):
+        z = np.load(tab_path); tab_idx, tab_wt = z['idx'], z['wt']
+    else:
+        os.makedirs(os.path.dirname(tab_path), exist_ok=True)
+        tab_idx, tab_wt = soft_table(bins, cfg['soft_k'], cfg['soft_sigma'])
+        np.savez(tab_path, idx=tab_idx, wt=tab_wt)
+    nearest = tab_idx[:, 0].astype(np.int64)
+
+    train_names, val_names = make_split(cfg)
+    names = train_names + val_names
+    buf, shapes, offsets = build_cache(cfg, names)
+    nt = len(train_names)
+    ds = Dataset(buf, shapes[:nt], offsets[:nt], train_names)
+    vsub = cfg.get('quick_val_count', 64)
+    vds = Dataset(buf, shapes[nt:nt + vsub], offsets[nt:nt + vsub], val_names[:vsub])
+    log(f'train {len(ds)} val {len(val_names)} (quick val {len(vds)}) run_dir {run_dir} rebalance {rebalance}')
+
+    # class rebalancing from the training split
+    p = compute_prior(ds, nearest)
+    ps = smooth_prior(p, bins, cfg['prior_sigma'])
+    w = rebalance_weights(ps, cfg['lambda'])
+    imnet = np.load(repo_path(cfg['imagenet_prior']))
+    stats = {'ours_vs_imagenet_raw': prior_compare(p, imnet),
+             'ours_smoothed_vs_imagenet_smoothed': prior_compare(ps, smooth_prior(imnet, bins, cfg['prior_sigma'])),
+             'weights_min': float(w.min()), 'weights_max': float(w.max()),
+             'nonzero_bins_ours': int((p > 0).sum()), 'nonzero_bins_imagenet': int((imnet > 0).sum())}
+    np.save(os.path.join(run_dir, 'prior_train.npy'), p)
+    np.save(os.path.join(run_dir, 'rebal_weights.npy'), w)
+    with open(os.path.join(run_dir, 'prior_stats.json'), 'w') as f:
+        json.dump(stats, f, indent=1)
+    log('prior stats', json.dumps(stats))
+    # class-balanced weights for quick val AuC: 1/freq of true bin among val pixels
+    cbh = np.zeros(313)
+    for im in vds.imgs:
+        ab = im[..., 1:].astype(np.float32) - 128
+        h4, w4 = im.shape[0] // 4, im.shape[1] // 4
+        ab4 = ab[:h4 * 4, :w4 * 4].reshape(h4, 4, w4, 4, 2).mean((1, 3))
+        cbh += np.bincount(nearest[ab_to_key(ab4[..., 0], ab4[..., 1]).ravel()], minlength=313)
+    cb_w = np.where(cbh > 0, 1.0 / np.maximum(cbh, 1), 0.0)
+
+    loss_fn = SoftLoss(tab_idx, tab_wt, w if rebalance else None)
+    loss_plain = SoftLoss(tab_idx, tab_wt, None)
+
+    model = build_model(cfg)
+    ema = build_model(cfg)
+    ema.load_state_dict(model.state_dict())
+    for q in ema.parameters():
+        q.requires_grad_(False)
+    nparam = sum(q.numel() for q in model.parameters())
+    log(f'model params {nparam}')
+    opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
+
+    step, elapsed = 0, 0.0
+    last_path = os.path.join(run_dir, 'last.pt')
+    if args.resume and os.path.exists(last_path):
+        ck = torch.load(last_path)
+        model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['opt'])
+        step, elapsed = ck['step'], ck['elapsed']
+        rng.set_state(ck['np_rng']); torch.set_rng_state(ck['torch_rng'])
+        log(f'resumed at step {step}, {elapsed / 60:.1f} min')
+
+    budget = cfg['max_minutes'] * 60.0
+    max_steps = cfg.get('max_steps') or 0
+    B, crop = cfg['batch'], cfg['crop']
+    jitter = cfg.get('l_jitter')
+    logf = open(os.path.join(run_dir, 'log.jsonl'), 'a')
+
+    def lr_at(step, elapsed):
+        if args.constant_lr:
+            return cfg['lr'] * min(1.0, (step + 1) / cfg['warmup_steps'])
+        prog = step / max_steps if max_steps else elapsed / budget
+        prog = min(max(prog, 0.0), 1.0)
+        base = cfg['lr_min'] + 0.5 * (cfg['lr'] - cfg['lr_min']) * (1 + math.cos(math.pi * prog))
+        return base * min(1.0, (step + 1) / cfg['warmup_steps'])
+
+    def save(path, final=False):
+        ck = {'model': model.state_dict(), 'ema': ema.state_dict(), 'opt': opt.state_dict(), 'step': step,
+              'elapsed': elapsed, 'np_rng': rng.get_state(), 'torch_rng': torch.get_rng_state(), 'config': cfg,
+              'rebalance': rebalance}
+        if final:
+            ck.pop('opt')
+        tmp = path + '.tmp'
+        torch.save(ck, tmp)
+        os.replace(tmp, path)
+
+    def write(rec):
+        logf.write(json.dumps(rec) + '\n'); logf.flush()
+
+    model.train()
+    t_last = time.time()
+    t_ck = time.time()
+    last_val = elapsed
+    run_loss, run_ce, run_n, img_t0, img_n = 0.0, 0.0, 0, time.time(), 0
+    ema_decay = cfg.get('ema', 0.999)
+    while True:
+        if elapsed >= budget or (max_steps and step >= max_steps):
+            break
+        lr = lr_at(step, elapsed)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        idxs = rng.randint(0, len(ds), B)
+        x, keys = sample_batch(ds, idxs, crop, rng, jitter)
+        logits = model(torch.from_numpy(x))
+        loss, ce = loss_fn(logits, keys)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.get('grad_clip', 5.0))
+        opt.step()
+        step += 1
+        with torch.no_grad():
+            d = min(ema_decay, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+            for be, bm in zip(ema.buffers(), model.buffers()):
+                be.copy_(bm)
+        now = time.time()
+        elapsed += now - t_last
+        t_last = now
+        run_loss += float(loss); run_ce += float(ce); run_n += 1; img_n += B
+        if step % cfg['log_every'] == 0:
+            ips = img_n / (now - img_t0)
+            rec = {'step': step, 'loss': run_loss / run_n, 'ce': run_ce / run_n, 'lr': lr, 'img_s': ips,
+                   'elapsed_min': elapsed / 60}
+            write(rec)
+            log(json.dumps(rec))
+            run_loss, run_ce, run_n, img_t0, img_n = 0.0, 0.0, 0, time.time(), 0
+        if step % cfg['snapshot_every_steps'] == 0:
+            save(os.path.join(run_dir, f'step{step:06d}.pt'), final=True)
+        if elapsed - last_val >= cfg['val_every_minutes'] * 60:
+            t0 = time.time()
+            v = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w)
+            v.update({'step': step, 'elapsed_min': elapsed / 60, 'val_s': time.time() - t0, 'kind': 'val_ema'})
+            write(v)
+            log(json.dumps(v))
+            last_val = elapsed
+            t_last = time.time()  # validation time not counted in the training budget
+        if time.time() - t_ck >= cfg['checkpoint_every_minutes'] * 60:
+            save(last_path)
+            t_ck = time.time()
+            t_last = time.time()
+    save(last_path)
+    v = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w)
+    v.update({'step': step, 'elapsed_min': elapsed / 60, 'kind': 'val_ema_final'})
+    write(v)
+    log(json.dumps(v))
+    save(os.path.join(run_dir, 'final.pt'), final=True)
+    log(f'done: {step} steps, {elapsed / 60:.1f} min')
+
+
+if __name__ == '__main__':
+    main()
