@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { modelError } from '../errors.js';
 
 /** The repository / package root (src/model/ -> ../..; dist/src/model/ -> ../../..). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     if (existsSync(join(dir, 'package.json'))) return dir;

@@ -1,0 +1,193 @@
+// `chroma colorize INPUT -o OUTPUT`: a thin layer over Colorizer. Progress goes to stderr on a
+// terminal (quiet otherwise), or as NDJSON on stdout with --json; errors are one line and an exit
+// code that says what kind of failure it was.
+import { parseArgs } from 'node:util';
+import { stat } from 'node:fs/promises';
+import { Colorizer, type ColorizeOptions, type DirectoryEntryResult } from '../pipeline/colorizer.js';
+import { ProgressBar } from './progress-bar.js';
+import { EXIT, describeError, exitCodeOf, usageError } from '../errors.js';
+import type { Codec } from '../media/encode-args.js';
+import { smoothingFromCli } from './smooth-option.js';
+
+export const COLORIZE_HELP = `Usage: chroma colorize INPUT -o OUTPUT [options]
+       chroma colorize DIR -o OUTDIR [options]
+
+Colorize a black-and-white video, a still image, or every image and video in a folder.
+Video keeps its size, frame count and timing; audio, subtitles and metadata are copied.
+
+Examples:
+  chroma colorize film.mp4 -o film-colour.mp4
+  chroma colorize scan.jpg -o scan-colour.jpg
+  chroma colorize ./photos -o ./photos-colour --json
+  chroma colorize reel.mov -o reel.mkv --codec ffv1          (lossless archival copy)
+  chroma colorize film.mp4 -o out.mp4 --model eccv16 --temperature 0.3
+
+Model:
+  --model M            'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'),
+                       or a path to an ONNX file that follows the model contract (README)
+  --temperature T      annealed-mean temperature, 0 < T <= 1 (default 0.38; lower = more vivid)
+  --size N             model input short side in pixels (default: the model's training size)
+  --batch N            frames per inference call (default 4)
+  --device D           auto | cpu | cuda (default auto: CUDA when available, else CPU)
+  --threads N          CPU inference threads (default: all cores)
+  --smooth S           temporal smoothing: off | low | medium | high | 0..1 (default medium)
+
+Output:
+  -o, --output PATH    output file (or folder when INPUT is a folder)
+  -y, --overwrite      replace an existing output
+  --codec C            h264 (default) | h265 | ffv1 (lossless, .mkv) | prores (.mov)
+  --crf N              quality for h264/h265 (default 18; lower = better, bigger)
+  --preset P           x264/x265 preset (default medium)
+  --pix-fmt F          output pixel format (default yuv420p; yuv444p for odd sizes)
+  --deinterlace M      auto | on | off (default auto: when the stream says interlaced)
+
+Reporting:
+  --json               NDJSON progress events and a final summary on stdout
+  -q, --quiet          no progress bar
+  -h, --help           this help
+
+Exit codes: 0 ok, 2 usage, 3 bad input, 4 output not writable, 5 model problem,
+            130 interrupted. Nothing is left under the output name unless it is complete.
+`;
+
+const CODECS: Codec[] = ['h264', 'h265', 'ffv1', 'prores'];
+
+function num(v: string | undefined, name: string, min: number, max: number, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw usageError(`--${name} ${v}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
+  }
+  return n;
+}
+
+export async function runColorizeCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        model: { type: 'string' },
+        temperature: { type: 'string' },
+        size: { type: 'string' },
+        batch: { type: 'string' },
+        device: { type: 'string' },
+        threads: { type: 'string' },
+        smooth: { type: 'string' },
+        overwrite: { type: 'boolean', short: 'y' },
+        codec: { type: 'string' },
+        crf: { type: 'string' },
+        preset: { type: 'string' },
+        'pix-fmt': { type: 'string' },
+        deinterlace: { type: 'string' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`chroma colorize: ${(err as Error).message}\n(see chroma colorize --help)\n`);
+    return EXIT.usage;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    process.stdout.write(COLORIZE_HELP);
+    return EXIT.ok;
+  }
+  const json = Boolean(v.json);
+  const emit = (obj: object) => json && process.stdout.write(`${JSON.stringify(obj)}\n`);
+  const fail = (err: unknown) => {
+    const line = describeError(err);
+    if (json) emit({ event: 'error', message: line, exitCode: exitCodeOf(err) });
+    process.stderr.write(`chroma: ${line}\n`);
+    return exitCodeOf(err);
+  };
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(usageError(`interrupted by ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let colorizer: Colorizer | null = null;
+  try {
+    if (positionals.length !== 1) throw usageError('expected exactly one INPUT (see --help)');
+    if (!v.output) throw usageError('missing -o OUTPUT (see --help)');
+    const input = positionals[0];
+    const device = (v.device ?? 'auto') as 'auto' | 'cpu' | 'cuda';
+    if (!['auto', 'cpu', 'cuda'].includes(device)) throw usageError(`--device ${v.device}: expected auto, cpu or cuda`);
+    const codec = (v.codec ?? 'h264') as Codec;
+    if (!CODECS.includes(codec)) throw usageError(`--codec ${v.codec}: expected one of ${CODECS.join(', ')}`);
+    const deinterlace = (v.deinterlace ?? 'auto') as 'auto' | 'on' | 'off';
+    if (!['auto', 'on', 'off'].includes(deinterlace)) throw usageError(`--deinterlace ${v.deinterlace}: expected auto, on or off`);
+    const temperature = num(v.temperature, 'temperature', 0.01, 1);
+    const opts: ColorizeOptions = {
+      overwrite: Boolean(v.overwrite),
+      temperature,
+      batch: num(v.batch, 'batch', 1, 256, true),
+      size: num(v.size, 'size', 32, 4096, true),
+      deinterlace,
+      smooth: smoothingFromCli(v.smooth),
+      encode: {
+        codec,
+        ...(v.crf !== undefined ? { crf: num(v.crf, 'crf', 0, 51, true) } : {}),
+        ...(v.preset ? { preset: v.preset } : {}),
+        ...(v['pix-fmt'] ? { pixFmt: v['pix-fmt'] } : {}),
+      },
+      signal: controller.signal,
+      onNote: (n) => {
+        emit({ event: 'note', message: n });
+        if (!json && !v.quiet) process.stderr.write(`note: ${n}\n`);
+      },
+    };
+    const isDir = await stat(input).then((s) => s.isDirectory(), () => false);
+    colorizer = await Colorizer.create({
+      model: v.model,
+      device,
+      threads: num(v.threads, 'threads', 1, 256, true),
+      log: (line) => (json ? emit({ event: 'log', message: line }) : process.stderr.write(`${line}\n`)),
+    });
+    emit({ event: 'model', name: colorizer.model.info.name, kind: colorizer.model.info.kind, provider: colorizer.model.provider });
+
+    if (isDir) {
+      const results: DirectoryEntryResult[] = await colorizer.colorizeDirectory(input, v.output, {
+        ...opts,
+        onFile: (r) => {
+          emit({ event: 'file', ...r });
+          if (!json && !v.quiet) process.stderr.write(r.ok ? `ok    ${r.input} -> ${r.output}\n` : `FAIL  ${r.input}: ${r.error}\n`);
+        },
+      });
+      const failed = results.filter((r) => !r.ok);
+      emit({ event: 'summary', files: results.length, failed: failed.length });
+      if (!json) process.stderr.write(`${results.length - failed.length} of ${results.length} files colorized\n`);
+      return failed.length ? Math.max(...failed.map((f) => (f.ok ? 0 : f.exitCode))) : EXIT.ok;
+    }
+
+    const bar = new ProgressBar(input.length > 24 ? `…${input.slice(-23)}` : input);
+    const job = colorizer.colorize(input, v.output, opts);
+    job.progress$.subscribe({
+      next: (p) => {
+        emit({ event: 'progress', ...p });
+        if (!json && !v.quiet) bar.update(p);
+      },
+      error: () => {},
+    });
+    const r = await job.done.finally(() => bar.done());
+    emit({ event: 'summary', ...r });
+    if (!json && !v.quiet && process.stderr.isTTY) {
+      process.stderr.write(`${r.output}: ${r.frames} frame(s) in ${r.seconds.toFixed(1)} s (${r.fps.toFixed(1)} fps)\n`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    if (controller.signal.aborted) {
+      process.stderr.write('chroma: interrupted; partial output removed\n');
+      emit({ event: 'error', message: 'interrupted', exitCode: EXIT.interrupted });
+      return EXIT.interrupted;
+    }
+    return fail(err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await colorizer?.close();
+  }
+}

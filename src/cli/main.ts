@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The `chroma` command: subcommands over the library. `chroma INPUT -o OUTPUT` is short for
+// `chroma colorize INPUT -o OUTPUT`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../model/resolve-model.js';
+import { runColorizeCommand } from './colorize-cli.js';
+import { EXIT, describeError, exitCodeOf } from '../errors.js';
+import { killAllChildren } from '../media/child.js';
+
+const HELP = `chroma: colorize black-and-white video, stills and live streams
+
+Usage:
+  chroma colorize INPUT -o OUTPUT [options]   colorize a video, an image, or a folder
+  chroma serve --input SRC [options]          live: camera/RTSP/file -> browser viewer over WebSocket
+  chroma models list | pull NAME | convert F  the built-in model and the authors' ECCV16/SIGGRAPH17
+  chroma metrics COLORIZED [--original ORIG]  flicker, warping error, CDC, AuC, PSNR, colourfulness
+  chroma bench [options]                      fps per stage, end to end, batch sweep, vs a peer
+
+  chroma COMMAND --help                       options of one command
+  chroma --version
+
+Example:
+  chroma colorize old-film.mp4 -o old-film-colour.mp4
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+// Subcommands load lazily: `chroma colorize` never pays for the server or the benchmark.
+const lazy = (spec: string, name: string) => async (): Promise<Command> =>
+  ((await import(spec)) as Record<string, Command>)[name];
+const commands: Record<string, () => Promise<Command>> = {
+  colorize: async () => runColorizeCommand,
+  serve: lazy('./serve-cli.js', 'runServeCommand'),
+  models: lazy('../model/models-cli.js', 'runModelsCommand'),
+  metrics: lazy('./metrics-cli.js', 'runMetricsCommand'),
+  bench: lazy('../../bench/bench-cli.js', 'runBenchCommand'),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (!first || first === '-h' || first === '--help' || first === 'help') {
+    process.stdout.write(HELP);
+    return first ? EXIT.ok : EXIT.usage;
+  }
+  if (first === '--version' || first === '-V') {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return EXIT.ok;
+  }
+  const load = commands[first];
+  if (load) return (await load())(rest);
+  if (first.startsWith('-')) {
+    process.stderr.write(`chroma: unknown option ${first} (see chroma --help)\n`);
+    return EXIT.usage;
+  }
+  return runColorizeCommand(argv);
+}
+
+// Run when executed directly (bin), not when imported by tests.
+const invoked = process.argv[1] ?? '';
+if (/(?:main|chroma)(?:\.[jt]s)?$/.test(invoked)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      killAllChildren();
+      process.stderr.write(`chroma: ${describeError(err)}\n`);
+      process.exitCode = exitCodeOf(err);
+    },
+  );
+}

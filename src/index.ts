@@ -1,0 +1,28 @@
+// chroma's library API. The CLI is a thin layer over these.
+export { Colorizer, colorize, VIDEO_EXTENSIONS, isImagePath } from './pipeline/colorizer.js';
+export type { ColorizerOptions, ColorizeOptions, ColorizeResult, DirectoryEntryResult, Job } from './pipeline/colorizer.js';
+export { colorGraph, colorizeVideoFile } from './pipeline/colorize-video.js';
+export type { GraphOptions, VideoJobOptions, AbStage } from './pipeline/colorize-video.js';
+export type { RawFrame, LFrame, ModelFrame, AbFrame, ColorFrame, Progress } from './pipeline/types.js';
+export { FlowGate } from './pipeline/flow-gate.js';
+export { StageTimer } from './pipeline/stage-timer.js';
+export { loadModel } from './model/load-model.js';
+export type { LoadedModel, LoadModelOptions, Device } from './model/load-model.js';
+export { DEFAULT_MODEL_PATH, modelCacheDir, resolveModelPath } from './model/resolve-model.js';
+export { META_KEYS, DEFAULT_MODEL_INFO } from './model/contract.js';
+export type { ModelInfo, ModelKind } from './model/contract.js';
+export { probeMedia } from './media/probe.js';
+export type { MediaInfo } from './media/probe.js';
+export type { Codec, EncodeSettings } from './media/encode-args.js';
+export { srgbToLab, labToSrgb, rgbToL, composeLab } from './color/lab.js';
+export { annealedMean, DEFAULT_TEMPERATURE } from './color/annealed-mean.js';
+export { AB_BINS_313 } from './color/ab-bins.js';
+export { decodeFrames } from './operators/decode-frames.js';
+export { extractL } from './operators/extract-l.js';
+export { resizeForModel } from './operators/resize-for-model.js';
+export { batchFrames } from './operators/batch-frames.js';
+export { inferBatch } from './operators/infer-batch.js';
+export { decodeDistribution } from './operators/decode-distribution.js';
+export { composeFrames } from './operators/compose-frames.js';
+export { encodeFrames } from './operators/encode-frames.js';
+export { ChromaError, EXIT } from './errors.js';
