@@ -38,7 +38,8 @@ def main():
     calibrate(net, lambda n: (smooth_l(n, 64, 64, gen) - 50) / 100)
     with torch.no_grad():
         net.model8[6].weight.mul_(20)
-    n_params = sum(p.numel() for n, p in net.state_dict().items() if not n.endswith('num_batches_tracked') and not n.startswith('model_out'))
+    # Learnable parameters without model_out (MODELS.md: 32,235,385).
+    n_params = sum(p.numel() for n, p in net.named_parameters() if not n.startswith('model_out'))
     pth = os.path.join(args.tmp, 'eccv16_full_random.pth')
     torch.save(net.state_dict(), pth, _use_new_zipfile_serialization=not args.legacy)
 

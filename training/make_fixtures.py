@@ -216,6 +216,17 @@ def main():
     manifest['misc'] = {k: {'dims': list(v.shape), 'values': v.detach().to(torch.float64).flatten().tolist(),
                             'dtype': str(v.dtype)} for k, v in misc.items()}
 
+    # The same archive re-packed with deflate-compressed members (PyTorch itself writes them stored).
+    import zipfile
+    src = os.path.join(out, 'misc.zip.pth')
+    dst = os.path.join(out, 'misc.deflate.pth')
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, 'w', compression=zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(zi, zin.read(info.filename))
+    manifest['files']['misc.deflate.pth'] = {'format': 'zip-deflate', 'sha256': sha256(dst), 'bytes': os.path.getsize(dst)}
+
     # Not a state dict: a list.
     torch.save([1, 2, 3], os.path.join(out, 'not_a_state_dict.pth'))
     manifest['files']['not_a_state_dict.pth'] = {'format': 'zip', 'sha256': sha256(os.path.join(out, 'not_a_state_dict.pth'))}

@@ -1,0 +1,448 @@
+// The local models cache: download the authors' released weights (with resume and SHA-256
+// verification), convert them to ONNX, and list what is installed.
+//
+// Cache directory: $CHROMA_CACHE_DIR when set (used as the models directory itself), else
+// $XDG_CACHE_HOME/chroma/models, else ~/.cache/chroma/models. Base URL: the `baseUrl` option, else
+// $CHROMA_MODELS_BASE_URL, else https://colorizers.s3.us-east-2.amazonaws.com.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { homedir } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { readMetadataProps } from '../onnx/builder.js';
+import { META_KEYS, type ModelKind } from './contract.js';
+import { convertStateDict, type Architecture } from './convert.js';
+import { loadStateDict } from './pth/load.js';
+
+export type ModelName = Architecture;
+
+export interface CatalogEntry {
+  name: ModelName;
+  /** File name of the released weights under the base URL. */
+  file: string;
+  sha256: string;
+  /** Published size in bytes (approximate; for display). */
+  approxBytes: number;
+  kind: ModelKind;
+  description: string;
+}
+
+export const MODEL_CATALOG: Readonly<Record<ModelName, CatalogEntry>> = {
+  eccv16: {
+    name: 'eccv16',
+    file: 'colorization_release_v2-9b330a0b.pth',
+    sha256: '9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9',
+    approxBytes: 123.0e6,
+    kind: 'logits313',
+    description: 'Zhang, Isola & Efros, ECCV 2016 (313-bin classification, annealed mean)',
+  },
+  siggraph17: {
+    name: 'siggraph17',
+    file: 'siggraph17-df00044c.pth',
+    sha256: 'df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66',
+    approxBytes: 130.5e6,
+    kind: 'ab',
+    description: 'Zhang et al., SIGGRAPH 2017, automatic mode (ab regression)',
+  },
+};
+
+export const MODEL_NAMES = Object.keys(MODEL_CATALOG) as ModelName[];
+export const DEFAULT_MODELS_BASE_URL = 'https://colorizers.s3.us-east-2.amazonaws.com';
+
+export class ModelsError extends Error {
+  override name = 'ModelsError';
+}
+
+/** The models cache directory (not created). */
+export function modelsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CHROMA_CACHE_DIR) return resolve(env.CHROMA_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache');
+  return join(base, 'chroma', 'models');
+}
+
+export function isModelName(s: string): s is ModelName {
+  return Object.prototype.hasOwnProperty.call(MODEL_CATALOG, s);
+}
+
+export interface ModelListing {
+  name: string;
+  installed: boolean;
+  /** The ONNX file (where it is, or would be, in the cache). */
+  path: string;
+  bytes: number | null;
+  kind: string | null;
+  /** True for catalog models (pullable); false for other .onnx files found in the cache. */
+  catalog: boolean;
+  description?: string;
+  /** An interrupted download is waiting to be resumed (bytes so far). */
+  partialBytes?: number;
+}
+
+async function fileSize(p: string): Promise<number | null> {
+  try {
+    const s = await stat(p);
+    return s.isFile() ? s.size : null;
+  } catch {
+    return null;
+  }
+}
+
+async function readKind(p: string): Promise<string | null> {
+  try {
+    return readMetadataProps(new Uint8Array(await readFile(p)))[META_KEYS.kind] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The catalog models (installed or not) and any other .onnx files in the cache. */
+export async function listModels(opts: { cacheDir?: string } = {}): Promise<ModelListing[]> {
+  const dir = opts.cacheDir ?? modelsCacheDir();
+  const out: ModelListing[] = [];
+  for (const entry of Object.values(MODEL_CATALOG)) {
+    const path = join(dir, `${entry.name}.onnx`);
+    const bytes = await fileSize(path);
+    const part = await fileSize(join(dir, `${entry.file}.part`));
+    out.push({
+      name: entry.name,
+      installed: bytes !== null,
+      path,
+      bytes,
+      kind: entry.kind,
+      catalog: true,
+      description: entry.description,
+      ...(part !== null ? { partialBytes: part } : {}),
+    });
+  }
+  let files: string[] = [];
+  try {
+    files = await readdir(dir);
+  } catch {
+    /* no cache yet */
+  }
+  for (const f of files.sort()) {
+    if (!f.endsWith('.onnx')) continue;
+    const name = f.slice(0, -5);
+    if (isModelName(name)) continue;
+    const path = join(dir, f);
+    out.push({ name, installed: true, path, bytes: await fileSize(path), kind: await readKind(path), catalog: false });
+  }
+  return out;
+}
+
+// ---- download ----------------------------------------------------------------------------------
+
+export interface PullProgress {
+  phase: 'download' | 'verify' | 'convert' | 'done';
+  /** Bytes of the file present so far (including a resumed prefix). */
+  received: number;
+  /** Total size when known. */
+  total: number | null;
+  /** Where this transfer started (bytes already on disk from an earlier attempt). */
+  resumedFrom: number;
+}
+
+export interface PullOptions {
+  /** Base URL the weight files live under (default: $CHROMA_MODELS_BASE_URL or the authors' bucket). */
+  baseUrl?: string;
+  onProgress?: (p: PullProgress) => void;
+  signal?: AbortSignal;
+  /** Models directory (default modelsCacheDir()). */
+  cacheDir?: string;
+  /** Re-download and re-convert even when the model is installed. */
+  force?: boolean;
+  /** Keep the verified .pth next to the ONNX file (default: deleted after conversion). */
+  keepSource?: boolean;
+  /** Transfer attempts after a dropped connection, each resuming where the last stopped (default 3). */
+  retries?: number;
+  /** Delay before each retry, ms (default 1000). */
+  retryDelayMs?: number;
+  /** Idle socket timeout, ms (default 30000). */
+  timeoutMs?: number;
+  /**
+   * Replaces the expected SHA-256 of catalog files. For tests serving fixture weights; there is
+   * deliberately no environment variable for this.
+   */
+  sha256Overrides?: Partial<Record<ModelName, string>>;
+}
+
+export interface PullResult {
+  name: ModelName;
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** False when the model was already installed and nothing was fetched. */
+  downloaded: boolean;
+  /** True when some transfer resumed a partial file. */
+  resumed: boolean;
+  /** HTTP requests made. */
+  requests: number;
+}
+
+const NET_CODES: Record<string, string> = {
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'timed out',
+  ENETUNREACH: 'network unreachable',
+  EHOSTUNREACH: 'host unreachable',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+};
+const CONNECT_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT']);
+
+class TransferError extends Error {
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+  }
+}
+
+function describeNetError(e: NodeJS.ErrnoException): string {
+  const code = e.code ?? '';
+  return NET_CODES[code] ? `${NET_CODES[code]} (${code})` : e.message;
+}
+
+function unreachable(host: string, e: NodeJS.ErrnoException): ModelsError {
+  const err = new ModelsError(`cannot reach ${host}: ${describeNetError(e)} (offline?)`);
+  err.cause = e;
+  return err;
+}
+
+interface Response {
+  res: http.IncomingMessage;
+  url: URL;
+}
+
+function request(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number): Promise<Response> {
+  return new Promise((resolvePromise, reject) => {
+    const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
+    if (!mod) {
+      reject(new ModelsError(`unsupported URL scheme in ${url.href}`));
+      return;
+    }
+    const req = mod.get(url, { headers: { 'user-agent': 'chroma-models', ...headers }, signal }, (res) => resolvePromise({ res, url }));
+    req.setTimeout(timeoutMs, () => {
+      const e: NodeJS.ErrnoException = new Error('timed out');
+      e.code = 'ETIMEDOUT';
+      req.destroy(e);
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.name === 'AbortError') reject(e);
+      else reject(unreachable(url.host, e));
+    });
+  });
+}
+
+async function get(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number): Promise<Response> {
+  let cur = url;
+  for (let hop = 0; hop < 6; hop++) {
+    const r = await request(cur, headers, signal, timeoutMs);
+    const code = r.res.statusCode ?? 0;
+    if ([301, 302, 303, 307, 308].includes(code) && r.res.headers.location) {
+      r.res.resume();
+      cur = new URL(r.res.headers.location, cur);
+      continue;
+    }
+    return r;
+  }
+  throw new ModelsError(`too many redirects fetching ${url.href}`);
+}
+
+/** One transfer attempt into `part`, resuming from its current size. Returns true when complete. */
+async function transferOnce(
+  url: URL,
+  part: string,
+  opts: PullOptions,
+  report: (received: number, total: number | null, resumedFrom: number) => void,
+): Promise<{ resumed: boolean }> {
+  const have = (await fileSize(part)) ?? 0;
+  const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
+  const { res } = await get(url, headers, opts.signal, opts.timeoutMs ?? 30000);
+  const code = res.statusCode ?? 0;
+
+  if (code === 416 && have > 0) {
+    // Range not satisfiable: the part may already be whole, or stale. Total from "bytes */N".
+    res.resume();
+    const m = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
+    if (m && Number(m[1]) === have) {
+      report(have, have, have);
+      return { resumed: true };
+    }
+    await rm(part, { force: true });
+    throw new TransferError('server refused the resume range; restarting the download', true);
+  }
+  if (code !== 200 && code !== 206) {
+    res.resume();
+    throw new TransferError(`HTTP ${code}${res.statusMessage ? ` ${res.statusMessage}` : ''} for ${url.href}`, code >= 500);
+  }
+
+  let start = 0;
+  let total: number | null = null;
+  const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
+  if (code === 206) {
+    const m = /bytes\s+(\d+)-(\d+)\/(\d+|\*)/.exec(String(res.headers['content-range'] ?? ''));
+    if (!m || Number(m[1]) !== have) {
+      res.resume();
+      await rm(part, { force: true });
+      throw new TransferError('server sent an unexpected range; restarting the download', true);
+    }
+    start = have;
+    total = m[3] === '*' ? (length !== null ? have + length : null) : Number(m[3]);
+  } else {
+    total = length;
+  }
+
+  let received = start;
+  report(received, total, start);
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      received += chunk.length;
+      report(received, total, start);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(res, counter, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
+  } catch (e) {
+    if ((e as Error).name === 'AbortError' || opts.signal?.aborted) throw e;
+    throw new TransferError(`download interrupted after ${received} bytes: ${describeNetError(e as NodeJS.ErrnoException)}`, true);
+  }
+  if (!res.complete || (length !== null && received - start !== length)) {
+    throw new TransferError(`download interrupted after ${received} of ${total ?? '?'} bytes`, true);
+  }
+  return { resumed: start > 0 };
+}
+
+async function sha256File(path: string, onBytes?: (n: number) => void): Promise<string> {
+  const h = createHash('sha256');
+  let n = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    h.update(chunk as Buffer);
+    n += (chunk as Buffer).length;
+    onBytes?.(n);
+  }
+  return h.digest('hex');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((res, rej) => {
+    if (ms <= 0) return res();
+    const t = setTimeout(res, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      rej(signal.reason);
+    }, { once: true });
+  });
+}
+
+/**
+ * Downloads a released model, verifies its SHA-256, converts it to ONNX and stores it in the
+ * cache as `<name>.onnx`. An interrupted transfer leaves `<file>.part`, which the next attempt (in
+ * this call, up to `retries` times, or a later call) resumes with a Range request.
+ */
+export async function pullModel(name: ModelName, opts: PullOptions = {}): Promise<PullResult> {
+  if (!isModelName(name)) throw new ModelsError(`unknown model "${String(name)}" (known: ${MODEL_NAMES.join(', ')})`);
+  const entry = MODEL_CATALOG[name];
+  const dir = opts.cacheDir ?? modelsCacheDir();
+  const onnxPath = join(dir, `${name}.onnx`);
+  const expected = (opts.sha256Overrides?.[name] ?? entry.sha256).toLowerCase();
+
+  if (!opts.force) {
+    const size = await fileSize(onnxPath);
+    if (size !== null) return { name, path: onnxPath, bytes: size, sha256: expected, downloaded: false, resumed: false, requests: 0 };
+  }
+  await mkdir(dir, { recursive: true });
+
+  const base = (opts.baseUrl ?? process.env.CHROMA_MODELS_BASE_URL ?? DEFAULT_MODELS_BASE_URL).replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(`${base}/${entry.file}`);
+  } catch {
+    throw new ModelsError(`invalid models base URL "${base}"`);
+  }
+  const part = join(dir, `${entry.file}.part`);
+  const source = join(dir, entry.file);
+  const progress = (phase: PullProgress['phase'], received: number, total: number | null, resumedFrom = 0): void =>
+    opts.onProgress?.({ phase, received, total, resumedFrom });
+
+  let resumed = false;
+  let requests = 0;
+  let sourceReady = false;
+  if (!opts.force && (await fileSize(source)) !== null) sourceReady = true; // kept from an earlier pull
+
+  if (!sourceReady) {
+    const attempts = 1 + (opts.retries ?? 3);
+    for (let i = 0; ; i++) {
+      try {
+        requests++;
+        const r = await transferOnce(url, part, opts, (rcv, tot, from) => progress('download', rcv, tot, from));
+        resumed ||= r.resumed;
+        break;
+      } catch (e) {
+        if (e instanceof TransferError && e.retryable && i + 1 < attempts) {
+          await sleep((opts.retryDelayMs ?? 1000) * (i + 1), opts.signal);
+          continue;
+        }
+        if (e instanceof TransferError) {
+          throw new ModelsError(`${name}: ${e.message}${e.retryable ? ` (partial file kept; run the pull again to resume)` : ''}`);
+        }
+        throw e;
+      }
+    }
+    const total = (await fileSize(part)) ?? 0;
+    progress('verify', 0, total);
+    const got = await sha256File(part, (n) => progress('verify', n, total));
+    if (got !== expected) {
+      await rm(part, { force: true });
+      throw new ModelsError(`${entry.file}: SHA-256 mismatch (expected ${expected}, got ${got}); the download was deleted`);
+    }
+    await rename(part, source);
+  } else {
+    const got = await sha256File(source);
+    if (got !== expected) {
+      await rm(source, { force: true });
+      throw new ModelsError(`${entry.file}: SHA-256 mismatch in the cached copy (expected ${expected}, got ${got}); it was deleted`);
+    }
+  }
+
+  const srcBytes = (await fileSize(source)) ?? 0;
+  progress('convert', srcBytes, srcBytes);
+  let bytes: number;
+  try {
+    const sd = loadStateDict(source);
+    const { arch, onnx } = convertStateDict(sd, {
+      name,
+      metadata: { 'chroma.source': entry.file, 'chroma.source_sha256': expected },
+    });
+    if (arch !== name) throw new ModelsError(`${entry.file} holds a ${arch} state dict, not ${name}`);
+    const tmp = `${onnxPath}.tmp-${process.pid}`;
+    await writeFile(tmp, onnx);
+    await rename(tmp, onnxPath);
+    bytes = onnx.length;
+  } catch (e) {
+    await rm(source, { force: true });
+    throw e;
+  }
+  if (!opts.keepSource) await rm(source, { force: true });
+  progress('done', srcBytes, srcBytes);
+  return { name, path: onnxPath, bytes, sha256: expected, downloaded: true, resumed, requests };
+}
+
+/** Converts a local .pth (either architecture, either format) to ONNX. Default output: FILE.onnx. */
+export async function convertFile(pthPath: string, outPath?: string): Promise<{ arch: Architecture; outPath: string; bytes: number }> {
+  const ext = extname(pthPath);
+  const out = outPath ?? join(dirname(pthPath), `${basename(pthPath, ext)}.onnx`);
+  const sd = loadStateDict(pthPath);
+  const { arch, onnx } = convertStateDict(sd, { metadata: { 'chroma.source': basename(pthPath) } });
+  await mkdir(dirname(resolve(out)), { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  await writeFile(tmp, onnx);
+  await rename(tmp, out);
+  return { arch, outPath: out, bytes: onnx.length };
+}
