@@ -310,7 +310,8 @@ async function transferOnce(
   try {
     await pipeline(res, counter, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
   } catch (e) {
-    if ((e as Error).name === 'AbortError' || opts.signal?.aborted) throw e;
+    if (opts.signal?.aborted) throw opts.signal.reason ?? e;
+    if ((e as Error).name === 'AbortError') throw e;
     throw new TransferError(`download interrupted after ${received} bytes: ${describeNetError(e as NodeJS.ErrnoException)}`, true);
   }
   if (!res.complete || (length !== null && received - start !== length)) {

@@ -1,10 +1,10 @@
 // Turning a --model argument into a file: the built-in default, a name pulled into the cache
 // (`chroma models pull eccv16`), or a path.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelError } from '../errors.js';
+import { modelsCacheDir } from './registry.js';
 
 /** The repository / package root (src/model/ -> ../..; dist/src/model/ -> ../../..). */
 export function packageRoot(): string {
@@ -18,13 +18,6 @@ export function packageRoot(): string {
 
 export const DEFAULT_MODEL_PATH = join(packageRoot(), 'models', 'chroma-default.onnx');
 
-/** The per-user model cache: $CHROMA_CACHE_DIR, else $XDG_CACHE_HOME/chroma/models, else ~/.cache/chroma/models. */
-export function modelCacheDir(): string {
-  if (process.env.CHROMA_CACHE_DIR) return process.env.CHROMA_CACHE_DIR;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'chroma', 'models');
-}
-
 export const PULLABLE = ['eccv16', 'siggraph17'] as const;
 
 export function resolveModelPath(model: string | undefined): string {
@@ -33,7 +26,7 @@ export function resolveModelPath(model: string | undefined): string {
     return DEFAULT_MODEL_PATH;
   }
   if ((PULLABLE as readonly string[]).includes(model)) {
-    const p = join(modelCacheDir(), `${model}.onnx`);
+    const p = join(modelsCacheDir(), `${model}.onnx`);
     if (!existsSync(p)) throw modelError(`model '${model}' is not in the cache (${p}); run: chroma models pull ${model}`);
     return p;
   }

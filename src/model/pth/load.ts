@@ -70,7 +70,7 @@ class StorageRef {
     const n = this.numel;
     const need = n * this.type.size;
     if (b.length < need) throw new CheckpointError(`storage ${this.key}: ${b.length} bytes, expected ${need} (${n} x ${this.type.dtype}); truncated file?`);
-    const aligned = (k: number): Uint8Array => (b.byteOffset % k === 0 ? b : b.slice());
+    const aligned = (k: number): Uint8Array => (b.byteOffset % k === 0 ? b : new Uint8Array(b)); // copy starts at 0
     switch (this.type.dtype) {
       case 'float32': {
         const a = aligned(4);
@@ -340,7 +340,9 @@ function toStateDict(top: unknown): StateDict {
  * for anything that is not a state dict of floating-point tensors in one of the two formats.
  */
 export function loadStateDict(src: Uint8Array | string): StateDict {
-  const buf = typeof src === 'string' ? new Uint8Array(readFileSync(src)) : src;
+  const raw = typeof src === 'string' ? readFileSync(src) : src;
+  // A plain Uint8Array view (Buffer.slice would not copy).
+  const buf = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   const what = typeof src === 'string' ? src : 'checkpoint';
   try {
     if (looksLikeZip(buf)) return toStateDict(loadZip(buf));
