@@ -6,7 +6,7 @@ export interface BackoffOptions {
   initialMs?: number;
   /** Upper bound in ms (default 5000). */
   maxMs?: number;
-  /** Growth per attempt (default 2). */
+  /** Growth per attempt (default 1.6: a short outage is retried within about a second). */
   factor?: number;
 }
 
@@ -19,7 +19,7 @@ export class Backoff {
   constructor(opts: BackoffOptions = {}) {
     this.initialMs = Math.max(1, opts.initialMs ?? 200);
     this.maxMs = Math.max(this.initialMs, opts.maxMs ?? 5000);
-    this.factor = Math.max(1, opts.factor ?? 2);
+    this.factor = Math.max(1, opts.factor ?? 1.6);
   }
 
   /** Attempts made since the last reset. */

@@ -8,6 +8,7 @@ export interface LiveMetrics {
   framesIn: Counter;
   framesOut: Counter;
   framesDropped: Counter<'reason'>;
+  framesIdle: Counter;
   clientFramesDropped: Counter<'client'>;
   clientFramesSent: Counter;
   stageSeconds: Histogram<'stage'>;
@@ -32,6 +33,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): LiveMetr
       labelNames: ['reason'],
       registers: [registry],
     }),
+    framesIdle: new Counter({ name: 'chroma_live_frames_idle_total', help: 'Frames not colorized because nobody was watching or recording', registers: [registry] }),
     clientFramesDropped: new Counter({
       name: 'chroma_live_client_frames_dropped_total',
       help: 'Frames a viewer did not get because its connection was behind (per connected viewer)',

@@ -1,0 +1,317 @@
+// Live benchmark: `chroma serve` against a 640x480 15 fps MPEG-TS source (ffmpeg on loopback) with N
+// WebSocket viewers. Reports per-viewer fps, decode-to-viewer latency (from the frame headers'
+// timestamps), the server's RSS over the run, and how long frames take to come back after the
+// source is killed and restarted. Prints a table and a JSON summary.
+//
+//   node --import tsx bench/live.ts                 # 60 s, 10 viewers, built-in model
+//   node --import tsx bench/live.ts --minutes 10    # soak: is memory flat?
+//   options: --seconds N --minutes N --viewers N --width N --height N --fps N --model PATH
+//            --size N --threads N --batch N --down S (source outage, default 2) --browser --json
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { FFMPEG } from '../src/media/ffmpeg-paths.js';
+import { makeLogitsFixture } from '../src/model/fixtures.js';
+import { decodeFrameMessage } from '../src/server/frame-header.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values: a } = parseArgs({
+  options: {
+    seconds: { type: 'string' },
+    minutes: { type: 'string' },
+    viewers: { type: 'string', default: '10' },
+    width: { type: 'string', default: '640' },
+    height: { type: 'string', default: '480' },
+    fps: { type: 'string', default: '15' },
+    model: { type: 'string' },
+    size: { type: 'string' },
+    threads: { type: 'string' },
+    batch: { type: 'string' },
+    down: { type: 'string', default: '2' },
+    browser: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+});
+const seconds = a.minutes ? Number(a.minutes) * 60 : Number(a.seconds ?? 60);
+const nViewers = Number(a.viewers);
+const width = Number(a.width);
+const height = Number(a.height);
+const fps = Number(a.fps);
+const downSeconds = Number(a.down);
+const say = (s: string) => (a.json ? process.stderr : process.stdout).write(`${s}\n`);
+
+const work = mkdtempSync(join(tmpdir(), 'chroma-live-bench-'));
+const children = new Set<ChildProcess>();
+const cleanup = () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+let modelPath = a.model ?? join(REPO, 'models', 'chroma-default.onnx');
+let modelNote = 'built-in';
+if (!a.model && !existsSync(modelPath)) {
+  modelPath = join(work, 'fixture-logits.onnx');
+  writeFileSync(modelPath, makeLogitsFixture());
+  modelNote = 'FIXTURE (models/chroma-default.onnx missing)';
+  process.stderr.write('WARNING: models/chroma-default.onnx is missing; benchmarking the tiny fixture model instead (numbers say nothing about the real network)\n');
+} else if (a.model) modelNote = a.model;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function track(c: ChildProcess): ChildProcess {
+  children.add(c);
+  c.once('exit', () => children.delete(c));
+  return c;
+}
+
+/** The camera: a moving gray test pattern at real time, MPEG-TS over HTTP (listen mode, one client). */
+function startSource(port: number): ChildProcess {
+  return track(spawn(FFMPEG, [
+    '-nostdin', '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps},format=gray`,
+    '-c:v', 'mpeg2video', '-q:v', '4', '-g', String(fps), '-f', 'mpegts', '-listen', '1', `http://127.0.0.1:${port}`,
+  ], { stdio: 'ignore' }));
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+interface ViewerLog {
+  frames: number;
+  latencies: number[];
+  gaps: number;
+  lastSeq: number;
+  arrivals: number[];
+  closed: boolean;
+}
+
+function viewer(url: string, log: ViewerLog): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) return;
+      const f = decodeFrameMessage(data);
+      if (!f) return;
+      const now = performance.timeOrigin + performance.now();
+      log.frames++;
+      log.latencies.push(now - f.header.decodedAt);
+      log.arrivals.push(performance.now());
+      if (log.lastSeq >= 0 && f.header.seq > log.lastSeq + 1) log.gaps += f.header.seq - log.lastSeq - 1;
+      log.lastSeq = f.header.seq;
+    });
+    ws.on('close', () => (log.closed = true));
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const srcPort = await freePort();
+  let source = startSource(srcPort);
+  const serverArgs = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--input', `http://127.0.0.1:${srcPort}`,
+    '--width', String(width), '--height', String(height), '--fps', String(fps), '--port', '0', '--model', modelPath,
+    '--max-viewers', String(Math.max(64, nViewers + 2))];
+  for (const k of ['size', 'threads', 'batch'] as const) if (a[k]) serverArgs.push(`--${k}`, a[k]!);
+  const server = track(spawn(process.execPath, serverArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let serverErr = '';
+  server.stderr!.on('data', (c: Buffer) => (serverErr = (serverErr + c.toString()).slice(-4000)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 120000);
+    server.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
+  });
+  say(`server ${url} (pid ${server.pid}), model ${modelNote}, source ${width}x${height} @ ${fps} fps, ${nViewers} viewers, ${seconds} s`);
+
+  const logs: ViewerLog[] = Array.from({ length: nViewers }, () => ({ frames: 0, latencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false }));
+  const sockets = await Promise.all(logs.map((l) => viewer(`${url.replace('http', 'ws')}ws`, l)));
+
+  // Optional: one real browser viewer, reporting what it paints.
+  let browserStats: { fps: number[]; latency: number[] } | null = null;
+  let closeBrowser: (() => Promise<void>) | null = null;
+  if (a.browser) {
+    const { chromium } = await import('playwright-core');
+    const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+      '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const page = await b.newPage();
+    await page.goto(url);
+    browserStats = { fps: [], latency: [] };
+    closeBrowser = () => b.close();
+    const poll = setInterval(() => {
+      void page.evaluate(() => (window as unknown as { chromaViewer: { fps: number; latencyMs: number | null } }).chromaViewer)
+        .then((s) => {
+          browserStats!.fps.push(s.fps);
+          if (s.latencyMs !== null) browserStats!.latency.push(s.latencyMs);
+        }, () => {});
+    }, 1000);
+    closeBrowser = async () => {
+      clearInterval(poll);
+      await b.close();
+    };
+  }
+
+  // Warm-up: wait until every viewer has frames, then measure.
+  const warmEnd = Date.now() + 60000;
+  while (logs.some((l) => l.frames < 3) && Date.now() < warmEnd) await sleep(100);
+  await sleep(2000);
+  for (const l of logs) {
+    l.frames = 0;
+    l.latencies = [];
+    l.gaps = 0;
+  }
+  if (browserStats) browserStats = { fps: [], latency: [] };
+  const rss: { t: number; bytes: number }[] = [];
+  const lags: number[] = [];
+  let sourceReconnects = NaN;
+  const health = async () => {
+    try {
+      const h = (await (await fetch(`${url}healthz`)).json()) as { source: { lagMs: number; reconnects: number } };
+      lags.push(h.source.lagMs);
+      sourceReconnects = h.source.reconnects;
+    } catch {
+      /* the next sample will do */
+    }
+  };
+  const reconnects0 = await health().then(() => sourceReconnects);
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    rss.push({ t: (performance.now() - t0) / 1000, bytes: rssOf(server.pid!) });
+    await health();
+    await sleep(1000);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const snapshot = logs.map((l) => ({ frames: l.frames, latencies: [...l.latencies], gaps: l.gaps, closed: l.closed }));
+  const metricsText = await fetch(`${url}metrics`).then((r) => r.text(), () => '');
+  const metric = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(metricsText);
+    return m ? Number(m[1]) : NaN;
+  };
+
+  // Reconnection: kill the source, keep it down, restart, time until every viewer has a new frame.
+  const killedAt = performance.now();
+  source.kill('SIGKILL');
+  await sleep(downSeconds * 1000);
+  const seqBefore = Math.max(...logs.map((l) => l.lastSeq));
+  const restartedAt = performance.now();
+  source = startSource(srcPort);
+  const firstAfter: (number | null)[] = logs.map(() => null);
+  const reconnectDeadline = performance.now() + 30000;
+  while (firstAfter.some((x) => x === null) && performance.now() < reconnectDeadline) {
+    logs.forEach((l, i) => {
+      if (firstAfter[i] === null && l.lastSeq > seqBefore) firstAfter[i] = l.arrivals[l.arrivals.length - 1];
+    });
+    await sleep(20);
+  }
+  const resumeS = firstAfter.every((x) => x !== null) ? (Math.max(...(firstAfter as number[])) - restartedAt) / 1000 : null;
+  const viewersStayed = logs.every((l) => !l.closed);
+
+  // Results.
+  const perViewer = snapshot.map((s, i) => ({
+    viewer: i + 1,
+    fps: s.frames / elapsed,
+    p50: pct(s.latencies, 50),
+    p95: pct(s.latencies, 95),
+    skipped: s.gaps,
+  }));
+  const allLat = snapshot.flatMap((s) => s.latencies);
+  const rssMb = rss.map((r) => r.bytes / 1048576);
+  const steady = rss.filter((r) => r.t >= Math.min(10, seconds / 4));
+  const n = steady.length;
+  const mt = steady.reduce((s, r) => s + r.t, 0) / Math.max(n, 1);
+  const mb = steady.reduce((s, r) => s + r.bytes, 0) / Math.max(n, 1);
+  const slope = n > 2 ? steady.reduce((s, r) => s + (r.t - mt) * (r.bytes - mb), 0) / steady.reduce((s, r) => s + (r.t - mt) ** 2, 0) : 0;
+  const slopeMbPerMin = (slope * 60) / 1048576;
+  // Growth: the mean of the last third of the steady samples over the mean of the first third.
+  const third = Math.max(1, Math.floor(n / 3));
+  const avg = (xs: { bytes: number }[]) => xs.reduce((s, r) => s + r.bytes, 0) / Math.max(xs.length, 1) / 1048576;
+  const growthMb = n >= 3 ? avg(steady.slice(-third)) - avg(steady.slice(0, third)) : 0;
+  const minFps = Math.min(...perViewer.map((v) => v.fps));
+  const p95 = pct(allLat, 95);
+  const summary = {
+    model: modelNote,
+    source: { width, height, fps },
+    viewers: nViewers,
+    seconds: Math.round(elapsed),
+    viewerFps: { min: minFps, mean: perViewer.reduce((s, v) => s + v.fps, 0) / nViewers, max: Math.max(...perViewer.map((v) => v.fps)) },
+    latencyMs: { p50: pct(allLat, 50), p95, max: Math.max(...allLat) },
+    server: {
+      framesIn: metric('chroma_live_frames_in_total'),
+      framesOut: metric('chroma_live_frames_out_total'),
+      droppedMailbox: Number((/chroma_live_frames_dropped_total\{reason="mailbox"\} (\d+)/.exec(metricsText) ?? [])[1] ?? NaN),
+    },
+    // How far decoding ran behind the stream's own clock (time in socket buffers, not in the header's latency).
+    sourceLagMs: { median: pct(lags, 50), max: Math.max(...lags) },
+    sourceReconnectsDuringRun: sourceReconnects - reconnects0,
+    rssMb: { start: rssMb[0], end: rssMb[rssMb.length - 1], min: Math.min(...rssMb), max: Math.max(...rssMb), slopeMbPerMin, growthMb },
+    reconnect: { downSeconds, resumeAfterRestartS: resumeS, resumeAfterKillS: resumeS === null ? null : resumeS + (restartedAt - killedAt) / 1000, viewersStayedConnected: viewersStayed },
+    browser: browserStats ? { fpsMedian: pct(browserStats.fps, 50), latencyMedianMs: pct(browserStats.latency, 50) } : null,
+    perViewer,
+    targets: {
+      fpsPerViewerAtLeast10: minFps >= 10,
+      latencyP95AtMost500ms: p95 <= 500,
+      // Flat: no sustained growth (GC makes RSS wander by tens of MB; a leak climbs steadily).
+      memoryFlat: growthMb < 16 && slopeMbPerMin < (seconds >= 300 ? 1 : 10),
+      resumeWithin5s: resumeS !== null && resumeS <= 5,
+    },
+  };
+
+  const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+  say('');
+  say('viewer   fps    p50 ms   p95 ms   skipped');
+  for (const v of perViewer) say(`${String(v.viewer).padStart(6)} ${f1(v.fps).padStart(5)} ${f1(v.p50).padStart(8)} ${f1(v.p95).padStart(8)} ${String(v.skipped).padStart(9)}`);
+  say('');
+  say(`all viewers: fps min ${f1(summary.viewerFps.min)} mean ${f1(summary.viewerFps.mean)}; latency p50 ${f1(summary.latencyMs.p50)} ms, p95 ${f1(p95)} ms`);
+  say(`server: ${summary.server.framesIn} frames in, ${summary.server.framesOut} out, ${summary.server.droppedMailbox} dropped before the model`);
+  say(`source: decoding behind the stream's clock median ${f1(summary.sourceLagMs.median)} ms, max ${f1(summary.sourceLagMs.max)} ms; reconnects during the run ${summary.sourceReconnectsDuringRun}`);
+  say(`RSS: start ${f1(summary.rssMb.start)} MB, end ${f1(summary.rssMb.end)} MB, range ${f1(summary.rssMb.min)}..${f1(summary.rssMb.max)} MB, trend ${slopeMbPerMin.toFixed(2)} MB/min, growth (last third vs first) ${growthMb.toFixed(1)} MB`);
+  say(`source restart (down ${downSeconds} s): frames back at every viewer ${resumeS === null ? 'NEVER (30 s)' : `${resumeS.toFixed(2)} s`} after the restart; viewers stayed connected: ${viewersStayed}`);
+  if (summary.browser) say(`browser viewer: painted fps ${f1(summary.browser.fpsMedian)}, latency (decode to paint) median ${f1(summary.browser.latencyMedianMs)} ms`);
+  say(`targets: ${Object.entries(summary.targets).map(([k, v]) => `${k} ${v ? 'PASS' : 'FAIL'}`).join(', ')}`);
+  process.stdout.write(`${JSON.stringify(summary, (_key, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v), a.json ? 0 : 2)}\n`);
+
+  for (const ws of sockets) ws.close();
+  await closeBrowser?.();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  source.kill('SIGKILL');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench/live: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,192 @@
+// `chroma serve --input SRC`: colorize a live source and show it in the browser. The process runs
+// until SIGINT/SIGTERM, then closes viewers, kills ffmpeg and finalises any recording.
+import { parseArgs } from 'node:util';
+import { startServer, type ServerOptions } from '../server/index.js';
+import { EXIT, describeError, exitCodeOf, usageError } from '../errors.js';
+import { killAllChildren } from '../media/child.js';
+import { parseSmoothOption } from '../operators/smooth-ab.js';
+
+export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
+
+Colorize a live source and watch it in a browser (WebSocket viewer on http://127.0.0.1:8080/).
+When inference is slower than the source, frames are dropped (the newest wins), so latency stays
+bounded. A source that drops (stream EOF, camera unplugged, server restart) is reconnected with
+backoff while viewers stay connected.
+
+Examples:
+  chroma serve --input rtsp://camera.local/stream
+  chroma serve --input /dev/video0 --width 640 --height 480 --fps 15
+  chroma serve --input old-newsreel.mp4 --loop --port 9000
+  ffmpeg -i tape.avi -f mpegts - | chroma serve --input - --width 720 --height 576
+  chroma serve --input testsrc2=size=640x480:rate=15 --format lavfi --token s3cret
+
+Source:
+  -i, --input SRC      rtsp://, rtmp://, http(s):// (MPEG-TS, HLS .m3u8, ...), /dev/videoN (V4L2),
+                       a file (played at its real rate), or - for stdin
+  --format F           ffmpeg input format (-f): v4l2, mpegts, lavfi (SRC is a filter graph), ...
+  --loop               replay a file forever
+  --width N --height N frame size (default: probed from the source; required for stdin)
+  --fps N              frame rate (cameras: the rate asked for; otherwise when probing cannot tell)
+
+Model:
+  --model M            'default' (built in), 'eccv16' / 'siggraph17' (pulled), or an ONNX path
+  --device D           auto | cpu | cuda (default auto)
+  --threads N          CPU inference threads (default: all cores)
+  --size N             model input short side (default: the model's training size; lower = faster)
+  --batch N            frames per inference call (default 1: lowest latency)
+  --max-wait MS        longest a partial batch waits for more frames (default 40)
+  --temperature T      annealed-mean temperature, 0.05..1 (default 0.38); viewers can change it
+  --smooth S           causal temporal smoothing: off | low | medium | high | 0..1 (default off);
+                       when on, viewers can change its strength
+
+Viewers:
+  --host ADDR          address to bind (default 127.0.0.1: this machine only)
+  --port N             port (default 8080; 0 = any free port)
+  --token T            require this token for the page, /metrics and the socket (also env
+                       CHROMA_TOKEN); open the page as http://HOST:PORT/?token=T
+  --allow-origin O     also accept WebSocket connections from pages at origin O (repeatable)
+  --quality Q          JPEG quality 1..100 (default 75)
+  --max-viewers N      most viewers at once (default 64)
+
+Recording:
+  --record OUT.mp4     also write the colorized stream to a file (finalised on stop)
+
+  -q, --quiet          no log lines (errors still go to stderr)
+  -h, --help           this help
+
+Endpoints: /  viewer page   /ws  frames + control   /healthz  JSON status   /metrics  Prometheus
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage, 3 bad input file, 5 model problem,
+            6 source unavailable (e.g. no such camera).
+`;
+
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw usageError(`--${name} ${v}: expected a number`);
+  return n;
+}
+
+/** --smooth: the same presets as for files; off (or 0) means no smoothing stage at all. */
+function smoothOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const alpha = parseSmoothOption(v);
+  return alpha > 0 ? alpha : undefined;
+}
+
+/** Parse the command line into server options (exported for tests). */
+export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env): { help: boolean; quiet: boolean; options: ServerOptions } {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string', short: 'i' },
+      format: { type: 'string' },
+      loop: { type: 'boolean' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      fps: { type: 'string' },
+      model: { type: 'string' },
+      device: { type: 'string' },
+      threads: { type: 'string' },
+      size: { type: 'string' },
+      batch: { type: 'string' },
+      'max-wait': { type: 'string' },
+      temperature: { type: 'string' },
+      smooth: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      quality: { type: 'string' },
+      'max-viewers': { type: 'string' },
+      record: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) return { help: true, quiet: false, options: { input: '' } };
+  if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the source goes after --input)`);
+  if (!v.input) throw usageError('missing --input SRC');
+  const device = v.device ?? 'auto';
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
+  const options: ServerOptions = {
+    input: v.input,
+    format: v.format,
+    loop: v.loop,
+    width: num(v.width, 'width'),
+    height: num(v.height, 'height'),
+    fps: num(v.fps, 'fps'),
+    model: v.model,
+    device,
+    threads: num(v.threads, 'threads'),
+    size: num(v.size, 'size'),
+    batch: num(v.batch, 'batch'),
+    maxWaitMs: num(v['max-wait'], 'max-wait'),
+    temperature: num(v.temperature, 'temperature'),
+    smooth: smoothOption(v.smooth),
+    host: v.host,
+    port: num(v.port, 'port'),
+    token: v.token ?? env.CHROMA_TOKEN ?? null,
+    allowOrigin: v['allow-origin'],
+    quality: num(v.quality, 'quality'),
+    maxViewers: num(v['max-viewers'], 'max-viewers'),
+    record: v.record,
+  };
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw usageError(`--threads ${v.threads}: expected a positive integer`);
+  }
+  return { help: false, quiet: Boolean(v.quiet), options };
+}
+
+export async function runServeCommand(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof serveOptionsFromArgv>;
+  try {
+    parsed = serveOptionsFromArgv(argv);
+  } catch (err) {
+    process.stderr.write(`chroma serve: ${(err as Error).message}\n(see chroma serve --help)\n`);
+    return EXIT.usage;
+  }
+  if (parsed.help) {
+    process.stdout.write(SERVE_HELP);
+    return EXIT.ok;
+  }
+  const { options, quiet } = parsed;
+  const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+
+  // Signals that arrive while the model loads stop the start-up too.
+  let stopRequested: NodeJS.Signals | null = null;
+  let wake: (() => void) | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopRequested = sig;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const server = await startServer({ ...options, log });
+    if (stopRequested) {
+      await server.close();
+      return EXIT.ok;
+    }
+    const st = server.stats();
+    process.stdout.write(`chroma serve: ${server.url}${options.token ? '?token=...' : ''}  (source ${st.width}x${st.height}` +
+      `${st.fps ? ` @ ${Math.round(st.fps * 100) / 100} fps` : ''})\n`);
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    log(`chroma serve: ${stopRequested ?? 'stop'}: shutting down`);
+    // Hard stop after 2 s whatever happens (a wedged child or socket must not keep us alive).
+    const deadline = setTimeout(() => killAllChildren(), 1800);
+    deadline.unref();
+    await server.close();
+    clearTimeout(deadline);
+    return EXIT.ok;
+  } catch (err) {
+    killAllChildren();
+    process.stderr.write(`chroma serve: ${describeError(err)}\n`);
+    return exitCodeOf(err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

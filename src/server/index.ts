@@ -1,0 +1,372 @@
+// `startServer`: a live source colorized and broadcast to browsers. Wires the pieces of this folder:
+//   source (ffmpeg decoder, reconnects) -> live graph (drop-latest, model) -> broadcaster (JPEG once,
+//   per-viewer bounded queues) + optional recorder; HTTP routes, auth, metrics on the same port.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { loadModel, type Device, type LoadedModel } from '../model/load-model.js';
+import { FlowGate } from '../pipeline/flow-gate.js';
+import { DEFAULT_TEMPERATURE } from '../color/annealed-mean.js';
+import { ChromaError, usageError } from '../errors.js';
+import { classifySource, checkSourceExists, probeSource, LiveSource, type SourceState, type SourceGeometry } from './source.js';
+import { LiveGraph, causalSmoothing } from './live-graph.js';
+import { Broadcaster, type ClientInfo, type Client } from './broadcaster.js';
+import { parseControl, MAX_CONTROL_BYTES, TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
+import { createMetrics } from './metrics.js';
+import { createRequestHandler, createUpgradeHandler } from './routes.js';
+import { buildViewerPage } from './viewer-page.js';
+import { Recorder, type RecorderStats } from './recorder.js';
+import { wallNow } from './frame-header.js';
+import { isLoopbackHost } from './auth.js';
+import type { BackoffOptions } from './backoff.js';
+
+export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
+export type { LiveSettings } from './control.js';
+export type { SourceState, SourceStatus } from './source.js';
+
+export interface ServerOptions {
+  /** URL (rtsp/rtmp/http/hls/...), V4L2 device (/dev/videoN), file, lavfi graph (format 'lavfi') or '-' for stdin. */
+  input: string;
+  /** ffmpeg input format (-f). */
+  format?: string;
+  /** Replay a file forever. */
+  loop?: boolean;
+  /** Read at the stream's own rate (-re); default on for files and lavfi, off for live sources. */
+  realtime?: boolean;
+  /** Frame size; probed from the source when not given (required for stdin). */
+  width?: number;
+  height?: number;
+  /** Nominal frame rate (when probing says nothing). */
+  fps?: number;
+  /** More ffmpeg options before -i. */
+  inputArgs?: string[];
+
+  /** Model path / name ('default'), or an already loaded model (not released on close). */
+  model?: string | LoadedModel;
+  device?: Device;
+  threads?: number;
+  /** Model input short side. */
+  size?: number;
+  /** Frames per inference call (default 1). */
+  batch?: number;
+  /** A partial batch waits at most this long (default 40 ms). */
+  maxWaitMs?: number;
+  /** Initial annealed-mean temperature (default 0.38). */
+  temperature?: number;
+  /** Enable causal temporal smoothing at this strength (0..1; viewers may change it); no smoothing stage when undefined. */
+  smooth?: number;
+
+  /** JPEG quality (default 75). */
+  quality?: number;
+  /** Bind address (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** Shared secret for the page, /metrics and the socket. */
+  token?: string | null;
+  /** Origins allowed besides this server's own ('*' for any). */
+  allowOrigin?: string[];
+  /** Most viewers at once (default 64). */
+  maxViewers?: number;
+  /** Frame messages a viewer may have in flight before it skips frames (default 2). */
+  clientQueue?: number;
+  pingIntervalMs?: number;
+  statsIntervalMs?: number;
+
+  /** Also record the colorized stream to this file. */
+  record?: string;
+
+  backoff?: BackoffOptions;
+  /** Restart the decoder after this long without frames (default 10 s). */
+  stallMs?: number;
+  /** Network sources: reconnect when decoding falls this far behind live (default 3000 ms; 0 = never). */
+  maxLagMs?: number;
+  probeTimeoutMs?: number;
+  /** Include process metrics (CPU, RSS, event loop) in /metrics (default true). */
+  processMetrics?: boolean;
+  /** One-line notices (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface ServerStats {
+  uptimeSeconds: number;
+  width: number;
+  height: number;
+  fps: number | null;
+  /** lagMs: how far decoding runs behind a network stream's own clock. */
+  source: SourceState & { framesIn: number; reconnects: number; lastFrameAgeMs: number | null; lagMs: number };
+  framesIn: number;
+  framesOut: number;
+  /** Frames published per second over the last second. */
+  outFps: number;
+  /** mailbox: model busy; paused: by a viewer; idle: nobody watching (not an error); encoder: JPEG busy; viewers: sum of per-viewer skips. */
+  dropped: { mailbox: number; paused: number; idle: number; encoder: number; viewers: number };
+  viewers: number;
+  clients: ClientInfo[];
+  settings: LiveSettings;
+  smoothAvailable: boolean;
+  inferenceErrors: number;
+  memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
+  record: RecorderStats | null;
+}
+
+export interface ServerHandle {
+  /** http://host:port/ (without the token). */
+  url: string;
+  host: string;
+  port: number;
+  stats(): ServerStats;
+  /** Stop: viewers closed, ffmpeg children killed, recording finalised. Idempotent. */
+  close(): Promise<void>;
+}
+
+function checkNumber(name: string, v: number | undefined, min: number, max: number, integer = false): void {
+  if (v === undefined) return;
+  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw usageError(`${name} ${v}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
+  }
+}
+
+function publicSource(s: SourceState): SourceState {
+  return { ...s };
+}
+
+export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  checkNumber('--width', opts.width, 16, 8192, true);
+  checkNumber('--height', opts.height, 16, 8192, true);
+  checkNumber('--fps', opts.fps, 0.1, 1000);
+  checkNumber('--quality', opts.quality, 1, 100, true);
+  checkNumber('--port', opts.port, 0, 65535, true);
+  checkNumber('--batch', opts.batch, 1, 64, true);
+  checkNumber('--max-wait', opts.maxWaitMs, 0, 10000);
+  checkNumber('--size', opts.size, 32, 4096, true);
+  checkNumber('--temperature', opts.temperature, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+  checkNumber('--smooth', opts.smooth, SMOOTH_RANGE[0], SMOOTH_RANGE[1]);
+  checkNumber('--max-viewers', opts.maxViewers, 1, 10000, true);
+  checkNumber('--client-queue', opts.clientQueue, 1, 64, true);
+  if ((opts.width === undefined) !== (opts.height === undefined)) throw usageError('give both --width and --height, or neither');
+  const token = opts.token || null;
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !token) log(`warning: listening on ${host} without --token: anyone who can reach this port can watch`);
+
+  const spec = classifySource(opts.input, {
+    loop: opts.loop, format: opts.format, realtime: opts.realtime,
+    width: opts.width, height: opts.height, fps: opts.fps, extraInputArgs: opts.inputArgs,
+  });
+  checkSourceExists(spec);
+  let geom: SourceGeometry;
+  if (opts.width && opts.height) geom = { width: opts.width, height: opts.height, fps: opts.fps ?? null };
+  else geom = await probeSource(spec, opts.probeTimeoutMs);
+  if (opts.fps) geom.fps = opts.fps;
+  const { width, height } = geom;
+
+  const ownModel = typeof opts.model !== 'object';
+  const model: LoadedModel = typeof opts.model === 'object'
+    ? opts.model
+    : await loadModel(opts.model, { device: opts.device ?? 'auto', threads: opts.threads, log });
+
+  const cleanups: (() => void)[] = [];
+  try {
+    const settings: LiveSettings = { temperature: opts.temperature ?? DEFAULT_TEMPERATURE, smooth: opts.smooth ?? 0, paused: false };
+    // Smoothing costs optical flow per frame even at strength 0, so the stage exists only when asked for.
+    const smoothStage = opts.smooth !== undefined ? causalSmoothing(() => settings.smooth) : null;
+    const metrics = createMetrics({ processMetrics: opts.processMetrics });
+    const dropped = { mailbox: 0, paused: 0, idle: 0 };
+    const batch = opts.batch ?? 1;
+    // Decoder slots: the mailbox and the graph hold at most a batch each; the rest is slack for
+    // frames parsed but waiting for their timestamp line. Never full in practice: frames are dropped first.
+    const gate = new FlowGate(batch * 2 + 6);
+    const started = performance.now();
+    let seq = 0;
+
+    const recorder = opts.record ? new Recorder({ path: opts.record, width, height, fps: geom.fps, log }) : null;
+    let source: LiveSource;
+
+    const hello = () => ({
+      type: 'hello', version: 1, width, height, fps: geom.fps, model: model.info.name,
+      state: { ...settings }, smoothAvailable: smoothStage !== null, source: publicSource(source.state),
+      limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
+    });
+
+    const onControl = (c: Client, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      const r = parseControl(data, isBinary, { smoothAvailable: smoothStage !== null });
+      if (!r.ok) {
+        metrics.controlErrors.inc();
+        broadcaster.send(c, { type: 'error', message: r.error });
+        return;
+      }
+      if (r.message.type === 'get') {
+        broadcaster.send(c, { type: 'state', state: { ...settings } });
+        return;
+      }
+      Object.assign(settings, r.message.patch);
+      broadcaster.broadcastJson({ type: 'state', state: { ...settings }, by: c.id });
+    };
+
+    const broadcaster = new Broadcaster({
+      quality: opts.quality ?? 75,
+      queue: opts.clientQueue ?? 2,
+      pingIntervalMs: opts.pingIntervalMs,
+      statsIntervalMs: opts.statsIntervalMs,
+      metrics,
+      hello,
+      stats: () => ({
+        fps: Math.round(broadcaster.outFps * 10) / 10,
+        viewers: broadcaster.size,
+        droppedSource: dropped.mailbox,
+        source: publicSource(source.state),
+      }),
+      headerCounters: () => ({ droppedSource: dropped.mailbox, reconnects: source.reconnects }),
+      onMessage: onControl,
+      log,
+    });
+    cleanups.push(() => void broadcaster.close(0));
+
+    const graph = new LiveGraph(model, {
+      batch,
+      maxWaitMs: opts.maxWaitMs,
+      size: opts.size,
+      temperature: () => settings.temperature,
+      paused: () => settings.paused,
+      idle: () => broadcaster.size === 0 && recorder === null,
+      smooth: smoothStage,
+      release: (n) => gate.release(n),
+      onOutput: (f, stages) => {
+        metrics.framesOut.inc();
+        for (const [k, v] of Object.entries(stages)) metrics.stageSeconds.observe({ stage: k }, v / 1000);
+        broadcaster.publish(f, stages);
+        recorder?.write(f);
+      },
+      onDrop: (reason) => {
+        dropped[reason]++;
+        if (reason === 'idle') metrics.framesIdle.inc();
+        else metrics.framesDropped.inc({ reason });
+      },
+      onError: (err) => log(`inference failed: ${err.message.split('\n')[0]} (restarting the model graph)`),
+    });
+    cleanups.push(() => graph.stop());
+
+    let lastStatus = '';
+    source = new LiveSource({
+      spec,
+      width,
+      height,
+      fps: geom.fps,
+      gate,
+      backoff: opts.backoff,
+      stallMs: opts.stallMs,
+      maxLagMs: opts.maxLagMs,
+      onFrame: (f) => {
+        metrics.framesIn.inc();
+        graph.push(f, seq++, wallNow());
+      },
+      onReconnect: () => metrics.sourceReconnects.inc(),
+      onStatus: (st) => {
+        metrics.sourceUp.set(st.status === 'connected' ? 1 : 0);
+        broadcaster.broadcastJson({ type: 'status', source: publicSource(st) });
+        const line = st.status === 'reconnecting'
+          ? `source: ${st.message ?? 'dropped'}; reconnecting in ${((st.retryInMs ?? 0) / 1000).toFixed(1)} s`
+          : `source: ${st.status}${st.message ? ` (${st.message})` : ''}`;
+        if (line !== lastStatus && st.status !== 'stopped') log(line);
+        lastStatus = line;
+      },
+    });
+    cleanups.push(() => source.stop());
+
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_BYTES, perMessageDeflate: false, clientTracking: false });
+    const maxViewers = opts.maxViewers ?? 64;
+    const remoteOf = (req: IncomingMessage) => `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const stats = (): ServerStats => {
+      const mem = process.memoryUsage();
+      const clients = broadcaster.list();
+      return {
+        uptimeSeconds: (performance.now() - started) / 1000,
+        width, height, fps: geom.fps,
+        source: { ...source.state, framesIn: source.framesIn, reconnects: source.reconnects, lastFrameAgeMs: source.lastFrameAgeMs, lagMs: source.lagMs },
+        framesIn: source.framesIn,
+        framesOut: graph.framesOut,
+        outFps: broadcaster.outFps,
+        dropped: { ...dropped, encoder: broadcaster.encoderDrops, viewers: clients.reduce((a, c) => a + c.dropped, 0) },
+        viewers: clients.length,
+        clients,
+        settings: { ...settings },
+        smoothAvailable: smoothStage !== null,
+        inferenceErrors: graph.errors,
+        memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external },
+        record: recorder?.stats() ?? null,
+      };
+    };
+    const ctx = {
+      token,
+      bindHost: host,
+      allowOrigins: opts.allowOrigin ?? [],
+      page: buildViewerPage(),
+      registry: metrics.registry,
+      health: () => {
+        const st = source.state;
+        return {
+          ok: st.status === 'connected',
+          status: st.status === 'connected' ? 'ok' : 'degraded',
+          source: { status: st.status, since: new Date(st.since).toISOString(), attempt: st.attempt, retryInMs: st.retryInMs,
+            lastFrameAgeMs: source.lastFrameAgeMs === null ? null : Math.round(source.lastFrameAgeMs), reconnects: source.reconnects,
+            lagMs: Math.round(source.lagMs) },
+          viewers: broadcaster.size,
+          framesIn: source.framesIn,
+          framesOut: graph.framesOut,
+          width, height,
+          uptimeSeconds: Math.round((performance.now() - started) / 1000),
+        };
+      },
+      wss,
+      canAccept: () => broadcaster.size < maxViewers,
+      onConnection: (ws: WebSocket, req: IncomingMessage) => broadcaster.add(ws, remoteOf(req)),
+    };
+    const server = createServer(createRequestHandler(ctx));
+    server.on('upgrade', createUpgradeHandler(ctx));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    server.keepAliveTimeout = 5000;
+    server.headersTimeout = 10000;
+    server.requestTimeout = 15000;
+    cleanups.push(() => {
+      server.close();
+      server.closeAllConnections();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'EADDRINUSE'
+          ? usageError(`${host}:${opts.port ?? 8080} is already in use (pick another --port)`)
+          : new ChromaError('internal', `cannot listen on ${host}:${opts.port ?? 8080}: ${err.message}`));
+      };
+      server.once('error', onError);
+      server.listen(opts.port ?? 8080, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    source.start();
+
+    let closing: Promise<void> | null = null;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        source.stop();
+        graph.stop();
+        const viewersClosed = broadcaster.close(400);
+        await viewersClosed;
+        server.close();
+        server.closeAllConnections();
+        await recorder?.finish(1200);
+        // The inference worker finishes its current batch before it exits; do not wait long for it.
+        if (ownModel) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, 600).unref())]);
+      })();
+      return closing;
+    };
+    const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    return { url: `http://${shownHost}:${port}/`, host, port, stats, close };
+  } catch (err) {
+    for (const c of cleanups.reverse()) c();
+    if (ownModel) await model.release().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,202 @@
+// The model side of a live stream. The decoder never waits for the model: its frames land in a
+// mailbox that keeps only the newest ones, and the graph admits at most one batch at a time. When
+// inference is slower than the source, older frames are dropped (and counted) instead of queued, so
+// latency stays at about one inference time whatever the backlog would have been.
+//
+//   decoder -> mailbox (newest `batch` frames) -> L -> resize -> batch (max wait) -> infer
+//           -> annealed mean -> [causal smoothing] -> compose -> onOutput
+import { Subject, identity, tap, type Subscription } from 'rxjs';
+import { extractL } from '../operators/extract-l.js';
+import { resizeForModel } from '../operators/resize-for-model.js';
+import { batchFrames } from '../operators/batch-frames.js';
+import { inferBatch } from '../operators/infer-batch.js';
+import { decodeDistribution } from '../operators/decode-distribution.js';
+import { composeFrames } from '../operators/compose-frames.js';
+import { smoothAb } from '../operators/smooth-ab.js';
+import { LatestMailbox } from './mailbox.js';
+import type { LoadedModel } from '../model/load-model.js';
+import type { AbStage } from '../pipeline/colorize-video.js';
+import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../pipeline/types.js';
+import type { StageTimes } from './frame-header.js';
+
+/** Timestamps (performance.now() ms) a live frame collects on its way through. */
+export interface FrameMarks {
+  seq: number;
+  decoded: number;
+  /** Wall clock (epoch ms) when the decoder delivered it. */
+  decodedWall: number;
+  admitted: number;
+  prepped: number;
+  batched: number;
+  inferred: number;
+  smoothed: number;
+  composed: number;
+}
+
+export type LiveFrame = RawFrame & { live: FrameMarks };
+export type LiveColorFrame = ColorFrame & { live: FrameMarks };
+
+export type DropReason = 'mailbox' | 'paused' | 'idle';
+
+export interface LiveGraphOptions {
+  /** Frames per inference call (default 1: lowest latency on CPU). */
+  batch?: number;
+  /** Close a partial batch after this long (default 40 ms). */
+  maxWaitMs?: number;
+  /** Model input short side (default: the model's training size). */
+  size?: number;
+  temperature: () => number;
+  paused: () => boolean;
+  /** When true (nobody watching, nothing recording) frames skip the model entirely. */
+  idle?: () => boolean;
+  /** Causal temporal smoothing stage, or null. */
+  smooth?: AbStage | null;
+  /** Gives decoder slots back (one per frame that leaves the graph or is dropped). */
+  release: (count: number) => void;
+  onOutput: (frame: LiveColorFrame, stages: Omit<StageTimes, 'jpeg'>) => void;
+  onDrop?: (reason: DropReason) => void;
+  onError?: (err: Error) => void;
+}
+
+const marksOf = (f: object): FrameMarks => (f as { live: FrameMarks }).live;
+
+export class LiveGraph {
+  private readonly mailbox: LatestMailbox<LiveFrame>;
+  private readonly batch: number;
+  private input: Subject<LiveFrame> | null = null;
+  private sub: Subscription | null = null;
+  private inGraph = 0;
+  private stopped = false;
+  private rebuildTimer: NodeJS.Timeout | null = null;
+  framesOut = 0;
+  errors = 0;
+
+  constructor(private readonly model: LoadedModel, private readonly o: LiveGraphOptions) {
+    this.batch = Math.max(1, Math.floor(o.batch ?? 1));
+    this.mailbox = new LatestMailbox<LiveFrame>(this.batch, () => this.drop('mailbox'));
+    this.build();
+  }
+
+  /** Frames inside the model graph now. */
+  get busy(): number {
+    return this.inGraph;
+  }
+
+  /** A decoded frame arrives (it holds one decoder slot until released here). */
+  push(frame: RawFrame, seq: number, decodedWall: number): void {
+    if (this.stopped) return void this.o.release(1);
+    const skip = this.o.paused() ? 'paused' : this.o.idle?.() ? 'idle' : null;
+    if (skip) {
+      const waiting = this.mailbox.take().length;
+      for (let i = 0; i <= waiting; i++) this.drop(skip); // the waiting frames and this one
+      return;
+    }
+    const now = performance.now();
+    const live: FrameMarks = {
+      seq, decoded: now, decodedWall, admitted: now, prepped: now, batched: now, inferred: now, smoothed: now, composed: now,
+    };
+    this.mailbox.put(Object.assign(frame, { live }));
+    this.pump();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    this.teardown();
+    const left = this.mailbox.take().length;
+    if (left) this.o.release(left);
+  }
+
+  private drop(reason: DropReason): void {
+    this.o.release(1);
+    this.o.onDrop?.(reason);
+  }
+
+  private pump(): void {
+    while (this.input && this.inGraph < this.batch && this.mailbox.size) {
+      const [f] = this.mailbox.take(1);
+      f.live.admitted = performance.now();
+      this.inGraph++;
+      this.input.next(f);
+    }
+  }
+
+  private build(): void {
+    const { model, o } = this;
+    const now = () => performance.now();
+    const mark = <T extends object>(key: 'prepped' | 'inferred' | 'smoothed') => tap<T>((f) => (marksOf(f)[key] = now()));
+    const smooth: AbStage = o.smooth ?? identity;
+    const input = new Subject<LiveFrame>();
+    const graph = input.pipe(
+      extractL(),
+      resizeForModel({
+        shortSide: o.size ?? model.info.trainSize,
+        multiple: model.info.sizeMultiple,
+        lOffset: model.info.lOffset,
+        lScale: model.info.lScale,
+      }),
+      mark<ModelFrame>('prepped'),
+      batchFrames<ModelFrame>({ size: this.batch, maxWaitMs: o.maxWaitMs ?? 40 }),
+      tap((frames: ModelFrame[]) => {
+        const t = now();
+        for (const f of frames) marksOf(f).batched = t;
+      }),
+      // Logits are turned into ab next to the inference (in its worker when it has one), at the live temperature.
+      inferBatch(model, undefined, { temperature: o.temperature }),
+      decodeDistribution(model, o.temperature),
+      mark<AbFrame>('inferred'),
+      smooth,
+      mark<AbFrame>('smoothed'),
+      composeFrames(),
+    );
+    this.input = input;
+    this.sub = graph.subscribe({
+      next: (f) => this.output(f as unknown as LiveColorFrame),
+      error: (e: unknown) => this.failed(e instanceof Error ? e : new Error(String(e))),
+    });
+  }
+
+  private output(f: LiveColorFrame): void {
+    const m = f.live;
+    m.composed = performance.now();
+    this.inGraph = Math.max(0, this.inGraph - 1);
+    this.o.release(1);
+    this.framesOut++;
+    this.o.onOutput(f, {
+      queue: m.admitted - m.decoded + (m.batched - m.prepped),
+      prep: m.prepped - m.admitted,
+      infer: m.inferred - m.batched,
+      smooth: m.smoothed - m.inferred,
+      compose: m.composed - m.smoothed,
+    });
+    this.pump();
+  }
+
+  private teardown(): void {
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.input = null;
+    if (this.inGraph) this.o.release(this.inGraph);
+    this.inGraph = 0;
+  }
+
+  /** A failing inference must not end the stream: report it, drop what was inside, start a fresh graph. */
+  private failed(err: Error): void {
+    this.errors++;
+    this.o.onError?.(err);
+    this.teardown();
+    if (this.stopped) return;
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = null;
+      if (this.stopped) return;
+      this.build();
+      this.pump();
+    }, 1000);
+  }
+}
+
+/** Causal temporal smoothing (no look-ahead: zero frames of latency); `strength` is read per frame so viewers can change it. */
+export function causalSmoothing(strength: () => number): AbStage {
+  return smoothAb<AbFrame>({ mode: 'causal', strength });
+}

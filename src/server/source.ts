@@ -1,0 +1,364 @@
+// The live source: what --input names (URL, camera, file, lavfi graph or stdin), how ffmpeg should
+// open it, its frame size, and a supervisor that keeps an ffmpeg decoder running. When the stream
+// drops (EOF on a live URL, camera unplugged, server restart, ffmpeg killed, or no frame for a
+// while) the decoder is restarted with exponential backoff; viewers are told through status events.
+import { existsSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import type { Subscription } from 'rxjs';
+import { decodeFrames } from '../operators/decode-frames.js';
+import { probeMedia } from '../media/probe.js';
+import { FFPROBE } from '../media/ffmpeg-paths.js';
+import { ChromaError, inputError, usageError } from '../errors.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import type { FlowGate } from '../pipeline/flow-gate.js';
+import type { RawFrame } from '../pipeline/types.js';
+
+export type SourceKind = 'url' | 'device' | 'file' | 'stdin' | 'lavfi';
+
+export interface SourceSpec {
+  kind: SourceKind;
+  /** What ffmpeg opens after -i. */
+  ffmpegInput: string;
+  /** Options before -i for decoding (format, pacing, loop, timeouts). */
+  inputArgs: string[];
+  /** Options before -i for ffprobe (format and timeouts only). */
+  probeArgs: string[];
+  /** Restart the decoder when the stream ends normally (live sources, --loop). */
+  restartOnEnd: boolean;
+  /** Safe to show: URLs lose their credentials. */
+  label: string;
+}
+
+export interface SourceSpecOptions {
+  /** Replay a file forever (-stream_loop -1). */
+  loop?: boolean;
+  /** ffmpeg input format (-f), e.g. v4l2, lavfi, mpegts, rawvideo. */
+  format?: string;
+  /** Read at the stream's own rate (-re). Default: on for files and lavfi graphs, off otherwise. */
+  realtime?: boolean;
+  /** Requested capture size / rate for cameras (also the rawvideo size for stdin). */
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** More ffmpeg options placed before -i. */
+  extraInputArgs?: string[];
+}
+
+const URL_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
+const NETWORK_TIMEOUT_US = '10000000';
+
+/** Hide user:password in URLs. */
+export function redactUrl(input: string): string {
+  return input.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
+}
+
+export function classifySource(input: string, o: SourceSpecOptions = {}): SourceSpec {
+  if (!input) throw usageError('missing --input SRC');
+  const extra = o.extraInputArgs ?? [];
+  const fmt = o.format ? ['-f', o.format] : [];
+  const sized = o.width && o.height ? ['-video_size', `${o.width}x${o.height}`] : [];
+  const frameRate = o.fps ? ['-framerate', String(o.fps)] : [];
+
+  if (input === '-') {
+    if (process.stdin.isTTY) throw usageError('--input -: stdin is a terminal; pipe a stream in');
+    // ffmpeg reopens our own stdin through /proc, so the bytes never pass through this process.
+    return {
+      kind: 'stdin', ffmpegInput: `/proc/${process.pid}/fd/0`, inputArgs: [...fmt, ...(o.realtime ? ['-re'] : []), ...extra],
+      probeArgs: fmt, restartOnEnd: false, label: 'stdin',
+    };
+  }
+  if (o.format === 'lavfi') {
+    return {
+      kind: 'lavfi', ffmpegInput: input, inputArgs: [...(o.realtime === false ? [] : ['-re']), '-f', 'lavfi', ...extra],
+      probeArgs: ['-f', 'lavfi'], restartOnEnd: Boolean(o.loop), label: `lavfi:${input.slice(0, 60)}`,
+    };
+  }
+  if (/^\/dev\/video\d+$/.test(input) || o.format === 'v4l2') {
+    return {
+      kind: 'device', ffmpegInput: input, inputArgs: ['-f', o.format ?? 'v4l2', ...sized, ...frameRate, ...extra],
+      probeArgs: ['-f', o.format ?? 'v4l2', ...sized, ...frameRate], restartOnEnd: true, label: input,
+    };
+  }
+  const scheme = URL_RE.exec(input)?.[1]?.toLowerCase();
+  if (scheme && scheme !== 'file') {
+    const net: string[] = [];
+    if (scheme === 'rtsp' || scheme === 'rtsps') net.push('-rtsp_transport', 'tcp');
+    else if (['http', 'https', 'tcp', 'rtmp', 'rtmps', 'tls'].includes(scheme)) net.push('-rw_timeout', NETWORK_TIMEOUT_US);
+    // Start quickly and keep no extra buffering: latency matters more than a perfect first GOP.
+    const lowDelay = ['-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '500000', '-probesize', '500000'];
+    return {
+      kind: 'url', ffmpegInput: input, inputArgs: [...fmt, ...net, ...lowDelay, ...(o.realtime ? ['-re'] : []), ...extra],
+      probeArgs: [...fmt, ...net], restartOnEnd: true, label: redactUrl(input),
+    };
+  }
+  const path = scheme === 'file' ? input.replace(/^file:\/\//i, '') : input;
+  return {
+    kind: 'file', ffmpegInput: path,
+    inputArgs: [...fmt, ...(o.realtime === false ? [] : ['-re']), ...(o.loop ? ['-stream_loop', '-1'] : []), ...extra],
+    probeArgs: fmt, restartOnEnd: Boolean(o.loop), label: path,
+  };
+}
+
+/** Fail early, with one clear line, on sources that cannot exist. */
+export function checkSourceExists(spec: SourceSpec): void {
+  if (spec.kind === 'device' && !existsSync(spec.ffmpegInput)) {
+    throw new ChromaError('source', `${spec.ffmpegInput}: no such video device (is the camera connected?)`);
+  }
+  if (spec.kind === 'file') {
+    if (!existsSync(spec.ffmpegInput)) throw inputError(`${spec.ffmpegInput}: no such file`);
+    if (statSync(spec.ffmpegInput).isDirectory()) throw inputError(`${spec.ffmpegInput}: is a folder, not a video`);
+  }
+}
+
+export interface SourceGeometry {
+  width: number;
+  height: number;
+  fps: number | null;
+}
+
+interface ProbeStream {
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number }[];
+}
+
+function rate(s: string | undefined): number | null {
+  if (!s) return null;
+  const [n, d] = s.split('/').map(Number);
+  return Number.isFinite(n) && Number.isFinite(d) && n > 0 && d > 0 ? n / d : null;
+}
+
+/** Frame size and rate of the source. Files go through probeMedia; live sources get a bounded ffprobe. */
+export async function probeSource(spec: SourceSpec, timeoutMs = 15000): Promise<SourceGeometry> {
+  if (spec.kind === 'stdin') throw usageError('--input -: give --width and --height (stdin cannot be probed without consuming it)');
+  if (spec.kind === 'file') {
+    const info = await probeMedia(spec.ffmpegInput);
+    if (info.still) throw inputError(`${spec.label}: a still image is not a video source`);
+    return { width: info.width, height: info.height, fps: info.fps };
+  }
+  const args = ['-v', 'error', ...spec.probeArgs, '-select_streams', 'v:0', '-show_streams', '-of', 'json', '-i', spec.ffmpegInput];
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(FFPROBE, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      if (err) {
+        const why = (err as { killed?: boolean }).killed
+          ? `no answer within ${Math.round(timeoutMs / 1000)} s`
+          : String(stderr).trim().split('\n').pop()?.replace(/^.*?: /, '') || err.message;
+        reject(new ChromaError('source', `${spec.label}: cannot open the source (${why})`));
+      } else resolve(stdout);
+    });
+  });
+  let stream: ProbeStream | undefined;
+  try {
+    stream = (JSON.parse(out) as { streams?: ProbeStream[] }).streams?.[0];
+  } catch {
+    stream = undefined;
+  }
+  if (!stream?.width || !stream.height) throw new ChromaError('source', `${spec.label}: no video stream found`);
+  const rot = Number(stream.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation ?? -Number(stream.tags?.rotate ?? 0));
+  const swap = Math.abs(Math.round(rot / 90)) % 2 === 1;
+  return {
+    width: swap ? stream.height : stream.width,
+    height: swap ? stream.width : stream.height,
+    fps: rate(stream.avg_frame_rate) ?? rate(stream.r_frame_rate),
+  };
+}
+
+export type SourceStatus = 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'stopped';
+
+export interface SourceState {
+  status: SourceStatus;
+  /** Reconnection attempts since the last stable connection. */
+  attempt: number;
+  /** While reconnecting: ms until the next attempt. */
+  retryInMs: number | null;
+  /** Why the last connection dropped (no URL or credentials in it). */
+  message: string | null;
+  /** Wall-clock ms of this status change. */
+  since: number;
+}
+
+export interface LiveSourceOptions {
+  spec: SourceSpec;
+  width: number;
+  height: number;
+  fps: number | null;
+  gate: FlowGate;
+  onFrame: (frame: RawFrame) => void;
+  onStatus?: (state: SourceState) => void;
+  /** Called for each reconnection attempt. */
+  onReconnect?: () => void;
+  backoff?: BackoffOptions;
+  /** Restart a decoder that delivered nothing for this long (default 10 s). */
+  stallMs?: number;
+  /** A connection that lasted this long resets the backoff (default 3 s). */
+  stableMs?: number;
+  /**
+   * Network sources: when decoding falls this far behind the stream's own clock (the machine
+   * cannot keep up, data piles up in socket buffers), reconnect to jump back to live (default
+   * 3000 ms; 0 disables).
+   */
+  maxLagMs?: number;
+}
+
+/** Frames in a row over the lag limit before the decoder is restarted. */
+const LAG_FRAMES = 10;
+
+/** Keeps one decoder running for a source, restarting it when it drops. */
+export class LiveSource {
+  framesIn = 0;
+  reconnects = 0;
+  private sub: Subscription | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly backoff: Backoff;
+  private connectedAt: number | null = null;
+  private attemptStartedAt = 0;
+  private lastFrameAt = 0;
+  private stopped = false;
+  /** Smallest (wall clock - pts) seen on this connection, in seconds: the stream running live. */
+  private lagBase: number | null = null;
+  private lagFrames = 0;
+  /** How far the last frame was behind the stream's clock, in ms. */
+  lagMs = 0;
+  private current: SourceState = { status: 'connecting', attempt: 0, retryInMs: null, message: null, since: Date.now() };
+
+  constructor(private readonly o: LiveSourceOptions) {
+    this.backoff = new Backoff(o.backoff);
+  }
+
+  get state(): SourceState {
+    return this.current;
+  }
+
+  /** Ms since the last frame, or null before the first. */
+  get lastFrameAgeMs(): number | null {
+    return this.lastFrameAt ? performance.now() - this.lastFrameAt : null;
+  }
+
+  start(): void {
+    if (this.sub || this.stopped) return;
+    this.connect();
+    this.watchdog = setInterval(() => this.checkStall(), 250);
+    this.watchdog.unref();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.retryTimer = this.watchdog = null;
+    const s = this.sub;
+    this.sub = null;
+    s?.unsubscribe();
+    this.setState({ status: 'stopped', retryInMs: null, message: null });
+  }
+
+  private setState(p: Partial<SourceState> & { status: SourceStatus }): void {
+    this.current = { ...this.current, attempt: this.backoff.attempts, retryInMs: null, ...p, since: Date.now() };
+    this.o.onStatus?.(this.current);
+  }
+
+  private connect(): void {
+    this.retryTimer = null;
+    if (this.stopped) return;
+    this.connectedAt = null;
+    this.attemptStartedAt = performance.now();
+    this.lagBase = null;
+    this.lagFrames = 0;
+    this.lagMs = 0;
+    const { spec, width, height, fps, gate } = this.o;
+    if (this.current.status !== 'reconnecting') this.setState({ status: 'connecting' });
+    let finished = false;
+    const sub = decodeFrames({
+      input: spec.ffmpegInput,
+      width,
+      height,
+      inputArgs: spec.inputArgs,
+      // A source that changes size after a reconnect must not break the frame layout.
+      filters: [`scale=${width}:${height}:flags=bilinear`],
+      gate,
+      fps,
+      label: spec.label,
+      errorKind: 'source',
+    }).subscribe({
+      next: (f) => this.frame(f),
+      error: (e: unknown) => {
+        finished = true;
+        this.dropped(e instanceof Error ? e.message : String(e), false);
+      },
+      complete: () => {
+        finished = true;
+        this.dropped('the stream ended', true);
+      },
+    });
+    // decodeFrames may fail synchronously (e.g. spawn errors); only keep a live subscription.
+    if (!finished) this.sub = sub;
+  }
+
+  private frame(f: RawFrame): void {
+    this.framesIn++;
+    this.lastFrameAt = performance.now();
+    if (this.connectedAt === null) {
+      this.connectedAt = this.lastFrameAt;
+      this.setState({ status: 'connected', message: null });
+    }
+    if (this.behind(f)) return;
+    this.o.onFrame(f);
+  }
+
+  /** True (and the decoder restarted) when a network stream has fallen too far behind live. */
+  private behind(f: RawFrame): boolean {
+    const limit = this.o.maxLagMs ?? 3000;
+    if (this.o.spec.kind !== 'url' || f.pts === null || limit <= 0) return false;
+    const offset = this.lastFrameAt / 1000 - f.pts;
+    if (this.lagBase === null || offset < this.lagBase) this.lagBase = offset;
+    this.lagMs = (offset - this.lagBase) * 1000;
+    this.lagFrames = this.lagMs > limit ? this.lagFrames + 1 : 0;
+    if (this.lagFrames < LAG_FRAMES || !this.sub) return false;
+    const s = this.sub;
+    this.sub = null;
+    this.o.onFrame(f); // hand the frame on (it holds a decoder slot) before the decoder goes
+    s.unsubscribe();
+    this.backoff.reset();
+    this.dropped(`decoding fell ${(this.lagMs / 1000).toFixed(1)} s behind the live stream`, false);
+    return true;
+  }
+
+  private checkStall(): void {
+    if (!this.sub || this.stopped) return;
+    const stallMs = this.o.stallMs ?? 10000;
+    const since = this.connectedAt === null ? this.attemptStartedAt : this.lastFrameAt;
+    if (performance.now() - since > stallMs) {
+      const s = this.sub;
+      this.sub = null;
+      s.unsubscribe(); // kills ffmpeg; undelivered frames give their gate slots back
+      this.dropped(`no frames for ${(stallMs / 1000).toFixed(1)} s`, false);
+    }
+  }
+
+  private dropped(reason: string, ended: boolean): void {
+    this.sub = null;
+    if (this.stopped) return;
+    const lasted = this.connectedAt === null ? 0 : performance.now() - this.connectedAt;
+    this.connectedAt = null;
+    if (ended && !this.o.spec.restartOnEnd) {
+      this.setState({ status: 'ended', message: reason });
+      return;
+    }
+    if (lasted >= (this.o.stableMs ?? 3000)) this.backoff.reset();
+    const delay = this.backoff.next();
+    // Messages go to viewers: without the source's name (it may carry credentials, and they know it).
+    const { label, ffmpegInput } = this.o.spec;
+    const message = reason.split(`${label}: `).join('').split(`${ffmpegInput}: `).join('').trim();
+    this.setState({ status: 'reconnecting', retryInMs: delay, message });
+    this.retryTimer = setTimeout(() => {
+      this.reconnects++;
+      this.o.onReconnect?.();
+      this.connect();
+    }, delay);
+  }
+}
