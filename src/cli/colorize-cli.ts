@@ -21,6 +21,7 @@ Examples:
   chroma colorize ./photos -o ./photos-colour --json
   chroma colorize reel.mov -o reel.mkv --codec ffv1          (lossless archival copy)
   chroma colorize film.mp4 -o out.mp4 --model eccv16 --temperature 0.3
+  chroma colorize long-film.mkv -o colour.mkv --resume    (run it again after a crash: it continues)
 
 Model:
   --model M            'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'),
@@ -41,13 +42,25 @@ Output:
   --pix-fmt F          output pixel format (default yuv420p; yuv444p for odd sizes)
   --deinterlace M      auto | on | off (default auto: when the stream says interlaced)
 
+Long jobs:
+  --resume             checkpoint finished segments in a hidden folder beside the output
+                       (.film.mp4.chroma-resume/ for film.mp4); rerunning the same command
+                       (after a crash, kill or Ctrl-C) continues from the last finished
+                       segment instead of starting over. The segments are joined without
+                       re-encoding at the end and the folder is removed. Temporal smoothing
+                       restarts at the point where a job resumed.
+  --segment-seconds S  source seconds per checkpointed segment (default 10; each starts with a
+                       keyframe)
+
 Reporting:
   --json               NDJSON progress events and a final summary on stdout
   -q, --quiet          no progress bar
   -h, --help           this help
 
-Exit codes: 0 ok, 2 usage, 3 bad input, 4 output not writable, 5 model problem,
-            130 interrupted. Nothing is left under the output name unless it is complete.
+Exit codes: 0 ok, 1 internal (e.g. ffmpeg killed), 2 usage, 3 bad input, 4 output not writable
+            or disk full, 5 model problem, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
+Nothing is left under the output name unless it is complete; an interrupted or failed job
+removes its temporary files (with --resume, finished segments are kept for the next run).
 `;
 
 const CODECS: Codec[] = ['h264', 'h265', 'ffv1', 'prores'];
@@ -82,6 +95,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
         preset: { type: 'string' },
         'pix-fmt': { type: 'string' },
         deinterlace: { type: 'string' },
+        resume: { type: 'boolean' },
+        'segment-seconds': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
@@ -106,9 +121,14 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
   };
 
   const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => controller.abort(usageError(`interrupted by ${sig}`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let caught: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    caught ??= sig;
+    controller.abort(usageError(`interrupted by ${sig}`));
+  };
+  // A closed terminal (SIGHUP) stops the job as cleanly as Ctrl-C.
+  const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of SIGNALS) process.once(sig, onSignal);
   let colorizer: Colorizer | null = null;
   try {
     if (positionals.length !== 1) throw usageError('expected exactly one INPUT (see --help)');
@@ -121,6 +141,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const deinterlace = (v.deinterlace ?? 'auto') as 'auto' | 'on' | 'off';
     if (!['auto', 'on', 'off'].includes(deinterlace)) throw usageError(`--deinterlace ${v.deinterlace}: expected auto, on or off`);
     const temperature = num(v.temperature, 'temperature', 0.01, 1);
+    const segmentSeconds = num(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
+    if (segmentSeconds !== undefined && !v.resume) throw usageError('--segment-seconds needs --resume');
     const opts: ColorizeOptions = {
       overwrite: Boolean(v.overwrite),
       temperature,
@@ -135,6 +157,14 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
         ...(v['pix-fmt'] ? { pixFmt: v['pix-fmt'] } : {}),
       },
       signal: controller.signal,
+      ...(v.resume ? {
+        resume: {
+          ...(segmentSeconds !== undefined ? { segmentSeconds } : {}),
+          // Settings the library cannot see inside: a different value means a different result.
+          key: { smooth: v.smooth ?? null },
+          onSegment: (sg) => emit({ event: 'segment', index: sg.index, firstFrame: sg.firstFrame, frames: sg.frames, startPts: sg.startPts, endPts: sg.endPts }),
+        },
+      } : {}),
       onNote: (n) => {
         emit({ event: 'note', message: n });
         if (!json && !v.quiet) process.stderr.write(`note: ${n}\n`);
@@ -148,6 +178,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       log: (line) => (json ? emit({ event: 'log', message: line }) : process.stderr.write(`${line}\n`)),
     });
     emit({ event: 'model', name: colorizer.model.info.name, kind: colorizer.model.info.kind, provider: colorizer.model.provider });
+    if (controller.signal.aborted) throw controller.signal.reason;
 
     if (isDir) {
       const results: DirectoryEntryResult[] = await colorizer.colorizeDirectory(input, v.output, {
@@ -180,14 +211,16 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     if (controller.signal.aborted) {
-      process.stderr.write('chroma: interrupted; partial output removed\n');
-      emit({ event: 'error', message: 'interrupted', exitCode: EXIT.interrupted });
-      return EXIT.interrupted;
+      // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM.
+      const code = caught === 'SIGTERM' ? 143 : caught === 'SIGHUP' ? 129 : EXIT.interrupted;
+      const kept = v.resume ? '; finished segments kept: run the same command with --resume to continue' : '';
+      process.stderr.write(`chroma: interrupted by ${caught ?? 'signal'}; partial output removed${kept}\n`);
+      emit({ event: 'error', message: `interrupted by ${caught ?? 'signal'}`, exitCode: code });
+      return code;
     }
     return fail(err);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     await colorizer?.close();
   }
 }

@@ -99,12 +99,63 @@ export function rgbToL(rgb: Uint8Array, out: Float32Array, pixels: number): bool
   return gray;
 }
 
+/** L* of each gray code (R = G = B = v), the exact table rgbToL uses for gray pixels. */
+export const GRAY_TO_L: Float32Array = L_OF_GRAY;
+
+/**
+ * Byte masks for the gray test on 32-bit words: x[i] ^ x[i + 1] must be 0 where i is a pixel's R
+ * or G byte (i % 3 = 0 or 1). The byte positions repeat every 3 words (12 bytes = 4 pixels).
+ */
+const GRAY_MASKS = (() => {
+  const m = new Uint32Array(3);
+  for (let byte = 0; byte < 12; byte++) if (byte % 3 !== 2) m[(byte / 4) | 0] |= 0xff << (8 * (byte % 4));
+  return m;
+})();
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** True when every pixel of a packed rgb24 frame has R = G = B. */
+export function isGrayRgb(rgb: Uint8Array, pixels: number): boolean {
+  const end = pixels * 3;
+  let p = 0;
+  if (LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 && end >= 16) {
+    // Four pixels per step on 32-bit words: w ^ (w >> 8 | next << 24) compares each byte with the
+    // one after it; the masks keep the R-G and G-B pairs.
+    const words = new Uint32Array(rgb.buffer, rgb.byteOffset, (end >> 2) - 1);
+    const [m0, m1, m2] = GRAY_MASKS;
+    const groups = ((words.length - 1) / 3) | 0;
+    let diff = 0;
+    for (let g = 0, w = 0; g < groups; g++, w += 3) {
+      const a = words[w], b = words[w + 1], c = words[w + 2], d = words[w + 3];
+      diff |= ((a ^ ((a >>> 8) | (b << 24))) & m0) | ((b ^ ((b >>> 8) | (c << 24))) & m1) | ((c ^ ((c >>> 8) | (d << 24))) & m2);
+      if ((g & 1023) === 1023 && diff !== 0) return false;
+    }
+    if (diff !== 0) return false;
+    p = groups * 12;
+  }
+  for (; p < end; p += 3) {
+    const r = rgb[p];
+    if (r !== rgb[p + 1] || r !== rgb[p + 2]) return false;
+  }
+  return true;
+}
+
+/** L* of a gray rgb24 frame (R = G = B everywhere) from its codes. */
+export function grayRgbToL(rgb: Uint8Array, out: Float32Array, pixels: number): void {
+  for (let i = 0, p = 0; i < pixels; i++, p += 3) out[i] = L_OF_GRAY[rgb[p]];
+}
+
 /** Per-size tables for bilinear upsampling of the ab planes (half-pixel centres, edges clamped). */
 export interface UpsampleMap {
   x0: Int32Array; x1: Int32Array; wx: Float32Array;
   y0: Int32Array; y1: Int32Array; wy: Float32Array;
-  /** Scratch rows holding the vertically interpolated a and b of one output row. */
+  /** Scratch rows holding the vertically interpolated a and b of one output row (kept for callers). */
   rowA: Float32Array; rowB: Float32Array;
+  /**
+   * Scratch: every ab row upsampled horizontally to the frame width, already scaled to the Lab
+   * f-space offsets (a / 500 and b / 200): abHeight x width each. Filled once per frame, so a
+   * pixel's chroma is two contiguous reads and a lerp.
+   */
+  hA: Float32Array; hB: Float32Array;
 }
 
 function axisMap(outN: number, inN: number): { i0: Int32Array; i1: Int32Array; w: Float32Array } {
@@ -127,7 +178,71 @@ export function makeUpsampleMap(width: number, height: number, abWidth: number, 
   return {
     x0: x.i0, x1: x.i1, wx: x.w, y0: y.i0, y1: y.i1, wy: y.w,
     rowA: new Float32Array(abWidth), rowB: new Float32Array(abWidth),
+    hA: new Float32Array(abHeight * width), hB: new Float32Array(abHeight * width),
   };
+}
+
+// Lab -> XYZ: X = Xn f^-1(fy + a/500), Y = f^-1(fy), Z = Zn f^-1(fy - b/200). The white point is
+// folded into the XYZ -> linear sRGB matrix columns.
+const [M0, M1, M2, M3, M4, M5, M6, M7, M8] = M_XYZ2RGB;
+const K0 = M0 * WHITE_D65.X, K1 = M1, K2 = M2 * WHITE_D65.Z;
+const K3 = M3 * WHITE_D65.X, K4 = M4, K5 = M5 * WHITE_D65.Z;
+const K6 = M6 * WHITE_D65.X, K7 = M7, K8 = M8 * WHITE_D65.Z;
+const F_KNEE = 6 / 29;
+const F_OFF = 16 / 116;
+const F_LIN = 116 / KAPPA; // slope of f^-1 below the knee
+/** fy = (L + 16) / 116 and Y = f^-1(fy) for each gray code's exact L*. */
+const FY_OF_GRAY = new Float64Array(256);
+const Y_OF_GRAY = new Float64Array(256);
+for (let v = 0; v < 256; v++) {
+  const fy = (L_OF_GRAY[v] + 16) / 116;
+  FY_OF_GRAY[v] = fy;
+  Y_OF_GRAY[v] = fy > F_KNEE ? fy * fy * fy : (fy - F_OFF) * F_LIN;
+}
+
+/** Fill map.hA / map.hB: each ab row upsampled to the frame width, scaled to f-space offsets. */
+function upsampleRows(ab: Float32Array, abWidth: number, abHeight: number, width: number, map: UpsampleMap): void {
+  upsampleAbRows(ab, abWidth, abHeight, width, map, map.hA, map.hB);
+}
+
+/** Each ab row upsampled horizontally to `width` into hA / hB, scaled to a / 500 and b / 200. */
+export function upsampleAbRows(
+  ab: Float32Array, abWidth: number, abHeight: number, width: number, map: UpsampleMap, hA: Float32Array, hB: Float32Array,
+): void {
+  const { x0, x1, wx } = map;
+  const planeB = abWidth * abHeight;
+  for (let j = 0; j < abHeight; j++) {
+    const r = j * abWidth, o = j * width;
+    for (let x = 0; x < width; x++) {
+      const k0 = r + x0[x], k1 = r + x1[x], u = wx[x];
+      hA[o + x] = (ab[k0] + (ab[k1] - ab[k0]) * u) * (1 / 500);
+      hB[o + x] = (ab[planeB + k0] + (ab[planeB + k1] - ab[planeB + k0]) * u) * (1 / 200);
+    }
+  }
+}
+
+/** The constants of the Lab -> linear sRGB step, for other implementations (compose-simd.ts). */
+export const LAB_TO_RGB = { k: [K0, K1, K2, K3, K4, K5, K6, K7, K8], knee: F_KNEE, off: F_OFF, lin: F_LIN } as const;
+/** sRGB encode table: index round(linear * (length - 1)) -> 8-bit code. */
+export const ENCODE_TABLE: Uint8Array = ENCODE;
+/** fy = (L* + 16) / 116 and Y = f^-1(fy) of each gray code. */
+export const FY_OF_GRAY_TABLE: Float64Array = FY_OF_GRAY;
+export const Y_OF_GRAY_TABLE: Float64Array = Y_OF_GRAY;
+
+/**
+ * One pixel: L* (or, when `L` is null, the gray code's exact L*) with f-space chroma offsets
+ * fa = a / 500, fb = b / 200, written as rgb24 at out[q..q+2].
+ */
+export function composeLabPixel(L: number | null, code: number, fa: number, fb: number, out: Uint8Array, q: number): void {
+  const fy = L === null ? FY_OF_GRAY[code] : (L + 16) * (1 / 116);
+  const Y = L === null ? Y_OF_GRAY[code] : fy > F_KNEE ? fy * fy * fy : (fy - F_OFF) * F_LIN;
+  const fx = fy + fa, fz = fy - fb;
+  const X = fx > F_KNEE ? fx * fx * fx : (fx - F_OFF) * F_LIN;
+  const Z = fz > F_KNEE ? fz * fz * fz : (fz - F_OFF) * F_LIN;
+  const R = K0 * X + K1 * Y + K2 * Z, G = K3 * X + K4 * Y + K5 * Z, B = K6 * X + K7 * Y + K8 * Z;
+  out[q] = R <= 0 ? 0 : R >= 1 ? 255 : ENCODE[(R * ENC_STEPS + 0.5) | 0];
+  out[q + 1] = G <= 0 ? 0 : G >= 1 ? 255 : ENCODE[(G * ENC_STEPS + 0.5) | 0];
+  out[q + 2] = B <= 0 ? 0 : B >= 1 ? 255 : ENCODE[(B * ENC_STEPS + 0.5) | 0];
 }
 
 /**
@@ -138,39 +253,62 @@ export function composeLab(
   L: Float32Array, ab: Float32Array, abWidth: number, abHeight: number,
   width: number, height: number, map: UpsampleMap, out: Uint8Array,
 ): void {
-  const { x0, x1, wx, y0, y1, wy, rowA, rowB } = map;
-  const planeB = abWidth * abHeight;
-  const Xn = WHITE_D65.X, Zn = WHITE_D65.Z;
-  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = M_XYZ2RGB;
-  const lin = (116 / KAPPA);
+  upsampleRows(ab, abWidth, abHeight, width, map);
+  const { y0, y1, wy, hA, hB } = map;
+  const enc = ENCODE;
   for (let y = 0; y < height; y++) {
-    // Vertical interpolation once per row, horizontal per pixel.
-    const r0 = y0[y] * abWidth, r1 = y1[y] * abWidth, t = wy[y], s = 1 - t;
-    for (let i = 0; i < abWidth; i++) {
-      rowA[i] = ab[r0 + i] * s + ab[r1 + i] * t;
-      rowB[i] = ab[planeB + r0 + i] * s + ab[planeB + r1 + i] * t;
-    }
+    const r0 = y0[y] * width, r1 = y1[y] * width, t = wy[y];
     let p = y * width;
     let q = p * 3;
     for (let x = 0; x < width; x++, p++, q += 3) {
-      const xa = x0[x], xb = x1[x], u = wx[x];
-      const a = rowA[xa] + (rowA[xb] - rowA[xa]) * u;
-      const b = rowB[xa] + (rowB[xb] - rowB[xa]) * u;
-      const fy = (L[p] + 16) / 116;
-      const fx = fy + a / 500, fz = fy - b / 200;
-      const Y = fy > 6 / 29 ? fy * fy * fy : (fy - 16 / 116) * lin;
-      const X = Xn * (fx > 6 / 29 ? fx * fx * fx : (fx - 16 / 116) * lin);
-      const Z = Zn * (fz > 6 / 29 ? fz * fz * fz : (fz - 16 / 116) * lin);
-      let R = m0 * X + m1 * Y + m2 * Z;
-      let G = m3 * X + m4 * Y + m5 * Z;
-      let B = m6 * X + m7 * Y + m8 * Z;
-      // Clamp out-of-gamut colours per channel, then encode through the table.
-      R = R < 0 ? 0 : R > 1 ? 1 : R;
-      G = G < 0 ? 0 : G > 1 ? 1 : G;
-      B = B < 0 ? 0 : B > 1 ? 1 : B;
-      out[q] = ENCODE[(R * ENC_STEPS + 0.5) | 0];
-      out[q + 1] = ENCODE[(G * ENC_STEPS + 0.5) | 0];
-      out[q + 2] = ENCODE[(B * ENC_STEPS + 0.5) | 0];
+      const a0 = hA[r0 + x], b0 = hB[r0 + x];
+      const fy = (L[p] + 16) * (1 / 116);
+      const fx = fy + (a0 + (hA[r1 + x] - a0) * t);
+      const fz = fy - (b0 + (hB[r1 + x] - b0) * t);
+      const Y = fy > F_KNEE ? fy * fy * fy : (fy - F_OFF) * F_LIN;
+      const X = fx > F_KNEE ? fx * fx * fx : (fx - F_OFF) * F_LIN;
+      const Z = fz > F_KNEE ? fz * fz * fz : (fz - F_OFF) * F_LIN;
+      const R = K0 * X + K1 * Y + K2 * Z;
+      const G = K3 * X + K4 * Y + K5 * Z;
+      const B = K6 * X + K7 * Y + K8 * Z;
+      // Out-of-gamut colours are clamped per channel; the rest encoded through the table.
+      out[q] = R <= 0 ? 0 : R >= 1 ? 255 : enc[(R * ENC_STEPS + 0.5) | 0];
+      out[q + 1] = G <= 0 ? 0 : G >= 1 ? 255 : enc[(G * ENC_STEPS + 0.5) | 0];
+      out[q + 2] = B <= 0 ? 0 : B >= 1 ? 255 : enc[(B * ENC_STEPS + 0.5) | 0];
+    }
+  }
+}
+
+/**
+ * composeLab for a gray frame given as its rgb24 bytes (R = G = B, checked by the caller): L* of
+ * each pixel is the exact table value of its code, so the full-resolution L plane is never built.
+ * `out` may be `rgb` itself (each pixel is read before it is written).
+ */
+export function composeLabGray(
+  rgb: Uint8Array, ab: Float32Array, abWidth: number, abHeight: number,
+  width: number, height: number, map: UpsampleMap, out: Uint8Array,
+): void {
+  upsampleRows(ab, abWidth, abHeight, width, map);
+  const { y0, y1, wy, hA, hB } = map;
+  const enc = ENCODE, FY = FY_OF_GRAY, YG = Y_OF_GRAY;
+  for (let y = 0; y < height; y++) {
+    const r0 = y0[y] * width, r1 = y1[y] * width, t = wy[y];
+    let q = y * width * 3;
+    for (let x = 0; x < width; x++, q += 3) {
+      const v = rgb[q];
+      const a0 = hA[r0 + x], b0 = hB[r0 + x];
+      const fy = FY[v];
+      const fx = fy + (a0 + (hA[r1 + x] - a0) * t);
+      const fz = fy - (b0 + (hB[r1 + x] - b0) * t);
+      const Y = YG[v];
+      const X = fx > F_KNEE ? fx * fx * fx : (fx - F_OFF) * F_LIN;
+      const Z = fz > F_KNEE ? fz * fz * fz : (fz - F_OFF) * F_LIN;
+      const R = K0 * X + K1 * Y + K2 * Z;
+      const G = K3 * X + K4 * Y + K5 * Z;
+      const B = K6 * X + K7 * Y + K8 * Z;
+      out[q] = R <= 0 ? 0 : R >= 1 ? 255 : enc[(R * ENC_STEPS + 0.5) | 0];
+      out[q + 1] = G <= 0 ? 0 : G >= 1 ? 255 : enc[(G * ENC_STEPS + 0.5) | 0];
+      out[q + 2] = B <= 0 ? 0 : B >= 1 ? 255 : enc[(B * ENC_STEPS + 0.5) | 0];
     }
   }
 }

@@ -1,6 +1,7 @@
 // Separable area resampling of a float plane (box filter over the source footprint of each output
 // pixel). Downscaling averages, so fine film grain does not alias into the model's input. The
 // weights depend only on the sizes, so they are computed once per size and reused per frame.
+import { simdRowAccumulator, type SimdRowAccumulator } from './resample-simd.js';
 
 interface AxisWeights {
   /** For output index o: source taps start[o] .. start[o] + count[o] - 1 with weights at offset[o]. */
@@ -39,9 +40,11 @@ function axisWeights(outN: number, inN: number): AxisWeights {
 }
 
 export class PlaneResampler {
+  private simd: { table: Float32Array; acc: SimdRowAccumulator | null } | null = null;
   private readonly h: AxisWeights;
   private readonly v: AxisWeights;
-  private readonly tmp: Float32Array;
+  /** One source-width row: the vertical pass's result for the output row being made. */
+  private readonly row: Float32Array;
 
   constructor(
     readonly inWidth: number, readonly inHeight: number,
@@ -49,29 +52,74 @@ export class PlaneResampler {
   ) {
     this.h = axisWeights(outWidth, inWidth);
     this.v = axisWeights(outHeight, inHeight);
-    this.tmp = new Float32Array(outWidth * inHeight);
+    this.row = new Float32Array(inWidth);
   }
 
   /** Resample `src` (inWidth x inHeight) into `dst` (outWidth x outHeight). */
   run(src: Float32Array, dst: Float32Array): void {
-    const { inWidth, inHeight, outWidth, outHeight, tmp } = this;
-    const hs = this.h, vs = this.v;
-    for (let y = 0; y < inHeight; y++) {
-      const row = y * inWidth, outRow = y * outWidth;
-      for (let o = 0; o < outWidth; o++) {
-        const s = row + hs.start[o], n = hs.count[o], w = hs.offset[o];
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += src[s + k] * hs.weights[w + k];
-        tmp[outRow + o] = acc;
+    // Vertical first, one output row at a time: the long inner loops run over contiguous source
+    // rows, and only one row of scratch is needed.
+    const { inWidth, outHeight, row } = this;
+    const vs = this.v;
+    for (let o = 0; o < outHeight; o++) {
+      const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
+      let base = s * inWidth;
+      const w0 = vs.weights[w];
+      for (let x = 0; x < inWidth; x++) row[x] = src[base + x] * w0;
+      for (let k = 1; k < n; k++) {
+        base += inWidth;
+        const wk = vs.weights[w + k];
+        for (let x = 0; x < inWidth; x++) row[x] += src[base + x] * wk;
+      }
+      this.horizontal(o, dst);
+    }
+  }
+
+  /**
+   * The same for a plane given as codes: sample i of the source is table[codes[i * stride]]
+   * (e.g. the L* of a gray rgb24 frame: stride 3, the gray-to-L table), without building the plane.
+   */
+  runCodes(codes: Uint8Array, stride: number, table: Float32Array, dst: Float32Array): void {
+    const { inWidth, outHeight, row } = this;
+    const vs = this.v;
+    if (stride === 3) {
+      // WebAssembly SIMD for the vertical pass where available (resample-simd.ts).
+      if (!this.simd || this.simd.table !== table) this.simd = { table, acc: simdRowAccumulator(table) };
+      const acc = this.simd.acc;
+      if (acc) {
+        const simdRow = acc.load(codes, inWidth, this.inHeight);
+        for (let o = 0; o < outHeight; o++) {
+          const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
+          for (let k = 0; k < n; k++) acc.accumulate(s + k, vs.weights[w + k], k === 0, simdRow, codes);
+          this.horizontal(o, dst, simdRow);
+        }
+        return;
       }
     }
+    const rowStride = inWidth * stride;
     for (let o = 0; o < outHeight; o++) {
-      const s = vs.start[o], n = vs.count[o], w = vs.offset[o], outRow = o * outWidth;
-      for (let x = 0; x < outWidth; x++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += tmp[(s + k) * outWidth + x] * vs.weights[w + k];
-        dst[outRow + x] = acc;
+      const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
+      let base = s * rowStride;
+      const w0 = vs.weights[w];
+      for (let x = 0, i = base; x < inWidth; x++, i += stride) row[x] = table[codes[i]] * w0;
+      for (let k = 1; k < n; k++) {
+        base += rowStride;
+        const wk = vs.weights[w + k];
+        for (let x = 0, i = base; x < inWidth; x++, i += stride) row[x] += table[codes[i]] * wk;
       }
+      this.horizontal(o, dst);
+    }
+  }
+
+  private horizontal(o: number, dst: Float32Array, row: Float32Array = this.row): void {
+    const { outWidth } = this;
+    const hs = this.h;
+    const outRow = o * outWidth;
+    for (let x = 0; x < outWidth; x++) {
+      const s = hs.start[x], n = hs.count[x], w = hs.offset[x];
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += row[s + k] * hs.weights[w + k];
+      dst[outRow + x] = acc;
     }
   }
 }

@@ -62,7 +62,8 @@ export function mkvHeader({ width, height, frameDuration }: MkvStreamOptions): B
   ]);
   const info = el(0x1549a966, [uint(0x2ad7b1, TIMECODE_SCALE_NS), str(0x4d80, 'chroma'), str(0x5741, 'chroma')]);
   const video = el(0xe0, [uint(0xb0, width), uint(0xba, height), el(0x2eb524, Buffer.from([0x52, 0x47, 0x42, 24]))]);
-  const trackFields = [uint(0xd7, 1), uint(0x73c5, 1), uint(0x83, 1), uint(0x9c, 0), str(0x86, 'V_UNCOMPRESSED')];
+  // Language 'und': without it a Matroska reader assumes English and the output's video says so.
+  const trackFields = [uint(0xd7, 1), uint(0x73c5, 1), uint(0x83, 1), uint(0x9c, 0), str(0x22b59c, 'und'), str(0x86, 'V_UNCOMPRESSED')];
   if (frameDuration && frameDuration > 0) trackFields.push(uint(0x23e383, frameDuration * 1e9)); // DefaultDuration, ns
   const track = el(0xae, [...trackFields, video]);
   const tracks = el(0x1654ae6b, track);

@@ -2,7 +2,8 @@
 // other streams exist (audio and subtitles are copied into the output).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FFPROBE } from './ffmpeg-paths.js';
+import { open } from 'node:fs/promises';
+import { FFPROBE, FFPROBE_ENV } from './ffmpeg-paths.js';
 import { inputError } from '../errors.js';
 
 const run = promisify(execFile);
@@ -27,7 +28,13 @@ export interface MediaInfo {
   frames: number | null;
   durationSeconds: number | null;
   pixFmt: string | null;
+  /** True when the pixel format carries alpha (it is dropped: video outputs are opaque). */
+  hasAlpha: boolean;
+  /** The file's start time in seconds (ffmpeg subtracts it from every timestamp). */
+  startTime: number;
   codec: string;
+  /** ffprobe's long name of the codec, for messages. */
+  codecLongName: string;
   interlaced: boolean;
   audioStreams: { index: number; codec: string }[];
   subtitleStreams: { index: number; codec: string }[];
@@ -39,6 +46,7 @@ interface FfprobeStream {
   index: number;
   codec_type?: string;
   codec_name?: string;
+  codec_long_name?: string;
   width?: number;
   height?: number;
   r_frame_rate?: string;
@@ -60,20 +68,46 @@ function rational(s: string | undefined): number | null {
   return n / d;
 }
 
+/** Pixel formats with an alpha plane: yuva*, gbrap*, ya*, and the packed RGBA orders. */
+const ALPHA_FORMATS = /^(yuva|gbrap|ya\d|argb|rgba|abgr|bgra)/;
+
 const STILL_CODECS = new Set(['mjpeg', 'png', 'webp', 'tiff', 'bmp', 'gif', 'jpeg2000']);
 const STILL_FORMATS = /image2|_pipe$|png_pipe|jpeg_pipe|webp_pipe|tiff_pipe/;
+
+/** True when the file starts like an MP4/MOV (an ISO media box such as ftyp, moov, mdat, wide). */
+async function looksLikeIsoMedia(path: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(8);
+      await fh.read(head, 0, 8, 0);
+      return ['ftyp', 'moov', 'mdat', 'wide', 'free', 'skip'].includes(head.toString('latin1', 4, 8));
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
 
 export async function probeMedia(path: string): Promise<MediaInfo> {
   let stdout: string;
   try {
     ({ stdout } = await run(FFPROBE, ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path], {
       maxBuffer: 64 * 1024 * 1024,
+      env: FFPROBE_ENV,
     }));
   } catch (err) {
-    const msg = String((err as { stderr?: string }).stderr ?? err).trim().split('\n').pop() ?? '';
+    const signal = (err as { signal?: string }).signal;
+    if (signal) throw inputError(`${path}: cannot be probed: ffprobe crashed (${signal}) reading it`);
+    const text = String((err as { stderr?: string }).stderr ?? err).trim();
+    if (/moov atom not found/i.test(text) && (await looksLikeIsoMedia(path))) {
+      throw inputError(`${path}: truncated or unfinished MP4/MOV: its index (moov atom) is missing, so no frame can be located (was the recording cut off?)`);
+    }
+    const msg = text.split('\n').pop() ?? '';
     throw inputError(`${path}: not a readable media file (${msg.replace(/^.*?: /, '') || 'ffprobe failed'})`);
   }
-  const data = JSON.parse(stdout) as { streams?: FfprobeStream[]; format?: { format_name?: string; duration?: string } };
+  const data = JSON.parse(stdout) as { streams?: FfprobeStream[]; format?: { format_name?: string; duration?: string; start_time?: string } };
   const streams = data.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video) throw inputError(`${path}: no video stream (found ${streams.map((s) => s.codec_type).join(', ') || 'no streams'})`);
@@ -109,7 +143,10 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     frames,
     durationSeconds,
     pixFmt: video.pix_fmt ?? null,
+    hasAlpha: ALPHA_FORMATS.test(video.pix_fmt ?? ''),
+    startTime: Number(data.format?.start_time) || 0,
     codec: video.codec_name ?? 'unknown',
+    codecLongName: video.codec_long_name ?? video.codec_name ?? 'unknown codec',
     interlaced: ['tt', 'bb', 'tb', 'bt'].includes(video.field_order ?? ''),
     audioStreams: streams.filter((s) => s.codec_type === 'audio').map((s) => ({ index: s.index, codec: s.codec_name ?? '' })),
     subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').map((s) => ({ index: s.index, codec: s.codec_name ?? '' })),

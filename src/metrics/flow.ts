@@ -16,7 +16,7 @@ export interface FlowOptions {
   minSize?: number;
   /** Gauss–Newton iterations per level (default 3). */
   iterations?: number;
-  /** Window radius of the structure tensor: a (2r+1)^2 box (default 2, a 5x5 window). */
+  /** Window radius of the structure tensor: a (2r+1)^2 box (default 3, a 7x7 window). */
   radius?: number;
   /** Tikhonov weight per window pixel, in (input units)^2 (default 0.05 for L in 0..100). */
   lambda?: number;
@@ -116,7 +116,7 @@ export class FlowEstimator {
   constructor(readonly width: number, readonly height: number, opts: FlowOptions = {}) {
     if (!(width >= 1 && height >= 1)) throw new RangeError('FlowEstimator needs a non-empty plane');
     this.iterations = opts.iterations ?? 3;
-    this.radius = opts.radius ?? 2;
+    this.radius = opts.radius ?? 3;
     const win = (2 * this.radius + 1) ** 2;
     this.lambda = (opts.lambda ?? 0.05) * win;
     const maxLevels = opts.levels ?? 5;

@@ -1,12 +1,19 @@
 // Stage: the colour frame. ab is upsampled bilinearly to the frame and joined with the original
 // full-resolution L, then converted to sRGB through lookup tables, in place into the frame's own
 // rgb buffer (its pixels are no longer needed once L is extracted): no allocation per frame.
+// Gray frames whose L plane was never built read L* from their own codes, pixel by pixel, just
+// before overwriting them. The arithmetic runs in WebAssembly SIMD where available
+// (src/color/compose-simd.ts), else in the JS loops of src/color/lab.ts; both give the same bytes
+// up to +-1 code in rare pixels.
 import { map, type OperatorFunction } from 'rxjs';
-import { composeLab, makeUpsampleMap, type UpsampleMap } from '../color/lab.js';
+import { composeLab, composeLabGray, makeUpsampleMap, type UpsampleMap } from '../color/lab.js';
+import { simdComposer } from '../color/compose-simd.js';
+import { grayCodesOf } from './extract-l.js';
 import type { AbFrame, ColorFrame } from '../pipeline/types.js';
 import type { StageTimer } from '../pipeline/stage-timer.js';
 
 export function composeFrames<T extends AbFrame>(timer?: StageTimer): OperatorFunction<T, T & ColorFrame> {
+  const simd = simdComposer();
   let upsample: UpsampleMap | null = null;
   let key = '';
   return map((f) => {
@@ -16,7 +23,16 @@ export function composeFrames<T extends AbFrame>(timer?: StageTimer): OperatorFu
       upsample = makeUpsampleMap(f.width, f.height, f.abWidth, f.abHeight);
       key = k;
     }
-    composeLab(f.L, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
+    const codes = grayCodesOf(f);
+    if (codes) {
+      if (simd) simd.compose(null, f.rgb, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
+      else composeLabGray(f.rgb, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
+      codes.composed = true;
+    } else if (simd) {
+      simd.compose(f.L, null, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
+    } else {
+      composeLab(f.L, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
+    }
     timer?.add('compose', performance.now() - t0);
     return Object.assign(f, { out: f.rgb });
   });

@@ -1,6 +1,7 @@
 // Stage: from the network's output to one ab per pixel. Logits models go through the annealed
 // mean (softmax(z / T) . centres) in the decoder's ONNX graph; ab models are only scaled. The
-// temperature is read per batch, so a live viewer can change it.
+// temperature is read per batch, so a live viewer can change it. Batches the inference worker
+// already decoded (inferBatch with a temperature) only need slicing.
 import { concatMap, mergeMap, pipe, type OperatorFunction } from 'rxjs';
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from '../model/load-model.js';
@@ -12,7 +13,17 @@ export function decodeDistribution<T extends ModelFrame>(
   model: LoadedModel, temperature: () => number, timer?: StageTimer,
 ): OperatorFunction<InferredBatch<T>, T & AbFrame> {
   const invT = new Float32Array(1);
-  return pipe(concatMap(async ({ frames, output }) => {
+  const slice = (frames: T[], ab: ort.Tensor): (T & AbFrame)[] => {
+    const [, , h, w] = ab.dims;
+    const data = ab.data as Float32Array;
+    const plane = 2 * h * w;
+    // Each frame views its slice of the output tensor (a fresh buffer per run): no copy.
+    return frames.map((f, i) =>
+      Object.assign(f, { abWidth: w, abHeight: h, ab: data.subarray(i * plane, (i + 1) * plane) }),
+    );
+  };
+  return pipe(concatMap(async ({ frames, output, decoded }) => {
+    if (decoded) return slice(frames, output);
     const t0 = performance.now();
     let ab: ort.Tensor = output;
     if (model.decoder) {
@@ -23,15 +34,10 @@ export function decodeDistribution<T extends ModelFrame>(
       });
       ab = res.ab;
     }
-    const [, , h, w] = ab.dims;
     const data = ab.data as Float32Array;
     const scale = model.info.abScale;
     if (!model.decoder && scale !== 1) for (let i = 0; i < data.length; i++) data[i] *= scale;
-    const plane = 2 * h * w;
-    // Each frame views its slice of the output tensor (a fresh buffer per run): no copy.
-    const out = frames.map((f, i) =>
-      Object.assign(f, { abWidth: w, abHeight: h, ab: data.subarray(i * plane, (i + 1) * plane) }),
-    );
+    const out = slice(frames, ab);
     timer?.add('distribution', performance.now() - t0, frames.length);
     return out;
   }), mergeMap((frames) => frames));

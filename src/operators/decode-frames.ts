@@ -4,7 +4,7 @@
 // frame rates survive the trip.
 import { Observable } from 'rxjs';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
-import { spawnTracked, killChild, StderrTail } from '../media/child.js';
+import { spawnTracked, killChild, describeSignal, StderrTail, type ChildGroup } from '../media/child.js';
 import { ChromaError, inputError } from '../errors.js';
 import type { FlowGate } from '../pipeline/flow-gate.js';
 import type { RawFrame } from '../pipeline/types.js';
@@ -27,9 +27,22 @@ export interface DecodeOptions {
   expectedFrames?: number | null;
   /** Used in messages. */
   label?: string;
+  /** The codec's name, for the message when ffmpeg has no decoder for it. */
+  codecName?: string;
   /** Kind of error raised on failure: 'input' for files, 'source' for live sources. */
   errorKind?: 'input' | 'source';
+  /** Gather the ffmpeg child here so the job can wait for it to exit. */
+  children?: ChildGroup;
+  /** Seconds subtracted from every timestamp (with -copyts: the file's start time). */
+  ptsOffset?: number;
+  /** Drop frames whose (offset) timestamp is before this many seconds (resuming mid-file). */
+  skipBefore?: number;
+  /** Index of the first emitted frame (default 0). */
+  firstIndex?: number;
 }
+
+/** Frames within this many seconds of `skipBefore` count as at it (showinfo prints microseconds). */
+export const PTS_TOLERANCE = 0.0005;
 
 const SHOWINFO = /\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/;
 
@@ -48,7 +61,10 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
       '-vsync', 'passthrough',
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
     ];
-    const child = spawnTracked(FFMPEG, args);
+    const child = spawnTracked(FFMPEG, args, opts.children);
+    const ptsOffset = opts.ptsOffset ?? 0;
+    const skipBefore = opts.skipBefore ?? -Infinity;
+    let nextIndex = opts.firstIndex ?? 0;
     const pts: number[] = [];
     const ready: RawFrame[] = [];
     const errors: string[] = [];
@@ -81,8 +97,14 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
         const known = pts[f.index];
         if (known === undefined && !final) break;
         ready.shift();
-        f.pts = known ?? (opts.fps ? f.index / opts.fps : null);
+        f.pts = known !== undefined ? known - ptsOffset : opts.fps ? f.index / opts.fps : null;
         emitted++;
+        if (f.pts !== null && f.pts < skipBefore - PTS_TOLERANCE) {
+          // Before the resume point: decoded only to reach it.
+          gate.release();
+          continue;
+        }
+        f.index = nextIndex++;
         subscriber.next(f);
       }
     };
@@ -120,8 +142,17 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
       stderr.end();
       if (done) return;
       const at = index;
+      if (signal) {
+        // Someone else stopped the decoder (OOM killer, kill -9): not the input's fault.
+        return fail(new ChromaError('internal', `${label}: the decoder (ffmpeg pid ${child.pid}) was killed by ${describeSignal(signal)} after ${at} frame(s)`));
+      }
       if (code !== 0) {
-        const why = signal ? `ffmpeg was killed (${signal})` : stderr.summary() || `ffmpeg exited with code ${code}`;
+        const all = stderr.all().join('\n');
+        const missing = /Decoder \((?:codec )?([\w-]+)\) not found/.exec(all);
+        if (missing) {
+          return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: unsupported video codec${opts.codecName ? ` (${opts.codecName})` : ''}: the bundled ffmpeg has no decoder for it`));
+        }
+        const why = stderr.summary() || `ffmpeg exited with code ${code}`;
         return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: decoding failed at frame ${at}: ${why}`));
       }
       if (filled !== 0) return fail(inputError(`${label}: truncated frame data after frame ${at}`));

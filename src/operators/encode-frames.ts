@@ -2,92 +2,209 @@
 // rgb24 with their own timestamps (src/media/mkv-writer.ts); the source file is a second input for
 // its audio, subtitles and metadata. One frame is in the pipe at a time, and a frame's gate slot is
 // released only once the pipe has taken it, so a slow encoder slows the decoder down.
+//
+// FrameEncoder is one such child; encodeFrames is the operator over one encoder, and the resumable
+// job (src/pipeline/resume.ts) runs a sequence of them, one per segment.
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { ChildProcess } from 'node:child_process';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
-import { spawnTracked, killChild, StderrTail } from '../media/child.js';
+import { spawnTracked, killChild, describeSignal, StderrTail, type ChildGroup } from '../media/child.js';
 import { mkvHeader, mkvFramePrefix } from '../media/mkv-writer.js';
 import { ChromaError } from '../errors.js';
 import type { FlowGate } from '../pipeline/flow-gate.js';
 import type { ColorFrame } from '../pipeline/types.js';
 import type { StageTimer } from '../pipeline/stage-timer.js';
 
-export interface EncodeFramesOptions {
+export interface FrameEncoderOptions {
   width: number;
   height: number;
   /** Nominal seconds per frame (the last frame's duration). */
   frameDuration: number | null;
   /** Arguments after the frame input (from encodeArgs), ending with the output path. */
   args: string[];
+  /** Used in messages (the user's output name). */
+  label: string;
+  /** Gather the ffmpeg child here so the job can wait for it to exit. */
+  children?: ChildGroup;
+  /**
+   * Start the video where the first frame's timestamp says instead of at zero (files: the
+   * source's audio is muxed beside it and must stay in sync): returns the start to use for a
+   * first timestamp (e.g. encoderStart). Absent for live recordings, which start at zero.
+   */
+  keepStart?: (firstPts: number) => number;
+}
+
+export interface EncodeFramesOptions extends FrameEncoderOptions {
   gate: FlowGate;
   timer?: StageTimer;
-  label: string;
+}
+
+/** Why an encoder stopped, as one line and the right exit-code kind. */
+export function encoderFailure(label: string, written: number, code: number | null, signal: NodeJS.Signals | null, stderr: StderrTail, pid?: number): ChromaError {
+  if (signal === 'SIGXFSZ') {
+    return new ChromaError('output', `${label}: cannot write the output: ${describeSignal(signal)} after ${written} frame(s)`);
+  }
+  if (signal) return new ChromaError('internal', `${label}: the encoder (ffmpeg pid ${pid ?? '?'}) was killed by ${signal} after ${written} frame(s)`);
+  const all = stderr.all().join('\n');
+  if (/No space left on device|ENOSPC|Disk quota exceeded/i.test(all)) {
+    return new ChromaError('output', `${label}: the disk is full (no space left on device) after ${written} frame(s)`);
+  }
+  const io = /(Permission denied|Read-only file system|Input\/output error|File too large)/i.exec(all);
+  if (io) return new ChromaError('output', `${label}: cannot write the output (${io[1]}) after ${written} frame(s)`);
+  const why = stderr.summary() || `encoder exited with code ${code}`;
+  return new ChromaError('internal', `${label}: encoding failed after ${written} frame(s): ${why}`);
+}
+
+/**
+ * One encoder child fed frame by frame. The child starts with the first frame: ffmpeg moves every
+ * input to start at zero, so with `keepStart` the frame input is given `-itsoffset FIRST_PTS` to keep
+ * the video where the source had it (a video that starts after its audio stays in sync).
+ */
+export class FrameEncoder {
+  private child: ChildProcess | null = null;
+  private readonly stderr = new StderrTail(20);
+  private readonly frameBytes: number;
+  private lastPts = -Infinity;
+  private failure: ChromaError | null = null;
+  private ended = false;
+  private readonly closed: Promise<void>;
+  private settle!: { resolve: () => void; reject: (e: ChromaError) => void };
+  written = 0;
+
+  constructor(private readonly opts: FrameEncoderOptions) {
+    this.frameBytes = opts.width * opts.height * 3;
+    this.closed = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.closed.catch(() => {}); // observed through write()/finish()/exit
+  }
+
+  private start(firstPts: number): ChildProcess {
+    const opts = this.opts;
+    const child = spawnTracked(FFMPEG, [
+      '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+error', '-y',
+      ...(opts.keepStart ? ['-itsoffset', opts.keepStart(firstPts).toFixed(6)] : []), '-f', 'matroska', '-i', 'pipe:0',
+      ...opts.args,
+    ], opts.children);
+    this.child = child;
+    child.stdin!.on('error', () => {}); // EPIPE when ffmpeg dies; reported from 'close'
+    child.stderr!.on('data', (c: Buffer) => this.stderr.push(c));
+    child.once('error', (err) => {
+      this.failure ??= new ChromaError('internal', `cannot start ffmpeg: ${err.message}`);
+      this.settle.reject(this.failure);
+    });
+    child.once('close', (code, signal) => {
+      this.stderr.end();
+      if (code === 0 && this.ended && !this.failure) return this.settle.resolve();
+      this.failure ??= this.ended || code !== 0 || signal
+        ? encoderFailure(opts.label, this.written, code, signal, this.stderr, child.pid)
+        : new ChromaError('internal', `${opts.label}: the encoder stopped early after ${this.written} frame(s)`);
+      this.settle.reject(this.failure);
+    });
+    child.stdin!.write(mkvHeader({ width: opts.width, height: opts.height, frameDuration: opts.frameDuration ?? undefined }));
+    return child;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Rejects once the child has died: lets a caller waiting on something else notice. */
+  get exit(): Promise<void> {
+    return this.closed;
+  }
+
+  /** Resolves once the pipe has taken the frame; rejects when the encoder has died. */
+  write(f: ColorFrame): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    // Timestamps must increase; a source glitch (repeated pts) is nudged by a microsecond.
+    let pts = f.pts ?? (this.opts.frameDuration ? f.index * this.opts.frameDuration : f.index / 25);
+    if (pts <= this.lastPts) pts = this.lastPts + 1e-6;
+    this.lastPts = pts;
+    const stdin = (this.child ?? this.start(pts)).stdin!;
+    return new Promise<void>((resolve, reject) => {
+      stdin.write(mkvFramePrefix(pts, this.frameBytes));
+      stdin.write(f.out, (err) => {
+        if (err) {
+          // The close handler says why ffmpeg stopped; wait for it.
+          this.closed.then(() => reject(err), reject);
+          return;
+        }
+        this.written++;
+        resolve();
+      });
+    });
+  }
+
+  /** Close the input and wait for ffmpeg to finish the file. */
+  finish(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      if (this.child) this.child.stdin!.end();
+      else {
+        this.failure ??= new ChromaError('internal', `${this.opts.label}: no frames to encode`);
+        this.settle.reject(this.failure);
+      }
+    }
+    return this.closed;
+  }
+
+  kill(): void {
+    this.ended = true;
+    this.failure ??= new ChromaError('internal', `${this.opts.label}: encoder stopped`);
+    if (this.child) killChild(this.child);
+    else this.settle.reject(this.failure);
+  }
 }
 
 /** Emits the number of frames written after each one; completes once ffmpeg has closed the file. */
 export function encodeFrames(opts: EncodeFramesOptions): OperatorFunction<ColorFrame, number> {
   return (source) =>
     new Observable<number>((subscriber) => {
-      const child = spawnTracked(FFMPEG, [
-        '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+error', '-y',
-        '-f', 'matroska', '-i', 'pipe:0',
-        ...opts.args,
-      ]);
-      const stderr = new StderrTail(20);
+      const encoder = new FrameEncoder(opts);
       const queue: ColorFrame[] = [];
       let writing = false;
       let sourceDone = false;
-      let written = 0;
       let finished = false;
-      let lastPts = -Infinity;
-      const frameBytes = opts.width * opts.height * 3;
 
-      const fail = (err: Error) => {
+      const fail = (err: unknown) => {
         if (finished) return;
         finished = true;
-        killChild(child);
+        encoder.kill();
         subscriber.error(err);
       };
+      // An encoder that dies while idle (killed, disk full) fails the job at once.
+      encoder.exit.catch((err) => fail(err));
+
       const pump = () => {
         if (writing || finished) return;
         const f = queue.shift();
         if (!f) {
-          if (sourceDone) child.stdin!.end();
+          if (sourceDone) {
+            encoder.finish().then(() => {
+              if (finished) return;
+              finished = true;
+              subscriber.complete();
+            }, fail);
+          }
           return;
         }
         writing = true;
         const t0 = performance.now();
-        // Timestamps must increase; a source glitch (repeated pts) is nudged by a microsecond.
-        let pts = f.pts ?? (opts.frameDuration ? f.index * opts.frameDuration : f.index / 25);
-        if (pts <= lastPts) pts = lastPts + 1e-6;
-        lastPts = pts;
-        child.stdin!.write(mkvFramePrefix(pts, frameBytes));
-        child.stdin!.write(f.out, (err) => {
-          writing = false;
-          opts.gate.release();
-          if (err) return; // the close handler reports why ffmpeg stopped
-          opts.timer?.add('encode', performance.now() - t0);
-          written++;
-          subscriber.next(written);
-          pump();
-        });
+        encoder.write(f).then(
+          () => {
+            writing = false;
+            opts.gate.release();
+            opts.timer?.add('encode', performance.now() - t0);
+            if (finished) return;
+            subscriber.next(encoder.written);
+            pump();
+          },
+          (err) => {
+            writing = false;
+            opts.gate.release();
+            fail(err);
+          },
+        );
       };
-
-      child.stdin!.on('error', () => {}); // EPIPE when ffmpeg dies; reported from 'close'
-      child.stderr!.on('data', (c: Buffer) => stderr.push(c));
-      child.on('error', (err) => fail(new ChromaError('internal', `cannot start ffmpeg: ${err.message}`)));
-      child.on('close', (code, signal) => {
-        stderr.end();
-        if (finished) return;
-        if (code === 0 && sourceDone && queue.length === 0 && !writing) {
-          finished = true;
-          subscriber.complete();
-          return;
-        }
-        const why = signal ? `encoder was killed (${signal})` : stderr.summary() || `encoder exited with code ${code}`;
-        const kind = /space|permission|denied|read-only|i\/o error/i.test(why) ? 'output' : 'internal';
-        fail(new ChromaError(kind, `${opts.label}: encoding failed after ${written} frames: ${why}`));
-      });
-      child.stdin!.write(mkvHeader({ width: opts.width, height: opts.height, frameDuration: opts.frameDuration ?? undefined }));
 
       const sub = source.subscribe({
         next(f) {
@@ -95,7 +212,7 @@ export function encodeFrames(opts: EncodeFramesOptions): OperatorFunction<ColorF
           pump();
         },
         error(e) {
-          fail(e as Error);
+          fail(e);
         },
         complete() {
           sourceDone = true;
@@ -106,9 +223,10 @@ export function encodeFrames(opts: EncodeFramesOptions): OperatorFunction<ColorF
         sub.unsubscribe();
         if (!finished) {
           finished = true;
-          killChild(child);
+          encoder.kill();
         }
         if (queue.length) opts.gate.release(queue.length);
+        queue.length = 0;
       };
     });
 }

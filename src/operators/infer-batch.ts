@@ -1,28 +1,170 @@
 // Stage: one ONNX Runtime call per batch. The frames' normalised L planes are packed into one
 // N x 1 x H x W tensor; the raw output (logits or ab) travels on with the batch.
-import { concatMap, type OperatorFunction } from 'rxjs';
+//
+// onnxruntime-node runs a session synchronously on the calling thread, so a run on the main thread
+// stalls everything else for the whole batch: ffmpeg's pipes, L extraction, composition. Inference
+// therefore goes to a worker thread with its own session (src/workers/infer-client.ts; one per
+// loaded model, started on the first batch and kept until model.release()), two batches in flight
+// so the worker never waits for the main thread; results come back in order. When a temperature is given, logits models are decoded to
+// ab in the worker too (the temperature is read when the batch is sent), so the 313-channel logits
+// never cross threads. Without a worker (disabled, failed or still starting) the batch runs here.
+import { Observable, type OperatorFunction } from 'rxjs';
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from '../model/load-model.js';
 import type { ModelFrame } from '../pipeline/types.js';
 import type { StageTimer } from '../pipeline/stage-timer.js';
+import { InferWorker, WorkerGoneError } from '../workers/infer-client.js';
 
 export interface InferredBatch<T extends ModelFrame = ModelFrame> {
   frames: T[];
   output: ort.Tensor;
+  /** True when `output` is already ab (decoded in the worker); decodeDistribution passes it on. */
+  decoded?: boolean;
 }
 
-export function inferBatch<T extends ModelFrame>(model: LoadedModel, timer?: StageTimer): OperatorFunction<T[], InferredBatch<T>> {
-  let packed: Float32Array | null = null;
-  return concatMap(async (frames) => {
-    const t0 = performance.now();
-    const { modelWidth: w, modelHeight: h } = frames[0];
-    const plane = w * h;
-    // The input buffer is reused while the size holds: ONNX Runtime copies it in on run().
-    if (!packed || packed.length !== plane * frames.length) packed = new Float32Array(plane * frames.length);
-    frames.forEach((f, i) => packed!.set(f.modelInput, i * plane));
-    const input = new ort.Tensor('float32', packed, [frames.length, 1, h, w]);
-    const out = await model.session.run({ [model.inputName]: input });
-    timer?.add('infer', performance.now() - t0, frames.length);
-    return { frames, output: out[model.outputName] };
-  });
+export interface InferBatchOptions {
+  /** Decode logits to ab with the inference (worker only), at this temperature. */
+  temperature?: () => number;
+  /** Use the inference worker: 'auto' (default; CHROMA_INFER_WORKER=0 turns it off) or never (false). */
+  worker?: 'auto' | false;
+  /** Batches sent to the worker ahead of the one running (default 1). */
+  prefetch?: number;
+}
+
+export function inferBatch<T extends ModelFrame>(
+  model: LoadedModel, timer?: StageTimer, opts: InferBatchOptions = {},
+): OperatorFunction<T[], InferredBatch<T>> {
+  const useWorker = opts.worker ?? (process.env.CHROMA_INFER_WORKER === '0' ? false : 'auto');
+  return (source) => {
+    let packed: Float32Array | null = null;
+    let packedBusy = false;
+    const spare: Float32Array[] = [];
+
+    const pack = (frames: T[], into: Float32Array) => {
+      const plane = frames[0].modelWidth * frames[0].modelHeight;
+      for (let i = 0; i < frames.length; i++) into.set(frames[i].modelInput, i * plane);
+    };
+
+    const runHere = async (frames: T[]): Promise<InferredBatch<T>> => {
+      const t0 = performance.now();
+      const { modelWidth: w, modelHeight: h } = frames[0];
+      const n = w * h * frames.length;
+      // The input buffer is reused while the size holds (ONNX Runtime copies it in on run()), unless
+      // another batch's run here is still pending on it.
+      const own = packedBusy;
+      let buf: Float32Array;
+      if (own) buf = new Float32Array(n);
+      else {
+        if (!packed || packed.length !== n) packed = new Float32Array(n);
+        buf = packed;
+        packedBusy = true;
+      }
+      pack(frames, buf);
+      const input = new ort.Tensor('float32', buf, [frames.length, 1, h, w]);
+      let out: ort.InferenceSession.OnnxValueMapType;
+      try {
+        out = await model.session.run({ [model.inputName]: input });
+      } finally {
+        if (!own) packedBusy = false;
+      }
+      timer?.add('infer', performance.now() - t0, frames.length);
+      return { frames, output: out[model.outputName] };
+    };
+
+    const runThere = async (worker: InferWorker, frames: T[]): Promise<InferredBatch<T>> => {
+      const { modelWidth: w, modelHeight: h } = frames[0];
+      const n = w * h * frames.length;
+      let buf = spare.pop();
+      if (!buf || buf.length !== n) buf = new Float32Array(n);
+      pack(frames, buf);
+      const invT = opts.temperature && model.decoder ? 1 / opts.temperature() : null;
+      const r = await worker.run(buf, [frames.length, 1, h, w], invT);
+      if (spare.length < 4) spare.push(r.input);
+      timer?.add('infer', r.netMs, frames.length);
+      if (r.decoded) timer?.add('distribution', r.decodeMs, frames.length);
+      return { frames, output: new ort.Tensor('float32', r.data, r.dims), decoded: r.decoded };
+    };
+
+    const project = async (frames: T[]): Promise<InferredBatch<T>> => {
+      if (useWorker === false) return runHere(frames);
+      // Every batch goes to the worker (started on the first one, kept with the model): running
+      // some here too would grow a second ORT memory arena for nothing.
+      const worker = InferWorker.for(model);
+      if (worker.state === 'starting') await worker.ready;
+      if (worker.state !== 'ready') return runHere(frames);
+      try {
+        return await runThere(worker, frames);
+      } catch (err) {
+        if (err instanceof WorkerGoneError) return runHere(frames);
+        throw err;
+      }
+    };
+    return source.pipe(orderedMap(project, 1 + Math.max(0, opts.prefetch ?? 1)));
+  };
+}
+
+/**
+ * Like concatMap over promises, but with up to `limit` projections running at once; results are
+ * emitted in input order. A slot is held until its result is emitted.
+ */
+export function orderedMap<T, R>(project: (v: T) => Promise<R>, limit: number): OperatorFunction<T, R> {
+  return (source) =>
+    new Observable<R>((subscriber) => {
+      interface Slot { settled: boolean; ok: boolean; value?: R; error?: unknown }
+      const waiting: T[] = [];
+      const running: Slot[] = [];
+      let sourceDone = false;
+      let closed = false;
+      const start = () => {
+        while (!closed && running.length < limit && waiting.length) {
+          const v = waiting.shift()!;
+          const slot: Slot = { settled: false, ok: false };
+          running.push(slot);
+          let p: Promise<R>;
+          try {
+            p = project(v);
+          } catch (err) {
+            p = Promise.reject(err);
+          }
+          p.then(
+            (value) => Object.assign(slot, { settled: true, ok: true, value }),
+            (error: unknown) => Object.assign(slot, { settled: true, ok: false, error }),
+          ).then(drain);
+        }
+      };
+      const drain = () => {
+        while (!closed && running.length && running[0].settled) {
+          const s = running.shift()!;
+          if (!s.ok) {
+            closed = true;
+            subscriber.error(s.error);
+            return;
+          }
+          subscriber.next(s.value!);
+        }
+        start();
+        if (!closed && sourceDone && running.length === 0 && waiting.length === 0) {
+          closed = true;
+          subscriber.complete();
+        }
+      };
+      const sub = source.subscribe({
+        next(v) {
+          waiting.push(v);
+          start();
+        },
+        error(e) {
+          closed = true;
+          subscriber.error(e);
+        },
+        complete() {
+          sourceDone = true;
+          drain();
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+      };
+    });
 }

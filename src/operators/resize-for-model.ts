@@ -1,8 +1,11 @@
 // Stage: the network's input. L is area-resampled to the model size (short side configurable,
 // aspect kept, multiples of the model's size multiple: the nets are fully convolutional) and
-// normalised as the model contract says.
+// normalised as the model contract says. Gray frames are resampled straight from their rgb24
+// codes (see extract-l.ts).
 import { map, type OperatorFunction } from 'rxjs';
 import { PlaneResampler, modelSize } from '../color/resample.js';
+import { GRAY_TO_L } from '../color/lab.js';
+import { grayCodesOf } from './extract-l.js';
 import type { LFrame, ModelFrame } from '../pipeline/types.js';
 import type { StageTimer } from '../pipeline/stage-timer.js';
 
@@ -23,7 +26,8 @@ export function resizeForModel(opts: ResizeOptions, timer?: StageTimer): Operato
     }
     const n = size.width * size.height;
     const modelL = new Float32Array(n);
-    resampler.run(f.L, modelL);
+    if (grayCodesOf(f)) resampler.runCodes(f.rgb, 3, GRAY_TO_L, modelL);
+    else resampler.run(f.L, modelL);
     const modelInput = new Float32Array(n);
     const { lOffset, lScale } = opts;
     for (let i = 0; i < n; i++) modelInput[i] = (modelL[i] - lOffset) * lScale;

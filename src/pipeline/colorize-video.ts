@@ -1,6 +1,6 @@
 // The file graph: decode -> L -> resize -> batch -> infer -> annealed mean -> [smooth] -> compose
 // -> encode, each stage an operator from src/operators, backpressure through one FlowGate.
-import { Observable, Subject, tap, identity, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, identity, type OperatorFunction } from 'rxjs';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { extractL } from '../operators/extract-l.js';
 import { resizeForModel } from '../operators/resize-for-model.js';
@@ -9,8 +9,9 @@ import { inferBatch } from '../operators/infer-batch.js';
 import { decodeDistribution } from '../operators/decode-distribution.js';
 import { composeFrames } from '../operators/compose-frames.js';
 import { encodeFrames } from '../operators/encode-frames.js';
-import { encodeArgs, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
+import { encodeArgs, encoderStart, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
 import { FlowGate } from './flow-gate.js';
+import { ChildGroup } from '../media/child.js';
 import { StageTimer } from './stage-timer.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../model/load-model.js';
@@ -56,16 +57,81 @@ export function colorGraph(model: LoadedModel, opts: GraphOptions): OperatorFunc
         lScale: model.info.lScale,
       }, timer),
       batchFrames<ModelFrame>({ size: opts.batch ?? 4 }),
-      inferBatch(model, timer),
+      inferBatch(model, timer, { temperature }),
       decodeDistribution(model, temperature, timer),
       opts.smooth ?? identity,
       composeFrames(timer),
     );
 }
 
+export interface VideoJobResult {
+  frames: number;
+  seconds: number;
+  notes: string[];
+  /** Set when a resumable job continued from checkpointed segments (src/pipeline/resume.ts). */
+  resumedFrom?: { frame: number; seconds: number; segments: number };
+}
+
 export interface VideoJob {
   progress$: Observable<Progress>;
-  done: Promise<{ frames: number; seconds: number; notes: string[] }>;
+  done: Promise<VideoJobResult>;
+}
+
+/** Notes about what the job does to this source, said once before it starts. */
+export function sourceNotes(info: MediaInfo, deinterlace: boolean): string[] {
+  const notes: string[] = [];
+  if (deinterlace) notes.push(`interlaced source: deinterlaced (yadif, one output frame per input frame)`);
+  if (info.hasAlpha) notes.push(`the source has an alpha channel (${info.pixFmt}); video output is opaque, so alpha is dropped`);
+  if (info.rotation) notes.push(`the source is rotated ${info.rotation}° for display: the output is stored upright (${info.width}x${info.height})`);
+  return notes;
+}
+
+export function wantsDeinterlace(info: MediaInfo, opts: VideoJobOptions): boolean {
+  return opts.deinterlace === 'on' || (opts.deinterlace !== 'off' && info.interlaced);
+}
+
+/** The error an abort signal carries (the CLI's says which signal). */
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
+
+/**
+ * Runs a frame pipeline to completion and settles only once every ffmpeg child of the job has
+ * exited, so whoever removes the temporary files after a failure cannot race a child still
+ * writing them.
+ */
+export function runToEnd(
+  frames$: Observable<number>, children: ChildGroup, progress$: Subject<Progress>, signal: AbortSignal | undefined,
+  onProgress: (written: number) => void, result: () => VideoJobResult,
+): Promise<VideoJobResult> {
+  return new Promise<VideoJobResult>((resolve, reject) => {
+    let settled = false;
+    const stop = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      sub?.unsubscribe();
+      children.killAll();
+      signal?.removeEventListener('abort', onAbort);
+      progress$.error(err);
+      void children.settled().then(() => reject(err));
+    };
+    const onAbort = () => stop(abortReason(signal!));
+    let sub: { unsubscribe(): void } | undefined;
+    if (signal?.aborted) return stop(abortReason(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sub = frames$.subscribe({
+      next: onProgress,
+      error: stop,
+      complete: () => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        progress$.complete();
+        void children.settled().then(() => resolve(result()));
+      },
+    });
+    if (settled) sub.unsubscribe();
+  });
 }
 
 /** Colorize `info.path` into `tempOutput` (the caller renames it into place). */
@@ -76,11 +142,13 @@ export function colorizeVideoFile(
   const gate = new FlowGate(opts.inFlight ?? batch * 3 + 4);
   const encode = { ...DEFAULT_ENCODE, ...opts.encode };
   const plan = encodeArgs(tempOutput, finalName, info, encode);
-  plan.notes.forEach((n) => opts.onNote?.(n));
-  const deint = opts.deinterlace === 'on' || (opts.deinterlace !== 'off' && info.interlaced);
+  const deint = wantsDeinterlace(info, opts);
+  const notes = [...sourceNotes(info, deint), ...plan.notes];
+  notes.forEach((n) => opts.onNote?.(n));
   const progress$ = new Subject<Progress>();
   const started = performance.now();
   const frameDuration = info.fps ? 1 / info.fps : null;
+  const children = new ChildGroup();
 
   const frames$ = decodeFrames({
     input: info.path,
@@ -91,42 +159,26 @@ export function colorizeVideoFile(
     fps: info.fps,
     expectedFrames: info.frames,
     label: info.path,
+    codecName: info.codecLongName,
+    children,
   }).pipe(
     colorGraph(model, opts),
-    encodeFrames({ width: info.width, height: info.height, frameDuration, args: plan.args, gate, timer: opts.timer, label: finalName }),
-    tap((written) => {
-      const elapsed = (performance.now() - started) / 1000;
-      const fps = written / Math.max(elapsed, 1e-6);
-      const total = info.frames;
-      progress$.next({
-        frames: written,
-        total,
-        seconds: frameDuration ? written * frameDuration : 0,
-        fps,
-        etaSeconds: total ? Math.max(0, (total - written) / Math.max(fps, 1e-6)) : null,
-      });
-    }),
+    encodeFrames({ width: info.width, height: info.height, frameDuration, args: plan.args, gate, label: finalName, children, keepStart: (pts) => encoderStart(info, pts), ...(opts.timer ? { timer: opts.timer } : {}) }),
   );
 
-  const done = new Promise<{ frames: number; seconds: number; notes: string[] }>((resolve, reject) => {
-    let count = 0;
-    const sub = frames$.subscribe({
-      next: (n) => (count = n),
-      error: (e) => {
-        progress$.error(e);
-        reject(e);
-      },
-      complete: () => {
-        progress$.complete();
-        resolve({ frames: count, seconds: (performance.now() - started) / 1000, notes: plan.notes });
-      },
+  let count = 0;
+  const done = runToEnd(frames$, children, progress$, signal, (written) => {
+    count = written;
+    const elapsed = (performance.now() - started) / 1000;
+    const fps = written / Math.max(elapsed, 1e-6);
+    const total = info.frames;
+    progress$.next({
+      frames: written,
+      total,
+      seconds: frameDuration ? written * frameDuration : 0,
+      fps,
+      etaSeconds: total ? Math.max(0, (total - written) / Math.max(fps, 1e-6)) : null,
     });
-    signal?.addEventListener('abort', () => {
-      sub.unsubscribe();
-      const err = signal.reason instanceof Error ? signal.reason : new Error('aborted');
-      progress$.error(err);
-      reject(err);
-    }, { once: true });
-  });
+  }, () => ({ frames: count, seconds: (performance.now() - started) / 1000, notes }));
   return { progress$: progress$.asObservable(), done };
 }

@@ -6,7 +6,8 @@ import { extname, join, relative, dirname, resolve } from 'node:path';
 import { loadModel, type LoadModelOptions, type LoadedModel } from '../model/load-model.js';
 import { probeMedia } from '../media/probe.js';
 import { prepareOutput } from './output-file.js';
-import { colorizeVideoFile, type VideoJobOptions } from './colorize-video.js';
+import { colorizeVideoFile, abortReason, type VideoJobOptions } from './colorize-video.js';
+import { colorizeVideoResumable, discardResume, type ResumeOptions } from './resume.js';
 import { colorizeImageFile, IMAGE_EXTENSIONS } from './colorize-image.js';
 import { StageTimer } from './stage-timer.js';
 import { ChromaError, inputError, usageError, describeError } from '../errors.js';
@@ -24,6 +25,11 @@ export interface ColorizeOptions extends VideoJobOptions {
   overwrite?: boolean;
   /** Abort the job: children are killed and the temporary output removed. */
   signal?: AbortSignal;
+  /**
+   * Videos only: checkpoint progress in segments beside the output so a job that dies can be
+   * continued by running it again with the same option (src/pipeline/resume.ts).
+   */
+  resume?: ResumeOptions | boolean;
 }
 
 export interface ColorizeResult {
@@ -38,6 +44,8 @@ export interface ColorizeResult {
   notes: string[];
   /** Milliseconds per frame spent in each stage. */
   stages: Record<string, number>;
+  /** With `resume`: where this run took over from earlier runs' finished segments. */
+  resumedFrom?: { frame: number; seconds: number; segments: number };
 }
 
 export interface Job<T> {
@@ -67,6 +75,7 @@ export class Colorizer {
   private async run(input: string, output: string, opts: ColorizeOptions, progress$: Subject<Progress>): Promise<ColorizeResult> {
     const timer = opts.timer ?? new StageTimer();
     const started = performance.now();
+    if (opts.signal?.aborted) throw abortReason(opts.signal);
     let s;
     try {
       s = await stat(input);
@@ -88,13 +97,18 @@ export class Colorizer {
       const info = await probeMedia(input);
       if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
       if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
-      const job = colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer }, opts.signal);
+      const resume = opts.resume === true ? {} : opts.resume || null;
+      const job = resume
+        ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...opts, timer, resume }, opts.signal)
+        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer }, opts.signal);
       job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
       const r = await job.done;
       await target.commit();
+      if (resume) await discardResume(target.final);
       return {
         input, output: target.final, kind: 'video', frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
         width: info.width, height: info.height, notes: r.notes, stages: timer.perFrame(),
+        ...(r.resumedFrom ? { resumedFrom: r.resumedFrom } : {}),
       };
     } catch (err) {
       await target.discard();

@@ -1,6 +1,6 @@
 // Results are written under a temporary name beside the output and renamed into place only when
 // complete, so the user's output name never holds a half-written file.
-import { access, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,15 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+async function fsyncPath(p: string): Promise<void> {
+  const fh = await open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function prepareOutput(input: string, output: string, overwrite: boolean): Promise<OutputTarget> {
   const final = resolve(output);
   const dir = dirname(final);
@@ -40,13 +49,22 @@ export async function prepareOutput(input: string, output: string, overwrite: bo
     throw outputError(`${output}: cannot write to ${dir} (missing or not writable)`);
   }
   if (!overwrite && (await exists(final))) throw outputError(`${output}: exists (pass -y/--overwrite to replace it)`);
+  if (await stat(final).then((st) => st.isDirectory(), () => false)) throw outputError(`${output}: is a directory`);
   const ext = extname(final);
   const temp = join(dir, `.${basename(final, ext)}.partial-${process.pid}-${randomBytes(3).toString('hex')}${ext}`);
   return {
     final,
     temp,
     async commit() {
-      await rename(temp, final);
+      // Flush the data before the name appears, so a crash right after cannot leave an empty
+      // or partial file under the final name; then make the rename itself durable.
+      try {
+        await fsyncPath(temp);
+        await rename(temp, final);
+        await fsyncPath(dir).catch(() => {});
+      } catch (err) {
+        throw outputError(`${output}: cannot finish the output (${(err as Error).message})`);
+      }
     },
     async discard() {
       await rm(temp, { force: true });

@@ -1,0 +1,13 @@
+const W = 1920, H = 1080;
+const L = new Float32Array(W * H).map((_, i) => ((i * 7) % 256) / 2.55);
+const out = new Uint8Array(W * H * 3);
+const ENC = new Uint8Array(65536).map((_, i) => i >> 8);
+const time = (name: string, fn: () => void) => { fn(); fn(); const t0 = performance.now(); for (let i = 0; i < 10; i++) fn(); console.log(name, ((performance.now() - t0) / 10).toFixed(2), 'ms'); };
+time('copy L->out only', () => { for (let p = 0, q = 0; p < W * H; p++, q += 3) { const v = L[p] * 2.55; out[q] = v; out[q + 1] = v; out[q + 2] = v; } });
+time('fy + cubes, no enc', () => { for (let p = 0, q = 0; p < W * H; p++, q += 3) { const fy = L[p] * (1 / 116) + 16 / 116; const fx = fy + 0.05, fz = fy - 0.03; const Y = fy > 0.2 ? fy * fy * fy : (fy - 0.13) * 0.12; const X = fx > 0.2 ? fx * fx * fx : (fx - 0.13) * 0.12; const Z = fz > 0.2 ? fz * fz * fz : (fz - 0.13) * 0.12; out[q] = X * 200; out[q + 1] = Y * 200; out[q + 2] = Z * 200; } });
+time('fy + cubes + matrix + enc', () => { for (let p = 0, q = 0; p < W * H; p++, q += 3) { const fy = L[p] * (1 / 116) + 16 / 116; const fx = fy + 0.05, fz = fy - 0.03; const Y = fy > 0.2 ? fy * fy * fy : (fy - 0.13) * 0.12; const X = fx > 0.2 ? fx * fx * fx : (fx - 0.13) * 0.12; const Z = fz > 0.2 ? fz * fz * fz : (fz - 0.13) * 0.12;
+  const R = 3.1 * X - 1.5 * Y - 0.5 * Z, G = -0.9 * X + 1.8 * Y + 0.04 * Z, B = 0.05 * X - 0.2 * Y + 1.1 * Z;
+  out[q] = R <= 0 ? 0 : R >= 1 ? 255 : ENC[(R * 65535 + 0.5) | 0]; out[q + 1] = G <= 0 ? 0 : G >= 1 ? 255 : ENC[(G * 65535 + 0.5) | 0]; out[q + 2] = B <= 0 ? 0 : B >= 1 ? 255 : ENC[(B * 65535 + 0.5) | 0]; } });
+time('same, no enc (x255)', () => { for (let p = 0, q = 0; p < W * H; p++, q += 3) { const fy = L[p] * (1 / 116) + 16 / 116; const fx = fy + 0.05, fz = fy - 0.03; const Y = fy > 0.2 ? fy * fy * fy : (fy - 0.13) * 0.12; const X = fx > 0.2 ? fx * fx * fx : (fx - 0.13) * 0.12; const Z = fz > 0.2 ? fz * fz * fz : (fz - 0.13) * 0.12;
+  const R = 3.1 * X - 1.5 * Y - 0.5 * Z, G = -0.9 * X + 1.8 * Y + 0.04 * Z, B = 0.05 * X - 0.2 * Y + 1.1 * Z;
+  out[q] = R * 255; out[q + 1] = G * 255; out[q + 2] = B * 255; } });

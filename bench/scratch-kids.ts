@@ -1,0 +1,11 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { Colorizer } from '../src/pipeline/colorizer.js';
+const c = await Colorizer.create({ model: process.argv[2], device: 'cpu' });
+await c.colorize('/tmp/chb/clip-480.mp4', '/tmp/chb/w.mp4', { overwrite: true }).done;
+const last = new Map<string, { cmd: string; ms: number }>();
+const poll = () => { for (const e of readdirSync('/proc')) { if (!/^\d+$/.test(e)) continue; try { const s = readFileSync(`/proc/${e}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); if (f[1] !== String(process.pid)) continue; const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0'); last.set(e, { cmd: cmd.includes('pipe:1') ? 'decoder' : cmd.includes('pipe:0') ? 'encoder' : cmd.slice(0, 3).join(' '), ms: (+f[11] + +f[12]) * 10 }); } catch {} } };
+const iv = setInterval(poll, 50);
+const r = await c.colorize(`/tmp/chb/clip-1080.mp4`, `/tmp/chb/o.mp4`, { overwrite: true }).done;
+clearInterval(iv);
+for (const [pid, v] of last) console.log(pid, v.cmd, (v.ms / r.frames).toFixed(1), 'ms/frame');
+await c.close();

@@ -1,0 +1,100 @@
+// The vertical pass of PlaneResampler.runCodes in WebAssembly SIMD: the L* of four gray codes is
+// gathered from the table and accumulated into a source-width row, four pixels per step. The
+// horizontal pass (on the few output rows) stays in JS. Used by the resize stage for gray frames;
+// null where WebAssembly SIMD is unavailable (or CHROMA_SIMD=0).
+import { buildModule, op, I32, F32, V128, type Bytes } from './wasm-asm.js';
+
+const TABLE = 0; // f32 x 256
+const ROW = 1024; // f32 x width, then the frame's codes
+const PAGE = 65536;
+
+/** set_row(src, n, w) : row[x] = w * T[src[3x]];  add_row(src, n, w) : row[x] += w * T[src[3x]] (n a multiple of 4). */
+function kernels(): Uint8Array<ArrayBuffer> {
+  const build = (accumulate: boolean) => {
+    const src = 0, n = 1, w = 2;
+    const dst = 3, end = 4, v = 5, wv = 6, acc = 7;
+    const b: Bytes = [];
+    const emit = (...xs: Bytes[]) => xs.forEach((x) => b.push(...x));
+    emit(op.get(w), op.f32x4Splat, op.set(wv));
+    emit(op.i32(ROW), op.set(dst));
+    emit(op.get(src), op.get(n), op.i32(3), op.i32Mul, op.i32Add, op.set(end));
+    emit(op.block, op.loop);
+    emit(op.get(src), op.get(end), op.i32GeU, op.brIf(1));
+    for (let lane = 0; lane < 4; lane++) {
+      emit(op.get(src), op.u8Load(3 * lane), op.i32(2), op.i32Shl, op.set(v));
+      if (lane === 0) emit(op.get(v), op.f32Load(TABLE), op.f32x4Splat, op.set(acc));
+      else emit(op.get(acc), op.get(v), op.f32Load(TABLE), op.f32x4ReplaceLane(lane), op.set(acc));
+    }
+    emit(op.get(dst));
+    emit(op.get(acc), op.get(wv), op.f32x4Mul);
+    if (accumulate) emit(op.get(dst), op.v128Load(), op.f32x4Add);
+    emit(op.v128Store());
+    emit(op.get(src), op.i32(12), op.i32Add, op.set(src));
+    emit(op.get(dst), op.i32(16), op.i32Add, op.set(dst));
+    emit(op.br(0), op.end, op.end);
+    return { params: [I32, I32, F32], locals: [I32, I32, I32, V128, V128], body: b };
+  };
+  const s = build(false), a = build(true);
+  return buildModule([
+    { name: 'set_row', results: [], ...s },
+    { name: 'add_row', results: [], ...a },
+  ], 1);
+}
+
+type RowFn = (src: number, n: number, w: number) => void;
+
+export class SimdRowAccumulator {
+  private readonly memory = new WebAssembly.Memory({ initial: 1 });
+  private readonly setRow: RowFn;
+  private readonly addRow: RowFn;
+  private codesAt = 0;
+  private width = 0;
+
+  constructor(module: WebAssembly.Module, private readonly table: Float32Array) {
+    const inst = new WebAssembly.Instance(module, { env: { mem: this.memory } });
+    this.setRow = inst.exports.set_row as RowFn;
+    this.addRow = inst.exports.add_row as RowFn;
+  }
+
+  /** Copy a frame's codes in (stride 3, `width` x `height`); returns the row view to read results from. */
+  load(codes: Uint8Array, width: number, height: number): Float32Array {
+    const rowBytes = (width * 4 + 15) & ~15;
+    this.codesAt = ROW + rowBytes;
+    const need = Math.ceil((this.codesAt + width * height * 3 + 16) / PAGE);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (need > have) this.memory.grow(need - have);
+    const buf = this.memory.buffer;
+    new Float32Array(buf, TABLE, 256).set(this.table);
+    new Uint8Array(buf, this.codesAt, width * height * 3).set(codes.subarray(0, width * height * 3));
+    this.width = width;
+    return new Float32Array(buf, ROW, width);
+  }
+
+  /** row = w * L(source row y) when `first`, else row += w * L(source row y). */
+  accumulate(y: number, w: number, first: boolean, row: Float32Array, codes: Uint8Array): void {
+    const width = this.width;
+    const body = width & ~3;
+    const src = this.codesAt + y * width * 3;
+    (first ? this.setRow : this.addRow)(src, body, w);
+    const T = this.table;
+    for (let x = body, i = y * width * 3 + 3 * body; x < width; x++, i += 3) row[x] = first ? T[codes[i]] * w : row[x] + T[codes[i]] * w;
+  }
+}
+
+let cached: WebAssembly.Module | null | undefined;
+
+/** A row accumulator over `table`, or null without WebAssembly SIMD. */
+export function simdRowAccumulator(table: Float32Array): SimdRowAccumulator | null {
+  if (cached === undefined) {
+    cached = null;
+    if (process.env.CHROMA_SIMD !== '0' && typeof WebAssembly !== 'undefined') {
+      try {
+        const bytes = kernels();
+        if (WebAssembly.validate(bytes)) cached = new WebAssembly.Module(bytes);
+      } catch {
+        cached = null;
+      }
+    }
+  }
+  return cached ? new SimdRowAccumulator(cached, table) : null;
+}

@@ -1,0 +1,94 @@
+// The benchmark suite's behaviour (not its numbers): a quick run with the fixture model on tiny
+// clips writes the JSON, markdown and SVG files with the expected content.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/media.js';
+import { runBenchCommand } from '../bench/bench-cli.js';
+import { randomEccv16StateDict } from '../bench/lib/models.js';
+import { linearFit } from '../bench/lib/stats.js';
+import { fpsChartSvg } from '../bench/lib/chart-svg.js';
+import type { BenchResult } from '../bench/lib/result.js';
+
+test('a quick run writes <machine>-<date>.json/.md/.svg with every section', async () => {
+  const tmp = tempDir('chroma-bench-test-');
+  try {
+    const code = await runBenchCommand([
+      '--quick', '--models', 'fixture', '--device', 'cpu', '--sizes', '64', '--batches', '1,2',
+      '--clips', '160x120', '--seconds', '1', '--memory-seconds', '2', '--min-time', '0.05',
+      '--machine', 'Test Box', '--out', tmp.dir,
+    ]);
+    assert.equal(code, 0);
+    const files = readdirSync(tmp.dir).sort();
+    assert.equal(files.length, 3, files.join(', '));
+    const base = files[0].replace(/\.json$/, '');
+    assert.match(base, /^test-box-\d{4}-\d{2}-\d{2}$/);
+    assert.deepEqual(files, [`${base}.json`, `${base}.md`, `${base}.svg`]);
+
+    const r = JSON.parse(readFileSync(join(tmp.dir, `${base}.json`), 'utf8')) as BenchResult;
+    for (const k of ['schema', 'machine', 'date', 'trainingJob', 'models', 'providers', 'modelFps', 'e2e', 'transcode', 'decodeOnly', 'efficiency', 'peer', 'memory', 'targets', 'notes']) {
+      assert.ok(k in r, `key ${k}`);
+    }
+    assert.equal(r.machine.name, 'test-box');
+    assert.equal(typeof r.trainingJob.atStart, 'boolean');
+    assert.equal(r.models[0].name, 'fixture');
+    // The grid (64x64 at batches 1 and 2) plus the end-to-end run's own shape for E.
+    const grid = r.modelFps.filter((p) => p.width === 64);
+    assert.deepEqual(grid.map((p) => p.batch).sort(), [1, 2]);
+    for (const p of r.modelFps) assert.ok(p.fps > 0 && p.netFps > 0 && p.runs >= 2, JSON.stringify(p));
+    assert.equal(r.e2e.length, 1);
+    const e = r.e2e[0];
+    assert.equal(e.clip, '160x120');
+    assert.equal(e.frames, 25);
+    for (const s of ['l', 'resize', 'infer', 'distribution', 'compose', 'encode']) assert.ok(typeof e.stages[s] === 'number', `stage ${s}`);
+    assert.ok(r.transcode[0].fps > 0 && r.decodeOnly[0].fps > 0);
+    assert.equal(r.efficiency.length, 1);
+    assert.ok(Number.isFinite(r.efficiency[0].E) && r.efficiency[0].E > 0);
+    assert.ok(r.peer && r.peer.frames === 25 && r.peer.ratio > 0);
+    assert.ok(r.memory);
+    for (const k of ['startMB', 'minMB', 'maxMB', 'endMB', 'slopeMBPerMin'] as const) assert.ok(Number.isFinite(r.memory[k]), k);
+    assert.equal(typeof r.memory.flat, 'boolean');
+    assert.ok(r.memory.series.length >= 2);
+    assert.deepEqual(r.targets.map((t) => t.name), ['E at 480p', 'E at 1080p', 'ours / peer', 'memory flat']);
+    assert.equal(r.targets[0].met, null); // no 480p clip in this run
+
+    const md = readFileSync(join(tmp.dir, `${base}.md`), 'utf8');
+    for (const h of ['## Targets', '## Model-only throughput', '## Time per stage', '## End-to-end, codec baselines and efficiency', '## Peer', '## Resident memory']) {
+      assert.ok(md.includes(h), `markdown section ${h}`);
+    }
+    assert.ok(md.includes(`](${base}.svg)`), 'markdown links the chart');
+    const svg = readFileSync(join(tmp.dir, `${base}.svg`), 'utf8');
+    assert.ok(svg.startsWith('<svg') && svg.includes('<path') && svg.includes('64x64 cpu'));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('bad options are refused with exit code 2 and nothing written', async () => {
+  const tmp = tempDir('chroma-bench-test-');
+  try {
+    assert.equal(await runBenchCommand(['--no-such-option', '--out', tmp.dir]), 2);
+    assert.equal(await runBenchCommand(['--device', 'tpu', '--out', tmp.dir]), 1);
+    assert.equal(existsSync(join(tmp.dir, 'x')), false);
+    assert.deepEqual(readdirSync(tmp.dir), []);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('the random ECCV16 state dict has the published parameter count', () => {
+  const sd = randomEccv16StateDict();
+  let n = 0;
+  for (const [k, t] of sd) if (!k.startsWith('model_out') && !k.includes('running_')) n += t.data.length;
+  assert.equal(n, 32_235_385);
+});
+
+test('chart and fit helpers', () => {
+  assert.deepEqual(linearFit([0, 1, 2], [1, 3, 5]), { intercept: 1, slope: 2 });
+  const svg = fpsChartSvg([
+    { model: 'm', provider: 'cpu', width: 256, height: 256, batch: 1, fps: 10, netFps: 12, cpuMsPerFrame: null, runs: 3 },
+    { model: 'm', provider: 'cpu', width: 256, height: 256, batch: 4, fps: 14, netFps: 16, cpuMsPerFrame: null, runs: 3 },
+  ], 'a <title>');
+  assert.ok(svg.includes('a &lt;title&gt;') && svg.includes('256x256 cpu'));
+});

@@ -1,0 +1,75 @@
+// The WebAssembly SIMD composition against the exact reference conversion and the JS path.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { simdComposer } from '../src/color/compose-simd.js';
+import { composeLab, composeLabGray, makeUpsampleMap, labToSrgb, srgbToLab, rgbToL } from '../src/color/lab.js';
+
+const simd = simdComposer();
+
+test('SIMD is available on this Node (WebAssembly SIMD)', () => {
+  assert.ok(simd, 'simdComposer() returned null');
+});
+
+test('SIMD composition of an L plane matches labToSrgb within one code, any width', () => {
+  for (const [w, h] of [[16, 8], [13, 7], [5, 3], [1, 1]]) {
+    const n = w * h;
+    const L = new Float32Array(n), ab = new Float32Array(2 * n);
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < n; i++) {
+      L[i] = rnd() * 100;
+      ab[i] = rnd() * 220 - 110;
+      ab[n + i] = rnd() * 220 - 110;
+    }
+    const out = new Uint8Array(n * 3);
+    simd!.compose(L, null, ab, w, h, w, h, makeUpsampleMap(w, h, w, h), out);
+    for (let i = 0; i < n; i++) {
+      const ref = labToSrgb(L[i], ab[i], ab[n + i]).map((v) => Math.round(Math.min(255, Math.max(0, v))));
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(out[3 * i + c] - ref[c]) <= 1, `${w}x${h} pixel ${i} ch ${c}: ${out[3 * i + c]} vs ${ref[c]}`);
+    }
+  }
+});
+
+test('SIMD composition from gray codes equals the JS paths (upsampled ab, in place)', () => {
+  const w = 203, h = 37, aw = 51, ah = 10;
+  const rgb = new Uint8Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) rgb.fill((i * 29 + (i / w) * 3) & 255, 3 * i, 3 * i + 3);
+  const ab = new Float32Array(2 * aw * ah).map((_, i) => 70 * Math.sin(i / 5));
+  const map = makeUpsampleMap(w, h, aw, ah);
+  const L = new Float32Array(w * h);
+  rgbToL(rgb, L, w * h);
+  const jsFloat = new Uint8Array(rgb.length), jsGray = new Uint8Array(rgb.length);
+  composeLab(L, ab, aw, ah, w, h, map, jsFloat);
+  composeLabGray(rgb, ab, aw, ah, w, h, map, jsGray);
+  assert.deepEqual(jsGray, jsFloat);
+  const inPlace = Uint8Array.from(rgb);
+  simd!.compose(null, inPlace, ab, aw, ah, w, h, map, inPlace);
+  let off = 0;
+  for (let i = 0; i < rgb.length; i++) {
+    const d = Math.abs(inPlace[i] - jsFloat[i]);
+    assert.ok(d <= 1, `byte ${i}: ${inPlace[i]} vs ${jsFloat[i]}`);
+    if (d) off++;
+  }
+  assert.ok(off < rgb.length * 0.01, `${off} bytes differ by one`);
+});
+
+test('SIMD keeps a gray frame gray where ab = 0 and reproduces colours from their own Lab', () => {
+  const w = 8, h = 4;
+  const rgb = new Uint8Array(w * h * 3), L = new Float32Array(w * h), ab = new Float32Array(2 * w * h);
+  for (let i = 0; i < w * h; i++) {
+    const c = [(i * 37) % 256, (i * 91) % 256, (i * 53) % 256];
+    rgb.set(c, 3 * i);
+    const lab = srgbToLab(c[0], c[1], c[2]);
+    L[i] = lab[0];
+    ab[i] = lab[1];
+    ab[w * h + i] = lab[2];
+  }
+  const out = new Uint8Array(rgb.length);
+  simd!.compose(L, null, ab, w, h, w, h, makeUpsampleMap(w, h, w, h), out);
+  for (let i = 0; i < out.length; i++) assert.ok(Math.abs(out[i] - rgb[i]) <= 1, `byte ${i}`);
+  const gray = new Uint8Array(256 * 3);
+  for (let v = 0; v < 256; v++) gray.fill(v, 3 * v, 3 * v + 3);
+  const g2 = Uint8Array.from(gray);
+  simd!.compose(null, g2, new Float32Array(2 * 16 * 16), 16, 16, 16, 16, makeUpsampleMap(16, 16, 16, 16), g2);
+  assert.deepEqual(g2, gray);
+});
