@@ -27,3 +27,5 @@ export { decodeDistribution } from './operators/decode-distribution.js';
 export { composeFrames } from './operators/compose-frames.js';
 export { encodeFrames } from './operators/encode-frames.js';
 export { ChromaError, EXIT } from './errors.js';
+export { colorizeVideoResumable, resumeDirFor, discardResume } from './pipeline/resume.js';
+export { FFMPEG, FFPROBE, FFPROBE_ENV } from './media/ffmpeg-paths.js';

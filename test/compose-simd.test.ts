@@ -73,3 +73,26 @@ test('SIMD keeps a gray frame gray where ab = 0 and reproduces colours from thei
   simd!.compose(null, g2, new Float32Array(2 * 16 * 16), 16, 16, 16, 16, makeUpsampleMap(16, 16, 16, 16), g2);
   assert.deepEqual(g2, gray);
 });
+
+test('resampling gray codes (SIMD rows, and the JS path) equals resampling their L plane', async () => {
+  const { PlaneResampler } = await import('../src/color/resample.js');
+  const { GRAY_TO_L, grayRgbToL } = await import('../src/color/lab.js');
+  for (const [w, h, ow, oh] of [[643, 481, 344, 256], [1921, 1079, 456, 256], [30, 22, 64, 48]]) {
+    const rgb = new Uint8Array(w * h * 3);
+    for (let i = 0; i < w * h; i++) rgb.fill((i * 13 + ((i / w) | 0) * 7) & 255, 3 * i, 3 * i + 3);
+    const L = new Float32Array(w * h);
+    grayRgbToL(rgb, L, w * h);
+    const r = new PlaneResampler(w, h, ow, oh);
+    const ref = new Float32Array(ow * oh), simd = new Float32Array(ow * oh), js = new Float32Array(ow * oh);
+    r.run(L, ref);
+    r.runCodes(rgb, 3, GRAY_TO_L, simd);
+    r.runCodes(rgb, 3, GRAY_TO_L, simd); // a second frame through the same resampler
+    const codes = new Uint8Array(w * h);
+    for (let i = 0; i < w * h; i++) codes[i] = rgb[3 * i];
+    r.runCodes(codes, 1, GRAY_TO_L, js);
+    for (let i = 0; i < ref.length; i++) {
+      assert.ok(Math.abs(simd[i] - ref[i]) < 1e-3, `${w}x${h} simd ${i}: ${simd[i]} vs ${ref[i]}`);
+      assert.ok(Math.abs(js[i] - ref[i]) < 1e-3, `${w}x${h} js ${i}: ${js[i]} vs ${ref[i]}`);
+    }
+  }
+});

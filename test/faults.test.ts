@@ -116,3 +116,22 @@ async function signalMidRun(name: string, sig: NodeJS.Signals, code: number) {
 test('SIGINT: clean stop within 2 s, exit 130', () => signalMidRun('sigint', 'SIGINT', 130));
 
 test('SIGTERM: clean stop within 2 s, exit 143', () => signalMidRun('sigterm', 'SIGTERM', 143));
+
+test('the CLI itself killed with SIGKILL: nothing under the output name; the next run removes the orphaned temp file', async () => {
+  const dir = outDir('sigkill');
+  const out = join(dir, 'out.mp4');
+  const cli = spawnCli(['colorize', long, '-o', out, '--model', models.logits, '--device', 'cpu', '--json']);
+  await cli.waitFor((e) => e.event === 'progress' && Number(e.frames) >= 5);
+  const pids = ffmpegChildren(cli.child.pid!).map((c) => c.pid);
+  cli.child.kill('SIGKILL'); // no handler runs: the orphaned encoder sees end of input and finishes its temp file
+  await cli.done;
+  for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(existsSync(out), false, 'nothing under the output name');
+  assert.ok(strayFiles(dir, []).some((f) => /^\.out\.partial-\d+-[0-9a-f]+\.mp4$/.test(f)), 'the orphaned encoder left its temporary file');
+
+  const short = makeClip(join(tmp.dir, 'short.mp4'), { width: 160, height: 120, seconds: 0.4 });
+  const again = spawnCli(['colorize', short, '-o', out, '--model', models.logits, '--device', 'cpu', '-q']);
+  const r = await again.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(strayFiles(dir, ['out.mp4']), [], 'the dead run\'s temporary file is gone');
+});

@@ -187,6 +187,32 @@ test('variable frame rate MP4 keeps every timestamp (and its late start after th
   assertSameTiming(p, r.out);
 });
 
+test('timestamps far into a file keep sub-millisecond precision, and a VFR MP4 keeps its last frame', async () => {
+  // Frames at 0, 0.04, 1236.5678 and 1237.5678 s: ffmpeg's showinfo prints pts_time with six
+  // significant digits (1236.57), so the decoder must read the exact tick count instead; and the
+  // last frame of a variable-rate MP4 encode needs a duration or players drop it.
+  const p = join(tmp.dir, 'late.mp4');
+  ff('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25,format=gray', '-frames:v', '4',
+    '-vf', "settb=1/90000,setpts='if(gte(N\\,2)\\,(1234.5678+N)/TB\\,PTS)'", '-vsync', 'vfr', '-enc_time_base', '1:90000',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-video_track_timescale', '90000', p);
+  const src = videoFrames(p);
+  assert.equal(src.length, 4);
+  assert.ok(Math.abs(src[2].pts - 1236.5678) < 1e-5, `source frame 2 at ${src[2].pts}`);
+  const r = await expectColorized('late', p);
+  assertSameTiming(p, r.out);
+  assert.equal(video(r.streams).nb_read_frames, '4');
+});
+
+test('MPEG-TS input (the bundled ffprobe crashed on every .ts/.m2ts/.mts)', async () => {
+  const p = join(tmp.dir, 'camcorder.ts');
+  ff('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25,format=gray', '-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '1',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', p);
+  const r = await expectColorized('mpegts', p);
+  assert.deepEqual(r.streams.map((s) => s.codec_type), ['video', 'audio']);
+  // MPEG-TS clocks start at 1.4 s; the output starts at zero, the spacing is the source's.
+  assertSameTiming(p, r.out, Infinity);
+});
+
 test('a rotated phone video shows the same upright picture at the same display size as in a player', async (t) => {
   // Stored landscape 160x120 with a white block in the stored top-left corner, tagged rotate=90
   // (ffmpeg 4.1 writes the tag into the MP4 display matrix when stream-copying).

@@ -15,6 +15,8 @@ const FYT = 65536;
 const YT = FYT + 1024;
 const DATA = YT + 1024;
 const PAGE = 65536;
+/** Bytes of frame composed per strip (fits in a typical L2 cache with its ab rows). */
+const STRIP_BYTES = 192 * 1024;
 
 const align16 = (n: number) => (n + 15) & ~15;
 
@@ -146,34 +148,42 @@ export class SimdComposer {
     L: Float32Array | null, rgb: Uint8Array | null, ab: Float32Array, abWidth: number, abHeight: number,
     width: number, height: number, map: UpsampleMap, out: Uint8Array,
   ): void {
+    // The frame goes through in strips of rows small enough to stay in cache: copied in, composed
+    // in place, copied out.
+    const rowBytes = width * 3;
+    const strip = Math.max(1, Math.min(height, Math.floor(STRIP_BYTES / rowBytes)));
     const hBytes = abHeight * width * 4;
     const HA = DATA, HB = HA + align16(hBytes), FRAME = HB + align16(hBytes);
-    const frameBytes = width * height * 3;
-    const LP = FRAME + align16(frameBytes);
-    this.ensure(LP - DATA + (L ? width * height * 4 : 0));
+    const LP = FRAME + align16(strip * rowBytes);
+    this.ensure(LP - DATA + (L ? strip * width * 4 : 0));
     const buf = this.memory.buffer;
     const hA = new Float32Array(buf, HA, abHeight * width), hB = new Float32Array(buf, HB, abHeight * width);
     upsampleAbRows(ab, abWidth, abHeight, width, map, hA, hB);
-    const frame = new Uint8Array(buf, FRAME, frameBytes);
-    if (L) new Float32Array(buf, LP, width * height).set(L.subarray(0, width * height));
-    else frame.set(rgb!.subarray(0, frameBytes));
+    const mem = new Uint8Array(buf);
+    const lMem = L ? new Float32Array(buf, LP, strip * width) : null;
     const { y0, y1, wy } = map;
     const body = width & ~3;
-    const rowBytes = width * 3;
-    for (let y = 0; y < height; y++) {
-      const r0 = y0[y] * width * 4, r1 = y1[y] * width * 4, t = wy[y];
-      const px = FRAME + y * rowBytes;
-      if (L) this.rowFloat(LP + y * width * 4, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
-      else this.rowGray(px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
-      // The last width % 4 pixels of the row, in JS.
-      for (let x = body; x < width; x++) {
-        const i0 = y0[y] * width + x, i1 = y1[y] * width + x;
-        const fa = hA[i0] + (hA[i1] - hA[i0]) * t, fb = hB[i0] + (hB[i1] - hB[i0]) * t;
-        const q = y * rowBytes + 3 * x;
-        composeLabPixel(L ? L[y * width + x] : null, frame[q], fa, fb, frame, q);
+    for (let first = 0; first < height; first += strip) {
+      const rows = Math.min(strip, height - first);
+      const from = first * rowBytes, bytes = rows * rowBytes;
+      if (L) lMem!.set(L.subarray(first * width, (first + rows) * width));
+      else mem.set(rgb!.subarray(from, from + bytes), FRAME);
+      for (let r = 0; r < rows; r++) {
+        const y = first + r;
+        const r0 = y0[y] * width * 4, r1 = y1[y] * width * 4, t = wy[y];
+        const px = FRAME + r * rowBytes;
+        if (L) this.rowFloat(LP + r * width * 4, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
+        else this.rowGray(px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
+        // The last width % 4 pixels of the row, in JS.
+        for (let x = body; x < width; x++) {
+          const i0 = y0[y] * width + x, i1 = y1[y] * width + x;
+          const fa = hA[i0] + (hA[i1] - hA[i0]) * t, fb = hB[i0] + (hB[i1] - hB[i0]) * t;
+          const q = px + 3 * x;
+          composeLabPixel(L ? L[y * width + x] : null, mem[q], fa, fb, mem, q);
+        }
       }
+      out.set(mem.subarray(FRAME, FRAME + bytes), from);
     }
-    out.set(frame);
   }
 }
 

@@ -49,6 +49,11 @@ export class SimdRowAccumulator {
   private readonly addRow: RowFn;
   private codesAt = 0;
   private width = 0;
+  private rows = 0;
+  private codes: Uint8Array | null = null;
+  /** Source rows [loFirst, loFirst + loRows) are in wasm memory. */
+  private loFirst = 0;
+  private loRows = 0;
 
   constructor(module: WebAssembly.Module, private readonly table: Float32Array) {
     const inst = new WebAssembly.Instance(module, { env: { mem: this.memory } });
@@ -56,27 +61,39 @@ export class SimdRowAccumulator {
     this.addRow = inst.exports.add_row as RowFn;
   }
 
-  /** Copy a frame's codes in (stride 3, `width` x `height`); returns the row view to read results from. */
-  load(codes: Uint8Array, width: number, height: number): Float32Array {
+  /**
+   * Start a frame (codes with stride 3, `width` pixels a row) whose output rows read at most
+   * `maxTaps` consecutive source rows each; returns the row view the results are read from.
+   */
+  begin(codes: Uint8Array, width: number, maxTaps: number): Float32Array {
     const rowBytes = (width * 4 + 15) & ~15;
     this.codesAt = ROW + rowBytes;
-    const need = Math.ceil((this.codesAt + width * height * 3 + 16) / PAGE);
+    this.rows = maxTaps;
+    const need = Math.ceil((this.codesAt + width * maxTaps * 3 + 16) / PAGE);
     const have = this.memory.buffer.byteLength / PAGE;
     if (need > have) this.memory.grow(need - have);
-    const buf = this.memory.buffer;
-    new Float32Array(buf, TABLE, 256).set(this.table);
-    new Uint8Array(buf, this.codesAt, width * height * 3).set(codes.subarray(0, width * height * 3));
+    new Float32Array(this.memory.buffer, TABLE, 256).set(this.table);
     this.width = width;
-    return new Float32Array(buf, ROW, width);
+    this.codes = codes;
+    this.loRows = 0;
+    return new Float32Array(this.memory.buffer, ROW, width);
   }
 
-  /** row = w * L(source row y) when `first`, else row += w * L(source row y). */
-  accumulate(y: number, w: number, first: boolean, row: Float32Array, codes: Uint8Array): void {
+  /** Bring source rows [first, first + count) into wasm memory (only the block's own rows are copied). */
+  window(first: number, count: number): void {
+    const w3 = this.width * 3;
+    new Uint8Array(this.memory.buffer, this.codesAt, count * w3).set(this.codes!.subarray(first * w3, (first + count) * w3));
+    this.loFirst = first;
+    this.loRows = Math.min(count, this.rows);
+  }
+
+  /** row = w * L(source row y) when `first`, else row += w * L(source row y); y within the window. */
+  accumulate(y: number, w: number, first: boolean, row: Float32Array): void {
     const width = this.width;
     const body = width & ~3;
-    const src = this.codesAt + y * width * 3;
+    const src = this.codesAt + (y - this.loFirst) * width * 3;
     (first ? this.setRow : this.addRow)(src, body, w);
-    const T = this.table;
+    const T = this.table, codes = this.codes!;
     for (let x = body, i = y * width * 3 + 3 * body; x < width; x++, i += 3) row[x] = first ? T[codes[i]] * w : row[x] + T[codes[i]] * w;
   }
 }

@@ -87,10 +87,13 @@ export class PlaneResampler {
       if (!this.simd || this.simd.table !== table) this.simd = { table, acc: simdRowAccumulator(table) };
       const acc = this.simd.acc;
       if (acc) {
-        const simdRow = acc.load(codes, inWidth, this.inHeight);
+        let maxTaps = 1;
+        for (let o = 0; o < outHeight; o++) maxTaps = Math.max(maxTaps, vs.count[o]);
+        const simdRow = acc.begin(codes, inWidth, maxTaps);
         for (let o = 0; o < outHeight; o++) {
           const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
-          for (let k = 0; k < n; k++) acc.accumulate(s + k, vs.weights[w + k], k === 0, simdRow, codes);
+          acc.window(s, n);
+          for (let k = 0; k < n; k++) acc.accumulate(s + k, vs.weights[w + k], k === 0, simdRow);
           this.horizontal(o, dst, simdRow);
         }
         return;

@@ -87,6 +87,15 @@ export function encoderStart(src: MediaInfo | null, pts: number): number {
 }
 
 /**
+ * How long the last frame lasts in the output: one frame of the source's base rate for a
+ * variable frame rate (the average would be an odd length), else one frame of its rate.
+ */
+export function lastFrameDuration(src: MediaInfo): number | null {
+  if (src.variableFrameRate && src.baseFps) return 1 / src.baseFps;
+  return src.fps ? 1 / src.fps : null;
+}
+
+/**
  * Maps and codecs for the source's audio, subtitles, metadata and chapters, the source being
  * input number `input`. Audio that fits the container is copied stream by stream; only the streams
  * that do not fit are re-encoded.

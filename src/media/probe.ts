@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { open } from 'node:fs/promises';
-import { FFPROBE, FFPROBE_ENV } from './ffmpeg-paths.js';
+import { FFMPEG, FFPROBE, FFPROBE_ENV } from './ffmpeg-paths.js';
 import { inputError } from '../errors.js';
 
 const run = promisify(execFile);
@@ -20,6 +20,8 @@ export interface MediaInfo {
   fps: number | null;
   /** The stream's frame rate as a rational string, for the encoder. */
   frameRate: string | null;
+  /** The base rate every timestamp fits (r_frame_rate): 1/this is a natural frame length. */
+  baseFps: number | null;
   /** The video stream's time base, e.g. "1/90000". */
   timeBase: string | null;
   /** True when the stream's timestamps are not a constant rate. */
@@ -138,6 +140,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     rotation,
     fps,
     frameRate: video.avg_frame_rate && avg ? video.avg_frame_rate : video.r_frame_rate ?? null,
+    baseFps: rfr,
     timeBase: video.time_base ?? null,
     variableFrameRate,
     frames,
@@ -152,4 +155,32 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     subtitleStreams: streams.filter((s) => s.codec_type === 'subtitle').map((s) => ({ index: s.index, codec: s.codec_name ?? '' })),
     still,
   };
+}
+
+/** The first video frame's timestamp as ffmpeg's showinfo reports it, exactly (pts x time base). */
+async function firstFramePts(path: string, copyts: boolean): Promise<number | null> {
+  try {
+    const { stderr } = await run(FFMPEG, [
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', ...(copyts ? ['-copyts'] : []),
+      '-i', path, '-map', '0:v:0', '-frames:v', '1', '-vf', 'showinfo', '-f', 'null', '-',
+    ], { maxBuffer: 16 * 1024 * 1024 });
+    const tb = /config in time_base:\s*(\d+)\/(\d+)/.exec(stderr);
+    const m = /\bn:\s*0\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/.exec(stderr);
+    if (!m) return null;
+    return tb && Number(tb[2]) > 0 ? (Number(m[1]) * Number(tb[1])) / Number(tb[2]) : Number(m[2]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Seconds that ffmpeg takes off this file's timestamps when it decodes without -copyts. Usually
+ * the container's start time, but ffmpeg 4.1 and the newer ffprobe do not always agree on it (for
+ * MPEG-TS 4.1 starts the video itself at zero), so it is measured: a decode with -copyts minus
+ * one without. A resumable job decodes with -copyts (to seek) and subtracts this, so its
+ * timestamps are those of a one-pass run.
+ */
+export async function decoderTimestampOffset(info: MediaInfo): Promise<number> {
+  const [kept, shifted] = await Promise.all([firstFramePts(info.path, true), firstFramePts(info.path, false)]);
+  return kept !== null && shifted !== null ? kept - shifted : info.startTime;
 }

@@ -45,6 +45,8 @@ export interface DecodeOptions {
 export const PTS_TOLERANCE = 0.0005;
 
 const SHOWINFO = /\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/;
+/** showinfo's time base: pts_time has only 6 significant digits (10 ms steps past 1000 s). */
+const SHOWINFO_TB = /config in time_base:\s*(\d+)\/(\d+)/;
 
 export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
   return new Observable<RawFrame>((subscriber) => {
@@ -81,11 +83,15 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
       killChild(child);
       subscriber.error(err);
     };
+    let timeBase: [number, number] | null = null;
     const stderr = new StderrTail(30, (line) => {
       const m = SHOWINFO.exec(line);
       if (m) {
-        pts[Number(m[1])] = Number(m[3]);
+        pts[Number(m[1])] = timeBase ? (Number(m[2]) * timeBase[0]) / timeBase[1] : Number(m[3]);
         flush(false);
+      } else if (SHOWINFO_TB.test(line)) {
+        const [, num, den] = SHOWINFO_TB.exec(line)!;
+        if (Number(num) > 0 && Number(den) > 0) timeBase = [Number(num), Number(den)];
       } else if (/^\[(error|fatal|panic)\]/.test(line)) {
         errors.push(line);
       }

@@ -9,7 +9,8 @@ import { inferBatch } from '../operators/infer-batch.js';
 import { decodeDistribution } from '../operators/decode-distribution.js';
 import { composeFrames } from '../operators/compose-frames.js';
 import { encodeFrames } from '../operators/encode-frames.js';
-import { encodeArgs, encoderStart, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
+import { containerOf, encodeArgs, encoderStart, lastFrameDuration, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
+import { fixLastFrameDuration } from '../media/mp4-fix.js';
 import { FlowGate } from './flow-gate.js';
 import { ChildGroup } from '../media/child.js';
 import { StageTimer } from './stage-timer.js';
@@ -163,11 +164,11 @@ export function colorizeVideoFile(
     children,
   }).pipe(
     colorGraph(model, opts),
-    encodeFrames({ width: info.width, height: info.height, frameDuration, args: plan.args, gate, label: finalName, children, keepStart: (pts) => encoderStart(info, pts), ...(opts.timer ? { timer: opts.timer } : {}) }),
+    encodeFrames({ width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: plan.args, gate, label: finalName, children, keepStart: (pts) => encoderStart(info, pts), ...(opts.timer ? { timer: opts.timer } : {}) }),
   );
 
   let count = 0;
-  const done = runToEnd(frames$, children, progress$, signal, (written) => {
+  const ran = runToEnd(frames$, children, progress$, signal, (written) => {
     count = written;
     const elapsed = (performance.now() - started) / 1000;
     const fps = written / Math.max(elapsed, 1e-6);
@@ -180,5 +181,18 @@ export function colorizeVideoFile(
       etaSeconds: total ? Math.max(0, (total - written) / Math.max(fps, 1e-6)) : null,
     });
   }, () => ({ frames: count, seconds: (performance.now() - started) / 1000, notes }));
+  const done = ran.then(async (r) => {
+    await fixVariableRateMp4(info, tempOutput, finalName);
+    return r;
+  });
   return { progress$: progress$.asObservable(), done };
+}
+
+/**
+ * A variable-frame-rate encode into MP4 leaves the last frame without a duration, and players
+ * drop it (src/media/mp4-fix.ts); give it one frame of the source's base rate.
+ */
+export async function fixVariableRateMp4(info: MediaInfo, file: string, finalName: string): Promise<void> {
+  if (containerOf(finalName) !== 'mp4' || !info.variableFrameRate) return;
+  await fixLastFrameDuration(file, lastFrameDuration(info) ?? 1 / 25);
 }

@@ -1,6 +1,6 @@
 // Results are written under a temporary name beside the output and renamed into place only when
 // complete, so the user's output name never holds a half-written file.
-import { access, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +33,29 @@ async function fsyncPath(p: string): Promise<void> {
   }
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Temporary files of earlier runs for the same output whose process is gone (killed with
+ * SIGKILL, or the machine went down): an orphaned encoder may even have finished them, but they
+ * were never renamed into place, so they are removed.
+ */
+async function removeStaleTemps(dir: string, base: string, ext: string): Promise<void> {
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${escape(base)}\\.partial-(\\d+)-[0-9a-f]{6}${escape(ext)}$`);
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const m = pattern.exec(f);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await rm(join(dir, f), { force: true });
+  }
+}
+
 export async function prepareOutput(input: string, output: string, overwrite: boolean): Promise<OutputTarget> {
   const final = resolve(output);
   const dir = dirname(final);
@@ -51,6 +74,7 @@ export async function prepareOutput(input: string, output: string, overwrite: bo
   if (!overwrite && (await exists(final))) throw outputError(`${output}: exists (pass -y/--overwrite to replace it)`);
   if (await stat(final).then((st) => st.isDirectory(), () => false)) throw outputError(`${output}: is a directory`);
   const ext = extname(final);
+  await removeStaleTemps(dir, basename(final, ext), ext);
   const temp = join(dir, `.${basename(final, ext)}.partial-${process.pid}-${randomBytes(3).toString('hex')}${ext}`);
   return {
     final,

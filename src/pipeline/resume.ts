@@ -25,13 +25,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Observable, Subject, catchError, defer, throwError, type OperatorFunction } from 'rxjs';
 import { decodeFrames, PTS_TOLERANCE } from '../operators/decode-frames.js';
 import { FrameEncoder, encoderFailure } from '../operators/encode-frames.js';
-import { DEFAULT_ENCODE, encoderStart, joinArgs, segmentEncodeArgs, type EncodeSettings } from '../media/encode-args.js';
+import { DEFAULT_ENCODE, encoderStart, joinArgs, lastFrameDuration, segmentEncodeArgs, type EncodeSettings } from '../media/encode-args.js';
 import { ChildGroup, spawnTracked, StderrTail } from '../media/child.js';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
 import { FlowGate } from './flow-gate.js';
-import { colorGraph, runToEnd, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './colorize-video.js';
+import { colorGraph, fixVariableRateMp4, runToEnd, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './colorize-video.js';
 import { ChromaError, outputError } from '../errors.js';
-import type { MediaInfo } from '../media/probe.js';
+import { decoderTimestampOffset, type MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../model/load-model.js';
 import type { ColorFrame, Progress, RawFrame } from './types.js';
 
@@ -251,12 +251,14 @@ export function colorizeVideoResumable(
       if (!manifest.complete) {
         job = {
           model, info, opts, encode, dir, manifest, startFrame, resumePts, deint, children, progress$, signal, started, label: finalName,
+          ptsOffset: await decoderTimestampOffset(info),
           onWritten: (n) => (written = n),
         };
         await encodeRemaining(job);
       }
       if (signal?.aborted) throw signal.reason;
       const joinNotes = await joinSegments(dir, manifest, tempOutput, finalName, info, children, signal);
+      await fixVariableRateMp4(info, tempOutput, finalName);
       joinNotes.forEach(note);
       progress$.complete();
       return {
@@ -298,6 +300,8 @@ interface EncodeJob {
   started: number;
   /** The output name, for messages. */
   label: string;
+  /** Seconds to take off -copyts timestamps to get those of a decode without it. */
+  ptsOffset: number;
   /** Resolves when the segment writer has no file operation in flight (set by encodeSegments). */
   drain?: () => Promise<void>;
   onWritten: (n: number) => void;
@@ -310,13 +314,14 @@ async function encodeRemaining(j: EncodeJob): Promise<void> {
   const gate = new FlowGate(opts.inFlight ?? batch * 3 + 4);
   const frameDuration = info.fps ? 1 / info.fps : null;
 
-  // Every decode of a resumable job keeps the source's own timestamps (-copyts) and takes off the
-  // file's start time itself, which is what ffmpeg does without -copyts; so a resumed decode and
-  // a fresh one give the same timestamps.
+  // Every decode of a resumable job keeps the source's own timestamps (-copyts, which seeking needs)
+  // and takes off what ffmpeg takes off without -copyts (measured: decoderTimestampOffset); so a
+  // resumed decode, a fresh one and a one-pass run all give the same timestamps.
   const decodeFrom = (seek: boolean): Observable<RawFrame> => {
     const at = j.resumePts;
     const seekTo = at !== null && seek ? Math.max(0, at - SEEK_MARGIN) : 0;
-    const inputArgs = ['-copyts', ...(seekTo > 0 ? ['-ss', (seekTo + info.startTime).toFixed(6), '-noaccurate_seek'] : [])];
+    // ffmpeg adds the file's start time to -ss itself, with or without -copyts.
+    const inputArgs = ['-copyts', ...(seekTo > 0 ? ['-ss', seekTo.toFixed(6), '-noaccurate_seek'] : [])];
     const frames$ = decodeFrames({
       input: info.path,
       width: info.width,
@@ -329,7 +334,7 @@ async function encodeRemaining(j: EncodeJob): Promise<void> {
       label: info.path,
       codecName: info.codecLongName,
       children: j.children,
-      ptsOffset: info.startTime,
+      ptsOffset: j.ptsOffset,
       ...(at !== null ? { skipBefore: at, firstIndex: j.startFrame } : {}),
     });
     return at === null ? frames$ : frames$.pipe(expectFirst(at, gate));
@@ -411,7 +416,7 @@ function encodeSegments(j: EncodeJob, gate: FlowGate, frameDuration: number | nu
       const name = `seg-${String(nextNumber++).padStart(6, '0')}`;
       const partial = join(dir, `${name}.partial-${process.pid}.nut`);
       const plan = segmentEncodeArgs(partial, j.label, info, j.encode);
-      const enc = new FrameEncoder({ width: info.width, height: info.height, frameDuration, args: plan.args, label: j.label, children: j.children, keepStart: (pts) => encoderStart(info, pts) });
+      const enc = new FrameEncoder({ width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: plan.args, label: j.label, children: j.children, keepStart: (pts) => encoderStart(info, pts) });
       enc.exit.catch((err) => fail(err));
       const pts = ptsOf(f);
       return { enc, partial, file: `${name}.nut`, slot: Math.floor(pts / L + 1e-9), first: f, firstPts: pts, lastPts: pts, frames: 0 };

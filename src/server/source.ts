@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import type { Subscription } from 'rxjs';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { probeMedia } from '../media/probe.js';
-import { FFPROBE } from '../media/ffmpeg-paths.js';
+import { FFPROBE, FFPROBE_ENV } from '../media/ffmpeg-paths.js';
 import { ChromaError, inputError, usageError } from '../errors.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { FlowGate } from '../pipeline/flow-gate.js';
@@ -141,7 +141,7 @@ export async function probeSource(spec: SourceSpec, timeoutMs = 15000): Promise<
   }
   const args = ['-v', 'error', ...spec.probeArgs, '-select_streams', 'v:0', '-show_streams', '-of', 'json', '-i', spec.ffmpegInput];
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(FFPROBE, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+    execFile(FFPROBE, args, { timeout: timeoutMs, maxBuffer: 4 << 20, env: FFPROBE_ENV }, (err, stdout, stderr) => {
       if (err) {
         const why = (err as { killed?: boolean }).killed
           ? `no answer within ${Math.round(timeoutMs / 1000)} s`

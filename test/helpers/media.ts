@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FFMPEG, FFPROBE } from '../../src/media/ffmpeg-paths.js';
+import { FFMPEG, FFPROBE, FFPROBE_ENV } from '../../src/media/ffmpeg-paths.js';
 import { makeLogitsFixture, makeAbFixture, makeBadFixture } from '../../src/model/fixtures.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,7 +53,7 @@ export function probeStreams(path: string, countFrames = true): StreamFacts[] {
   const out = execFileSync(FFPROBE, [
     '-v', 'error', ...(countFrames ? ['-count_frames'] : []), '-show_entries',
     'stream=codec_type,codec_name,width,height,nb_read_frames,duration', '-of', 'json', path,
-  ]);
+  ], { env: FFPROBE_ENV });
   return (JSON.parse(out.toString()) as { streams: StreamFacts[] }).streams;
 }
 
@@ -109,6 +109,6 @@ export function strayFiles(dir: string, expected: string[]): string[] {
 
 /** Presentation times of the first video stream's frames, in seconds. */
 export function frameTimes(path: string): number[] {
-  const out = execFileSync(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path]);
+  const out = execFileSync(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path], { env: FFPROBE_ENV });
   return out.toString().trim().split('\n').map((l) => Number(l.split(',')[0]));
 }
