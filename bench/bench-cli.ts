@@ -32,6 +32,8 @@ efficiency E, a PNG-sequence peer (DeOldify-style) and resident memory over a lo
                         default = models/chroma-default.onnx, or a random-weights stand-in of its
                         architecture while it is missing; eccv16 = the pulled weights, or the
                         full-size architecture with random weights (built in a temp dir)
+  --default-stand-in F  an .onnx to use as 'default' while models/chroma-default.onnx is missing
+                        (labelled a stand-in; e.g. an export of a training checkpoint)
   --batches LIST        model-only batch sizes (default 1,2,4,8; quick 1,4)
   --sizes LIST          model-only input sizes, square (default 224,256,320; quick 256)
   --device D            cpu | cuda | auto (default auto: CPU always, CUDA too when it loads)
@@ -85,6 +87,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
         fps: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, 'memory-seconds': { type: 'string' },
         skip: { type: 'string' }, 'min-time': { type: 'string' }, budget: { type: 'string' }, out: { type: 'string' },
         machine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'default-stand-in': { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -144,7 +147,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
   const work = mkdtempSync(join(tmpdir(), 'chroma-bench-'));
   const notes: string[] = [];
   try {
-    const models = resolveBenchModels(modelNames, work);
+    const models = resolveBenchModels(modelNames, work, s('default-stand-in'));
     for (const m of models) log(`model ${m.name}: ${m.source}`);
     const pipeline: BenchModel = models[0];
     if (!pipeline) throw new Error('--models: no model given');
@@ -265,7 +268,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
         durationSeconds: (performance.now() - t0) / 1000,
         trainingJob: { atStart: trainingAtStart, atEnd: trainingJobRunning() },
         options: {
-          quick, models: modelNames, batches, sizes, device, threads: threads ?? null, clips: clipSizes.map((c) => `${c.width}x${c.height}`),
+          quick, models: modelNames, defaultStandIn: s('default-stand-in') ?? null, batches, sizes, device, threads: threads ?? null, clips: clipSizes.map((c) => `${c.width}x${c.height}`),
           seconds, fps, batch: e2eBatch, size: e2eSize ?? null, memorySeconds, skip: [...skip], minSeconds, budget, e2eProvider,
         },
         models, pipelineModel: pipeline.name, providers: status, modelFps, e2e, transcode, colourTranscode, decodeOnly, efficiency: eff,

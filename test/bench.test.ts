@@ -41,7 +41,7 @@ test('a quick run writes <machine>-<date>.json/.md/.svg with every section', asy
     const e = r.e2e[0];
     assert.equal(e.clip, '160x120');
     assert.equal(e.frames, 25);
-    for (const s of ['l', 'resize', 'infer', 'distribution', 'compose', 'encode']) assert.ok(typeof e.stages[s] === 'number', `stage ${s}`);
+    for (const s of ['l', 'resize', 'infer', 'compose', 'encode']) assert.ok(typeof e.stages[s] === 'number', `stage ${s}`);
     assert.ok(r.transcode[0].fps > 0 && r.decodeOnly[0].fps > 0);
     assert.equal(r.efficiency.length, 1);
     assert.ok(Number.isFinite(r.efficiency[0].E) && r.efficiency[0].E > 0);

@@ -109,6 +109,7 @@ def main():
     ap.add_argument('--T', action='append', type=float)
     ap.add_argument('--prior-correct', action='append', type=float, help='checkpoints only')
     ap.add_argument('--weights', default='ema')
+    ap.add_argument('--calib', action='append', help='CKPT=calib.json: also evaluate that ckpt with each fitted bias')
     ap.add_argument('--limit', type=int)
     ap.add_argument('--size', type=int, help='resize the model input to this short side (default: full size)')
     ap.add_argument('--threads', type=int, default=1)
@@ -144,6 +145,13 @@ def main():
                 bias = None if pc == 0 else torch.from_numpy(-pc * np.log(w)).float()
                 for T in Ts:
                     variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else ''), m, T, bias))
+    for spec in args.calib or []:
+        m, cj = spec.split('=')
+        c = json.load(open(cj))
+        w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
+        for fit in c['fits']:
+            bias = torch.from_numpy(-fit['pc'] * np.log(w)).float() + bins_t @ torch.tensor(fit['g'], dtype=torch.float32)
+            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias))
     accs = [Acc() for _ in variants]
     t0 = time.time()
     for i, n in enumerate(names):

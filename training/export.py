@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO, build_model  # noqa: E402
 
 
-def load_net(ckpt_path, which='ema', prior_correct=0.0):
+def load_net(ckpt_path, which='ema', prior_correct=0.0, tilt=None, logit_scale=1.0):
     ck = torch.load(ckpt_path, map_location='cpu')
     cfg = ck['config']
     net = build_model(cfg)
@@ -35,6 +35,15 @@ def load_net(ckpt_path, which='ema', prior_correct=0.0):
         w = np.load(wpath)
         with torch.no_grad():
             net.head.bias -= float(prior_correct) * torch.from_numpy(np.log(w)).float()
+    if tilt is not None:
+        bins = torch.from_numpy(np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared',
+                                                     'reference', 'ab_bins_313.npy')).astype(np.float32))
+        with torch.no_grad():
+            net.head.bias += bins @ torch.tensor(tilt, dtype=torch.float32)
+    if logit_scale != 1.0:  # decode at T_app on the scaled logits == decode at T_app / scale on the originals
+        with torch.no_grad():
+            net.head.weight *= logit_scale
+            net.head.bias *= logit_scale
     return net, ck, cfg
 
 
@@ -44,12 +53,21 @@ def main():
     ap.add_argument('--out', default=os.path.join(REPO, 'models', 'chroma-default.onnx'))
     ap.add_argument('--weights', default='ema', choices=['ema', 'model'])
     ap.add_argument('--prior-correct', type=float, default=0.0)
+    ap.add_argument('--tilt', type=float, nargs=2, help='g_a g_b from calibrate.py')
+    ap.add_argument('--calib', help='calib.json from calibrate.py: takes T and (g_a, g_b) of the fit with --prior-correct')
+    ap.add_argument('--app-T', type=float, default=0.38, help='temperature the app decodes with')
     ap.add_argument('--name', default='chroma-default')
     ap.add_argument('--train-size', type=int)
     args = ap.parse_args()
 
     torch.set_num_threads(2)
-    net, ck, cfg = load_net(args.ckpt, args.weights, args.prior_correct)
+    tilt, scale, fitT = args.tilt, 1.0, None
+    if args.calib:
+        c = json.load(open(args.calib))
+        fit = [f for f in c['fits'] if abs(f['pc'] - args.prior_correct) < 1e-9][0]
+        tilt, fitT = fit['g'], c['T']
+        scale = args.app_T / fitT  # so that the app's T reproduces the calibrated T
+    net, ck, cfg = load_net(args.ckpt, args.weights, args.prior_correct, tilt, scale)
     train_size = args.train_size or cfg.get('train_size', 256)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     x = torch.zeros(1, 1, 256, 256)
@@ -62,7 +80,8 @@ def main():
             'trainSize': 'chroma.train_size', 'sizeMultiple': 'chroma.size_multiple', 'abScale': 'chroma.ab_scale',
             'name': 'chroma.name'}
     extra = {'chroma.source_step': str(ck.get('step')), 'chroma.rebalance': str(ck.get('rebalance')),
-             'chroma.prior_correct': str(args.prior_correct), 'chroma.weights': args.weights}
+             'chroma.prior_correct': str(args.prior_correct), 'chroma.weights': args.weights,
+             'chroma.tilt': json.dumps(tilt), 'chroma.logit_scale': str(scale), 'chroma.calibrated_T': str(fitT)}
     try:
         import onnx
         m = onnx.load(args.out)

@@ -130,13 +130,20 @@ export function randomDefaultArchitecture(seed = 7): Uint8Array {
   return g.serialize();
 }
 
-/** Resolve the --models list to files, generating stand-ins into `tmpDir`. */
-export function resolveBenchModels(names: string[], tmpDir: string): BenchModel[] {
+/**
+ * Resolve the --models list to files, generating stand-ins into `tmpDir`. `standIn`: a file to
+ * use as 'default' while the built-in model is missing (e.g. an export of a training checkpoint).
+ */
+export function resolveBenchModels(names: string[], tmpDir: string, standIn?: string): BenchModel[] {
   const out: BenchModel[] = [];
   for (const name of names) {
     if (name === 'default') {
       if (existsSync(DEFAULT_MODEL_PATH)) {
         out.push({ name: 'default', path: DEFAULT_MODEL_PATH, randomWeights: false, source: 'built-in models/chroma-default.onnx' });
+      } else if (standIn) {
+        const path = resolve(standIn);
+        if (!existsSync(path)) throw new Error(`--default-stand-in: ${standIn}: no such file`);
+        out.push({ name: 'default', path, randomWeights: false, source: `STAND-IN: ${path} (models/chroma-default.onnx is missing)` });
       } else {
         const path = join(tmpDir, 'chroma-default-standin.onnx');
         writeFileSync(path, randomDefaultArchitecture());

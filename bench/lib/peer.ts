@@ -2,7 +2,7 @@
 //   1. ffmpeg writes every frame to a PNG file;
 //   2. each PNG is colorized on its own: read with sharp, L* extracted, resized for the model,
 //      one ONNX Runtime session at batch 1 (plus the annealed-mean decoder), composed with the
-//      same Lab maths as chroma (src/color), written back as PNG;
+//      same Lab maths and code as chroma (src/color, SIMD included), written back as PNG;
 //   3. ffmpeg reassembles the PNGs at the source frame rate with the source's audio, using the
 //      same encoder settings as chroma.
 // Nothing is handicapped: default PNG settings, the model loaded once, the next frame read while
@@ -19,6 +19,7 @@ import { encodeArgs, DEFAULT_ENCODE } from '../../src/media/encode-args.js';
 import { loadModel, type Device } from '../../src/model/load-model.js';
 import { rgbToL, composeLab, makeUpsampleMap, type UpsampleMap } from '../../src/color/lab.js';
 import { PlaneResampler, modelSize } from '../../src/color/resample.js';
+import { simdComposer } from '../../src/color/compose-simd.js';
 import { DEFAULT_TEMPERATURE } from '../../src/color/annealed-mean.js';
 
 const run = promisify(execFile);
@@ -80,7 +81,10 @@ export async function runPeer(
         upKey = key;
       }
       const rgb = Buffer.allocUnsafe(n * 3);
-      composeLab(L, abData, aw, ah, im.width, im.height, upsample, rgb);
+      // The same composition code as the pipeline (WebAssembly SIMD where available).
+      const simd = simdComposer();
+      if (simd) simd.compose(L, null, abData, aw, ah, im.width, im.height, upsample, rgb);
+      else composeLab(L, abData, aw, ah, im.width, im.height, upsample, rgb);
       await writing; // at most one PNG write in flight
       writing = sharp(rgb, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toFile(join(outDir, name));
     }

@@ -56,14 +56,19 @@ export function reportMarkdown(r: BenchResult, chartFile: string | null): string
   L.push('');
   L.push('## Time per stage (end-to-end runs)');
   L.push('');
-  L.push('Milliseconds per frame of wall time inside each stage. Inference runs in a worker thread, so it overlaps the main-thread stages; the encode figure includes waiting for ffmpeg to take the frame.');
+  L.push('Milliseconds per frame of wall time inside each stage. Inference runs in a worker thread, so it overlaps the main-thread stages (and for logits models includes the annealed mean, fused into the same ONNX Runtime call; "alone" is its cost in the model-only runs); decode is a separate decode-only ffmpeg run; the encode figure includes waiting for ffmpeg to take the frame.');
   L.push('');
   const clips = r.e2e.map((e) => e.clip);
-  const stages = STAGE_ORDER.filter((s) => s === 'decode' || r.e2e.some((e) => e.stages[s] !== undefined));
+  const stages = STAGE_ORDER.filter((s) => s === 'decode' || s === 'distribution' || r.e2e.some((e) => e.stages[s] !== undefined));
   L.push(table(['stage', ...clips], stages.map((s) => [STAGE_LABEL[s] ?? s, ...r.e2e.map((e) => {
     if (s === 'decode') {
       const d = r.decodeOnly.find((x) => x.clip === e.clip);
       return d ? f(1000 / d.fps) : '–';
+    }
+    if (s === 'distribution' && e.stages[s] === undefined) {
+      // Fused into the inference call in the worker: the model-only runs separate it.
+      const ef = r.efficiency.find((x) => x.clip === e.clip);
+      return ef ? `in inference (${f(1000 / ef.modelFps - 1000 / ef.netFps)} alone)` : 'in inference';
     }
     return f(e.stages[s]);
   })])));

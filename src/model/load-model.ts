@@ -31,6 +31,8 @@ export interface LoadedModel {
   decoder: ort.InferenceSession | null;
   inputName: string;
   outputName: string;
+  /** Intra-op threads asked for (undefined: the default); the inference worker uses the same. */
+  threads?: number;
   release(): Promise<void>;
 }
 
@@ -132,7 +134,7 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
   let decoder: ort.InferenceSession | null = null;
   if (kind === 'logits313') decoder = (await createSession(buildAnnealedMeanDecoder(), provider, opts.threads, () => {})).session;
   return {
-    path, info, provider, session, decoder, inputName, outputName,
+    path, info, provider, session, decoder, inputName, outputName, threads: opts.threads,
     async release() {
       await session.release();
       await decoder?.release();

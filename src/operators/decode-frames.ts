@@ -53,7 +53,8 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
     const { width, height, gate } = opts;
     const frameBytes = width * height * 3;
     const label = opts.label ?? opts.input;
-    const filters = [...(opts.filters ?? []), 'showinfo'];
+    // checksum=0: only the timestamps are wanted, not showinfo's per-frame Adler-32 of every plane.
+    const filters = [...(opts.filters ?? []), 'showinfo=checksum=0'];
     const args = [
       '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
       ...(opts.inputArgs ?? []),

@@ -80,8 +80,9 @@ export function inferBatch<T extends ModelFrame>(
       const invT = opts.temperature && model.decoder ? 1 / opts.temperature() : null;
       const r = await worker.run(buf, [frames.length, 1, h, w], invT);
       if (spare.length < 4) spare.push(r.input);
+      // A fused run (network + annealed mean in one ORT call) is all charged to 'infer'.
       timer?.add('infer', r.netMs, frames.length);
-      if (r.decoded) timer?.add('distribution', r.decodeMs, frames.length);
+      if (r.decoded && !r.fused) timer?.add('distribution', r.decodeMs, frames.length);
       return { frames, output: new ort.Tensor('float32', r.data, r.dims), decoded: r.decoded };
     };
 

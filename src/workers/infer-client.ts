@@ -11,6 +11,8 @@ export interface WorkerResult {
   dims: number[];
   /** True when the worker already turned logits into ab. */
   decoded: boolean;
+  /** Decoded inside the same ORT call as the network (its time is in netMs, decodeMs is 0). */
+  fused: boolean;
   netMs: number;
   decodeMs: number;
   /** The request's input buffer, handed back for reuse. */
@@ -87,7 +89,7 @@ export class InferWorker {
     const cfg: InferWorkerConfig = {
       path: model.path,
       provider: model.provider,
-      threads: opts.threads ?? (model as LoadedModel & { threads?: number }).threads ?? (Number(process.env.CHROMA_INFER_THREADS) || undefined)
+      threads: opts.threads ?? model.threads ?? (Number(process.env.CHROMA_INFER_THREADS) || undefined)
         ?? (model.provider === 'cpu' ? Math.max(1, availableParallelism() - 1) : undefined),
       spinning: opts.spinning ?? false,
       inputName: model.inputName,

@@ -1,5 +1,5 @@
-// Worker thread body: owns its own ONNX Runtime session for the model (and the annealed-mean decoder
-// for logits models) so that inference never blocks the main thread. onnxruntime-node's run() is
+// Worker thread body: owns its own ONNX Runtime session for the model (for logits models fused with
+// the annealed-mean decoder) so that inference never blocks the main thread. onnxruntime-node's run() is
 // synchronous on the calling thread; on the main thread it stalls ffmpeg's pipes and every JS stage
 // for the length of a batch. Here it only blocks this thread.
 //
@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean.js';
+import { fuseAnnealedMean } from './fuse-decoder.js';
 
 export interface InferWorkerConfig {
   path: string;
@@ -35,7 +36,11 @@ export interface RunRequest {
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; data: Float32Array; dims: number[]; decoded: boolean; netMs: number; decodeMs: number; input: Float32Array }
+  | {
+    type: 'result'; id: number; data: Float32Array; dims: number[];
+    /** ab (decoded here) rather than the raw output; `fused`: by the one fused session, whose time is all in netMs. */
+    decoded: boolean; fused: boolean; netMs: number; decodeMs: number; input: Float32Array;
+  }
   | { type: 'error'; id: number; message: string };
 
 const cfg = workerData as InferWorkerConfig;
@@ -52,32 +57,57 @@ function options(): ort.InferenceSession.SessionOptions {
 }
 
 async function main(): Promise<void> {
-  let session: ort.InferenceSession;
+  let bytes: Uint8Array;
+  // Logits models: the network and the annealed mean fused into one session (fuse-decoder.ts), so
+  // the logits stay inside ONNX Runtime. The plain network (for requests that want raw logits) and
+  // the separate decoder (when fusing fails) are built only if needed.
+  let fused: { session: ort.InferenceSession; invT: string; ab: string } | null = null;
+  let net: ort.InferenceSession | null = null;
   let decoder: ort.InferenceSession | null = null;
   try {
-    session = await ort.InferenceSession.create(await readFile(cfg.path), options());
-    if (cfg.decoder) decoder = await ort.InferenceSession.create(buildAnnealedMeanDecoder(), options());
+    bytes = await readFile(cfg.path);
+    if (cfg.decoder) {
+      try {
+        const f = fuseAnnealedMean(bytes, cfg.outputName);
+        fused = { session: await ort.InferenceSession.create(f.bytes, options()), invT: f.invTName, ab: f.abName };
+      } catch {
+        fused = null;
+      }
+    }
+    if (!fused) net = await ort.InferenceSession.create(bytes, options());
   } catch (err) {
     port.postMessage({ type: 'failed', message: (err as Error).message.split('\n')[0] } satisfies WorkerReply);
     return;
   }
+  const netSession = async () => (net ??= await ort.InferenceSession.create(bytes, options()));
+  const decoderSession = async () => (decoder ??= await ort.InferenceSession.create(buildAnnealedMeanDecoder(), options()));
   const invT = new Float32Array(1);
   const run = async (m: RunRequest): Promise<void> => {
     try {
       const t0 = performance.now();
-      const out = (await session.run({ [cfg.inputName]: new ort.Tensor('float32', m.input, m.dims) }))[cfg.outputName];
-      const t1 = performance.now();
-      let result = out;
+      const input = new ort.Tensor('float32', m.input, m.dims);
+      let result: ort.Tensor;
       let decoded = false;
-      if (decoder && m.invT !== null) {
+      let netMs: number, decodeMs = 0;
+      if (fused && m.invT !== null) {
         invT[0] = m.invT;
-        result = (await decoder.run({ logits: out, inv_t: new ort.Tensor('float32', invT, [1]) })).ab;
+        result = (await fused.session.run({ [cfg.inputName]: input, [fused.invT]: new ort.Tensor('float32', invT, [1]) }))[fused.ab];
         decoded = true;
+        netMs = performance.now() - t0;
+      } else {
+        result = (await (await netSession()).run({ [cfg.inputName]: input }))[cfg.outputName];
+        netMs = performance.now() - t0;
+        if (cfg.decoder && m.invT !== null) {
+          invT[0] = m.invT;
+          result = (await (await decoderSession()).run({ logits: result, inv_t: new ort.Tensor('float32', invT, [1]) })).ab;
+          decoded = true;
+          decodeMs = performance.now() - t0 - netMs;
+        }
       }
       const data = result.data as Float32Array;
       const reply: WorkerReply = {
-        type: 'result', id: m.id, data, dims: [...result.dims], decoded,
-        netMs: t1 - t0, decodeMs: performance.now() - t1, input: m.input,
+        type: 'result', id: m.id, data, dims: [...result.dims], decoded, fused: decoded && decodeMs === 0,
+        netMs, decodeMs, input: m.input,
       };
       // Both buffers travel back without a copy: the output is a fresh buffer per run, and the input
       // goes home to be refilled.
@@ -95,7 +125,8 @@ async function main(): Promise<void> {
   port.on('message', (m: RunRequest | { type: 'close' }) => {
     if (m.type === 'close') {
       queue = queue.then(async () => {
-        await session.release();
+        await fused?.session.release();
+        await net?.release();
         await decoder?.release();
         port.close();
       });
