@@ -1,6 +1,8 @@
-// --smooth for files: the temporal smoothing stage in look-ahead mode, or none.
+// --smooth for files: the temporal smoothing stage in look-ahead mode (no lag), or none.
+import { parseSmoothOption, smoothAb, DEFAULT_VIDEO_SMOOTH } from '../operators/smooth-ab.js';
 import type { AbStage } from '../pipeline/colorize-video.js';
 
-export function smoothingFromCli(_value: string | undefined): AbStage | null {
-  return null;
+export function smoothingFromCli(value: string | undefined): AbStage | null {
+  const strength = parseSmoothOption(value ?? DEFAULT_VIDEO_SMOOTH);
+  return strength === 0 ? null : smoothAb({ mode: 'lookahead', strength });
 }

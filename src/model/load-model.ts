@@ -68,12 +68,15 @@ async function createSession(
   if (threads) base.intraOpNumThreads = threads;
   if (device !== 'cpu') {
     try {
-      const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] });
+      // ONNX Runtime's own logger would print a multi-line error when the CUDA libraries are
+      // absent; the one line below says it instead.
+      ort.env.logLevel = 'fatal';
+      const session = await ort.InferenceSession.create(bytes, { ...base, logSeverityLevel: 4, executionProviders: ['cuda', 'cpu'] });
       return { session, provider: 'cuda' };
     } catch (err) {
       const why = (err as Error).message.split('\n')[0];
       if (device === 'cuda') throw new ChromaError('model', `CUDA requested but unavailable: ${why}`);
-      log(`CUDA unavailable (${why.slice(0, 160)}); running on CPU`);
+      log(`CUDA unavailable (${why.replace(/^.*?error: /, '').slice(0, 160)}); running on CPU`);
     }
   }
   const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });

@@ -11,7 +11,7 @@ import { composeFrames } from '../operators/compose-frames.js';
 import { encodeFrames } from '../operators/encode-frames.js';
 import { containerOf, encodeArgs, encoderStart, lastFrameDuration, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
 import { fixLastFrameDuration } from '../media/mp4-fix.js';
-import { FlowGate } from './flow-gate.js';
+import { FlowGate, defaultGateLimit } from './flow-gate.js';
 import { ChildGroup } from '../media/child.js';
 import { StageTimer } from './stage-timer.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -38,7 +38,7 @@ export interface VideoJobOptions extends GraphOptions {
   encode?: Partial<EncodeSettings>;
   /** Deinterlace interlaced sources (auto: when the stream says it is interlaced). */
   deinterlace?: 'auto' | 'on' | 'off';
-  /** Frames allowed between decoder and encoder (default 3 batches + 4). */
+  /** Frames allowed between decoder and encoder (default: defaultGateLimit(batch)). */
   inFlight?: number;
   onNote?: (line: string) => void;
 }
@@ -140,7 +140,7 @@ export function colorizeVideoFile(
   model: LoadedModel, info: MediaInfo, tempOutput: string, finalName: string, opts: VideoJobOptions, signal?: AbortSignal,
 ): VideoJob {
   const batch = opts.batch ?? 4;
-  const gate = new FlowGate(opts.inFlight ?? batch * 3 + 4);
+  const gate = new FlowGate(opts.inFlight ?? defaultGateLimit(batch));
   const encode = { ...DEFAULT_ENCODE, ...opts.encode };
   const plan = encodeArgs(tempOutput, finalName, info, encode);
   const deint = wantsDeinterlace(info, opts);

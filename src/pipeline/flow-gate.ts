@@ -35,3 +35,12 @@ export class FlowGate {
     return () => this.waiters.delete(fn);
   }
 }
+
+/**
+ * The default in-flight limit for a file job: three batches around the model (queued, running,
+ * prefetched), four frames in the pipes, and room for the look-ahead smoothing window (6 frames by
+ * default) — a window that cannot fill would stall the graph.
+ */
+export function defaultGateLimit(batch: number): number {
+  return batch * 3 + 4 + 8;
+}

@@ -28,7 +28,7 @@ import { FrameEncoder, encoderFailure } from '../operators/encode-frames.js';
 import { DEFAULT_ENCODE, encoderStart, joinArgs, lastFrameDuration, segmentEncodeArgs, type EncodeSettings } from '../media/encode-args.js';
 import { ChildGroup, spawnTracked, StderrTail } from '../media/child.js';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
-import { FlowGate } from './flow-gate.js';
+import { FlowGate, defaultGateLimit } from './flow-gate.js';
 import { colorGraph, fixVariableRateMp4, runToEnd, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './colorize-video.js';
 import { ChromaError, outputError } from '../errors.js';
 import { decoderTimestampOffset, type MediaInfo } from '../media/probe.js';
@@ -311,7 +311,7 @@ interface EncodeJob {
 async function encodeRemaining(j: EncodeJob): Promise<void> {
   const { info, opts } = j;
   const batch = opts.batch ?? 4;
-  const gate = new FlowGate(opts.inFlight ?? batch * 3 + 4);
+  const gate = new FlowGate(opts.inFlight ?? defaultGateLimit(batch));
   const frameDuration = info.fps ? 1 / info.fps : null;
 
   // Every decode of a resumable job keeps the source's own timestamps (-copyts, which seeking needs)
