@@ -38,17 +38,7 @@ interface Level {
 
 /** Bilinear sample of `p` (w x h) at (x, y), coordinates clamped to the plane. */
 export function sampleBilinear(p: Float32Array, w: number, h: number, x: number, y: number): number {
-  if (x < 0) x = 0;
-  else if (x > w - 1) x = w - 1;
-  if (y < 0) y = 0;
-  else if (y > h - 1) y = h - 1;
-  const x0 = x | 0, y0 = y | 0;
-  const x1 = x0 < w - 1 ? x0 + 1 : x0, y1 = y0 < h - 1 ? y0 + 1 : y0;
-  const fx = x - x0, fy = y - y0;
-  const r0 = y0 * w, r1 = y1 * w;
-  const top = p[r0 + x0] + (p[r0 + x1] - p[r0 + x0]) * fx;
-  const bot = p[r1 + x0] + (p[r1 + x1] - p[r1 + x0]) * fx;
-  return top + (bot - top) * fy;
+  return sampleBilinearOffset(p, 0, w, h, x, y);
 }
 
 /** 3x3 binomial blur ([1 2 1] / 4 each way), edges replicated. `tmp` is scratch of the same size. */

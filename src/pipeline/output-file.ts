@@ -24,7 +24,8 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function fsyncPath(p: string): Promise<void> {
+/** Flush a file's data to disk (before a rename makes it visible under its final name). */
+export async function fsyncPath(p: string): Promise<void> {
   const fh = await open(p, 'r');
   try {
     await fh.sync();

@@ -21,6 +21,7 @@
 // Known limit: the temporal smoothing stage starts afresh at the frame a job resumes from.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { fsyncPath } from './output-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Observable, Subject, catchError, defer, throwError, type OperatorFunction } from 'rxjs';
 import { decodeFrames, PTS_TOLERANCE } from '../operators/decode-frames.js';
@@ -109,20 +110,12 @@ async function identify(path: string): Promise<InputIdentity> {
   }
 }
 
-async function fsyncFile(p: string): Promise<void> {
-  const fh = await open(p, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Write-then-rename, so a crash leaves either the old manifest or the new one. */
 async function writeManifest(dir: string, m: Manifest): Promise<void> {
   const tmp = join(dir, `manifest.json.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
   await writeFile(tmp, `${JSON.stringify(m, null, 1)}\n`);
-  await fsyncFile(tmp);
+  await fsyncPath(tmp);
   await rename(tmp, join(dir, 'manifest.json'));
 }
 
@@ -428,7 +421,7 @@ function encodeSegments(j: EncodeJob, gate: FlowGate, frameDuration: number | nu
       finished.catch(() => {}); // reported through the commit chain (or the encoder's exit)
       commits = commits.then(async () => {
         await finished;
-        await fsyncFile(c.partial);
+        await fsyncPath(c.partial);
         await rename(c.partial, join(dir, c.file));
         const bytes = (await stat(join(dir, c.file))).size;
         const encodedStart = encoderStart(info, c.firstPts);
