@@ -7,6 +7,7 @@
 //   node --import tsx bench/live.ts --minutes 10    # soak: is memory flat?
 //   options: --seconds N --minutes N --viewers N --width N --height N --fps N --model PATH
 //            --size N --threads N --batch N --down S (source outage, default 2) --browser --json
+//            --slow N (extra viewers that never read; e.g. --viewers 50 --slow 1 --minutes 10)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const { values: a } = parseArgs({
     seconds: { type: 'string' },
     minutes: { type: 'string' },
     viewers: { type: 'string', default: '10' },
+    slow: { type: 'string', default: '0' },
     width: { type: 'string', default: '640' },
     height: { type: 'string', default: '480' },
     fps: { type: 'string', default: '15' },
@@ -40,6 +42,8 @@ const { values: a } = parseArgs({
 });
 const seconds = a.minutes ? Number(a.minutes) * 60 : Number(a.seconds ?? 60);
 const nViewers = Number(a.viewers);
+/** Extra viewers that never read (their socket is paused): they must not hurt the others. */
+const nSlow = Number(a.slow);
 const width = Number(a.width);
 const height = Number(a.height);
 const fps = Number(a.fps);
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
   let source = startSource(srcPort);
   const serverArgs = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--input', `http://127.0.0.1:${srcPort}`,
     '--width', String(width), '--height', String(height), '--fps', String(fps), '--port', '0', '--model', modelPath,
-    '--max-viewers', String(Math.max(64, nViewers + 2))];
+    '--max-viewers', String(Math.max(64, nViewers + nSlow + 2))];
   for (const k of ['size', 'threads', 'batch'] as const) if (a[k]) serverArgs.push(`--${k}`, a[k]!);
   const server = track(spawn(process.execPath, serverArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }));
   let serverErr = '';
@@ -157,6 +161,11 @@ async function main(): Promise<void> {
 
   const logs: ViewerLog[] = Array.from({ length: nViewers }, () => ({ frames: 0, latencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false }));
   const sockets = await Promise.all(logs.map((l) => viewer(`${url.replace('http', 'ws')}ws`, l)));
+  const slowSockets = await Promise.all(Array.from({ length: nSlow }, async () => {
+    const ws = await viewer(`${url.replace('http', 'ws')}ws`, { frames: 0, latencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false });
+    ws.pause(); // stops reading: the server's send buffer for it fills, and it must start losing frames
+    return ws;
+  }));
 
   // Optional: one real browser viewer, reporting what it paints.
   let browserStats: { fps: number[]; latency: number[] } | null = null;
@@ -257,15 +266,21 @@ async function main(): Promise<void> {
   const third = Math.max(1, Math.floor(n / 3));
   const avg = (xs: { bytes: number }[]) => xs.reduce((s, r) => s + r.bytes, 0) / Math.max(xs.length, 1) / 1048576;
   const growthMb = n >= 3 ? avg(steady.slice(-third)) - avg(steady.slice(0, third)) : 0;
+  // The hardening target: peak RSS after the first minute within 1.2x of the one-minute level.
+  const atMinute = rss.find((r) => r.t >= Math.min(60, seconds / 2)) ?? rss[0];
+  const maxAfterMinute = Math.max(...rss.filter((r) => r.t >= atMinute.t).map((r) => r.bytes));
+  const vsMinute = maxAfterMinute / atMinute.bytes;
   const minFps = Math.min(...perViewer.map((v) => v.fps));
   const p95 = pct(allLat, 95);
   const summary = {
     model: modelNote,
     source: { width, height, fps },
     viewers: nViewers,
+    slowViewers: nSlow,
     seconds: Math.round(elapsed),
     viewerFps: { min: minFps, mean: perViewer.reduce((s, v) => s + v.fps, 0) / nViewers, max: Math.max(...perViewer.map((v) => v.fps)) },
-    latencyMs: { p50: pct(allLat, 50), p95, max: Math.max(...allLat) },
+    // (a loop, not Math.max(...): a 10-minute run with 50 viewers collects ~450k samples)
+    latencyMs: { p50: pct(allLat, 50), p95, max: allLat.reduce((m, x) => (x > m ? x : m), -Infinity) },
     server: {
       framesIn: metric('chroma_live_frames_in_total'),
       framesOut: metric('chroma_live_frames_out_total'),
@@ -274,7 +289,7 @@ async function main(): Promise<void> {
     // How far decoding ran behind the stream's own clock (time in socket buffers, not in the header's latency).
     sourceLagMs: { median: pct(lags, 50), max: Math.max(...lags) },
     sourceReconnectsDuringRun: sourceReconnects - reconnects0,
-    rssMb: { start: rssMb[0], end: rssMb[rssMb.length - 1], min: Math.min(...rssMb), max: Math.max(...rssMb), slopeMbPerMin, growthMb },
+    rssMb: { start: rssMb[0], end: rssMb[rssMb.length - 1], min: Math.min(...rssMb), max: Math.max(...rssMb), slopeMbPerMin, growthMb, atMinute: atMinute.bytes / 1048576, maxAfterMinuteVsMinute: vsMinute },
     reconnect: { downSeconds, resumeAfterRestartS: resumeS, resumeAfterKillS: resumeS === null ? null : resumeS + (restartedAt - killedAt) / 1000, viewersStayedConnected: viewersStayed },
     browser: browserStats ? { fpsMedian: pct(browserStats.fps, 50), latencyMedianMs: pct(browserStats.latency, 50) } : null,
     perViewer,
@@ -284,6 +299,7 @@ async function main(): Promise<void> {
       // Flat: no sustained growth (GC makes RSS wander by tens of MB; a leak climbs steadily).
       memoryFlat: growthMb < 16 && slopeMbPerMin < (seconds >= 300 ? 1 : 10),
       resumeWithin5s: resumeS !== null && resumeS <= 5,
+      memoryWithin1_2xOfMinuteOne: vsMinute <= 1.2,
     },
   };
 
@@ -295,13 +311,13 @@ async function main(): Promise<void> {
   say(`all viewers: fps min ${f1(summary.viewerFps.min)} mean ${f1(summary.viewerFps.mean)}; latency p50 ${f1(summary.latencyMs.p50)} ms, p95 ${f1(p95)} ms`);
   say(`server: ${summary.server.framesIn} frames in, ${summary.server.framesOut} out, ${summary.server.droppedMailbox} dropped before the model`);
   say(`source: decoding behind the stream's clock median ${f1(summary.sourceLagMs.median)} ms, max ${f1(summary.sourceLagMs.max)} ms; reconnects during the run ${summary.sourceReconnectsDuringRun}`);
-  say(`RSS: start ${f1(summary.rssMb.start)} MB, end ${f1(summary.rssMb.end)} MB, range ${f1(summary.rssMb.min)}..${f1(summary.rssMb.max)} MB, trend ${slopeMbPerMin.toFixed(2)} MB/min, growth (last third vs first) ${growthMb.toFixed(1)} MB`);
+  say(`RSS: start ${f1(summary.rssMb.start)} MB, end ${f1(summary.rssMb.end)} MB, range ${f1(summary.rssMb.min)}..${f1(summary.rssMb.max)} MB, trend ${slopeMbPerMin.toFixed(2)} MB/min, growth (last third vs first) ${growthMb.toFixed(1)} MB; peak after ${atMinute.t.toFixed(0)} s = ${vsMinute.toFixed(2)}x that level`);
   say(`source restart (down ${downSeconds} s): frames back at every viewer ${resumeS === null ? 'NEVER (30 s)' : `${resumeS.toFixed(2)} s`} after the restart; viewers stayed connected: ${viewersStayed}`);
   if (summary.browser) say(`browser viewer: painted fps ${f1(summary.browser.fpsMedian)}, latency (decode to paint) median ${f1(summary.browser.latencyMedianMs)} ms`);
   say(`targets: ${Object.entries(summary.targets).map(([k, v]) => `${k} ${v ? 'PASS' : 'FAIL'}`).join(', ')}`);
   process.stdout.write(`${JSON.stringify(summary, (_key, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v), a.json ? 0 : 2)}\n`);
 
-  for (const ws of sockets) ws.close();
+  for (const ws of [...sockets, ...slowSockets]) ws.terminate();
   await closeBrowser?.();
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
