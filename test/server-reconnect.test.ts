@@ -13,6 +13,7 @@ import { loadModel, type LoadedModel } from '../src/model/load-model.js';
 import { makeLogitsFixture } from '../src/model/fixtures.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { tempDir } from './helpers/media.js';
+import { until } from './helpers/until.js';
 
 const tmp = tempDir('chroma-reconnect-');
 let model: LoadedModel;
@@ -52,15 +53,6 @@ function liveSource(port: number, halfSpeedClock = false): ChildProcess {
   return child;
 }
 
-async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 15000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Watch {
   ws: WebSocket;

@@ -12,6 +12,7 @@ import { startServer, decodeFrameMessage, type ServerHandle, type ServerOptions,
 import { loadModel, type LoadedModel } from '../src/model/load-model.js';
 import { makeLogitsFixture } from '../src/model/fixtures.js';
 import { tempDir, probeStreams } from './helpers/media.js';
+import { until } from './helpers/until.js';
 
 const PATTERN = 'testsrc2=size=320x240:rate=15,format=gray';
 const tmp = tempDir('chroma-server-');
@@ -31,15 +32,6 @@ async function serve(extra: Partial<ServerOptions> = {}): Promise<ServerHandle> 
   return startServer({ input: PATTERN, format: 'lavfi', model, port: 0, log: () => {}, ...extra });
 }
 
-async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 15000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Viewer {
   ws: WebSocket;

@@ -10,6 +10,7 @@ import { startServer, type ServerHandle, type ServerOptions } from '../src/serve
 import { loadModel, type LoadedModel } from '../src/model/load-model.js';
 import { makeLogitsFixture } from '../src/model/fixtures.js';
 import { tempDir } from './helpers/media.js';
+import { until } from './helpers/until.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const tmp = tempDir('chroma-viewer-');
@@ -38,15 +39,6 @@ function serve(extra: Partial<ServerOptions> = {}): Promise<ServerHandle> {
   return startServer({ input: 'testsrc2=size=320x240:rate=15,format=gray', format: 'lavfi', model, port: 0, log: () => {}, ...extra });
 }
 
-async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 15000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('viewer page in Chromium: colour frames, overlay, controls, auto-reconnect', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async () => {
   const token = 'viewer-test-token';
