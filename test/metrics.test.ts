@@ -14,21 +14,10 @@ import { runMetricsCommand, formatMetrics } from '../src/cli/metrics-cli.js';
 import { srgbToLab, labToSrgb } from '../src/color/lab.js';
 import { AB_BINS_313 } from '../src/color/ab-bins.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
+import { valueNoise } from './helpers/synthetic.js';
 
 const run = promisify(execFile);
 
-function lattice(ix: number, iy: number, seed: number): number {
-  let h = Math.imul(ix, 374761393) ^ Math.imul(iy, 668265263) ^ Math.imul(seed, 2246822519);
-  h = Math.imul(h ^ (h >>> 13), 1274126177);
-  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
-}
-function valueNoise(x: number, y: number, seed: number): number {
-  const x0 = Math.floor(x), y0 = Math.floor(y);
-  const fx = x - x0, fy = y - y0;
-  const sx = fx * fx * (3 - 2 * fx), sy = fy * fy * (3 - 2 * fy);
-  const a = lattice(x0, y0, seed), b = lattice(x0 + 1, y0, seed), c = lattice(x0, y0 + 1, seed), d = lattice(x0 + 1, y0 + 1, seed);
-  return a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
-}
 /** A natural-looking L texture (octaves of value noise, 1/f-ish), shifted by (dx, dy): continuous, so subpixel shifts are exact. */
 function texturePlane(w: number, h: number, dx: number, dy: number): Float32Array {
   const p = new Float32Array(w * h);

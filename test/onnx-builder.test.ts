@@ -8,17 +8,7 @@ import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean.js';
 import { decodeModel, DataType } from '../src/onnx/proto.js';
 import { makeAbFixture, makeBadFixture, makeLogitsFixture } from '../src/model/fixtures.js';
 import { META_KEYS } from '../src/model/contract.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/synthetic.js';
 
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

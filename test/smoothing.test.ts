@@ -14,37 +14,13 @@ import { PlaneResampler } from '../src/color/resample.js';
 import { ChromaError } from '../src/errors.js';
 import { StageTimer } from '../src/pipeline/stage-timer.js';
 import type { AbFrame, RawFrame } from '../src/pipeline/types.js';
+import { rng, gauss, valueNoise } from './helpers/synthetic.js';
 
 // ---- a synthetic clip with known motion -------------------------------------------------------
 // A bright, lightly textured square (true colour FG) translates `speed` model pixels a frame over a
 // static textured background (true colour BG). Model planes are 4x the ab planes, as with the real
 // networks; the true ab of a boundary cell is the coverage-weighted mix, like a model's output.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-
-function lattice(ix: number, iy: number, seed: number): number {
-  let h = Math.imul(ix, 374761393) ^ Math.imul(iy, 668265263) ^ Math.imul(seed, 2246822519);
-  h = Math.imul(h ^ (h >>> 13), 1274126177);
-  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
-}
-/** Smooth value noise in [0, 1]. */
-function valueNoise(x: number, y: number, seed: number): number {
-  const x0 = Math.floor(x), y0 = Math.floor(y);
-  const fx = x - x0, fy = y - y0;
-  const sx = fx * fx * (3 - 2 * fx), sy = fy * fy * (3 - 2 * fy);
-  const a = lattice(x0, y0, seed), b = lattice(x0 + 1, y0, seed), c = lattice(x0, y0 + 1, seed), d = lattice(x0 + 1, y0 + 1, seed);
-  return a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
-}
 const texture = (x: number, y: number, seed: number) => (valueNoise(x / 12, y / 12, seed) - 0.5) * 16 + (valueNoise(x / 5, y / 5, seed + 1) - 0.5) * 8;
 
 const BG: readonly [number, number] = [-20, 30];

@@ -4,12 +4,12 @@
 // content keeps its colour, so an ideal colorization scores what the real footage scores
 // (compression noise, lighting changes), not zero.
 import { sampleBilinear } from './flow.js';
+import { PairMean } from './pair-mean.js';
 
-export class FlickerMeter {
-  private sum = 0;
-  private count = 0;
-
-  constructor(readonly width: number, readonly height: number) {}
+export class FlickerMeter extends PairMean {
+  constructor(readonly width: number, readonly height: number) {
+    super();
+  }
 
   /**
    * One consecutive pair. `back` is the flow from the current frame to the previous one (planar
@@ -31,19 +31,6 @@ export class FlickerMeter {
         kept++;
       }
     }
-    if (!kept) return null;
-    const mean = sum / kept;
-    this.sum += mean;
-    this.count++;
-    return mean;
-  }
-
-  get pairs(): number {
-    return this.count;
-  }
-
-  /** Mean over pairs of the per-pair mean |delta ab| (Lab units); null before the first pair. */
-  get value(): number | null {
-    return this.count ? this.sum / this.count : null;
+    return this.record(sum, kept);
   }
 }

@@ -4,14 +4,14 @@
 // backward warp along the flow from frame t to t-1. The squared L2 norm is summed over the three
 // channels of a pixel (the paper's equation), then averaged over the mask. Lower is steadier.
 import { sampleBilinear } from './flow.js';
+import { PairMean } from './pair-mean.js';
 
-export class WarpingErrorMeter {
-  private sum = 0;
-  private count = 0;
+export class WarpingErrorMeter extends PairMean {
   // Previous frame's channels as planes (0..255, exact in float32), for bilinear sampling.
   private readonly prev: Float32Array[];
 
   constructor(readonly width: number, readonly height: number) {
+    super();
     const n = width * height;
     this.prev = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
   }
@@ -47,14 +47,6 @@ export class WarpingErrorMeter {
         kept++;
       }
     }
-    if (!kept) return null;
-    const mean = sum / kept;
-    this.sum += mean;
-    this.count++;
-    return mean;
-  }
-
-  get value(): number | null {
-    return this.count ? this.sum / this.count : null;
+    return this.record(sum, kept);
   }
 }
