@@ -20,8 +20,34 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, load_bins, load_config, repo_path, srgb_to_lab  # noqa: E402
+from common import HERE, input_size, load_bins, load_config, repo_path, srgb_to_lab  # noqa: E402
 from export import load_net  # noqa: E402
+
+
+def fit_tilt(Lg, AB, logw, bins, pc, T):
+    """Lg (P,313) logits and AB (P,2) true ab at the same positions -> the tilt g that matches the mean ab."""
+    target = AB.mean(0)
+    g = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.LBFGS([g], lr=0.5, max_iter=50, line_search_fn='strong_wolfe')
+
+    def mean_ab():
+        p = torch.softmax((Lg - pc * logw + bins @ g) / T, 1)
+        return p @ bins
+
+    def closure():
+        opt.zero_grad()
+        loss = ((mean_ab().mean(0) - target) ** 2).sum()
+        loss.backward()
+        return loss
+    with torch.no_grad():
+        before = mean_ab().mean(0)
+    opt.step(closure)
+    with torch.no_grad():
+        ab = mean_ab()
+        after = ab.mean(0)
+        chroma_p = ab.norm(dim=1).mean(); chroma_t = AB.norm(dim=1).mean()
+    return {'pc': pc, 'g': g.detach().tolist(), 'mean_ab_before': before.tolist(), 'mean_ab_after': after.tolist(),
+            'chroma_pred': float(chroma_p), 'chroma_true': float(chroma_t)}
 
 
 def main():
@@ -31,6 +57,7 @@ def main():
     ap.add_argument('--split', default=os.path.join(HERE, 'splits', 'val_tune.txt'))
     ap.add_argument('--T', type=float, default=0.5)
     ap.add_argument('--pc', action='append', type=float)
+    ap.add_argument('--size', type=int, help='model input short side (default: full size), as in evaluate.py')
     ap.add_argument('--every', type=int, default=3, help='keep every n-th pixel (1/4-res grid)')
     ap.add_argument('--out')
     args = ap.parse_args()
@@ -46,7 +73,7 @@ def main():
         for n in names:
             lab = srgb_to_lab(np.asarray(Image.open(os.path.join(repo_path(cfg['data_dir']), n)).convert('RGB')))
             H, W = lab.shape[:2]
-            H8, W8 = int(round(H / 8)) * 8, int(round(W / 8)) * 8
+            H8, W8 = input_size(H, W, args.size)
             t = torch.from_numpy(lab).permute(2, 0, 1)[None]
             t = F.interpolate(t, size=(H8, W8), mode='bilinear', align_corners=False)
             lg = net((t[:, :1] - 50.0) / 100.0)[0]  # (313,h,w)
@@ -55,31 +82,10 @@ def main():
             abs_.append(ab4.reshape(2, -1)[:, ::args.every].T.contiguous())
     Lg = torch.cat(Ls); AB = torch.cat(abs_)
     target = AB.mean(0)
-    res = {'ckpt': args.ckpt, 'step': ck['step'], 'T': args.T, 'split': args.split, 'target_mean_ab': target.tolist(),
+    res = {'ckpt': args.ckpt, 'step': ck['step'], 'T': args.T, 'size': args.size, 'split': args.split, 'target_mean_ab': target.tolist(),
            'fits': []}
     for pc in (args.pc or [0.0, 0.3, 0.45, 0.6]):
-        g = torch.zeros(2, requires_grad=True)
-        opt = torch.optim.LBFGS([g], lr=0.5, max_iter=50, line_search_fn='strong_wolfe')
-
-        def mean_ab():
-            bias = -pc * logw + bins @ g
-            p = torch.softmax((Lg + bias) / args.T, 1)
-            return p @ bins
-
-        def closure():
-            opt.zero_grad()
-            loss = ((mean_ab().mean(0) - target) ** 2).sum()
-            loss.backward()
-            return loss
-        with torch.no_grad():
-            before = mean_ab().mean(0)
-        opt.step(closure)
-        with torch.no_grad():
-            ab = mean_ab()
-            after = ab.mean(0)
-            chroma_p = ab.norm(dim=1).mean(); chroma_t = AB.norm(dim=1).mean()
-        fit = {'pc': pc, 'g': g.detach().tolist(), 'mean_ab_before': before.tolist(), 'mean_ab_after': after.tolist(),
-               'chroma_pred': float(chroma_p), 'chroma_true': float(chroma_t)}
+        fit = fit_tilt(Lg, AB, logw, bins, pc, args.T)
         res['fits'].append(fit)
         print(json.dumps(fit), flush=True)
     if args.out:

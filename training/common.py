@@ -160,12 +160,22 @@ def cbr(cin, cout, stride=1, dil=1):
 class ColorNet(nn.Module):
     """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
 
-    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313):
+    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0):
         super().__init__()
         self.stem = nn.Sequential(cbr(1, c1), cbr(c1, c2, stride=2))            # 1/2
         self.e3 = nn.Sequential(cbr(c2, c3, stride=2), cbr(c3, c3))             # 1/4
         self.e4 = nn.Sequential(cbr(c3, c4, stride=2), cbr(c4, c4, dil=2),      # 1/8
                                 cbr(c4, c4, dil=4), cbr(c4, c4, dil=1))
+        if c5:
+            # Context branch: 1/16 and 1/32 features plus a global average, added onto the 1/8 map. Its two
+            # projections start at zero, so a trunk trained without it is unchanged when the branch is added.
+            self.e5 = nn.Sequential(cbr(c4, c5, stride=2), cbr(c5, c5), cbr(c5, c5, stride=2), cbr(c5, c5))
+            self.ctx_local = nn.Conv2d(c5, c4, 1)
+            self.ctx_global = nn.Conv2d(c5, c4, 1)
+            for m in (self.ctx_local, self.ctx_global):
+                nn.init.zeros_(m.weight)
+                nn.init.zeros_(m.bias)
+        self.c5 = c5
         self.red = nn.Sequential(nn.Conv2d(c4, c3, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
         self.d3 = nn.Sequential(cbr(2 * c3, cd), cbr(cd, cd))
         self.head = nn.Conv2d(cd, q, 1)
@@ -174,6 +184,10 @@ class ColorNet(nn.Module):
         x = self.stem(x)
         s3 = self.e3(x)
         y = self.e4(s3)
+        if self.c5:
+            z = self.e5(y)
+            y = y + F.interpolate(self.ctx_local(z), size=y.shape[-2:], mode='bilinear', align_corners=False) \
+                + self.ctx_global(z.mean((2, 3), keepdim=True))
         y = self.red(y)
         y = F.interpolate(y, scale_factor=2.0, mode='bilinear', align_corners=False)
         y = torch.cat([y, s3], 1)
@@ -181,9 +195,15 @@ class ColorNet(nn.Module):
         return self.head(y)
 
 
+def input_size(H, W, short=None, multiple=8):
+    """Model input size for an H x W image: short side `short` (None: keep the size), rounded to multiples."""
+    s = short / min(H, W) if short else 1.0
+    return max(multiple, int(round(H * s / multiple)) * multiple), max(multiple, int(round(W * s / multiple)) * multiple)
+
+
 def build_model(cfg):
     m = cfg.get('model', {})
-    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd')})
+    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5')})
 
 
 def annealed_mean(logits, bins_t, T=0.38, bias=None):

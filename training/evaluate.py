@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, REPO, ab_to_key, lab_to_srgb, load_bins, load_config, repo_path, soft_table, srgb_to_lab  # noqa: E402
+from common import HERE, REPO, ab_to_key, input_size, lab_to_srgb, load_bins, load_config, repo_path, soft_table, srgb_to_lab  # noqa: E402
 from export import load_net  # noqa: E402
 
 
@@ -158,11 +158,7 @@ def main():
         rgb = np.asarray(Image.open(os.path.join(data_dir, n)).convert('RGB'))
         lab = srgb_to_lab(rgb)
         H, W = lab.shape[:2]
-        if args.size:
-            s = args.size / min(H, W)
-            H8, W8 = max(8, int(round(H * s / 8)) * 8), max(8, int(round(W * s / 8)) * 8)
-        else:
-            H8, W8 = max(8, int(round(H / 8)) * 8), max(8, int(round(W / 8)) * 8)
+        H8, W8 = input_size(H, W, args.size)
         L = torch.from_numpy(lab[..., 0])[None, None]
         x = (F.interpolate(L, size=(H8, W8), mode='bilinear', align_corners=False) - 50.0) / 100.0
         tbin = nearest[ab_to_key(lab[..., 1], lab[..., 2])]

@@ -105,16 +105,25 @@ class Dataset:
         return len(self.imgs)
 
 
-def sample_batch(ds, idxs, crop, rng, jitter):
-    """-> L input (B,1,c,c) float32 normalised, ab keys at 1/4 (B,c/4,c/4) int64."""
+def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0):
+    """-> L input (B,1,c,c) float32 normalised, ab keys at 1/4 (B,c/4,c/4) int64.
+
+    zoom: the share of crops taken at a random larger side (up to the image's short side) and scaled down
+    to `crop`, so that the net also sees whole scenes at the size it will run at.
+    """
     B = len(idxs)
     out = np.empty((B, crop, crop, 3), np.uint8)
     for j, i in enumerate(idxs):
         im = ds.imgs[i]
         h, w = im.shape[:2]
-        y = rng.randint(0, h - crop + 1)
-        x = rng.randint(0, w - crop + 1)
-        c = im[y:y + crop, x:x + crop]
+        side = crop
+        if zoom and rng.rand() < zoom:
+            side = rng.randint(crop, min(h, w) + 1)
+        y = rng.randint(0, h - side + 1)
+        x = rng.randint(0, w - side + 1)
+        c = im[y:y + side, x:x + side]
+        if side != crop:
+            c = np.asarray(Image.fromarray(np.ascontiguousarray(c)).resize((crop, crop), Image.BILINEAR))
         if rng.rand() < 0.5:
             c = c[:, ::-1]
         out[j] = c
@@ -212,6 +221,7 @@ def main():
     ap.add_argument('--max-minutes', type=float)
     ap.add_argument('--max-steps', type=int, help='also makes the lr schedule step-based')
     ap.add_argument('--threads', type=int)
+    ap.add_argument('--init-from', help='start from the EMA weights of this checkpoint (layers it lacks keep their init)')
     ap.add_argument('--constant-lr', action='store_true', help='warmup then constant lr (for step-matched ablations)')
     args = ap.parse_args()
 
@@ -283,6 +293,13 @@ def main():
     log(f'model params {nparam}')
     opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
 
+    init_from = args.init_from or cfg.get('init_from')
+    if init_from and not args.resume:
+        src = torch.load(repo_path(init_from), map_location='cpu')
+        missing, unexpected = model.load_state_dict(src['ema'], strict=False)
+        assert not unexpected, unexpected
+        ema.load_state_dict(model.state_dict())
+        log(f'init from {init_from} (step {src["step"]}); new layers: {sorted({k.split(".")[0] for k in missing})}')
     step, elapsed = 0, 0.0
     last_path = os.path.join(run_dir, 'last.pt')
     if args.resume and os.path.exists(last_path):
@@ -332,7 +349,7 @@ def main():
         for g in opt.param_groups:
             g['lr'] = lr
         idxs = rng.randint(0, len(ds), B)
-        x, keys = sample_batch(ds, idxs, crop, rng, jitter)
+        x, keys = sample_batch(ds, idxs, crop, rng, jitter, cfg.get('zoom', 0.0))
         logits = model(torch.from_numpy(x))
         loss, ce = loss_fn(logits, keys)
         opt.zero_grad(set_to_none=True)

@@ -77,24 +77,31 @@ export function randomEccv16StateDict(seed = 16): StateDict {
   return sd;
 }
 
-/** Channel widths of the built-in model's architecture (training/config.json when present). */
-function defaultWidths(): { c1: number; c2: number; c3: number; c4: number; cd: number } {
-  const w = { c1: 24, c2: 48, c3: 96, c4: 160, cd: 112 };
-  const cfg = join(DEFAULT_MODEL_PATH, '..', '..', 'training', 'config.json');
-  try {
-    const m = (JSON.parse(readFileSync(cfg, 'utf8')) as { model?: Partial<typeof w> }).model ?? {};
-    return { ...w, ...m };
-  } catch {
-    return w;
+/**
+ * Channel widths of the built-in model's architecture: the config it was trained with
+ * (training/config-ctx.json, the second stage; training/config.json for the first-stage widths).
+ */
+function defaultWidths(): { c1: number; c2: number; c3: number; c4: number; cd: number; c5: number } {
+  const w = { c1: 24, c2: 48, c3: 96, c4: 160, cd: 112, c5: 128 };
+  for (const name of ['config-ctx.json', 'config.json']) {
+    try {
+      const file = join(DEFAULT_MODEL_PATH, '..', '..', 'training', name);
+      const m = (JSON.parse(readFileSync(file, 'utf8')) as { model?: Partial<typeof w> }).model ?? {};
+      return { ...w, c5: 0, ...m };
+    } catch {
+      // try the next config
+    }
   }
+  return w;
 }
 
 /**
  * The built-in model's architecture (training/common.py ColorNet: a small U-Net, L -> 313 logits
- * at 1/4) with random weights and BatchNorm folded into the convolutions, as ORT would run it.
+ * at 1/4, plus the 1/16-1/32 context branch when c5 > 0) with random weights and BatchNorm folded
+ * into the convolutions, as ORT would run it.
  */
 export function randomDefaultArchitecture(seed = 7): Uint8Array {
-  const { c1, c2, c3, c4, cd } = defaultWidths();
+  const { c1, c2, c3, c4, cd, c5 } = defaultWidths();
   const rnd = noise(seed);
   const g = new GraphBuilder({ name: 'chroma_default_standin', producerName: 'chroma bench' });
   g.addInput('L', ['N', 1, 'H', 'W']);
@@ -114,6 +121,18 @@ export function randomDefaultArchitecture(seed = 7): Uint8Array {
   y = conv(y, c4, c4, 3, { dil: 2 });
   y = conv(y, c4, c4, 3, { dil: 4 });
   y = conv(y, c4, c4, 3);
+  if (c5) {
+    let z = conv(y, c4, c5, 3, { stride: 2 });
+    z = conv(z, c5, c5, 3);
+    z = conv(z, c5, c5, 3, { stride: 2 });
+    z = conv(z, c5, c5, 3);
+    const local = conv(z, c5, c4, 1, { relu: false });
+    const global = conv(g.node('GlobalAveragePool', [z]), c5, c4, 1, { relu: false });
+    // Resize the 1/32 map to exactly the 1/8 map's size (not a fixed scale: H/8 need not be even).
+    const sizes = g.node('Concat', [g.node('Shape', [local], { end: 2 }), g.node('Shape', [y], { start: 2 })], { axis: 0 });
+    const up = g.node('Resize', [local, '', '', sizes], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+    y = g.node('Add', [g.node('Add', [y, up]), global]);
+  }
   y = conv(y, c4, c3, 1);
   const scales = g.addInitializer('up_scales', Float32Array.of(1, 1, 2, 2), [4]);
   y = g.node('Resize', [y, '', scales], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });

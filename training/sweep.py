@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Choose the decode setting of a checkpoint on the tuning half of the validation split.
+
+    /usr/bin/python3 training/sweep.py --ckpt training/runs/ctx/final.pt \
+        [--size 176 --size 256] [--pc 0 --pc 0.3] [--T 0.38 --T 0.5] [--split training/splits/val_tune.txt] \
+        [--min-colourfulness 0.8] [--psnr-margin 0.1] [--json out.json]
+
+For every model input size (short side) the logits of every image are computed once. For every
+(prior correction pc, temperature T) the hue tilt is fitted as in calibrate.py, then the variant is
+scored as in evaluate.py (AuC, CB-AuC, PSNR, colourfulness at full image size).
+
+Selection rule, fixed before any number is seen: among the variants whose PSNR is at least the gray
+baseline's plus --psnr-margin and whose colourfulness (ratio of the means) is at least
+--min-colourfulness, take the highest CB-AuC. If none qualifies, take the variant with the best
+PSNR - gray among those meeting the colourfulness floor, and say so.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from calibrate import fit_tilt  # noqa: E402
+from common import HERE, ab_to_key, input_size, lab_to_srgb, load_bins, load_config, repo_path, soft_table, srgb_to_lab  # noqa: E402
+from evaluate import Acc  # noqa: E402
+from export import load_net  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', required=True)
+    ap.add_argument('--config', default=os.path.join(HERE, 'config.json'))
+    ap.add_argument('--split', default=os.path.join(HERE, 'splits', 'val_tune.txt'))
+    ap.add_argument('--size', action='append', type=int, help='model input short side (0: full size)')
+    ap.add_argument('--pc', action='append', type=float)
+    ap.add_argument('--T', action='append', type=float)
+    ap.add_argument('--min-colourfulness', type=float, default=0.8)
+    ap.add_argument('--psnr-margin', type=float, default=0.1)
+    ap.add_argument('--limit', type=int)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--json')
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cfg = load_config(args.config)
+    bins = load_bins(repo_path(cfg['bins']))
+    bins_t = torch.from_numpy(bins)
+    nearest = soft_table(bins, 1)[0][:, 0].astype(np.int64)
+    net, ck, _ = load_net(args.ckpt)
+    logw = torch.from_numpy(np.log(np.load(os.path.join(os.path.dirname(os.path.abspath(args.ckpt)), 'rebal_weights.npy')))).float()
+    names = [l.strip() for l in open(args.split) if l.strip()][:args.limit]
+    imgs = []
+    for n in names:
+        rgb = np.asarray(Image.open(os.path.join(repo_path(cfg['data_dir']), n)).convert('RGB'))
+        lab = srgb_to_lab(rgb)
+        imgs.append((rgb, lab, nearest[ab_to_key(lab[..., 1], lab[..., 2])]))
+    gray = Acc()
+    for rgb, lab, tbin in imgs:
+        z = np.concatenate([lab[..., :1], np.zeros_like(lab[..., 1:])], -1)
+        gray.add(np.zeros_like(lab[..., 1:]), lab[..., 1:], tbin, np.rint(lab_to_srgb(z) * 255).astype(np.uint8), rgb)
+    g = gray.result()
+    print(f"gray: AuC {g['auc']:.2f} CB-AuC {g['cb_auc']:.2f} PSNR {g['psnr']:.2f}", flush=True)
+    rows = []
+    for size in args.size or [0]:
+        t0 = time.time()
+        logits, ab4s = [], []
+        with torch.no_grad():
+            for rgb, lab, tbin in imgs:
+                H, W = lab.shape[:2]
+                t = torch.from_numpy(lab).permute(2, 0, 1)[None]
+                t = F.interpolate(t, size=input_size(H, W, size or None), mode='bilinear', align_corners=False)
+                logits.append(net((t[:, :1] - 50.0) / 100.0))
+                ab4s.append(F.avg_pool2d(t[:, 1:], 4))
+        # tilt fit on every 3rd 1/4-res position, as calibrate.py
+        Lg = torch.cat([lg[0].reshape(313, -1)[:, ::3].T for lg in logits])
+        AB = torch.cat([a[0].reshape(2, -1)[:, ::3].T for a in ab4s])
+        for pc in args.pc or [0.0, 0.3]:
+            for T in args.T or [0.38]:
+                fit = fit_tilt(Lg, AB, logw, bins_t, pc, T)
+                bias = (-pc * logw + bins_t @ torch.tensor(fit['g'])).view(1, -1, 1, 1)
+                acc = Acc()
+                with torch.no_grad():
+                    for (rgb, lab, tbin), lg in zip(imgs, logits):
+                        H, W = lab.shape[:2]
+                        p = torch.softmax((lg + bias) / T, 1)
+                        ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
+                        ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
+                        pred = np.concatenate([lab[..., :1], ab], -1)
+                        acc.add(ab, lab[..., 1:], tbin, np.rint(lab_to_srgb(pred) * 255).astype(np.uint8), rgb)
+                r = acc.result()
+                r.update({'size': size, 'pc': pc, 'T': T, 'g': fit['g'], 'psnr_vs_gray': r['psnr'] - g['psnr'],
+                          'cb_auc_vs_gray': r['cb_auc'] - g['cb_auc']})
+                rows.append(r)
+                print(f"size {size or 'full'} pc {pc} T {T}: AuC {r['auc']:.2f} CB-AuC {r['cb_auc']:.2f} "
+                      f"(gray {r['cb_auc_vs_gray']:+.2f}) PSNR {r['psnr']:.2f} ({r['psnr_vs_gray']:+.2f}) "
+                      f"colourf. {r['colourfulness_ratio_of_means']:.3f} / {r['colourfulness_mean_ratio']:.3f}", flush=True)
+        print(f'size {size or "full"} done in {time.time() - t0:.0f}s', file=sys.stderr, flush=True)
+    cf_ok = [r for r in rows if r['colourfulness_ratio_of_means'] >= args.min_colourfulness]
+    ok = [r for r in cf_ok if r['psnr_vs_gray'] >= args.psnr_margin]
+    if ok:
+        best, why = max(ok, key=lambda r: r['cb_auc']), 'best CB-AuC with PSNR and colourfulness met'
+    elif cf_ok:
+        best, why = max(cf_ok, key=lambda r: r['psnr_vs_gray']), 'NO variant meets both; best PSNR at the colourfulness floor'
+    else:
+        best, why = max(rows, key=lambda r: r['colourfulness_ratio_of_means']), 'NO variant meets the colourfulness floor'
+    print(f"chosen ({why}): size {best['size'] or 'full'} pc {best['pc']} T {best['T']} tilt {best['g']}")
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'ckpt': args.ckpt, 'step': ck['step'], 'split': args.split, 'gray': g, 'rows': rows,
+                       'chosen': best, 'why': why, 'rule': {'min_colourfulness': args.min_colourfulness,
+                                                            'psnr_margin': args.psnr_margin}}, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
