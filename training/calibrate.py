@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, input_size, load_bins, load_config, repo_path, srgb_to_lab  # noqa: E402
+from common import HERE, input_size, resize_planes, load_bins, load_config, repo_path, srgb_to_lab  # noqa: E402
 from export import load_net  # noqa: E402
 
 
@@ -74,8 +74,7 @@ def main():
             lab = srgb_to_lab(np.asarray(Image.open(os.path.join(repo_path(cfg['data_dir']), n)).convert('RGB')))
             H, W = lab.shape[:2]
             H8, W8 = input_size(H, W, args.size)
-            t = torch.from_numpy(lab).permute(2, 0, 1)[None]
-            t = F.interpolate(t, size=(H8, W8), mode='bilinear', align_corners=False)
+            t = resize_planes(lab, H8, W8)
             lg = net((t[:, :1] - 50.0) / 100.0)[0]  # (313,h,w)
             ab4 = F.avg_pool2d(t[:, 1:], 4)[0]
             Ls.append(lg.reshape(313, -1)[:, ::args.every].T.contiguous())

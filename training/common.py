@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -110,6 +111,13 @@ def soft_table(bins, k=5, sigma=5.0):
     return idx, wt
 
 
+def nearest_bins(cache_dir, bins):
+    """(65536,) the nearest bin of every integer (a, b): the cached soft-encoding table's first column, so that
+    evaluation assigns ties between bins exactly as training did."""
+    tab = os.path.join(cache_dir, 'soft_table.npz')
+    return (np.load(tab)['idx'] if os.path.exists(tab) else soft_table(bins, 1)[0])[:, 0].astype(np.int64)
+
+
 def ab_to_key(a, b):
     """a, b: arrays (any numeric) -> table key int64."""
     ai = np.clip(np.rint(a), -128, 127).astype(np.int64) + 128
@@ -199,6 +207,16 @@ def input_size(H, W, short=None, multiple=8):
     """Model input size for an H x W image: short side `short` (None: keep the size), rounded to multiples."""
     s = short / min(H, W) if short else 1.0
     return max(multiple, int(round(H * s / multiple)) * multiple), max(multiple, int(round(W * s / multiple)) * multiple)
+
+
+def resize_planes(lab, H, W):
+    """(h,w,C) float -> (1,C,H,W) torch, resampled as the app does (src/color/resample.ts): an exact box
+    filter when shrinking, bilinear when enlarging."""
+    h, w = lab.shape[:2]
+    f = Image.BOX if H <= h and W <= w else Image.BILINEAR
+    out = [np.asarray(Image.fromarray(np.ascontiguousarray(lab[..., c], dtype=np.float32), 'F').resize((W, H), f))
+           for c in range(lab.shape[2])]
+    return torch.from_numpy(np.stack(out)[None].copy())
 
 
 def build_model(cfg):

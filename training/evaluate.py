@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, REPO, ab_to_key, input_size, lab_to_srgb, load_bins, load_config, repo_path, soft_table, srgb_to_lab  # noqa: E402
+from common import HERE, REPO, ab_to_key, input_size, resize_planes, lab_to_srgb, load_bins, load_config, nearest_bins, repo_path, srgb_to_lab  # noqa: E402
 from export import load_net  # noqa: E402
 
 
@@ -123,8 +123,7 @@ def main():
         names = names[:args.limit]
     bins = load_bins(repo_path(cfg['bins']))
     bins_t = torch.from_numpy(bins)
-    tab = os.path.join(repo_path(cfg['cache_dir']), 'soft_table.npz')
-    nearest = np.load(tab)['idx'][:, 0].astype(np.int64) if os.path.exists(tab) else soft_table(bins, 1)[0][:, 0].astype(np.int64)
+    nearest = nearest_bins(repo_path(cfg['cache_dir']), bins)
     Ts = args.T or [cfg['T']]
     pcs = args.prior_correct or [0.0]
 
@@ -159,8 +158,7 @@ def main():
         lab = srgb_to_lab(rgb)
         H, W = lab.shape[:2]
         H8, W8 = input_size(H, W, args.size)
-        L = torch.from_numpy(lab[..., 0])[None, None]
-        x = (F.interpolate(L, size=(H8, W8), mode='bilinear', align_corners=False) - 50.0) / 100.0
+        x = (resize_planes(lab[..., :1], H8, W8) - 50.0) / 100.0
         tbin = nearest[ab_to_key(lab[..., 1], lab[..., 2])]
         logits = {}
         with torch.no_grad():

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Export a training checkpoint to the chroma ONNX model contract (src/model/contract.ts).
 
-    /usr/bin/python3 training/export.py --ckpt training/runs/main/final.pt \
-        [--out models/chroma-default.onnx] [--weights ema|model] [--prior-correct 0.0] [--name chroma-default]
+    /usr/bin/python3 training/export.py --ckpt training/runs/ctx/final.pt --sweep training/sweep_ctx.json \
+        [--out models/chroma-default.onnx] [--weights ema|model] [--name chroma-default]
+    (or --prior-correct B [--calib calib.json | --tilt GA GB] [--train-size S] instead of --sweep)
 
 input  `L`      float32 N x 1 x H x W, (L - 50) / 100, H and W multiples of 8 (dynamic N, H, W)
 output `logits` float32 N x 313 x H/4 x W/4 (ECCV16 bins, released order)
@@ -10,7 +11,9 @@ Metadata is written as ONNX metadata_props (needs the `onnx` package) and always
 `<out>.json` with the camelCase keys.
 
 --prior-correct beta adds -beta * log(w_rebalance) to the head bias (beta = 0: the net as trained;
-beta = 1: undoes the class-rebalancing shift of the logits). Chosen on validation, see RESULTS.md.
+beta = 1: undoes the class-rebalancing shift of the logits). The tilt adds g . (a_q, b_q) (hue balance), and
+the logits are scaled by app_T / T so that the app's default temperature decodes at the chosen T. All three
+are folded into the head's weights, so the graph is the bare net. Chosen on validation, see RESULTS.md.
 """
 import argparse
 import json
@@ -54,6 +57,7 @@ def main():
     ap.add_argument('--prior-correct', type=float, default=0.0)
     ap.add_argument('--tilt', type=float, nargs=2, help='g_a g_b from calibrate.py')
     ap.add_argument('--calib', help='calib.json from calibrate.py: takes T and (g_a, g_b) of the fit with --prior-correct')
+    ap.add_argument('--sweep', help='sweep.json from sweep.py: takes the chosen size (train_size), pc, T and tilt')
     ap.add_argument('--app-T', type=float, default=0.38, help='temperature the app decodes with')
     ap.add_argument('--name', default='chroma-default')
     ap.add_argument('--train-size', type=int)
@@ -61,7 +65,12 @@ def main():
 
     torch.set_num_threads(2)
     tilt, scale, fitT = args.tilt, 1.0, None
-    if args.calib:
+    if args.sweep:
+        c = json.load(open(args.sweep))['chosen']
+        tilt, fitT, args.prior_correct = c['g'], c['T'], c['pc']
+        args.train_size = args.train_size or c['size'] or None
+        scale = args.app_T / fitT
+    elif args.calib:
         c = json.load(open(args.calib))
         fit = [f for f in c['fits'] if abs(f['pc'] - args.prior_correct) < 1e-9][0]
         tilt, fitT = fit['g'], c['T']

@@ -293,15 +293,15 @@ def main():
     log(f'model params {nparam}')
     opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
 
+    step, elapsed = 0, 0.0
+    last_path = os.path.join(run_dir, 'last.pt')
     init_from = args.init_from or cfg.get('init_from')
-    if init_from and not args.resume:
+    if init_from and not (args.resume and os.path.exists(last_path)):
         src = torch.load(repo_path(init_from), map_location='cpu')
         missing, unexpected = model.load_state_dict(src['ema'], strict=False)
         assert not unexpected, unexpected
         ema.load_state_dict(model.state_dict())
         log(f'init from {init_from} (step {src["step"]}); new layers: {sorted({k.split(".")[0] for k in missing})}')
-    step, elapsed = 0, 0.0
-    last_path = os.path.join(run_dir, 'last.pt')
     if args.resume and os.path.exists(last_path):
         ck = torch.load(last_path)
         model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['opt'])
