@@ -21,7 +21,7 @@
 // Known limit: the temporal smoothing stage starts afresh at the frame a job resumes from.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { fsyncPath } from './output-file.js';
+import { fsyncPath, pidAlive } from './output-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Observable, Subject, catchError, defer, throwError, type OperatorFunction } from 'rxjs';
 import { decodeFrames, PTS_TOLERANCE } from '../operators/decode-frames.js';
@@ -125,15 +125,6 @@ async function readManifest(dir: string): Promise<Manifest | null> {
     return m.version === MANIFEST_VERSION && Array.isArray(m.segments) ? m : null;
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
