@@ -168,9 +168,12 @@ def cbr(cin, cout, stride=1, dil=1):
 class ColorNet(nn.Module):
     """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
 
-    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0):
+    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0, hints=False):
         super().__init__()
-        self.stem = nn.Sequential(cbr(1, c1), cbr(c1, c2, stride=2))            # 1/2
+        # hints (SIGGRAPH17 user guidance): 3 more input planes, hint a/110, hint b/110 and mask - 0.5, seen by the
+        # stem and, pooled to 1/4, by the decoder so that a hint reaches the output through a short path too.
+        self.hints = hints
+        self.stem = nn.Sequential(cbr(4 if hints else 1, c1), cbr(c1, c2, stride=2))  # 1/2
         self.e3 = nn.Sequential(cbr(c2, c3, stride=2), cbr(c3, c3))             # 1/4
         self.e4 = nn.Sequential(cbr(c3, c4, stride=2), cbr(c4, c4, dil=2),      # 1/8
                                 cbr(c4, c4, dil=4), cbr(c4, c4, dil=1))
@@ -185,10 +188,13 @@ class ColorNet(nn.Module):
                 nn.init.zeros_(m.bias)
         self.c5 = c5
         self.red = nn.Sequential(nn.Conv2d(c4, c3, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
-        self.d3 = nn.Sequential(cbr(2 * c3, cd), cbr(cd, cd))
+        self.d3 = nn.Sequential(cbr(2 * c3 + (3 if hints else 0), cd), cbr(cd, cd))
         self.head = nn.Conv2d(cd, q, 1)
 
-    def forward(self, x):
+    def forward(self, x, h=None):
+        """x: L (N,1,H,W); h: hint planes (N,3,H,W), required when the net takes hints."""
+        if self.hints:
+            x = torch.cat([x, h], 1)
         x = self.stem(x)
         s3 = self.e3(x)
         y = self.e4(s3)
@@ -198,7 +204,7 @@ class ColorNet(nn.Module):
                 + self.ctx_global(z.mean((2, 3), keepdim=True))
         y = self.red(y)
         y = F.interpolate(y, scale_factor=2.0, mode='bilinear', align_corners=False)
-        y = torch.cat([y, s3], 1)
+        y = torch.cat([y, s3, F.avg_pool2d(h, 4)] if self.hints else [y, s3], 1)
         y = self.d3(y)
         return self.head(y)
 
@@ -221,7 +227,54 @@ def resize_planes(lab, H, W):
 
 def build_model(cfg):
     m = cfg.get('model', {})
-    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5')})
+    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5', 'hints')})
+
+
+def no_hints(n, H, W):
+    """The hint planes of an image without hints: ab 0, mask 0 (centred: -0.5)."""
+    h = torch.zeros(n, 3, H, W)
+    h[:, 2] = -0.5
+    return h
+
+
+def simulate_hints(ab, rng, p_free=1 / 3, p_geom=1 / 8, max_points=64, sizes=(1, 9), out=None):
+    """Simulated user hints as in the SIGGRAPH17 training (numpy).
+
+    ab: (B,H,W,2) true ab at model resolution. A share p_free of the samples gets no hint; the others a
+    geometric number of points (p = p_geom, at least 1), each a square patch of side 1..9 px placed around the
+    centre (Gaussian, sd a quarter of the side), coloured with the mean true ab of its patch.
+    Returns (B,3,H,W) float32: a/110, b/110, mask - 0.5.
+    """
+    B, H, W = ab.shape[:3]
+    h = out if out is not None else np.empty((B, 3, H, W), np.float32)
+    h[:, :2] = 0.0
+    h[:, 2] = -0.5
+    for j in range(B):
+        if rng.rand() < p_free:
+            continue
+        for _ in range(min(int(rng.geometric(p_geom)), max_points)):
+            s = rng.randint(sizes[0], sizes[1] + 1)
+            y = int(np.clip(rng.normal(H / 2, H / 4), 0, H - s))
+            x = int(np.clip(rng.normal(W / 2, W / 4), 0, W - s))
+            m = ab[j, y:y + s, x:x + s].reshape(-1, 2).mean(0)
+            h[j, 0, y:y + s, x:x + s] = m[0] / 110.0
+            h[j, 1, y:y + s, x:x + s] = m[1] / 110.0
+            h[j, 2, y:y + s, x:x + s] = 0.5
+    return h
+
+
+def place_hints(ab, points, size):
+    """Hint planes (1,3,H,W) torch for given points: ab (H,W,2) truth at model resolution, points [(y, x)],
+    patches of side `size` coloured with the mean true ab of the patch (as simulated in training)."""
+    H, W = ab.shape[:2]
+    h = no_hints(1, H, W)
+    for y, x in points:
+        y0, x0 = max(0, min(H - size, y - size // 2)), max(0, min(W - size, x - size // 2))
+        m = ab[y0:y0 + size, x0:x0 + size].reshape(-1, 2).mean(0)
+        h[0, 0, y0:y0 + size, x0:x0 + size] = float(m[0]) / 110.0
+        h[0, 1, y0:y0 + size, x0:x0 + size] = float(m[1]) / 110.0
+        h[0, 2, y0:y0 + size, x0:x0 + size] = 0.5
+    return h
 
 
 def annealed_mean(logits, bins_t, T=0.38, bias=None):

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import REPO, build_model, repo_path  # noqa: E402
+from common import REPO, build_model, no_hints, repo_path  # noqa: E402
 
 
 def load_net(ckpt_path, which='ema', prior_correct=0.0, tilt=None, logit_scale=1.0):
@@ -79,14 +79,23 @@ def main():
     train_size = args.train_size or cfg.get('train_size', 256)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     x = torch.zeros(1, 1, 256, 256)
-    torch.onnx.export(net, x, args.out, opset_version=17, input_names=['L'], output_names=['logits'],
-                      dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'logits': {0: 'N', 2: 'h', 3: 'w'}},
-                      do_constant_folding=True)
+    hints = bool(getattr(net, 'hints', False))
+    if hints:  # second input: hint a/110, hint b/110, mask - 0.5 (SIGGRAPH17's normalisation)
+        torch.onnx.export(net, (x, no_hints(1, 256, 256)), args.out, opset_version=17, input_names=['L', 'hints'],
+                          output_names=['logits'],
+                          dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'hints': {0: 'N', 2: 'H', 3: 'W'},
+                                        'logits': {0: 'N', 2: 'h', 3: 'w'}}, do_constant_folding=True)
+    else:
+        torch.onnx.export(net, x, args.out, opset_version=17, input_names=['L'], output_names=['logits'],
+                          dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'logits': {0: 'N', 2: 'h', 3: 'w'}},
+                          do_constant_folding=True)
     meta = {'kind': 'logits313', 'lOffset': 50, 'lScale': 0.01, 'trainSize': int(train_size),
             'sizeMultiple': 8, 'abScale': 1, 'name': args.name}
     keys = {'kind': 'chroma.kind', 'lOffset': 'chroma.l_offset', 'lScale': 'chroma.l_scale',
             'trainSize': 'chroma.train_size', 'sizeMultiple': 'chroma.size_multiple', 'abScale': 'chroma.ab_scale',
-            'name': 'chroma.name'}
+            'name': 'chroma.name', 'hints': 'chroma.hints'}
+    if hints:
+        meta['hints'] = 'ab-mask'
     extra = {'chroma.source_step': str(ck.get('step')), 'chroma.rebalance': str(ck.get('rebalance')),
              'chroma.prior_correct': str(args.prior_correct), 'chroma.weights': args.weights,
              'chroma.tilt': json.dumps(tilt), 'chroma.logit_scale': str(scale), 'chroma.calibrated_T': str(fitT)}
@@ -112,7 +121,7 @@ def main():
     with torch.no_grad():
         g = torch.Generator().manual_seed(0)
         xt = torch.rand(1, 1, 256, 256, generator=g) - 0.5
-        y = net(xt)
+        y = net(xt, no_hints(1, 256, 256)) if hints else net(xt)
     np.save('/tmp/chroma_export_x.npy', xt.numpy()); np.save('/tmp/chroma_export_y.npy', y.numpy())
 
 

@@ -22,7 +22,8 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (HERE, build_model, load_bins, load_config, prior_compare, rebalance_weights,  # noqa: E402
-                    repo_path, smooth_prior, soft_table, srgb_to_lab, ab_to_key, annealed_mean)
+                    repo_path, smooth_prior, soft_table, srgb_to_lab, ab_to_key, annealed_mean, no_hints,
+                    place_hints, simulate_hints)
 
 
 def log(*a):
@@ -36,18 +37,59 @@ def list_images(data_dir):
     return sorted(f for f in os.listdir(data_dir) if f.lower().endswith(exts))
 
 
+def image_path(cfg, name):
+    """A split name is a file of cfg['data_dir'], or 'folder/file' under cfg['data_root'] (several folders)."""
+    if 'data_dirs' in cfg:
+        return os.path.join(repo_path(cfg['data_root']), name)
+    return os.path.join(repo_path(cfg['data_dir']), name)
+
+
+def list_split_images(cfg):
+    """Full paths of the training split's images (for tools that need a few real photos)."""
+    split_dir = os.path.join(HERE, 'splits')
+    pre = cfg.get('split_prefix', '')
+    with open(os.path.join(split_dir, pre + 'train.txt')) as f:
+        return [image_path(cfg, n) for n in f.read().split()]
+
+
 def make_split(cfg):
-    data_dir = repo_path(cfg['data_dir'])
-    names = list_images(data_dir)
-    rng = np.random.RandomState(cfg['seed'])
-    perm = rng.permutation(len(names))
-    nval = int(cfg['val_count'])
-    val = sorted(names[i] for i in perm[:nval])
-    train = sorted(names[i] for i in perm[nval:])
+    """-> train, val name lists; written to training/splits/<split_prefix>{train,val,val_tune,val_holdout}.txt.
+
+    Several folders (cfg['data_dirs']): the first folder keeps the validation images of its own split file
+    (cfg['keep_val'], so figures stay comparable with earlier runs) and every other folder gives
+    cfg['val_count_per_dir'] more, drawn with the seed. val_tune is the first half of each folder's share,
+    val_holdout the second: the decode sweep chooses on val_tune only.
+    """
     split_dir = os.path.join(HERE, 'splits')
     os.makedirs(split_dir, exist_ok=True)
-    for nm, lst in (('val', val), ('train', train)):
-        p = os.path.join(split_dir, nm + '.txt')
+    rng = np.random.RandomState(cfg['seed'])
+    if 'data_dirs' in cfg:
+        root = repo_path(cfg['data_root'])
+        val, train, tune, hold = [], [], [], []
+        for i, d in enumerate(cfg['data_dirs']):
+            names = [d + '/' + n for n in list_images(os.path.join(root, d))]
+            if i == 0 and cfg.get('keep_val'):
+                with open(repo_path(cfg['keep_val'])) as f:
+                    kv = [d + '/' + n for n in f.read().split()]
+                v = kv
+            else:
+                perm = rng.permutation(len(names))
+                v = sorted(names[j] for j in perm[:int(cfg['val_count_per_dir'])])
+            vs = set(v)
+            train += [n for n in names if n not in vs]
+            val += v
+            tune += v[:len(v) // 2]
+            hold += v[len(v) // 2:]
+        lists = (('val', val), ('train', train), ('val_tune', tune), ('val_holdout', hold))
+    else:
+        names = list_images(repo_path(cfg['data_dir']))
+        perm = rng.permutation(len(names))
+        nval = int(cfg['val_count'])
+        val = sorted(names[i] for i in perm[:nval])
+        train = sorted(names[i] for i in perm[nval:])
+        lists = (('val', val), ('train', train))
+    for nm, lst in lists:
+        p = os.path.join(split_dir, cfg.get('split_prefix', '') + nm + '.txt')
         txt = '\n'.join(lst) + '\n'
         if not os.path.exists(p) or open(p).read() != txt:
             with open(p, 'w') as f:
@@ -69,17 +111,16 @@ def build_cache(cfg, names):
     short = int(cfg['cache_short'])
     cdir = repo_path(cfg['cache_dir'])
     os.makedirs(cdir, exist_ok=True)
-    path = os.path.join(cdir, f'lab_s{short}.npz')
+    path = os.path.join(cdir, cfg.get('cache_name', f'lab_s{short}.npz'))
     if os.path.exists(path):
         z = np.load(path, allow_pickle=False)
         if list(z['names']) == list(names):
             return z['buf'], z['shapes'], z['offsets']
         log('cache name list differs; rebuilding')
-    data_dir = repo_path(cfg['data_dir'])
     t0 = time.time()
     chunks, shapes = [], []
     for i, n in enumerate(names):
-        lab = load_resized_lab(os.path.join(data_dir, n), short)
+        lab = load_resized_lab(image_path(cfg, n), short)
         u = np.empty(lab.shape, np.uint8)
         u[..., 0] = np.clip(np.rint(lab[..., 0] * 2.55), 0, 255)
         u[..., 1:] = np.clip(np.rint(lab[..., 1:]) + 128, 0, 255)
@@ -105,8 +146,10 @@ class Dataset:
         return len(self.imgs)
 
 
-def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0):
-    """-> L input (B,1,c,c) float32 normalised, ab keys at 1/4 (B,c/4,c/4) int64.
+def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0, hints=None):
+    """-> L input (B,1,c,c) float32 normalised, ab keys at 1/4 (B,c/4,c/4) int64, hint planes (B,3,c,c) or None.
+
+    hints: None, or the keyword arguments of common.simulate_hints (simulated user points from the true ab).
 
     zoom: the share of crops taken at a random larger side (up to the image's short side) and scaled down
     to `crop`, so that the net also sees whole scenes at the size it will run at.
@@ -139,7 +182,8 @@ def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0):
     h4 = crop // 4
     ab4 = ab.reshape(B, h4, 4, h4, 4, 2).mean((2, 4))
     keys = ab_to_key(ab4[..., 0], ab4[..., 1])
-    return np.ascontiguousarray(x), keys
+    h = simulate_hints(ab, rng, **hints) if hints is not None else None
+    return np.ascontiguousarray(x), keys, h
 
 
 def compute_prior(ds, nearest):
@@ -181,6 +225,8 @@ def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
     sum_pab = np.zeros(2); sum_tab = np.zeros(2); cnt = 0
     chroma_p = 0.0; chroma_t = 0.0
     errs, ws = [], []
+    se0, se10, npx = 0.0, 0.0, 0
+    hrng = np.random.RandomState(7)  # the same 10 hint points every validation
     for im in vds.imgs:
         h, w = (im.shape[0] // 8) * 8, (im.shape[1] // 8) * 8
         c = im[:h, :w]
@@ -189,7 +235,8 @@ def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
         ab = c[..., 1:].astype(np.float32) - 128.0
         ab4 = ab.reshape(h // 4, 4, w // 4, 4, 2).mean((1, 3))
         keys = ab_to_key(ab4[..., 0], ab4[..., 1])[None]
-        logits = model(x)
+        hints = getattr(model, 'hints', False)
+        logits = model(x, no_hints(1, h, w)) if hints else model(x)
         l1, _ = loss_fn(logits, keys)
         l2, _ = loss_plain(logits, keys)
         tot += float(l1); totp += float(l2); n += 1
@@ -198,6 +245,10 @@ def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
         chroma_p += np.hypot(pab[..., 0], pab[..., 1]).sum(); chroma_t += np.hypot(ab4[..., 0], ab4[..., 1]).sum()
         e = np.hypot(*(pab - ab4).reshape(-1, 2).T)
         errs.append(e); ws.append(cb_w[nearest[keys.ravel()]])
+        if hints:  # ab error with 10 simulated points (7x7 patches) against none
+            pts = [(int(hrng.randint(0, h)), int(hrng.randint(0, w))) for _ in range(10)]
+            p10 = annealed_mean(model(x, place_hints(ab, pts, 7)), bins_t, T)[0].permute(1, 2, 0).numpy()
+            se0 += float(((pab - ab4) ** 2).sum()); se10 += float(((p10 - ab4) ** 2).sum()); npx += pab.size
     e = np.concatenate(errs); wv = np.concatenate(ws)
     th = np.arange(0, 151)
     es = np.sort(e); auc = np.mean(np.searchsorted(es, th, side='right') / len(es)) * 100
@@ -207,7 +258,8 @@ def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
     model.train()
     return {'val_loss': tot / n, 'val_ce': totp / n, 'pred_ab': (sum_pab / cnt).round(2).tolist(),
             'true_ab': (sum_tab / cnt).round(2).tolist(), 'pred_chroma': chroma_p / cnt, 'true_chroma': chroma_t / cnt,
-            'auc_q': auc, 'cb_auc_q': cb}
+            'auc_q': auc, 'cb_auc_q': cb,
+            **({'ab_rmse_0': math.sqrt(se0 / npx), 'ab_rmse_10': math.sqrt(se10 / npx)} if npx else {})}
 
 
 # ---------------------------------------------------------------- main
@@ -255,7 +307,8 @@ def main():
     nt = len(train_names)
     ds = Dataset(buf, shapes[:nt], offsets[:nt], train_names)
     vsub = cfg.get('quick_val_count', 64)
-    vds = Dataset(buf, shapes[nt:nt + vsub], offsets[nt:nt + vsub], val_names[:vsub])
+    vi = np.unique(np.linspace(0, len(val_names) - 1, min(vsub, len(val_names))).round().astype(int)) + nt  # spread over every folder's share
+    vds = Dataset(buf, shapes[vi], offsets[vi], [names[i] for i in vi])
     log(f'train {len(ds)} val {len(val_names)} (quick val {len(vds)}) run_dir {run_dir} rebalance {rebalance}')
 
     # class rebalancing from the training split
@@ -292,28 +345,52 @@ def main():
     nparam = sum(q.numel() for q in model.parameters())
     log(f'model params {nparam}')
     opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
+    hint_cfg = cfg.get('hint_sim') if cfg.get('model', {}).get('hints') else None
 
+    # A campaign (cfg['campaign']) goes on across sessions and machines: its committed checkpoint holds the
+    # weights and EMA in fp16, the step, the campaign's minutes and its best validation loss. A session
+    # trains for max_minutes with its own warmup and cosine (a warm restart), so every session ends on a
+    # low learning rate; the optimizer's moments are kept only in the local last.pt.
+    camp = cfg.get('campaign')
+    camp_path = repo_path(camp['checkpoint']) if camp else None
+    camp_state = {'step': 0, 'minutes': 0.0, 'best_val': None, 'sessions': 0}
     step, elapsed = 0, 0.0
     last_path = os.path.join(run_dir, 'last.pt')
-    init_from = args.init_from or cfg.get('init_from')
-    if init_from and not (args.resume and os.path.exists(last_path)):
-        src = torch.load(repo_path(init_from), map_location='cpu')
-        missing, unexpected = model.load_state_dict(src['ema'], strict=False)
-        assert not unexpected, unexpected
-        ema.load_state_dict(model.state_dict())
-        log(f'init from {init_from} (step {src["step"]}); new layers: {sorted({k.split(".")[0] for k in missing})}')
-    if args.resume and os.path.exists(last_path):
-        ck = torch.load(last_path)
-        model.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['opt'])
-        step, elapsed = ck['step'], ck['elapsed']
-        rng.set_state(ck['np_rng']); torch.set_rng_state(ck['torch_rng'])
+    local = torch.load(last_path) if args.resume and os.path.exists(last_path) else None
+    committed = torch.load(camp_path, map_location='cpu') if camp_path and os.path.exists(camp_path) else None
+    if committed and (local is None or local.get('campaign', {}).get('step', -1) < committed['campaign']['step']):
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in committed['model'].items()})
+        ema.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in committed['ema'].items()})
+        camp_state = dict(committed['campaign'])
+        rng = np.random.RandomState(cfg['seed'] + 1000 * (camp_state['sessions'] + 1))  # new crops each session
+        torch.manual_seed(cfg['seed'] + camp_state['sessions'] + 1)
+        log(f'campaign: continued from {camp["checkpoint"]} at step {camp_state["step"]}, '
+            f'{camp_state["minutes"]:.1f} min over {camp_state["sessions"]} sessions, best val {camp_state["best_val"]}')
+        camp_state['sessions'] += 1
+    elif local is not None:
+        model.load_state_dict(local['model']); ema.load_state_dict(local['ema']); opt.load_state_dict(local['opt'])
+        step, elapsed = local['step'], local['elapsed']
+        rng.set_state(local['np_rng']); torch.set_rng_state(local['torch_rng'])
+        camp_state = local.get('campaign', camp_state)
         log(f'resumed at step {step}, {elapsed / 60:.1f} min')
+    else:
+        init_from = args.init_from or cfg.get('init_from')
+        if init_from:
+            src = torch.load(repo_path(init_from), map_location='cpu')
+            missing, unexpected = model.load_state_dict(src['ema'], strict=False)
+            assert not unexpected, unexpected
+            ema.load_state_dict(model.state_dict())
+            log(f'init from {init_from} (step {src["step"]}); new layers: {sorted({k.split(".")[0] for k in missing})}')
+        if camp:
+            camp_state['sessions'] = 1
+    camp_step0, camp_min0 = camp_state['step'] - step, camp_state['minutes'] - elapsed / 60
 
     budget = cfg['max_minutes'] * 60.0
     max_steps = cfg.get('max_steps') or 0
     B, crop = cfg['batch'], cfg['crop']
     jitter = cfg.get('l_jitter')
     logf = open(os.path.join(run_dir, 'log.jsonl'), 'a')
+    camp_log = open(repo_path(camp['log']), 'a') if camp else None
 
     def lr_at(step, elapsed):
         if args.constant_lr:
@@ -323,18 +400,64 @@ def main():
         base = cfg['lr_min'] + 0.5 * (cfg['lr'] - cfg['lr_min']) * (1 + math.cos(math.pi * prog))
         return base * min(1.0, (step + 1) / cfg['warmup_steps'])
 
+    def atomic_save(obj, path):
+        tmp = path + '.tmp'
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+
     def save(path, final=False):
         ck = {'model': model.state_dict(), 'ema': ema.state_dict(), 'opt': opt.state_dict(), 'step': step,
               'elapsed': elapsed, 'np_rng': rng.get_state(), 'torch_rng': torch.get_rng_state(), 'config': cfg,
-              'rebalance': rebalance}
+              'rebalance': rebalance, 'campaign': camp_state}
         if final:
             ck.pop('opt')
-        tmp = path + '.tmp'
-        torch.save(ck, tmp)
-        os.replace(tmp, path)
+        atomic_save(ck, path)
+
+    def save_campaign():
+        """The committed checkpoint: replaced in place, fp16 weights and EMA only (about 8 MB)."""
+        if not camp:
+            return
+        half = lambda sd: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
+        os.makedirs(os.path.dirname(camp_path), exist_ok=True)
+        atomic_save({'model': half(model.state_dict()), 'ema': half(ema.state_dict()), 'config': cfg,
+                     'rebalance': rebalance, 'campaign': camp_state, 'step': camp_state['step']}, camp_path)
+
+    def export_best(v):
+        """Validation improved: keep the EMA as best.pt and export it (training/export.py, decode setting of
+        cfg['campaign']['decode'] when that file exists)."""
+        best = os.path.join(run_dir, 'best.pt')
+        atomic_save({'ema': ema.state_dict(), 'config': cfg, 'step': camp_state['step'], 'rebalance': rebalance}, best)
+        if not camp.get('export'):
+            return
+        cmd = [sys.executable, os.path.join(HERE, 'export.py'), '--ckpt', best, '--out', repo_path(camp['export'])]
+        dec = camp.get('decode')
+        if dec and os.path.exists(repo_path(dec)):
+            cmd += ['--sweep', repo_path(dec)]
+        import subprocess
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        log('export', 'ok' if r.returncode == 0 else 'FAILED', camp['export'], r.stdout.strip().splitlines()[-1:] if r.returncode == 0 else r.stderr[-500:])
 
     def write(rec):
         logf.write(json.dumps(rec) + '\n'); logf.flush()
+        if camp_log:
+            camp_log.write(json.dumps({**rec, 'campaign_step': camp_state['step'],
+                                       'campaign_min': round(camp_state['minutes'], 2),
+                                       'session': camp_state['sessions'], 'time': time.strftime('%Y-%m-%dT%H:%M:%S')}) + '\n')
+            camp_log.flush()
+
+    def validate(kind):
+        t0 = time.time()
+        v = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w)
+        v.update({'step': step, 'elapsed_min': elapsed / 60, 'val_s': time.time() - t0, 'kind': kind})
+        improved = camp and (camp_state['best_val'] is None or v['val_loss'] < camp_state['best_val'])
+        if improved:
+            camp_state['best_val'] = v['val_loss']
+            v['best'] = True
+        write(v)
+        log(json.dumps(v))
+        if improved:
+            export_best(v)
+            save_campaign()
 
     model.train()
     t_last = time.time()
@@ -342,6 +465,9 @@ def main():
     last_val = elapsed
     run_loss, run_ce, run_n, img_t0, img_n = 0.0, 0.0, 0, time.time(), 0
     ema_decay = cfg.get('ema', 0.999)
+    if camp and camp_state['best_val'] is None:
+        validate('val_ema_start')
+        t_last = time.time()
     while True:
         if elapsed >= budget or (max_steps and step >= max_steps):
             break
@@ -349,8 +475,8 @@ def main():
         for g in opt.param_groups:
             g['lr'] = lr
         idxs = rng.randint(0, len(ds), B)
-        x, keys = sample_batch(ds, idxs, crop, rng, jitter, cfg.get('zoom', 0.0))
-        logits = model(torch.from_numpy(x))
+        x, keys, hp = sample_batch(ds, idxs, crop, rng, jitter, cfg.get('zoom', 0.0), hint_cfg)
+        logits = model(torch.from_numpy(x), torch.from_numpy(hp)) if hp is not None else model(torch.from_numpy(x))
         loss, ce = loss_fn(logits, keys)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -366,6 +492,8 @@ def main():
         now = time.time()
         elapsed += now - t_last
         t_last = now
+        camp_state['step'] = camp_step0 + step
+        camp_state['minutes'] = camp_min0 + elapsed / 60
         run_loss += float(loss); run_ce += float(ce); run_n += 1; img_n += B
         if step % cfg['log_every'] == 0:
             ips = img_n / (now - img_t0)
@@ -374,25 +502,20 @@ def main():
             write(rec)
             log(json.dumps(rec))
             run_loss, run_ce, run_n, img_t0, img_n = 0.0, 0.0, 0, time.time(), 0
-        if step % cfg['snapshot_every_steps'] == 0:
+        if cfg.get('snapshot_every_steps') and step % cfg['snapshot_every_steps'] == 0:
             save(os.path.join(run_dir, f'step{step:06d}.pt'), final=True)
         if elapsed - last_val >= cfg['val_every_minutes'] * 60:
-            t0 = time.time()
-            v = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w)
-            v.update({'step': step, 'elapsed_min': elapsed / 60, 'val_s': time.time() - t0, 'kind': 'val_ema'})
-            write(v)
-            log(json.dumps(v))
+            validate('val_ema')
             last_val = elapsed
             t_last = time.time()  # validation time not counted in the training budget
         if time.time() - t_ck >= cfg['checkpoint_every_minutes'] * 60:
             save(last_path)
+            save_campaign()
             t_ck = time.time()
             t_last = time.time()
     save(last_path)
-    v = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w)
-    v.update({'step': step, 'elapsed_min': elapsed / 60, 'kind': 'val_ema_final'})
-    write(v)
-    log(json.dumps(v))
+    validate('val_ema_final')
+    save_campaign()
     save(os.path.join(run_dir, 'final.pt'), final=True)
     log(f'done: {step} steps, {elapsed / 60:.1f} min')
 
