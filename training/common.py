@@ -29,6 +29,13 @@ def repo_path(p):
     return p if os.path.isabs(p) else os.path.normpath(os.path.join(REPO, p))
 
 
+def image_path(cfg, name):
+    """A split name is a file of cfg['data_dir'], or 'folder/file' under cfg['data_root'] (several folders)."""
+    if 'data_dirs' in cfg:
+        return os.path.join(repo_path(cfg['data_root']), name)
+    return os.path.join(repo_path(cfg['data_dir']), name)
+
+
 # ---------------------------------------------------------------- colour
 
 _M_RGB2XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
@@ -83,7 +90,12 @@ def lab_to_srgb(lab):
 # ---------------------------------------------------------------- bins / tables
 
 def load_bins(path):
-    return np.load(path).astype(np.float32)  # (313,2) a,b in released order
+    """(313,2) a, b in the released order, from the reference .npy or a JSON list of pairs."""
+    if path.endswith('.json'):
+        with open(path) as f:
+            d = json.load(f)
+        return np.array(d['ab'] if isinstance(d, dict) else d, np.float32).reshape(313, 2)
+    return np.load(path).astype(np.float32)
 
 
 def soft_table(bins, k=5, sigma=5.0):
@@ -260,6 +272,33 @@ def simulate_hints(ab, rng, p_free=1 / 3, p_geom=1 / 8, max_points=64, sizes=(1,
             h[j, 0, y:y + s, x:x + s] = m[0] / 110.0
             h[j, 1, y:y + s, x:x + s] = m[1] / 110.0
             h[j, 2, y:y + s, x:x + s] = 0.5
+    return h
+
+
+def eval_hint_points(H, W, n, seed):
+    """n hint points for evaluation: uniform over an H x W image (input pixels), fixed by the seed, and the
+    patch side the app uses by default for a hint without a size (round(short / 48), 3..25 px)."""
+    rng = np.random.RandomState(seed)
+    pts = [(int(rng.randint(0, H)), int(rng.randint(0, W))) for _ in range(n)]
+    return pts, int(min(25, max(3, round(min(H, W) / 48))))
+
+
+def hint_planes(lab, points, size, H8, W8):
+    """The hint planes (1,3,H8,W8) the app would build for hints given in input pixels: each hint is the mean
+    true ab of its size x size patch of the full image, drawn at model resolution as a patch of side
+    max(1, round(size * scale)) centred on the scaled point."""
+    H, W = lab.shape[:2]
+    h = no_hints(1, H8, W8)
+    sy, sx = H8 / H, W8 / W
+    for y, x in points:
+        y0, x0 = max(0, min(H - size, y - size // 2)), max(0, min(W - size, x - size // 2))
+        m = lab[y0:y0 + size, x0:x0 + size, 1:].reshape(-1, 2).mean(0)
+        s = max(1, int(round(size * sy)))
+        cy, cx = int(y * sy), int(x * sx)
+        y1, x1 = max(0, min(H8 - s, cy - s // 2)), max(0, min(W8 - s, cx - s // 2))
+        h[0, 0, y1:y1 + s, x1:x1 + s] = float(m[0]) / 110.0
+        h[0, 1, y1:y1 + s, x1:x1 + s] = float(m[1]) / 110.0
+        h[0, 2, y1:y1 + s, x1:x1 + s] = 0.5
     return h
 
 

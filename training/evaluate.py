@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, REPO, ab_to_key, input_size, resize_planes, lab_to_srgb, load_bins, load_config, nearest_bins, repo_path, srgb_to_lab  # noqa: E402
+from common import (HERE, REPO, ab_to_key, eval_hint_points, hint_planes, image_path, input_size, resize_planes,  # noqa: E402
+                    lab_to_srgb, load_bins, load_config, nearest_bins, no_hints, repo_path, srgb_to_lab)
 from export import load_net  # noqa: E402
 
 
@@ -48,15 +49,19 @@ class OrtModel:
         self.tmp = tempfile.mkdtemp(prefix='chroma_eval_')
         self.p = subprocess.Popen(['node', os.path.join(HERE, 'ort_runner.mjs'), os.path.abspath(path), str(threads)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
-        assert self.p.stdout.readline().strip() == 'ready'
+        ready = self.p.stdout.readline().split()
+        assert ready[0] == 'ready', ready
+        self.hints = len(ready) > 1 and ready[1] == 'hints'
         self.ms = []
 
-    def __call__(self, x):
+    def __call__(self, x, h=None):
         x = x.numpy().astype(np.float32)
         H, W = x.shape[2], x.shape[3]
-        ip, op = os.path.join(self.tmp, 'in.f32'), os.path.join(self.tmp, 'out.f32')
+        ip, op, hp = (os.path.join(self.tmp, n) for n in ('in.f32', 'out.f32', 'hints.f32'))
         x.tofile(ip)
-        self.p.stdin.write(f'{ip} {H} {W} {op}\n'); self.p.stdin.flush()
+        if self.hints:
+            (h if h is not None else no_hints(1, H, W)).numpy().astype(np.float32).tofile(hp)
+        self.p.stdin.write(f'{ip} {H} {W} {op}' + (f' {hp}' if self.hints else '') + '\n'); self.p.stdin.flush()
         parts = self.p.stdout.readline().split()
         assert parts[0] == 'ok', parts
         C, h, w = int(parts[1]), int(parts[2]), int(parts[3])
@@ -113,11 +118,15 @@ def main():
     ap.add_argument('--limit', type=int)
     ap.add_argument('--size', type=int, help='resize the model input to this short side (default: full size)')
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--hints', action='append', type=int,
+                    help='also score with N simulated hints per image (uniform points, true ab, the app\'s default size)')
     ap.add_argument('--json')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
-    data_dir = repo_path(args.data_dir or cfg['data_dir'])
+    if args.data_dir:
+        cfg = {**cfg, 'data_dir': args.data_dir}
+        cfg.pop('data_dirs', None)
     names = [l.strip() for l in open(args.split) if l.strip()]
     if args.limit:
         names = names[:args.limit]
@@ -127,34 +136,38 @@ def main():
     Ts = args.T or [cfg['T']]
     pcs = args.prior_correct or [0.0]
 
-    # variants: (label, model key, T, bias)
+    # variants: (label, model key, T, bias, number of hints)
     nets, variants = {}, []
+    hint_counts = args.hints or [0]
     for m in args.model:
         if m == 'gray':
-            variants.append(('gray', None, None, None))
+            variants.append(('gray', None, None, None, 0))
         elif m.endswith('.onnx'):
             nets[m] = OrtModel(m, args.threads)
-            for T in Ts:
-                variants.append((f'{m} T={T}', m, T, None))
+            for nh in (hint_counts if nets[m].hints else [0]):
+                for T in Ts:
+                    variants.append((f'{m} T={T}' + (f' hints={nh}' if nh else ''), m, T, None, nh))
         else:
             net, ck, _ = load_net(m, args.weights)
             nets[m] = net
             w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
-            for pc in pcs:
-                bias = None if pc == 0 else torch.from_numpy(-pc * np.log(w)).float()
-                for T in Ts:
-                    variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else ''), m, T, bias))
+            for nh in (hint_counts if getattr(net, 'hints', False) else [0]):
+                for pc in pcs:
+                    bias = None if pc == 0 else torch.from_numpy(-pc * np.log(w)).float()
+                    for T in Ts:
+                        variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else '')
+                                         + (f' hints={nh}' if nh else ''), m, T, bias, nh))
     for spec in args.calib or []:
         m, cj = spec.split('=')
         c = json.load(open(cj))
         w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
         for fit in c['fits']:
             bias = torch.from_numpy(-fit['pc'] * np.log(w)).float() + bins_t @ torch.tensor(fit['g'], dtype=torch.float32)
-            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias))
+            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias, 0))
     accs = [Acc() for _ in variants]
     t0 = time.time()
     for i, n in enumerate(names):
-        rgb = np.asarray(Image.open(os.path.join(data_dir, n)).convert('RGB'))
+        rgb = np.asarray(Image.open(image_path(cfg, n)).convert('RGB'))
         lab = srgb_to_lab(rgb)
         H, W = lab.shape[:2]
         H8, W8 = input_size(H, W, args.size)
@@ -162,13 +175,20 @@ def main():
         tbin = nearest[ab_to_key(lab[..., 1], lab[..., 2])]
         logits = {}
         with torch.no_grad():
-            for k, net in nets.items():
-                logits[k] = net(x)
-            for (label, k, T, bias), acc in zip(variants, accs):
+            for (label, k, T, bias, nh) in variants:
+                if k is None or (k, nh) in logits:
+                    continue
+                net = nets[k]
+                if getattr(net, 'hints', False):
+                    pts, size = eval_hint_points(H, W, nh, seed=i)
+                    logits[k, nh] = net(x, hint_planes(lab, pts, size, H8, W8) if nh else no_hints(1, H8, W8))
+                else:
+                    logits[k, nh] = net(x)
+            for (label, k, T, bias, nh), acc in zip(variants, accs):
                 if k is None:
                     ab = np.zeros((H, W, 2), np.float32)
                 else:
-                    z = logits[k] / T
+                    z = logits[k, nh] / T
                     if bias is not None:
                         z = z + bias.view(1, -1, 1, 1) / T
                     p = torch.softmax(z, 1)
@@ -180,8 +200,8 @@ def main():
         if i % 50 == 0:
             print(f'{i}/{len(names)} {time.time() - t0:.0f}s', file=sys.stderr, flush=True)
     rows = []
-    for (label, k, T, bias), acc in zip(variants, accs):
-        r = acc.result(); r['model'] = label
+    for (label, k, T, bias, nh), acc in zip(variants, accs):
+        r = acc.result(); r['model'] = label; r['hints'] = nh
         if k in nets and isinstance(nets[k], OrtModel):
             r['ort_ms_median'] = float(np.median(nets[k].ms))
         rows.append(r)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (HERE, build_model, load_bins, load_config, prior_compare, rebalance_weights,  # noqa: E402
+from common import (HERE, build_model, image_path, load_bins, load_config, prior_compare, rebalance_weights,  # noqa: E402
                     repo_path, smooth_prior, soft_table, srgb_to_lab, ab_to_key, annealed_mean, no_hints,
                     place_hints, simulate_hints)
 
@@ -37,16 +37,9 @@ def list_images(data_dir):
     return sorted(f for f in os.listdir(data_dir) if f.lower().endswith(exts))
 
 
-def image_path(cfg, name):
-    """A split name is a file of cfg['data_dir'], or 'folder/file' under cfg['data_root'] (several folders)."""
-    if 'data_dirs' in cfg:
-        return os.path.join(repo_path(cfg['data_root']), name)
-    return os.path.join(repo_path(cfg['data_dir']), name)
-
-
 def list_split_images(cfg):
     """Full paths of the training split's images (for tools that need a few real photos)."""
-    split_dir = os.path.join(HERE, 'splits')
+    split_dir = repo_path(cfg.get('split_dir', os.path.join(HERE, 'splits')))
     pre = cfg.get('split_prefix', '')
     with open(os.path.join(split_dir, pre + 'train.txt')) as f:
         return [image_path(cfg, n) for n in f.read().split()]
@@ -60,7 +53,7 @@ def make_split(cfg):
     cfg['val_count_per_dir'] more, drawn with the seed. val_tune is the first half of each folder's share,
     val_holdout the second: the decode sweep chooses on val_tune only.
     """
-    split_dir = os.path.join(HERE, 'splits')
+    split_dir = repo_path(cfg.get('split_dir', os.path.join(HERE, 'splits')))
     os.makedirs(split_dir, exist_ok=True)
     rng = np.random.RandomState(cfg['seed'])
     if 'data_dirs' in cfg:
@@ -315,11 +308,12 @@ def main():
     p = compute_prior(ds, nearest)
     ps = smooth_prior(p, bins, cfg['prior_sigma'])
     w = rebalance_weights(ps, cfg['lambda'])
-    imnet = np.load(repo_path(cfg['imagenet_prior']))
-    stats = {'ours_vs_imagenet_raw': prior_compare(p, imnet),
-             'ours_smoothed_vs_imagenet_smoothed': prior_compare(ps, smooth_prior(imnet, bins, cfg['prior_sigma'])),
-             'weights_min': float(w.min()), 'weights_max': float(w.max()),
-             'nonzero_bins_ours': int((p > 0).sum()), 'nonzero_bins_imagenet': int((imnet > 0).sum())}
+    stats = {'weights_min': float(w.min()), 'weights_max': float(w.max()), 'nonzero_bins_ours': int((p > 0).sum())}
+    if cfg.get('imagenet_prior'):  # a comparison only (see RESULTS.md); `chroma train` runs without it
+        imnet = np.load(repo_path(cfg['imagenet_prior']))
+        stats.update({'ours_vs_imagenet_raw': prior_compare(p, imnet),
+                      'ours_smoothed_vs_imagenet_smoothed': prior_compare(ps, smooth_prior(imnet, bins, cfg['prior_sigma'])),
+                      'nonzero_bins_imagenet': int((imnet > 0).sum())})
     np.save(os.path.join(run_dir, 'prior_train.npy'), p)
     np.save(os.path.join(run_dir, 'rebal_weights.npy'), w)
     with open(os.path.join(run_dir, 'prior_stats.json'), 'w') as f:
@@ -457,6 +451,7 @@ def main():
         log(json.dumps(v))
         if improved:
             export_best(v)
+            save(last_path)  # keeps the local state as new as the committed one, so a resume continues this session
             save_campaign()
 
     model.train()
