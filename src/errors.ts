@@ -9,6 +9,7 @@ export const EXIT = {
   output: 4,
   model: 5,
   source: 6,
+  dependency: 8,
   interrupted: 130,
 } as const;
 
