@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Colorizer } from '../src/pipeline/colorizer.js';
 import { modelSize } from '../src/color/resample.js';
-import { packageRoot } from '../src/model/resolve-model.js';
+import { packageRoot } from '../src/core/package-root.js';
 import type { Device } from '../src/model/load-model.js';
 import { machineInfo, trainingJobRunning, dateStamp } from './lib/machine.js';
 import { makeClip, parseSize, clipLabel, type ClipSpec } from './lib/clips.js';

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
-import { makeLogitsFixture } from '../src/model/fixtures.js';
+import { makeLogitsFixture } from '../test/helpers/model-fixtures.js';
 import { decodeFrameMessage } from '../src/server/frame-header.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -21,13 +21,14 @@ import { tmpdir } from 'node:os';
 import { tap } from 'rxjs';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../src/media/probe.js';
-import { loadModel, type LoadedModel } from '../src/model/load-model.js';
+import { loadModel } from '../src/model/load-model.js';
+import type { LoadedModel } from '../src/core/model-contract.js';
 import { decodeFrames } from '../src/operators/decode-frames.js';
-import { FlowGate } from '../src/pipeline/flow-gate.js';
+import { FlowGate } from '../src/core/flow-gate.js';
 import { colorGraph } from '../src/pipeline/colorize-video.js';
 import { Colorizer } from '../src/pipeline/colorizer.js';
 import { composeLab, makeUpsampleMap } from '../src/color/lab.js';
-import type { AbFrame } from '../src/pipeline/types.js';
+import type { AbFrame } from '../src/core/frames.js';
 import { AbSmoother, smoothAb, type SmoothOptions } from '../src/operators/smooth-ab.js';
 import { measureStreams, measureVideo, metricSize, readRgbFrames, type TemporalMetrics, type AccuracyMetrics } from '../src/metrics/index.js';
 

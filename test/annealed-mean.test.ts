@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { annealedMean } from '../src/color/annealed-mean.js';
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
-import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean.js';
+import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean-graph.js';
 
 function randomLogits(hw: number, seed = 1): Float32Array {
   const z = new Float32Array(Q * hw);

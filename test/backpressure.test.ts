@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFrames } from '../src/operators/decode-frames.js';
-import { FlowGate } from '../src/pipeline/flow-gate.js';
+import { FlowGate } from '../src/core/flow-gate.js';
 
 test('a slow consumer bounds frames in flight and keeps RSS flat', async () => {
   const width = 1280, height = 720, frames = 300; // 2.8 MB a frame: 830 MB if nothing held ffmpeg back

@@ -6,7 +6,7 @@ import { writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync } from 'n
 import { execFileSync } from 'node:child_process';
 import { tempDir, makeClip, writeFixtureModels, runCli, strayFiles } from './helpers/media.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT } from '../src/core/errors.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let models: ReturnType<typeof writeFixtureModels>;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tempDir, makeClip, writeFixtureModels, strayFiles } from './helpers/media.js';
 import { spawnCli, childrenOf, waitForChild, alive } from './helpers/hardening.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT } from '../src/core/errors.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let models: ReturnType<typeof writeFixtureModels>;

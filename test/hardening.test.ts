@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tempDir, makeClip, writeFixtureModels, runCli, strayFiles, grabFrame } from './helpers/media.js';
 import { videoFrames, streamsOf, chromiumPath, playerView, type StreamInfo } from './helpers/hardening.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT } from '../src/core/errors.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let models: ReturnType<typeof writeFixtureModels>;

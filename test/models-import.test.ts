@@ -13,7 +13,7 @@ import { unpickle, PickleError } from '../src/model/pth/pickle.js';
 import { ZipReader } from '../src/model/pth/zip.js';
 import { convertEccv16, convertSiggraph17, convertStateDict, detectArchitecture, ConvertError } from '../src/model/convert.js';
 import { readMetadataProps } from '../src/onnx/builder.js';
-import { META_KEYS } from '../src/model/contract.js';
+import { META_KEYS } from '../src/core/model-contract.js';
 import { listModels, modelsCacheDir, pullModel, convertFile, MODEL_CATALOG, type PullProgress } from '../src/model/registry.js';
 import { runModelsCommand } from '../src/model/models-cli.js';
 

@@ -4,10 +4,10 @@ import * as ort from 'onnxruntime-node';
 
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
 import { GraphBuilder, readMetadataProps, attr } from '../src/onnx/builder.js';
-import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean.js';
+import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean-graph.js';
 import { decodeModel, DataType } from '../src/onnx/proto.js';
-import { makeAbFixture, makeBadFixture, makeLogitsFixture } from '../src/model/fixtures.js';
-import { META_KEYS } from '../src/model/contract.js';
+import { makeAbFixture, makeBadFixture, makeLogitsFixture } from './helpers/model-fixtures.js';
+import { META_KEYS } from '../src/core/model-contract.js';
 import { rng } from './helpers/synthetic.js';
 
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {

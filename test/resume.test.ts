@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'no
 import { tempDir, makeClip, writeFixtureModels, runCli, strayFiles } from './helpers/media.js';
 import { spawnCli, videoFrames, streamsOf } from './helpers/hardening.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT } from '../src/core/errors.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let models: ReturnType<typeof writeFixtureModels>;

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { makeLogitsFixture } from '../src/model/fixtures.js';
+import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { tempDir, REPO } from './helpers/media.js';
 
 const tmp = tempDir('chroma-serve-cli-');

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { startServer, decodeFrameMessage, type ServerHandle, type ServerOptions, type FrameHeader } from '../src/server/index.js';
-import { loadModel, type LoadedModel } from '../src/model/load-model.js';
-import { makeLogitsFixture } from '../src/model/fixtures.js';
+import { loadModel } from '../src/model/load-model.js';
+import type { LoadedModel } from '../src/core/model-contract.js';
+import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { tempDir, probeStreams } from './helpers/media.js';
 import { until } from './helpers/until.js';
 

@@ -11,9 +11,9 @@ import {
 } from '../src/operators/smooth-ab.js';
 import { FlickerMeter } from '../src/metrics/flicker.js';
 import { PlaneResampler } from '../src/color/resample.js';
-import { ChromaError } from '../src/errors.js';
-import { StageTimer } from '../src/pipeline/stage-timer.js';
-import type { AbFrame, RawFrame } from '../src/pipeline/types.js';
+import { ChromaError } from '../src/core/errors.js';
+import { StageTimer } from '../src/core/stage-timer.js';
+import type { AbFrame, RawFrame } from '../src/core/frames.js';
 import { rng, gauss, valueNoise } from './helpers/synthetic.js';
 
 // ---- a synthetic clip with known motion -------------------------------------------------------
@@ -386,7 +386,7 @@ test('errors from the source pass through', async () => {
 // ---- in the real graph ------------------------------------------------------------------------
 
 test('in colorGraph with a fixture model: every frame comes out, in order', async () => {
-  const { makeLogitsFixture } = await import('../src/model/fixtures.js');
+  const { makeLogitsFixture } = await import('./helpers/model-fixtures.js');
   const { loadModel } = await import('../src/model/load-model.js');
   const { colorGraph } = await import('../src/pipeline/colorize-video.js');
   const dir = mkdtempSync(join(tmpdir(), 'chroma-smooth-'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { tempDir, makeClip, writeFixtureModels, runCli } from './helpers/media.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT } from '../src/core/errors.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let models: ReturnType<typeof writeFixtureModels>;

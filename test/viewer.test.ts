@@ -7,8 +7,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer, type ServerHandle, type ServerOptions } from '../src/server/index.js';
-import { loadModel, type LoadedModel } from '../src/model/load-model.js';
-import { makeLogitsFixture } from '../src/model/fixtures.js';
+import { loadModel } from '../src/model/load-model.js';
+import type { LoadedModel } from '../src/core/model-contract.js';
+import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
 

@@ -9,7 +9,7 @@ import { FFMPEG } from '../../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { encodeArgs, DEFAULT_ENCODE } from '../../src/media/encode-args.js';
 import { Colorizer } from '../../src/pipeline/colorizer.js';
-import { StageTimer } from '../../src/pipeline/stage-timer.js';
+import { StageTimer } from '../../src/core/stage-timer.js';
 import { modelSize } from '../../src/color/resample.js';
 import { cpuSample, cpuDelta, type CpuSample } from './cpu.js';
 

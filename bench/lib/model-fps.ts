@@ -3,7 +3,8 @@
 // ("net") and the network plus the annealed-mean decoder ("model": what the pipeline's inference
 // costs for a logits model) are timed separately in the same loop.
 import * as ort from 'onnxruntime-node';
-import { loadModel, type LoadedModel } from '../../src/model/load-model.js';
+import { loadModel } from '../../src/model/load-model.js';
+import type { LoadedModel } from '../../src/core/model-contract.js';
 import { cpuSample, cpuDelta } from './cpu.js';
 import type { BenchModel } from './models.js';
 

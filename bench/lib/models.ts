@@ -9,8 +9,8 @@ import { DEFAULT_MODEL_PATH } from '../../src/model/resolve-model.js';
 import { modelsCacheDir } from '../../src/model/registry.js';
 import { convertEccv16 } from '../../src/model/convert.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
-import { META_KEYS } from '../../src/model/contract.js';
-import { makeLogitsFixture } from '../../src/model/fixtures.js';
+import { META_KEYS } from '../../src/core/model-contract.js';
+import { makeLogitsFixture } from '../../test/helpers/model-fixtures.js';
 import type { StateDict } from '../../src/model/pth/load.js';
 
 export interface BenchModel {

@@ -20,7 +20,7 @@ import { loadModel, type Device } from '../../src/model/load-model.js';
 import { rgbToL, composeLab, makeUpsampleMap, type UpsampleMap } from '../../src/color/lab.js';
 import { PlaneResampler, modelSize } from '../../src/color/resample.js';
 import { simdComposer } from '../../src/color/compose-simd.js';
-import { DEFAULT_TEMPERATURE } from '../../src/color/annealed-mean.js';
+import { DEFAULT_TEMPERATURE } from '../../src/core/defaults.js';
 
 const run = promisify(execFile);
 

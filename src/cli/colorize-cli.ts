@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { Colorizer, type ColorizeOptions, type DirectoryEntryResult } from '../pipeline/colorizer.js';
 import { ProgressBar } from './progress-bar.js';
-import { EXIT, describeError, exitCodeOf, usageError } from '../errors.js';
+import { EXIT, describeError, exitCodeOf, signalExitCode, usageError } from '../core/errors.js';
 import type { Codec } from '../media/encode-args.js';
 import { smoothingFromCli } from './smooth-option.js';
 
@@ -211,8 +211,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     if (controller.signal.aborted) {
-      // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM.
-      const code = caught === 'SIGTERM' ? 143 : caught === 'SIGHUP' ? 129 : EXIT.interrupted;
+      const code = signalExitCode(caught);
       const kept = v.resume ? '; finished segments kept: run the same command with --resume to continue' : '';
       process.stderr.write(`chroma: interrupted by ${caught ?? 'signal'}; partial output removed${kept}\n`);
       emit({ event: 'error', message: `interrupted by ${caught ?? 'signal'}`, exitCode: code });

@@ -3,9 +3,9 @@
 // `chroma colorize INPUT -o OUTPUT`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../model/resolve-model.js';
+import { packageRoot } from '../core/package-root.js';
 import { runColorizeCommand } from './colorize-cli.js';
-import { EXIT, describeError, exitCodeOf } from '../errors.js';
+import { EXIT, describeError, exitCodeOf } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
 
 const HELP = `chroma: colorize black-and-white video, stills and live streams

@@ -2,7 +2,7 @@
 // colorized video (see src/metrics/index.ts), as a table or one JSON object.
 import { parseArgs } from 'node:util';
 import { measureVideo, DEFAULT_METRIC_LONG_SIDE, type VideoMetrics, type TemporalMetrics } from '../metrics/index.js';
-import { EXIT, describeError, exitCodeOf, usageError } from '../errors.js';
+import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 
 export const METRICS_HELP = `Usage: chroma metrics COLORIZED [--original ORIG] [options]
 

@@ -1,5 +1,5 @@
 // A one-line progress bar with fps and ETA for terminals; nothing at all when stderr is not a TTY.
-import type { Progress } from '../pipeline/types.js';
+import type { Progress } from '../core/frames.js';
 
 function clock(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

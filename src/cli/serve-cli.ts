@@ -2,7 +2,7 @@
 // until SIGINT/SIGTERM, then closes viewers, kills ffmpeg and finalises any recording.
 import { parseArgs } from 'node:util';
 import { startServer, type ServerOptions } from '../server/index.js';
-import { EXIT, describeError, exitCodeOf, usageError } from '../errors.js';
+import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
 import { parseSmoothOption } from '../operators/smooth-ab.js';
 

@@ -1,11 +1,8 @@
 // The annealed mean of Zhang et al.: ab = sum_q softmax(z / T)_q * centre_q, per pixel, with
 // z the 313 logits. T = 1 is the plain mean of the predicted distribution; T -> 0 tends to its
-// mode. The pipeline runs this inside an ONNX graph (src/onnx/annealed-mean.ts); this typed-array
-// version is the reference it is tested against, and the fallback.
+// mode. The pipeline runs this inside an ONNX graph (src/onnx/annealed-mean-graph.ts); this
+// typed-array version is the reference that graph is tested against.
 import { AB_BINS_313, Q } from './ab-bins.js';
-
-/** Default temperature of the paper (the Caffe release scaled logits by 2.606, T ~ 0.384). */
-export const DEFAULT_TEMPERATURE = 0.38;
 
 /**
  * logits: N x Q x hw (NCHW, hw = h*w), output: N x 2 x hw (planar a, b), temperature T > 0.

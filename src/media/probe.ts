@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { open } from 'node:fs/promises';
 import { FFMPEG, FFPROBE, FFPROBE_ENV } from './ffmpeg-paths.js';
-import { inputError } from '../errors.js';
+import { inputError } from '../core/errors.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@
 // non-occluded ones). Lab units: 1 is about one just-noticeable difference of chroma. Moving
 // content keeps its colour, so an ideal colorization scores what the real footage scores
 // (compression noise, lighting changes), not zero.
-import { sampleBilinear } from './flow.js';
+import { sampleBilinear } from '../motion/flow.js';
 import { PairMean } from './pair-mean.js';
 
 export class FlickerMeter extends PairMean {

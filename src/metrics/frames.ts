@@ -3,7 +3,7 @@
 // pipe while the consumer works, so at most two frames (the current and the previous) are held.
 import { FFMPEG } from '../media/ffmpeg-paths.js';
 import { spawnTracked, killChild, StderrTail } from '../media/child.js';
-import { inputError } from '../errors.js';
+import { inputError } from '../core/errors.js';
 
 export interface FrameReaderOptions {
   /** Output size: the frames are scaled to exactly this (area filter) unless it is the source size. */

@@ -8,8 +8,8 @@
 // original's L when there is an original (else on the colorized video's L), and shared by every
 // temporal metric of every video being measured.
 import { probeMedia } from '../media/probe.js';
-import { inputError } from '../errors.js';
-import { FlowEstimator, consistencyMask, type FlowOptions } from './flow.js';
+import { inputError } from '../core/errors.js';
+import { FlowEstimator, consistencyMask, type FlowOptions } from '../motion/flow.js';
 import { FlickerMeter } from './flicker.js';
 import { WarpingErrorMeter } from './warping-error.js';
 import { CdcMeter } from './cdc.js';
@@ -17,8 +17,8 @@ import { AccuracyMeter, colorfulness } from './accuracy.js';
 import { allocLab, rgbToLabPlanes, type LabPlanes } from './lab-planes.js';
 import { readRgbFrames, metricSize } from './frames.js';
 
-export { FlowEstimator, consistencyMask, meanEndpointError, sampleBilinear } from './flow.js';
-export type { FlowOptions } from './flow.js';
+export { FlowEstimator, consistencyMask, meanEndpointError, sampleBilinear } from '../motion/flow.js';
+export type { FlowOptions } from '../motion/flow.js';
 export { FlickerMeter } from './flicker.js';
 export { WarpingErrorMeter } from './warping-error.js';
 export { CdcMeter, CDC_GAPS, jsDivergence } from './cdc.js';

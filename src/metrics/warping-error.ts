@@ -3,7 +3,7 @@
 // with V in RGB scaled to [0, 1], M_t the non-occluded pixels of frame t, and warp() the bilinear
 // backward warp along the flow from frame t to t-1. The squared L2 norm is summed over the three
 // channels of a pixel (the paper's equation), then averaged over the mask. Lower is steadier.
-import { sampleBilinear } from './flow.js';
+import { sampleBilinear } from '../motion/flow.js';
 import { PairMean } from './pair-mean.js';
 
 export class WarpingErrorMeter extends PairMean {

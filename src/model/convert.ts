@@ -3,7 +3,7 @@
 // dilations and paddings come from the published architectures.
 
 import { GraphBuilder } from '../onnx/builder.js';
-import { DEFAULT_MODEL_INFO, META_KEYS, type ModelKind } from './contract.js';
+import { DEFAULT_MODEL_INFO, META_KEYS, type ModelKind } from '../core/model-contract.js';
 import type { StateDict, StateTensor } from './pth/load.js';
 
 export type Architecture = 'eccv16' | 'siggraph17';

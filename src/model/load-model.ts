@@ -4,11 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_MODEL_INFO, META_KEYS, type ModelInfo, type ModelKind } from './contract.js';
+import { DEFAULT_MODEL_INFO, META_KEYS, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
 import { readMetadataProps } from '../onnx/builder.js';
-import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean.js';
+import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean-graph.js';
 import { resolveModelPath } from './resolve-model.js';
-import { ChromaError, modelError } from '../errors.js';
+import { ChromaError, modelError } from '../core/errors.js';
 import { basename } from 'node:path';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -22,19 +22,6 @@ export interface LoadModelOptions {
   log?: (line: string) => void;
 }
 
-export interface LoadedModel {
-  path: string;
-  info: ModelInfo;
-  provider: 'cuda' | 'cpu';
-  session: ort.InferenceSession;
-  /** The annealed-mean decoder (kind logits313 only). */
-  decoder: ort.InferenceSession | null;
-  inputName: string;
-  outputName: string;
-  /** Intra-op threads asked for (undefined: the default); the inference worker uses the same. */
-  threads?: number;
-  release(): Promise<void>;
-}
 
 function sidecar(path: string): Partial<ModelInfo> | null {
   for (const p of [`${path}.json`, path.replace(/\.onnx$/i, '.json')]) {

@@ -16,7 +16,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { readMetadataProps } from '../onnx/builder.js';
-import { META_KEYS, type ModelKind } from './contract.js';
+import { META_KEYS, type ModelKind } from '../core/model-contract.js';
 import { convertStateDict, type Architecture } from './convert.js';
 import { loadStateDict } from './pth/load.js';
 

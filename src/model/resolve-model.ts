@@ -1,20 +1,10 @@
 // Turning a --model argument into a file: the built-in default, a name pulled into the cache
 // (`chroma models pull eccv16`), or a path.
 import { existsSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { modelError } from '../errors.js';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../core/package-root.js';
+import { modelError } from '../core/errors.js';
 import { modelsCacheDir } from './registry.js';
-
-/** The repository / package root (src/model/ -> ../..; dist/src/model/ -> ../../..). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 export const DEFAULT_MODEL_PATH = join(packageRoot(), 'models', 'chroma-default.onnx');
 

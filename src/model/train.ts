@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, copyFileSync, writeFile
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AB_BINS_313 } from '../color/ab-bins.js';
-import { ChromaError } from '../errors.js';
-import { packageRoot } from './resolve-model.js';
+import { ChromaError } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
 
 /** Options of {@link trainModel}. */
 export interface TrainOptions {

@@ -279,13 +279,3 @@ export function decodeModel(bytes: Uint8Array): Model {
   const msg = ModelProto.decode(bytes);
   return ModelProto.toObject(msg, { longs: Number, defaults: false, arrays: true }) as Model;
 }
-
-/** Decodes a little-endian float32 TensorProto (raw_data or float_data) into a Float32Array. */
-export function tensorToFloat32(t: Tensor): Float32Array {
-  if (t.dataType !== DataType.FLOAT) throw new Error(`tensor ${t.name ?? '?'}: data_type ${t.dataType} is not FLOAT`);
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData); // aligned copy
-    return new Float32Array(copy.buffer, 0, copy.length / 4);
-  }
-  return Float32Array.from(t.floatData ?? []);
-}

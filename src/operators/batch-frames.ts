@@ -2,7 +2,7 @@
 // end of the stream. Live: a batch also closes after `maxWaitMs`, so a slow source never waits for
 // a full batch. A batch never mixes model sizes (a folder of stills may).
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ModelFrame } from '../pipeline/types.js';
+import type { ModelFrame } from '../core/frames.js';
 
 export interface BatchOptions {
   size: number;

@@ -9,8 +9,8 @@ import { map, type OperatorFunction } from 'rxjs';
 import { composeLab, composeLabGray, makeUpsampleMap, type UpsampleMap } from '../color/lab.js';
 import { simdComposer } from '../color/compose-simd.js';
 import { grayCodesOf } from './extract-l.js';
-import type { AbFrame, ColorFrame } from '../pipeline/types.js';
-import type { StageTimer } from '../pipeline/stage-timer.js';
+import type { AbFrame, ColorFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
 
 export function composeFrames<T extends AbFrame>(timer?: StageTimer): OperatorFunction<T, T & ColorFrame> {
   const simd = simdComposer();

@@ -5,9 +5,9 @@
 import { Observable } from 'rxjs';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
 import { spawnTracked, killChild, describeSignal, StderrTail, type ChildGroup } from '../media/child.js';
-import { ChromaError, inputError } from '../errors.js';
-import type { FlowGate } from '../pipeline/flow-gate.js';
-import type { RawFrame } from '../pipeline/types.js';
+import { ChromaError, inputError } from '../core/errors.js';
+import type { FlowGate } from '../core/flow-gate.js';
+import type { RawFrame } from '../core/frames.js';
 
 export interface DecodeOptions {
   /** Input path or URL as ffmpeg takes it. */

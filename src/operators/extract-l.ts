@@ -6,8 +6,8 @@
 // directly (see GRAY_CODES) and `f.L` is materialised only if something else asks for it.
 import { map, type OperatorFunction } from 'rxjs';
 import { rgbToL, isGrayRgb, grayRgbToL } from '../color/lab.js';
-import type { LFrame, RawFrame } from '../pipeline/types.js';
-import type { StageTimer } from '../pipeline/stage-timer.js';
+import type { LFrame, RawFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
 
 /** Marks a gray frame whose L plane is computed on demand from its rgb24 codes. */
 export const GRAY_CODES: unique symbol = Symbol('chroma.grayCodes');

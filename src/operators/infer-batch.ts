@@ -3,22 +3,22 @@
 //
 // onnxruntime-node runs a session synchronously on the calling thread, so a run on the main thread
 // stalls everything else for the whole batch: ffmpeg's pipes, L extraction, composition. Inference
-// therefore goes to a worker thread with its own session (src/workers/infer-client.ts; one per
+// therefore goes to a worker thread with its own session (src/onnx/infer-client.ts; one per
 // loaded model, started on the first batch and kept until model.release()), two batches in flight
 // so the worker never waits for the main thread; results come back in order. When a temperature is given, logits models are decoded to
 // ab in the worker too (the temperature is read when the batch is sent), so the 313-channel logits
 // never cross threads. Without a worker (disabled, failed or still starting) the batch runs here.
 import { Observable, type OperatorFunction } from 'rxjs';
 import * as ort from 'onnxruntime-node';
-import type { LoadedModel } from '../model/load-model.js';
-import type { ModelFrame } from '../pipeline/types.js';
-import type { StageTimer } from '../pipeline/stage-timer.js';
-import { InferWorker, WorkerGoneError } from '../workers/infer-client.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import type { ModelFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
+import { InferWorker, WorkerGoneError } from '../onnx/infer-client.js';
 
 export interface InferredBatch<T extends ModelFrame = ModelFrame> {
   frames: T[];
   output: ort.Tensor;
-  /** True when `output` is already ab (decoded in the worker); decodeDistribution passes it on. */
+  /** True when `output` is already ab (decoded in the worker); annealedMeanAb passes it on. */
   decoded?: boolean;
 }
 

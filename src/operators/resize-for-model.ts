@@ -6,8 +6,8 @@ import { map, type OperatorFunction } from 'rxjs';
 import { PlaneResampler, modelSize } from '../color/resample.js';
 import { GRAY_TO_L } from '../color/lab.js';
 import { grayCodesOf } from './extract-l.js';
-import type { LFrame, ModelFrame } from '../pipeline/types.js';
-import type { StageTimer } from '../pipeline/stage-timer.js';
+import type { LFrame, ModelFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
 
 export interface ResizeOptions {
   shortSide: number;

@@ -28,10 +28,10 @@
 // per-pixel work is in typed arrays allocated once per frame geometry.
 import { Observable, type OperatorFunction } from 'rxjs';
 import { PlaneResampler } from '../color/resample.js';
-import { FlowEstimator, consistencyMask } from '../metrics/flow.js';
-import { usageError } from '../errors.js';
-import type { AbFrame } from '../pipeline/types.js';
-import type { StageTimer } from '../pipeline/stage-timer.js';
+import { FlowEstimator, consistencyMask } from '../motion/flow.js';
+import { usageError } from '../core/errors.js';
+import type { AbFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
 
 export type SmoothPreset = 'off' | 'low' | 'medium' | 'high';
 /** A preset or a number in 0..1 (0 = off). */

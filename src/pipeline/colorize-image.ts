@@ -5,8 +5,8 @@ import sharp, { type OutputInfo } from 'sharp';
 import { extname } from 'node:path';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { colorGraph, type GraphOptions } from './colorize-video.js';
-import type { LoadedModel } from '../model/load-model.js';
-import { inputError, outputError } from '../errors.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import { inputError, outputError } from '../core/errors.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 

@@ -6,18 +6,19 @@ import { extractL } from '../operators/extract-l.js';
 import { resizeForModel } from '../operators/resize-for-model.js';
 import { batchFrames } from '../operators/batch-frames.js';
 import { inferBatch } from '../operators/infer-batch.js';
-import { decodeDistribution } from '../operators/decode-distribution.js';
+import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
 import { composeFrames } from '../operators/compose-frames.js';
 import { encodeFrames } from '../operators/encode-frames.js';
 import { containerOf, encodeArgs, encoderStart, lastFrameDuration, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
 import { fixLastFrameDuration } from '../media/mp4-fix.js';
-import { FlowGate, defaultGateLimit } from './flow-gate.js';
+import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
 import { ChildGroup } from '../media/child.js';
-import { StageTimer } from './stage-timer.js';
+import { StageTimer } from '../core/stage-timer.js';
 import type { MediaInfo } from '../media/probe.js';
-import type { LoadedModel } from '../model/load-model.js';
-import type { AbFrame, Progress, RawFrame, ModelFrame } from './types.js';
-import { DEFAULT_TEMPERATURE } from '../color/annealed-mean.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import type { AbFrame, Progress, RawFrame, ModelFrame } from '../core/frames.js';
+import { DEFAULT_TEMPERATURE } from '../core/defaults.js';
+import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
 
 /** A smoothing stage for the slot between the annealed mean and composition. */
 export type AbStage = OperatorFunction<AbFrame, AbFrame>;
@@ -57,9 +58,9 @@ export function colorGraph(model: LoadedModel, opts: GraphOptions): OperatorFunc
         lOffset: model.info.lOffset,
         lScale: model.info.lScale,
       }, timer),
-      batchFrames<ModelFrame>({ size: opts.batch ?? 4 }),
+      batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH }),
       inferBatch(model, timer, { temperature }),
-      decodeDistribution(model, temperature, timer),
+      annealedMeanAb(model, temperature, timer),
       opts.smooth ?? identity,
       composeFrames(timer),
     );
@@ -139,7 +140,7 @@ export function runToEnd(
 export function colorizeVideoFile(
   model: LoadedModel, info: MediaInfo, tempOutput: string, finalName: string, opts: VideoJobOptions, signal?: AbortSignal,
 ): VideoJob {
-  const batch = opts.batch ?? 4;
+  const batch = opts.batch ?? DEFAULT_BATCH;
   const gate = new FlowGate(opts.inFlight ?? defaultGateLimit(batch));
   const encode = { ...DEFAULT_ENCODE, ...opts.encode };
   const plan = encodeArgs(tempOutput, finalName, info, encode);
@@ -194,5 +195,5 @@ export function colorizeVideoFile(
  */
 export async function fixVariableRateMp4(info: MediaInfo, file: string, finalName: string): Promise<void> {
   if (containerOf(finalName) !== 'mp4' || !info.variableFrameRate) return;
-  await fixLastFrameDuration(file, lastFrameDuration(info) ?? 1 / 25);
+  await fixLastFrameDuration(file, lastFrameDuration(info) ?? 1 / FALLBACK_FPS);
 }

@@ -3,15 +3,16 @@
 import { Subject, type Observable } from 'rxjs';
 import { readdir, stat, mkdir } from 'node:fs/promises';
 import { extname, join, relative, dirname, resolve } from 'node:path';
-import { loadModel, type LoadModelOptions, type LoadedModel } from '../model/load-model.js';
+import { loadModel, type LoadModelOptions } from '../model/load-model.js';
+import type { LoadedModel } from '../core/model-contract.js';
 import { probeMedia } from '../media/probe.js';
 import { prepareOutput } from './output-file.js';
 import { colorizeVideoFile, abortReason, type VideoJobOptions } from './colorize-video.js';
 import { colorizeVideoResumable, discardResume, type ResumeOptions } from './resume.js';
 import { colorizeImageFile, IMAGE_EXTENSIONS } from './colorize-image.js';
-import { StageTimer } from './stage-timer.js';
-import { ChromaError, inputError, usageError, describeError } from '../errors.js';
-import type { Progress } from './types.js';
+import { StageTimer } from '../core/stage-timer.js';
+import { ChromaError, inputError, usageError, describeError } from '../core/errors.js';
+import type { Progress } from '../core/frames.js';
 
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.avi', '.webm', '.mpg', '.mpeg', '.ts', '.mts', '.wmv', '.flv', '.ogv']);
 

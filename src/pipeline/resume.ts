@@ -25,16 +25,17 @@ import { fsyncPath, pidAlive } from './output-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Observable, Subject, catchError, defer, throwError, type OperatorFunction } from 'rxjs';
 import { decodeFrames, PTS_TOLERANCE } from '../operators/decode-frames.js';
-import { FrameEncoder, encoderFailure } from '../operators/encode-frames.js';
+import { FrameEncoder, encoderFailure } from '../media/frame-encoder.js';
 import { DEFAULT_ENCODE, encoderStart, joinArgs, lastFrameDuration, segmentEncodeArgs, type EncodeSettings } from '../media/encode-args.js';
 import { ChildGroup, spawnTracked, StderrTail } from '../media/child.js';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
-import { FlowGate, defaultGateLimit } from './flow-gate.js';
+import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
 import { colorGraph, fixVariableRateMp4, runToEnd, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './colorize-video.js';
-import { ChromaError, outputError } from '../errors.js';
+import { ChromaError, outputError } from '../core/errors.js';
 import { decoderTimestampOffset, type MediaInfo } from '../media/probe.js';
-import type { LoadedModel } from '../model/load-model.js';
-import type { ColorFrame, Progress, RawFrame } from './types.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import type { ColorFrame, Progress, RawFrame } from '../core/frames.js';
+import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
 
 export const DEFAULT_SEGMENT_SECONDS = 10;
 const MANIFEST_VERSION = 2;
@@ -201,7 +202,7 @@ export function colorizeVideoResumable(
       const temperature = typeof opts.temperature === 'function' ? 'live' : opts.temperature ?? null;
       const settings: Record<string, unknown> = {
         model: { path: model.path, name: model.info.name, kind: model.info.kind },
-        temperature, size: opts.size ?? null, batch: opts.batch ?? 4,
+        temperature, size: opts.size ?? null, batch: opts.batch ?? DEFAULT_BATCH,
         deinterlace: deint, encode, container: basename(finalName).split('.').pop() ?? '',
         width: info.width, height: info.height, ...(opts.resume.key ?? {}),
       };
@@ -294,7 +295,7 @@ interface EncodeJob {
 /** Decode from the resume point, colorize, and write segments until the video ends. */
 async function encodeRemaining(j: EncodeJob): Promise<void> {
   const { info, opts } = j;
-  const batch = opts.batch ?? 4;
+  const batch = opts.batch ?? DEFAULT_BATCH;
   const gate = new FlowGate(opts.inFlight ?? defaultGateLimit(batch));
   const frameDuration = info.fps ? 1 / info.fps : null;
 
@@ -394,7 +395,7 @@ function encodeSegments(j: EncodeJob, gate: FlowGate, frameDuration: number | nu
     let commits = Promise.resolve();
     j.drain = () => Promise.all([chain, commits]).then(() => {}, () => {});
     const timer = j.opts.timer;
-    const ptsOf = (f: ColorFrame) => f.pts ?? (frameDuration ? f.index * frameDuration : f.index / 25);
+    const ptsOf = (f: ColorFrame) => f.pts ?? (frameDuration ? f.index * frameDuration : f.index / FALLBACK_FPS);
 
     const open = (f: ColorFrame): Open => {
       const name = `seg-${String(nextNumber++).padStart(6, '0')}`;

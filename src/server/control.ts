@@ -16,7 +16,7 @@ export interface LiveSettings {
   paused: boolean;
 }
 
-export const TEMPERATURE_RANGE = [0.05, 1] as const;
+export const LIVE_TEMPERATURE_RANGE = [0.05, 1] as const;
 export const SMOOTH_RANGE = [0, 1] as const;
 /** Largest control message accepted, in bytes (also the socket's maxPayload). */
 export const MAX_CONTROL_BYTES = 4096;
@@ -68,8 +68,8 @@ export function parseControl(data: Buffer | ArrayBuffer | Buffer[], isBinary: bo
   for (const k of Object.keys(obj)) if (!SET_FIELDS.has(k)) return fail(`unknown field "${k.slice(0, 40)}"`);
   const patch: Partial<LiveSettings> = {};
   if ('temperature' in obj) {
-    if (!inRange(obj.temperature, TEMPERATURE_RANGE)) {
-      return fail(`"temperature" must be a number in [${TEMPERATURE_RANGE[0]}, ${TEMPERATURE_RANGE[1]}]`);
+    if (!inRange(obj.temperature, LIVE_TEMPERATURE_RANGE)) {
+      return fail(`"temperature" must be a number in [${LIVE_TEMPERATURE_RANGE[0]}, ${LIVE_TEMPERATURE_RANGE[1]}]`);
     }
     patch.temperature = obj.temperature;
   }

@@ -4,14 +4,15 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { loadModel, type Device, type LoadedModel } from '../model/load-model.js';
-import { FlowGate } from '../pipeline/flow-gate.js';
-import { DEFAULT_TEMPERATURE } from '../color/annealed-mean.js';
-import { ChromaError, usageError } from '../errors.js';
+import { loadModel, type Device } from '../model/load-model.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import { FlowGate } from '../core/flow-gate.js';
+import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
+import { ChromaError, usageError } from '../core/errors.js';
 import { classifySource, checkSourceExists, probeSource, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
 import { Broadcaster, type ClientInfo, type Client } from './broadcaster.js';
-import { parseControl, MAX_CONTROL_BYTES, TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
+import { parseControl, MAX_CONTROL_BYTES, LIVE_TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
 import { createMetrics } from './metrics.js';
 import { createRequestHandler, createUpgradeHandler } from './routes.js';
 import { buildViewerPage } from './viewer-page.js';
@@ -141,7 +142,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   checkNumber('--batch', opts.batch, 1, 64, true);
   checkNumber('--max-wait', opts.maxWaitMs, 0, 10000);
   checkNumber('--size', opts.size, 32, 4096, true);
-  checkNumber('--temperature', opts.temperature, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+  checkNumber('--temperature', opts.temperature, LIVE_TEMPERATURE_RANGE[0], LIVE_TEMPERATURE_RANGE[1]);
   checkNumber('--smooth', opts.smooth, SMOOTH_RANGE[0], SMOOTH_RANGE[1]);
   checkNumber('--max-viewers', opts.maxViewers, 1, 10000, true);
   checkNumber('--client-queue', opts.clientQueue, 1, 64, true);
@@ -173,7 +174,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const smoothStage = opts.smooth !== undefined ? causalSmoothing(() => settings.smooth) : null;
     const metrics = createMetrics({ processMetrics: opts.processMetrics });
     const dropped = { mailbox: 0, paused: 0, idle: 0 };
-    const batch = opts.batch ?? 1;
+    const batch = opts.batch ?? DEFAULT_LIVE_BATCH;
     // Decoder slots: the mailbox and the graph hold at most a batch each; the rest is slack for
     // frames parsed but waiting for their timestamp line. Never full in practice: frames are dropped first.
     const gate = new FlowGate(batch * 2 + 6);
@@ -186,7 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const hello = () => ({
       type: 'hello', version: 1, width, height, fps: geom.fps, model: model.info.name,
       state: { ...settings }, smoothAvailable: smoothStage !== null, source: publicSource(source.state),
-      limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
+      limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: LIVE_TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
     });
 
     const onControl = (c: Client, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {

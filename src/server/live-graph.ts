@@ -10,14 +10,15 @@ import { extractL } from '../operators/extract-l.js';
 import { resizeForModel } from '../operators/resize-for-model.js';
 import { batchFrames } from '../operators/batch-frames.js';
 import { inferBatch } from '../operators/infer-batch.js';
-import { decodeDistribution } from '../operators/decode-distribution.js';
+import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
 import { composeFrames } from '../operators/compose-frames.js';
 import { smoothAb } from '../operators/smooth-ab.js';
 import { LatestMailbox } from './mailbox.js';
-import type { LoadedModel } from '../model/load-model.js';
+import type { LoadedModel } from '../core/model-contract.js';
 import type { AbStage } from '../pipeline/colorize-video.js';
-import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../pipeline/types.js';
+import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
 import type { StageTimes } from './frame-header.js';
+import { DEFAULT_LIVE_BATCH } from '../core/defaults.js';
 
 /** Timestamps (performance.now() ms) a live frame collects on its way through. */
 export interface FrameMarks {
@@ -72,7 +73,7 @@ export class LiveGraph {
   errors = 0;
 
   constructor(private readonly model: LoadedModel, private readonly o: LiveGraphOptions) {
-    this.batch = Math.max(1, Math.floor(o.batch ?? 1));
+    this.batch = Math.max(1, Math.floor(o.batch ?? DEFAULT_LIVE_BATCH));
     this.mailbox = new LatestMailbox<LiveFrame>(this.batch, () => this.drop('mailbox'));
     this.build();
   }
@@ -144,7 +145,7 @@ export class LiveGraph {
       }),
       // Logits are turned into ab next to the inference (in its worker when it has one), at the live temperature.
       inferBatch(model, undefined, { temperature: o.temperature }),
-      decodeDistribution(model, o.temperature),
+      annealedMeanAb(model, o.temperature),
       mark<AbFrame>('inferred'),
       smooth,
       mark<AbFrame>('smoothed'),

@@ -4,8 +4,9 @@
 import { Subject } from 'rxjs';
 import { encodeFrames } from '../operators/encode-frames.js';
 import { encodeArgs } from '../media/encode-args.js';
-import { FlowGate } from '../pipeline/flow-gate.js';
-import type { ColorFrame } from '../pipeline/types.js';
+import { FlowGate } from '../core/flow-gate.js';
+import type { ColorFrame } from '../core/frames.js';
+import { FALLBACK_FPS } from '../core/defaults.js';
 
 export interface RecorderOptions {
   path: string;
@@ -42,7 +43,7 @@ export class Recorder {
       encodeFrames({
         width: o.width,
         height: o.height,
-        frameDuration: o.fps ? 1 / o.fps : 1 / 25,
+        frameDuration: o.fps ? 1 / o.fps : 1 / FALLBACK_FPS,
         args: plan.args,
         gate: new FlowGate(Number.MAX_SAFE_INTEGER),
         label: o.path,

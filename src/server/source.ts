@@ -8,10 +8,10 @@ import type { Subscription } from 'rxjs';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { probeMedia } from '../media/probe.js';
 import { FFPROBE, FFPROBE_ENV } from '../media/ffmpeg-paths.js';
-import { ChromaError, inputError, usageError } from '../errors.js';
+import { ChromaError, inputError, usageError } from '../core/errors.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import type { FlowGate } from '../pipeline/flow-gate.js';
-import type { RawFrame } from '../pipeline/types.js';
+import type { FlowGate } from '../core/flow-gate.js';
+import type { RawFrame } from '../core/frames.js';
 
 export type SourceKind = 'url' | 'device' | 'file' | 'stdin' | 'lavfi';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FFMPEG, FFPROBE, FFPROBE_ENV } from '../../src/media/ffmpeg-paths.js';
-import { makeLogitsFixture, makeAbFixture, makeBadFixture } from '../../src/model/fixtures.js';
+import { makeLogitsFixture, makeAbFixture, makeBadFixture } from './model-fixtures.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

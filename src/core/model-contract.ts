@@ -10,6 +10,8 @@
 //   metadata: ONNX metadata_props with the keys below, or a sidecar JSON next to the model
 //            (`model.onnx.json` or `model.json`) with the camelCase names. The sidecar wins.
 
+import type * as ort from 'onnxruntime-node';
+
 export type ModelKind = 'logits313' | 'ab';
 
 export interface ModelInfo {
@@ -45,3 +47,21 @@ export const DEFAULT_MODEL_INFO: Omit<ModelInfo, 'kind' | 'name'> = {
   sizeMultiple: 8,
   abScale: 1,
 };
+
+/**
+ * A model ready to run (made by loadModel in src/model): the session and the names of its first
+ * input and output. A second input (user hints) would be one more optional name here.
+ */
+export interface LoadedModel {
+  path: string;
+  info: ModelInfo;
+  provider: 'cuda' | 'cpu';
+  session: ort.InferenceSession;
+  /** The annealed-mean decoder (kind logits313 only). */
+  decoder: ort.InferenceSession | null;
+  inputName: string;
+  outputName: string;
+  /** Intra-op threads asked for (undefined: the default); the inference worker uses the same. */
+  threads?: number;
+  release(): Promise<void>;
+}

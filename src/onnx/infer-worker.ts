@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean.js';
+import { buildAnnealedMeanDecoder } from './annealed-mean-graph.js';
 import { fuseAnnealedMean } from './fuse-decoder.js';
 
 export interface InferWorkerConfig {

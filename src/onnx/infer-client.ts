@@ -3,7 +3,7 @@
 // keeps a process alive, and it is closed with the model (LoadedModel.release).
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { LoadedModel } from '../model/load-model.js';
+import type { LoadedModel } from '../core/model-contract.js';
 import type { InferWorkerConfig, RunRequest, WorkerReply } from './infer-worker.js';
 
 export interface WorkerResult {

@@ -2,9 +2,9 @@
 // CIE L plane normalised as x = (L - 50) / 100, per the model contract) and carries chroma
 // metadata_props (see META_KEYS) unless `{ metadata: false }` is passed.
 
-import { AB_BINS_313, Q } from '../color/ab-bins.js';
-import { GraphBuilder } from '../onnx/builder.js';
-import { META_KEYS, type ModelKind } from './contract.js';
+import { AB_BINS_313, Q } from '../../src/color/ab-bins.js';
+import { GraphBuilder } from '../../src/onnx/builder.js';
+import { META_KEYS, type ModelKind } from '../../src/core/model-contract.js';
 
 export interface FixtureOptions {
   /** Write the chroma.* metadata_props (default true). Set false to test sidecar JSON / defaults. */

@@ -10,8 +10,16 @@ export const EXIT = {
   model: 5,
   source: 6,
   dependency: 8,
+  /** 128 + the signal's number, as a shell reports a process stopped by it. */
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const;
+
+/** The exit code for a job stopped by a signal (SIGINT when unknown). */
+export function signalExitCode(signal: NodeJS.Signals | null | undefined): number {
+  return signal === 'SIGTERM' ? EXIT.terminated : signal === 'SIGHUP' ? EXIT.hangup : EXIT.interrupted;
+}
 
 export type ErrorKind = Exclude<keyof typeof EXIT, 'ok'>;
 
@@ -31,6 +39,15 @@ export const inputError = (m: string) => new ChromaError('input', m);
 export const outputError = (m: string) => new ChromaError('output', m);
 export const modelError = (m: string) => new ChromaError('model', m);
 export const usageError = (m: string) => new ChromaError('usage', m);
+
+/**
+ * The one shape of a bad option, for the library and the CLI alike: `NAME ACTUAL: expected
+ * EXPECTED` (the CLI passes `--temperature`, the library `temperature`).
+ */
+export function invalidOption(name: string, expected: string, actual: unknown): ChromaError {
+  const shown = typeof actual === 'string' ? actual : JSON.stringify(actual) ?? String(actual);
+  return usageError(`${name} ${shown}: expected ${expected}`);
+}
 
 /** One line for the terminal: the message of a ChromaError, or a short form of anything else. */
 export function describeError(err: unknown): string {

@@ -4,12 +4,12 @@
 // already decoded (inferBatch with a temperature) only need slicing.
 import { concatMap, mergeMap, pipe, type OperatorFunction } from 'rxjs';
 import * as ort from 'onnxruntime-node';
-import type { LoadedModel } from '../model/load-model.js';
-import type { AbFrame, ModelFrame } from '../pipeline/types.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import type { AbFrame, ModelFrame } from '../core/frames.js';
 import type { InferredBatch } from './infer-batch.js';
-import type { StageTimer } from '../pipeline/stage-timer.js';
+import type { StageTimer } from '../core/stage-timer.js';
 
-export function decodeDistribution<T extends ModelFrame>(
+export function annealedMeanAb<T extends ModelFrame>(
   model: LoadedModel, temperature: () => number, timer?: StageTimer,
 ): OperatorFunction<InferredBatch<T>, T & AbFrame> {
   const invT = new Float32Array(1);

@@ -1,10 +1,10 @@
-// One ONNX model from a logits network and the annealed-mean decoder (src/onnx/annealed-mean.ts):
+// One ONNX model from a logits network and the annealed-mean decoder (src/onnx/annealed-mean-graph.ts):
 // the decoder's nodes are appended to the network's graph, reading its logits output directly.
 // Run as one session, the 313-channel logits never leave ONNX Runtime (no copy out to a fresh JS
 // buffer and back in, per batch: 36 MB at batch 4 for 1080p frames; on CUDA, no round trip over
 // PCIe), and only the 2-channel ab comes out.
-import { decodeModel, encodeModel } from '../onnx/proto.js';
-import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean.js';
+import { decodeModel, encodeModel } from './proto.js';
+import { buildAnnealedMeanDecoder } from './annealed-mean-graph.js';
 
 export interface FusedModel {
   bytes: Uint8Array;
