@@ -25,7 +25,7 @@ import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 import { decodeFrames } from '../src/operators/decode-frames.js';
 import { FlowGate } from '../src/core/flow-gate.js';
-import { colorGraph } from '../src/pipeline/colorize-video.js';
+import { colorGraph } from '../src/graph/color-graph.js';
 import { Colorizer } from '../src/pipeline/colorizer.js';
 import { composeLab, makeUpsampleMap } from '../src/color/lab.js';
 import type { AbFrame } from '../src/core/frames.js';

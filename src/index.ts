@@ -1,8 +1,10 @@
 // chroma's library API. The CLI is a thin layer over these.
 export { Colorizer, colorize, VIDEO_EXTENSIONS, isImagePath } from './pipeline/colorizer.js';
 export type { ColorizerOptions, ColorizeOptions, ColorizeResult, DirectoryEntryResult, Job } from './pipeline/colorizer.js';
-export { colorGraph, colorizeVideoFile } from './pipeline/colorize-video.js';
-export type { GraphOptions, VideoJobOptions, AbStage } from './pipeline/colorize-video.js';
+export { colorizeVideoFile } from './pipeline/colorize-video.js';
+export type { VideoJobOptions } from './pipeline/colorize-video.js';
+export { colorGraph } from './graph/color-graph.js';
+export type { GraphOptions, GraphHooks, GraphPoint, AbStage } from './graph/color-graph.js';
 export type { RawFrame, LFrame, ModelFrame, AbFrame, ColorFrame, Progress } from './core/frames.js';
 export { FlowGate } from './core/flow-gate.js';
 export { StageTimer } from './core/stage-timer.js';

@@ -388,7 +388,7 @@ test('errors from the source pass through', async () => {
 test('in colorGraph with a fixture model: every frame comes out, in order', async () => {
   const { makeLogitsFixture } = await import('./helpers/model-fixtures.js');
   const { loadModel } = await import('../src/model/load-model.js');
-  const { colorGraph } = await import('../src/pipeline/colorize-video.js');
+  const { colorGraph } = await import('../src/graph/color-graph.js');
   const dir = mkdtempSync(join(tmpdir(), 'chroma-smooth-'));
   try {
     const path = join(dir, 'fixture.onnx');

@@ -4,7 +4,7 @@
 import sharp, { type OutputInfo } from 'sharp';
 import { extname } from 'node:path';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { colorGraph, type GraphOptions } from './colorize-video.js';
+import { colorGraph, type GraphOptions } from '../graph/color-graph.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import { inputError, outputError } from '../core/errors.js';
 

@@ -1,13 +1,8 @@
 // The file graph: decode -> L -> resize -> batch -> infer -> annealed mean -> [smooth] -> compose
 // -> encode, each stage an operator from src/operators, backpressure through one FlowGate.
-import { Observable, Subject, identity, type OperatorFunction } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
+import { colorGraph, type GraphOptions } from '../graph/color-graph.js';
 import { decodeFrames } from '../operators/decode-frames.js';
-import { extractL } from '../operators/extract-l.js';
-import { resizeForModel } from '../operators/resize-for-model.js';
-import { batchFrames } from '../operators/batch-frames.js';
-import { inferBatch } from '../operators/infer-batch.js';
-import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
-import { composeFrames } from '../operators/compose-frames.js';
 import { encodeFrames } from '../operators/encode-frames.js';
 import { containerOf, encodeArgs, encoderStart, lastFrameDuration, DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
 import { fixLastFrameDuration } from '../media/mp4-fix.js';
@@ -16,24 +11,8 @@ import { ChildGroup } from '../media/child.js';
 import { StageTimer } from '../core/stage-timer.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
-import type { AbFrame, Progress, RawFrame, ModelFrame } from '../core/frames.js';
-import { DEFAULT_TEMPERATURE } from '../core/defaults.js';
+import type { Progress } from '../core/frames.js';
 import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
-
-/** A smoothing stage for the slot between the annealed mean and composition. */
-export type AbStage = OperatorFunction<AbFrame, AbFrame>;
-
-export interface GraphOptions {
-  /** Annealed-mean temperature (default 0.38); a function lets a live client change it. */
-  temperature?: number | (() => number);
-  /** Frames per inference call (default 4). */
-  batch?: number;
-  /** Model input short side (default: the model's training size). */
-  size?: number;
-  /** The temporal smoothing stage (its own module); identity when absent. */
-  smooth?: AbStage | null;
-  timer?: StageTimer;
-}
 
 export interface VideoJobOptions extends GraphOptions {
   encode?: Partial<EncodeSettings>;
@@ -42,28 +21,6 @@ export interface VideoJobOptions extends GraphOptions {
   /** Frames allowed between decoder and encoder (default: defaultGateLimit(batch)). */
   inFlight?: number;
   onNote?: (line: string) => void;
-}
-
-/** The model-side part of the graph, shared by files, stills and live sources. */
-export function colorGraph(model: LoadedModel, opts: GraphOptions): OperatorFunction<RawFrame, AbFrame & { out: Buffer }> {
-  const t = opts.temperature ?? DEFAULT_TEMPERATURE;
-  const temperature = typeof t === 'function' ? t : () => t;
-  const timer = opts.timer;
-  return (source) =>
-    source.pipe(
-      extractL(timer),
-      resizeForModel({
-        shortSide: opts.size ?? model.info.trainSize,
-        multiple: model.info.sizeMultiple,
-        lOffset: model.info.lOffset,
-        lScale: model.info.lScale,
-      }, timer),
-      batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH }),
-      inferBatch(model, timer, { temperature }),
-      annealedMeanAb(model, temperature, timer),
-      opts.smooth ?? identity,
-      composeFrames(timer),
-    );
 }
 
 export interface VideoJobResult {

@@ -30,7 +30,8 @@ import { DEFAULT_ENCODE, encoderStart, joinArgs, lastFrameDuration, segmentEncod
 import { ChildGroup, spawnTracked, StderrTail } from '../media/child.js';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
 import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
-import { colorGraph, fixVariableRateMp4, runToEnd, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './colorize-video.js';
+import { colorGraph } from '../graph/color-graph.js';
+import { fixVariableRateMp4, runToEnd, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './colorize-video.js';
 import { ChromaError, outputError } from '../core/errors.js';
 import { decoderTimestampOffset, type MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';

@@ -5,18 +5,12 @@
 //
 //   decoder -> mailbox (newest `batch` frames) -> L -> resize -> batch (max wait) -> infer
 //           -> annealed mean -> [causal smoothing] -> compose -> onOutput
-import { Subject, identity, tap, type Subscription } from 'rxjs';
-import { extractL } from '../operators/extract-l.js';
-import { resizeForModel } from '../operators/resize-for-model.js';
-import { batchFrames } from '../operators/batch-frames.js';
-import { inferBatch } from '../operators/infer-batch.js';
-import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
-import { composeFrames } from '../operators/compose-frames.js';
+import { Subject, type Subscription } from 'rxjs';
+import { colorGraph, type AbStage } from '../graph/color-graph.js';
 import { smoothAb } from '../operators/smooth-ab.js';
 import { LatestMailbox } from './mailbox.js';
 import type { LoadedModel } from '../core/model-contract.js';
-import type { AbStage } from '../pipeline/colorize-video.js';
-import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
+import type { AbFrame, ColorFrame, RawFrame } from '../core/frames.js';
 import type { StageTimes } from './frame-header.js';
 import { DEFAULT_LIVE_BATCH } from '../core/defaults.js';
 
@@ -125,32 +119,14 @@ export class LiveGraph {
 
   private build(): void {
     const { model, o } = this;
-    const now = () => performance.now();
-    const mark = <T extends object>(key: 'prepped' | 'inferred' | 'smoothed') => tap<T>((f) => (marksOf(f)[key] = now()));
-    const smooth: AbStage = o.smooth ?? identity;
     const input = new Subject<LiveFrame>();
-    const graph = input.pipe(
-      extractL(),
-      resizeForModel({
-        shortSide: o.size ?? model.info.trainSize,
-        multiple: model.info.sizeMultiple,
-        lOffset: model.info.lOffset,
-        lScale: model.info.lScale,
-      }),
-      mark<ModelFrame>('prepped'),
-      batchFrames<ModelFrame>({ size: this.batch, maxWaitMs: o.maxWaitMs ?? 40 }),
-      tap((frames: ModelFrame[]) => {
-        const t = now();
-        for (const f of frames) marksOf(f).batched = t;
-      }),
-      // Logits are turned into ab next to the inference (in its worker when it has one), at the live temperature.
-      inferBatch(model, undefined, { temperature: o.temperature }),
-      annealedMeanAb(model, o.temperature),
-      mark<AbFrame>('inferred'),
-      smooth,
-      mark<AbFrame>('smoothed'),
-      composeFrames(),
-    );
+    const graph = input.pipe(colorGraph(model, {
+      batch: this.batch,
+      maxWaitMs: o.maxWaitMs ?? 40,
+      size: o.size,
+      temperature: o.temperature,
+      smooth: o.smooth ?? null,
+    }, { onStage: (point, f) => (marksOf(f)[point] = performance.now()) }));
     this.input = input;
     this.sub = graph.subscribe({
       next: (f) => this.output(f as unknown as LiveColorFrame),

@@ -1,0 +1,75 @@
+// The model half of every job: L -> resize -> batch -> infer -> annealed mean -> [smooth] ->
+// compose, shared by files, stills and live sources. Callers that need to watch frames pass
+// between stages (the live server's latency marks) give a hook instead of rebuilding the list.
+import { identity, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { extractL } from '../operators/extract-l.js';
+import { resizeForModel } from '../operators/resize-for-model.js';
+import { batchFrames } from '../operators/batch-frames.js';
+import { inferBatch } from '../operators/infer-batch.js';
+import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
+import { composeFrames } from '../operators/compose-frames.js';
+import { DEFAULT_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
+
+/** A smoothing stage for the slot between the annealed mean and composition. */
+export type AbStage = OperatorFunction<AbFrame, AbFrame>;
+
+/** The points between stages where a hook sees each frame. */
+export type GraphPoint = 'prepped' | 'batched' | 'inferred' | 'smoothed';
+
+export interface GraphOptions {
+  /** Annealed-mean temperature, in [0.01, 1]; a function lets a live client change it. Default 0.38. */
+  temperature?: number | (() => number);
+  /** Frames per inference call. Default 4. */
+  batch?: number;
+  /** Close a partial batch after this many ms (live sources). Default: never (files). */
+  maxWaitMs?: number;
+  /** Model input short side in pixels. Default: the model's training size. */
+  size?: number;
+  /** The temporal smoothing stage (src/smoothing). Default: none (identity). */
+  smooth?: AbStage | null;
+  /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
+  timer?: StageTimer;
+}
+
+export interface GraphHooks {
+  /** Called for every frame as it passes `point` (after resizing, batching, the annealed mean, smoothing). */
+  onStage?: (point: GraphPoint, frame: ModelFrame) => void;
+}
+
+export function colorGraph(
+  model: LoadedModel, opts: GraphOptions, hooks: GraphHooks = {},
+): OperatorFunction<RawFrame, ColorFrame> {
+  const t = opts.temperature ?? DEFAULT_TEMPERATURE;
+  const temperature = typeof t === 'function' ? t : () => t;
+  const { timer } = opts;
+  const on = hooks.onStage;
+  const mark = <F extends ModelFrame>(point: GraphPoint): MonoTypeOperatorFunction<F> =>
+    on ? tap((f) => on(point, f)) : identity;
+  const markBatch = <F extends ModelFrame>(point: GraphPoint): MonoTypeOperatorFunction<F[]> =>
+    on ? tap((frames) => frames.forEach((f) => on(point, f))) : identity;
+  // Two pipes: RxJS types at most nine operators in one.
+  return (source) =>
+    source.pipe(
+      extractL(timer),
+      resizeForModel({
+        shortSide: opts.size ?? model.info.trainSize,
+        multiple: model.info.sizeMultiple,
+        lOffset: model.info.lOffset,
+        lScale: model.info.lScale,
+      }, timer),
+      mark('prepped'),
+      batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) }),
+      markBatch('batched'),
+    ).pipe(
+      // Logits become ab next to the inference (in its worker when it has one).
+      inferBatch(model, timer, { temperature }),
+      annealedMeanAb(model, temperature, timer),
+      mark('inferred'),
+      opts.smooth ?? identity,
+      mark('smoothed'),
+      composeFrames(timer),
+    );
+}
