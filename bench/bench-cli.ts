@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Colorizer } from '../src/pipeline/colorizer.js';
+import { Colorizer } from '../src/colorizer.js';
 import { modelSize } from '../src/color/resample.js';
 import { packageRoot } from '../src/core/package-root.js';
 import type { Device } from '../src/model/load-model.js';

@@ -26,7 +26,7 @@ import type { LoadedModel } from '../src/core/model-contract.js';
 import { decodeFrames } from '../src/operators/decode-frames.js';
 import { FlowGate } from '../src/core/flow-gate.js';
 import { colorGraph } from '../src/graph/color-graph.js';
-import { Colorizer } from '../src/pipeline/colorizer.js';
+import { Colorizer } from '../src/colorizer.js';
 import { composeLab, makeUpsampleMap } from '../src/color/lab.js';
 import type { AbFrame } from '../src/core/frames.js';
 import { AbSmoother, smoothAb, type SmoothOptions } from '../src/operators/smooth-ab.js';

@@ -1,8 +1,8 @@
 // chroma's library API. The CLI is a thin layer over these.
-export { Colorizer, colorize, VIDEO_EXTENSIONS, isImagePath } from './pipeline/colorizer.js';
-export type { ColorizerOptions, ColorizeOptions, ColorizeResult, DirectoryEntryResult, Job } from './pipeline/colorizer.js';
-export { colorizeVideoFile } from './pipeline/colorize-video.js';
-export type { VideoJobOptions } from './pipeline/colorize-video.js';
+export { Colorizer, colorize, VIDEO_EXTENSIONS, isImagePath } from './colorizer.js';
+export type { ColorizerOptions, ColorizeOptions, ColorizeResult, DirectoryEntryResult, Job } from './colorizer.js';
+export { colorizeVideoFile } from './jobs/file-job.js';
+export type { VideoJobOptions } from './jobs/video-job.js';
 export { colorGraph } from './graph/color-graph.js';
 export type { GraphOptions, GraphHooks, GraphPoint, AbStage } from './graph/color-graph.js';
 export type { RawFrame, LFrame, ModelFrame, AbFrame, ColorFrame, Progress } from './core/frames.js';
@@ -31,5 +31,6 @@ export { annealedMeanAb } from './operators/annealed-mean-ab.js';
 export { composeFrames } from './operators/compose-frames.js';
 export { encodeFrames } from './operators/encode-frames.js';
 export { ChromaError, EXIT } from './core/errors.js';
-export { colorizeVideoResumable, resumeDirFor, discardResume } from './pipeline/resume.js';
+export { colorizeVideoResumable } from './jobs/resumable-job.js';
+export { resumeDirFor, discardResume } from './jobs/checkpoint.js';
 export { FFMPEG, FFPROBE, FFPROBE_ENV } from './media/ffmpeg-paths.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { FFMPEG } from '../../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { encodeArgs, DEFAULT_ENCODE } from '../../src/media/encode-args.js';
-import { Colorizer } from '../../src/pipeline/colorizer.js';
+import { Colorizer } from '../../src/colorizer.js';
 import { StageTimer } from '../../src/core/stage-timer.js';
 import { modelSize } from '../../src/color/resample.js';
 import { cpuSample, cpuDelta, type CpuSample } from './cpu.js';

@@ -2,7 +2,7 @@
 // together) and its ffmpeg children's, sampled every `intervalMs` while a long clip is colorized.
 // A bounded pipeline shows a flat line after the first batches; a leak shows a slope.
 import { join } from 'node:path';
-import { Colorizer } from '../../src/pipeline/colorizer.js';
+import { Colorizer } from '../../src/colorizer.js';
 import { childrenRss } from './cpu.js';
 import { linearFit, median } from './stats.js';
 

@@ -3,7 +3,7 @@
 // code that says what kind of failure it was.
 import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
-import { Colorizer, type ColorizeOptions, type DirectoryEntryResult } from '../pipeline/colorizer.js';
+import { Colorizer, type ColorizeOptions, type DirectoryEntryResult } from '../colorizer.js';
 import { ProgressBar } from './progress-bar.js';
 import { EXIT, describeError, exitCodeOf, signalExitCode, usageError } from '../core/errors.js';
 import type { Codec } from '../media/encode-args.js';

@@ -4,7 +4,7 @@ import { access, open, readdir, realpath, rename, rm, stat } from 'node:fs/promi
 import { constants } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { outputError } from '../core/errors.js';
+import { outputError } from './errors.js';
 
 export interface OutputTarget {
   final: string;

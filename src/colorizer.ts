@@ -3,16 +3,19 @@
 import { Subject, type Observable } from 'rxjs';
 import { readdir, stat, mkdir } from 'node:fs/promises';
 import { extname, join, relative, dirname, resolve } from 'node:path';
-import { loadModel, type LoadModelOptions } from '../model/load-model.js';
-import type { LoadedModel } from '../core/model-contract.js';
-import { probeMedia } from '../media/probe.js';
-import { prepareOutput } from './output-file.js';
-import { colorizeVideoFile, abortReason, type VideoJobOptions } from './colorize-video.js';
-import { colorizeVideoResumable, discardResume, type ResumeOptions } from './resume.js';
-import { colorizeImageFile, IMAGE_EXTENSIONS } from './colorize-image.js';
-import { StageTimer } from '../core/stage-timer.js';
-import { ChromaError, inputError, usageError, describeError } from '../core/errors.js';
-import type { Progress } from '../core/frames.js';
+import { loadModel, type LoadModelOptions } from './model/load-model.js';
+import type { LoadedModel } from './core/model-contract.js';
+import { probeMedia } from './media/probe.js';
+import { prepareOutput } from './core/output-file.js';
+import { colorizeVideoFile } from './jobs/file-job.js';
+import { abortReason } from './jobs/run-video-job.js';
+import type { VideoJobOptions } from './jobs/video-job.js';
+import { colorizeVideoResumable, type ResumeOptions } from './jobs/resumable-job.js';
+import { discardResume } from './jobs/checkpoint.js';
+import { colorizeImageFile, IMAGE_EXTENSIONS } from './jobs/still-job.js';
+import { StageTimer } from './core/stage-timer.js';
+import { ChromaError, inputError, usageError, describeError } from './core/errors.js';
+import type { Progress } from './core/frames.js';
 
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.avi', '.webm', '.mpg', '.mpeg', '.ts', '.mts', '.wmv', '.flv', '.ogv']);
 
@@ -28,7 +31,7 @@ export interface ColorizeOptions extends VideoJobOptions {
   signal?: AbortSignal;
   /**
    * Videos only: checkpoint progress in segments beside the output so a job that dies can be
-   * continued by running it again with the same option (src/pipeline/resume.ts).
+   * continued by running it again with the same option (src/jobs/resumable-job.ts).
    */
   resume?: ResumeOptions | boolean;
 }

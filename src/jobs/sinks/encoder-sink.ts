@@ -1,0 +1,32 @@
+// The sink of a one-pass job: one ffmpeg encoder writes the whole output, muxing in the source's
+// audio, subtitles and metadata.
+import { encodeFrames } from '../../operators/encode-frames.js';
+import { DEFAULT_ENCODE, encodeArgs, encoderStart, lastFrameDuration, type EncodeSettings } from '../../media/encode-args.js';
+import type { ChildGroup } from '../../media/child.js';
+import type { MediaInfo } from '../../media/probe.js';
+import type { FlowGate } from '../../core/flow-gate.js';
+import type { StageTimer } from '../../core/stage-timer.js';
+import type { VideoSink } from '../run-video-job.js';
+
+export interface EncoderSinkOptions {
+  info: MediaInfo;
+  /** The file ffmpeg writes (a temporary name the caller renames into place). */
+  output: string;
+  /** The user's output name: picks the container, and names the file in messages. */
+  finalName: string;
+  /** Codec settings. Default: h264, CRF 18, preset medium. */
+  encode?: Partial<EncodeSettings>;
+  gate: FlowGate;
+  children: ChildGroup;
+  timer?: StageTimer;
+}
+
+export function encoderSink(o: EncoderSinkOptions): { sink: VideoSink; notes: string[]; children: ChildGroup } {
+  const { info } = o;
+  const plan = encodeArgs(o.output, o.finalName, info, { ...DEFAULT_ENCODE, ...o.encode });
+  const sink = encodeFrames({
+    width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: plan.args, gate: o.gate,
+    label: o.finalName, children: o.children, keepStart: (pts) => encoderStart(info, pts), ...(o.timer ? { timer: o.timer } : {}),
+  });
+  return { sink, notes: plan.notes, children: o.children };
+}

@@ -1,0 +1,151 @@
+// The sink of a resumable job (and, for one segment, of a queue worker): checkpointed segments.
+// Each segment of `segmentSeconds` of source time gets its own encoder child, so each starts with
+// a keyframe; segments are video only, in NUT, which keeps the encoder's time base exactly.
+import { rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Observable } from 'rxjs';
+import { FrameEncoder } from '../../media/frame-encoder.js';
+import { encoderStart, lastFrameDuration, segmentEncodeArgs, type EncodeSettings } from '../../media/encode-args.js';
+import type { ChildGroup } from '../../media/child.js';
+import type { MediaInfo } from '../../media/probe.js';
+import { fsyncPath } from '../../core/output-file.js';
+import { ChromaError, outputError } from '../../core/errors.js';
+import { FALLBACK_FPS } from '../../core/defaults.js';
+import type { FlowGate } from '../../core/flow-gate.js';
+import type { ColorFrame } from '../../core/frames.js';
+import type { StageTimer } from '../../core/stage-timer.js';
+import { addSegment, endAtLastSegment, type Manifest, type SegmentRecord } from '../checkpoint.js';
+import type { VideoSink } from '../run-video-job.js';
+
+export interface SegmentSinkOptions {
+  info: MediaInfo;
+  /** Codec settings (complete: the manifest compares them). */
+  encode: EncodeSettings;
+  /** The checkpoint folder and its manifest; new segments are listed there as they finish. */
+  dir: string;
+  manifest: Manifest;
+  /** Index of the first frame this sink receives in the whole video. */
+  startFrame: number;
+  /** The output name, for messages. */
+  label: string;
+  gate: FlowGate;
+  children: ChildGroup;
+  timer?: StageTimer;
+  /** Called after each segment is safely on disk. */
+  onSegment?: (s: SegmentRecord & { index: number }) => void;
+}
+
+/**
+ * The sink of a resumable job: a new encoder child for each segment of `segmentSeconds` of source
+ * time. A segment is committed (flushed, renamed, listed in the manifest) when the first frame of
+ * the next one arrives, or when the video ends. Emits the total frames written after each frame.
+ */
+export function segmentSink(j: SegmentSinkOptions): { sink: VideoSink; drain: () => Promise<void> } {
+  const { gate } = j;
+  const frameDuration = j.info.fps ? 1 / j.info.fps : null;
+  let drain = () => Promise.resolve();
+  const sink: VideoSink = (source) => new Observable<number>((subscriber) => {
+    const { info, manifest, dir } = j;
+    const L = manifest.segmentSeconds;
+    type Open = { enc: FrameEncoder; partial: string; file: string; slot: number; first: ColorFrame; firstPts: number; lastPts: number; frames: number };
+    let current: Open | null = null;
+    let nextNumber = manifest.segments.length;
+    let total = j.startFrame;
+    let stopped = false;
+    /** Encoders closing in the background, while the next segment is already being encoded. */
+    const closing = new Set<FrameEncoder>();
+    let chain = Promise.resolve();
+    let commits = Promise.resolve();
+    drain = () => Promise.all([chain, commits]).then(() => {}, () => {});
+    const timer = j.timer;
+    const ptsOf = (f: ColorFrame) => f.pts ?? (frameDuration ? f.index * frameDuration : f.index / FALLBACK_FPS);
+
+    const open = (f: ColorFrame): Open => {
+      const name = `seg-${String(nextNumber++).padStart(6, '0')}`;
+      const partial = join(dir, `${name}.partial-${process.pid}.nut`);
+      const plan = segmentEncodeArgs(partial, j.label, info, j.encode);
+      const enc = new FrameEncoder({ width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: plan.args, label: j.label, children: j.children, keepStart: (pts) => encoderStart(info, pts) });
+      enc.exit.catch((err) => fail(err));
+      const pts = ptsOf(f);
+      return { enc, partial, file: `${name}.nut`, slot: Math.floor(pts / L + 1e-9), first: f, firstPts: pts, lastPts: pts, frames: 0 };
+    };
+    /** Close a segment's encoder, then flush, rename and list it; commits happen in order. */
+    const commit = (c: Open, nextPts: number | null): Promise<void> => {
+      closing.add(c.enc);
+      const finished = c.enc.finish().finally(() => closing.delete(c.enc));
+      finished.catch(() => {}); // reported through the commit chain (or the encoder's exit)
+      commits = commits.then(async () => {
+        await finished;
+        await fsyncPath(c.partial);
+        await rename(c.partial, join(dir, c.file));
+        const bytes = (await stat(join(dir, c.file))).size;
+        const encodedStart = encoderStart(info, c.firstPts);
+        const rec: SegmentRecord = { file: c.file, firstFrame: c.first.index, frames: c.frames, startPts: c.firstPts, endPts: c.lastPts, nextPts, encodedStart, bytes };
+        await addSegment(dir, manifest, rec);
+        j.onSegment?.({ ...rec, index: manifest.segments.length - 1 });
+      });
+      commits.catch(fail);
+      return commits;
+    };
+    const handle = async (f: ColorFrame) => {
+      const pts = ptsOf(f);
+      if (current && Math.floor(pts / L + 1e-9) > current.slot) {
+        void commit(current, pts);
+        current = null;
+      }
+      current ??= open(f);
+      const c = current;
+      const t0 = performance.now();
+      try {
+        await c.enc.write(f);
+      } finally {
+        gate.release();
+      }
+      timer?.add('encode', performance.now() - t0);
+      c.frames++;
+      c.lastPts = pts;
+      total++;
+      if (!stopped) subscriber.next(total);
+    };
+    const fail = (err: unknown) => {
+      if (stopped) return;
+      stopped = true;
+      current?.enc.kill();
+      for (const e of closing) e.kill();
+      // File-system failures (ENOSPC on the rename or the manifest...) are the output's problem.
+      const errno = (err as NodeJS.ErrnoException | null)?.code;
+      subscriber.error(err instanceof ChromaError || !errno ? err : outputError(`${j.label}: cannot write a segment to ${dir} (${(err as Error).message})`));
+    };
+
+    const sub = source.subscribe({
+      next(f) {
+        chain = chain.then(() => (stopped ? gate.release() : handle(f))).catch(fail);
+      },
+      error: (e) => fail(e),
+      complete() {
+        chain = chain.then(async () => {
+          if (stopped) return;
+          if (current) {
+            const last = current;
+            current = null;
+            await commit(last, null);
+          } else {
+            await commits;
+            await endAtLastSegment(dir, manifest);
+          }
+          stopped = true;
+          subscriber.complete();
+        }).catch(fail);
+      },
+    });
+    return () => {
+      sub.unsubscribe();
+      if (!stopped) {
+        stopped = true;
+        current?.enc.kill();
+        for (const e of closing) e.kill();
+      }
+    };
+  });
+  return { sink, drain: () => drain() };
+}
