@@ -29,7 +29,8 @@ import { colorGraph } from '../src/graph/color-graph.js';
 import { Colorizer } from '../src/colorizer.js';
 import { composeLab, makeUpsampleMap } from '../src/color/lab.js';
 import type { AbFrame } from '../src/core/frames.js';
-import { AbSmoother, smoothAb, type SmoothOptions } from '../src/operators/smooth-ab.js';
+import { AbSmoother } from '../src/smoothing/smoother.js';
+import type { SmoothOptions } from '../src/smoothing/options.js';
 import { measureStreams, measureVideo, metricSize, readRgbFrames, type TemporalMetrics, type AccuracyMetrics } from '../src/metrics/index.js';
 
 const run = promisify(execFile);
@@ -260,7 +261,7 @@ async function main(): Promise<void> {
           await import('node:fs/promises').then((fs) => fs.mkdir(work, { recursive: true }));
           const gray = join(work, name.replace(/\.mp4$/, '-gray.mkv'));
           await makeGray(clip, gray, size.width, size.height, maxFrames);
-          for (const [label, smooth] of [['off', null], ['lookahead flow medium', smoothAb({ mode: 'lookahead' })]] as const) {
+          for (const [label, smooth] of [['off', 'off'], ['lookahead flow medium', { mode: 'lookahead' }]] as const) {
             const out = join(work, `${name.replace(/\.mp4$/, '')}-${label.replace(/ /g, '-')}.mp4`);
             await colorizer.colorize(gray, out, { smooth, overwrite: true }).done;
             const m = await measureVideo(out, clip, { longSide, maxFrames });

@@ -5,10 +5,11 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
+import { smoothAb } from '../src/operators/smooth-ab.js';
+import { AbSmoother } from '../src/smoothing/smoother.js';
 import {
-  AbSmoother, smoothAb, parseSmoothOption, smoothingAlpha, SMOOTH_PRESETS, DEFAULT_VIDEO_SMOOTH, DEFAULT_STILL_SMOOTH,
-  type SmoothOptions,
-} from '../src/operators/smooth-ab.js';
+  parseSmoothOption, smoothingAlpha, SMOOTH_PRESETS, DEFAULT_VIDEO_SMOOTH, DEFAULT_STILL_SMOOTH, type SmoothOptions,
+} from '../src/smoothing/options.js';
 import { FlickerMeter } from '../src/metrics/flicker.js';
 import { PlaneResampler } from '../src/color/resample.js';
 import { ChromaError } from '../src/core/errors.js';

@@ -7,7 +7,7 @@ import { Colorizer, type ColorizeOptions, type DirectoryEntryResult } from '../c
 import { ProgressBar } from './progress-bar.js';
 import { EXIT, describeError, exitCodeOf, signalExitCode, usageError } from '../core/errors.js';
 import type { Codec } from '../media/encode-args.js';
-import { smoothingFromCli } from './smooth-option.js';
+import { parseSmoothOption, DEFAULT_VIDEO_SMOOTH } from '../smoothing/options.js';
 
 export const COLORIZE_HELP = `Usage: chroma colorize INPUT -o OUTPUT [options]
        chroma colorize DIR -o OUTDIR [options]
@@ -149,7 +149,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       batch: num(v.batch, 'batch', 1, 256, true),
       size: num(v.size, 'size', 32, 4096, true),
       deinterlace,
-      smooth: smoothingFromCli(v.smooth),
+      smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
       encode: {
         codec,
         ...(v.crf !== undefined ? { crf: num(v.crf, 'crf', 0, 51, true) } : {}),
@@ -160,8 +160,6 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       ...(v.resume ? {
         resume: {
           ...(segmentSeconds !== undefined ? { segmentSeconds } : {}),
-          // Settings the library cannot see inside: a different value means a different result.
-          key: { smooth: v.smooth ?? null },
           onSegment: (sg) => emit({ event: 'segment', index: sg.index, firstFrame: sg.firstFrame, frames: sg.frames, startPts: sg.startPts, endPts: sg.endPts }),
         },
       } : {}),

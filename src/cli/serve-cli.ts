@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startServer, type ServerOptions } from '../server/index.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
-import { parseSmoothOption } from '../operators/smooth-ab.js';
+import { parseSmoothOption } from '../smoothing/options.js';
 
 export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
 

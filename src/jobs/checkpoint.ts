@@ -9,10 +9,10 @@
 //
 // A segment is listed in the manifest only after its encoder has closed it and it has been flushed
 // and renamed, so after a crash (even SIGKILL) every listed segment is complete.
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fsyncPath, pidAlive } from '../core/output-file.js';
+import { pidAlive, writeFileAtomic } from '../core/output-file.js';
 import { outputError } from '../core/errors.js';
 
 export const MANIFEST_VERSION = 2;
@@ -79,10 +79,7 @@ export async function identify(path: string): Promise<InputIdentity> {
 
 /** Write-then-rename, so a crash leaves either the old manifest or the new one. */
 export async function writeManifest(dir: string, m: Manifest): Promise<void> {
-  const tmp = join(dir, `manifest.json.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
-  await writeFile(tmp, `${JSON.stringify(m, null, 1)}\n`);
-  await fsyncPath(tmp);
-  await rename(tmp, join(dir, 'manifest.json'));
+  await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(m, null, 1)}\n`);
 }
 
 export async function readManifest(dir: string): Promise<Manifest | null> {

@@ -2,10 +2,11 @@
 // one FlowGate.
 import { Subject } from 'rxjs';
 import { colorGraph } from '../graph/color-graph.js';
+import { smoothStage } from '../operators/smooth-ab.js';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { encoderSink } from './sinks/encoder-sink.js';
 import { runVideoJob } from './run-video-job.js';
-import { fixVariableRateMp4, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions } from './video-job.js';
+import { fixVariableRateMp4, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions } from './video-job.js';
 import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
 import { ChildGroup } from '../media/child.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -38,7 +39,7 @@ export function colorizeVideoFile(
     label: info.path,
     codecName: info.codecLongName,
     children,
-  }).pipe(colorGraph(model, opts));
+  }).pipe(colorGraph(model, { ...opts, smooth: smoothStage(smoothingOf(opts.smooth), opts.timer) }));
 
   const done = runVideoJob(colour$, sink.sink, {
     children, progress$, signal, started, total: info.frames, frameDuration: info.fps ? 1 / info.fps : null,

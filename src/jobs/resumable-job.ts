@@ -19,7 +19,8 @@ import { DEFAULT_BATCH } from '../core/defaults.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { Progress } from '../core/frames.js';
 import { colorGraph } from '../graph/color-graph.js';
-import { fixVariableRateMp4, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './video-job.js';
+import { smoothStage } from '../operators/smooth-ab.js';
+import { fixVariableRateMp4, smoothingKey, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './video-job.js';
 import { identify, MANIFEST_VERSION, prune, readManifest, resumeDirFor, takeLock, writeManifest, type Manifest, type SegmentRecord } from './checkpoint.js';
 import { seekSource } from './seek-source.js';
 import { segmentSink } from './sinks/segment-sink.js';
@@ -30,8 +31,6 @@ export const DEFAULT_SEGMENT_SECONDS = 10;
 export interface ResumeOptions {
   /** Seconds of source per segment (default 10). Shorter: less lost on a crash, more keyframes. */
   segmentSeconds?: number;
-  /** Further settings that change the result (e.g. the CLI's --smooth value), compared on resume. */
-  key?: Record<string, unknown>;
   /** Called after each segment is safely on disk. */
   onSegment?: (s: SegmentRecord & { index: number }) => void;
 }
@@ -73,7 +72,7 @@ export function colorizeVideoResumable(
         model: { path: model.path, name: model.info.name, kind: model.info.kind },
         temperature, size: opts.size ?? null, batch: opts.batch ?? DEFAULT_BATCH,
         deinterlace: deint, encode, container: basename(finalName).split('.').pop() ?? '',
-        width: info.width, height: info.height, ...(opts.resume.key ?? {}),
+        width: info.width, height: info.height, smooth: smoothingKey(smoothingOf(opts.smooth)),
       };
       const input = await identify(info.path);
       const previous = await readManifest(dir);
@@ -171,7 +170,7 @@ async function encodeRemaining(j: EncodeJob): Promise<void> {
   const decoded$ = seekSource({ ...j, gate });
   const { sink, drain } = segmentSink({ ...j, gate, timer: opts.timer, onSegment: opts.resume.onSegment });
   j.drain = drain;
-  const written = await runVideoJob(decoded$.pipe(colorGraph(j.model, opts)), sink, {
+  const written = await runVideoJob(decoded$.pipe(colorGraph(j.model, { ...opts, smooth: smoothStage(smoothingOf(opts.smooth), opts.timer) })), sink, {
     children: j.children, progress$: j.progress$, signal: j.signal, started: j.started,
     total: info.frames, frameDuration: info.fps ? 1 / info.fps : null, startFrame: j.startFrame,
   });

@@ -11,7 +11,7 @@ import { inputError, outputError } from '../core/errors.js';
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 
 export async function colorizeImageFile(
-  model: LoadedModel, input: string, tempOutput: string, finalName: string, opts: GraphOptions,
+  model: LoadedModel, input: string, tempOutput: string, finalName: string, opts: Omit<GraphOptions, 'smooth'>,
 ): Promise<{ width: number; height: number }> {
   let data: Buffer, info: OutputInfo;
   let alpha: Buffer | null = null;

@@ -7,14 +7,48 @@ import type { MediaInfo } from '../media/probe.js';
 import type { Observable } from 'rxjs';
 import type { Progress } from '../core/frames.js';
 import { FALLBACK_FPS } from '../core/defaults.js';
+import { invalidOption } from '../core/errors.js';
+import { DEFAULT_VIDEO_SMOOTH, SMOOTH_DEFAULTS, smoothingAlpha, type SmoothOptions, type SmoothStrength } from '../smoothing/options.js';
 
-export interface VideoJobOptions extends GraphOptions {
+export interface VideoJobOptions extends Omit<GraphOptions, 'smooth'> {
+  /**
+   * Temporal smoothing in look-ahead mode: a strength ('off' | 'low' | 'medium' | 'high' or a
+   * number in 0..1) or full SmoothOptions. Default 'medium' (the CLI's default too).
+   */
+  smooth?: SmoothStrength | SmoothOptions;
+  /** Codec settings. Default: h264, CRF 18, preset medium, yuv420p. */
   encode?: Partial<EncodeSettings>;
-  /** Deinterlace interlaced sources (auto: when the stream says it is interlaced). */
+  /** Deinterlace interlaced sources. Default 'auto': when the stream says it is interlaced. */
   deinterlace?: 'auto' | 'on' | 'off';
-  /** Frames allowed between decoder and encoder (default: defaultGateLimit(batch)). */
+  /** Frames allowed between decoder and encoder. Default: defaultGateLimit(batch) (24 at batch 4). */
   inFlight?: number;
+  /** Receives one-line notes about the job (deinterlacing, dropped alpha, codec changes). Default: none. */
   onNote?: (line: string) => void;
+}
+
+/** The job's smoothing as full options (look-ahead unless asked otherwise); null when off. */
+export function smoothingOf(smooth: VideoJobOptions['smooth']): SmoothOptions | null {
+  const o: SmoothOptions = typeof smooth === 'object' && smooth !== null ? smooth : { strength: smooth ?? DEFAULT_VIDEO_SMOOTH };
+  const s = o.strength ?? DEFAULT_VIDEO_SMOOTH;
+  if (typeof s !== 'function') {
+    let alpha: number;
+    try {
+      alpha = smoothingAlpha(s);
+    } catch {
+      throw invalidOption('smooth', "'off', 'low', 'medium', 'high' or a number in [0, 1]", s);
+    }
+    if (typeof s === 'number' && (s < 0 || s > 1)) throw invalidOption('smooth', 'a number in [0, 1]', s);
+    if (alpha === 0) return null;
+  }
+  return { mode: 'lookahead', ...o };
+}
+
+/** What in the smoothing changes the result, for the resume fingerprint. */
+export function smoothingKey(o: SmoothOptions | null): Record<string, unknown> | null {
+  if (!o) return null;
+  const { timer: _t, onCut: _c, strength, ...rest } = o;
+  const s = strength ?? DEFAULT_VIDEO_SMOOTH;
+  return { ...SMOOTH_DEFAULTS, ...rest, strength: typeof s === 'function' ? 'live' : smoothingAlpha(s) };
 }
 
 export interface VideoJobResult {
