@@ -1,36 +1,25 @@
-// chroma's library API. The CLI is a thin layer over these.
+// chroma's user API: colorize files, stills and folders, serve a live stream, measure results,
+// manage models. The CLI is a thin layer over these. The graph's stages, for building your own
+// pipelines, are the `chroma/graph` subpath (src/graph.ts).
 export { Colorizer, colorize, VIDEO_EXTENSIONS, isImagePath } from './colorizer.js';
 export type { ColorizerOptions, ColorizeOptions, ColorizeResult, DirectoryEntryResult, Job } from './colorizer.js';
-export { colorizeVideoFile } from './jobs/file-job.js';
 export type { VideoJobOptions } from './jobs/video-job.js';
-export { colorGraph } from './graph/color-graph.js';
-export type { GraphOptions, GraphHooks, GraphPoint, AbStage } from './graph/color-graph.js';
-export type { RawFrame, LFrame, ModelFrame, AbFrame, ColorFrame, Progress } from './core/frames.js';
-export { FlowGate } from './core/flow-gate.js';
-export { StageTimer } from './core/stage-timer.js';
-export { loadModel } from './model/load-model.js';
-export type { LoadModelOptions, Device } from './model/load-model.js';
-export type { LoadedModel } from './core/model-contract.js';
-export { DEFAULT_MODEL_PATH, resolveModelPath } from './model/resolve-model.js';
-export { modelsCacheDir, listModels, pullModel, convertFile } from './model/registry.js';
-export { META_KEYS, DEFAULT_MODEL_INFO } from './core/model-contract.js';
-export type { ModelInfo, ModelKind } from './core/model-contract.js';
-export { probeMedia } from './media/probe.js';
-export type { MediaInfo } from './media/probe.js';
+export type { ResumeOptions } from './jobs/resumable-job.js';
+export type { SegmentRecord } from './jobs/checkpoint.js';
+export type { Progress } from './core/frames.js';
+export type { Device, LoadModelOptions } from './model/load-model.js';
 export type { Codec, EncodeSettings } from './media/encode-args.js';
-export { srgbToLab, labToSrgb, rgbToL, composeLab } from './color/lab.js';
-export { annealedMean } from './color/annealed-mean.js';
-export { DEFAULT_TEMPERATURE } from './core/defaults.js';
-export { AB_BINS_313 } from './color/ab-bins.js';
-export { decodeFrames } from './operators/decode-frames.js';
-export { extractL } from './operators/extract-l.js';
-export { resizeForModel } from './operators/resize-for-model.js';
-export { batchFrames } from './operators/batch-frames.js';
-export { inferBatch } from './operators/infer-batch.js';
-export { annealedMeanAb } from './operators/annealed-mean-ab.js';
-export { composeFrames } from './operators/compose-frames.js';
-export { encodeFrames } from './operators/encode-frames.js';
+export type { SmoothOptions, SmoothStrength, SmoothPreset, SmoothMode, SmoothMotion } from './smoothing/options.js';
+
+export { startServer } from './server/index.js';
+export type { ServerOptions, ServerHandle, ServerStats } from './server/index.js';
+
+export { measureVideo } from './metrics/index.js';
+export type { MeasureOptions, VideoMetrics, TemporalMetrics, AccuracyMetrics } from './metrics/index.js';
+
+export { listModels, pullModel, convertFile, modelsCacheDir } from './model/registry.js';
+export type { ModelListing, PullOptions, PullProgress, PullResult } from './model/registry.js';
+
 export { ChromaError, EXIT } from './core/errors.js';
-export { colorizeVideoResumable } from './jobs/resumable-job.js';
-export { resumeDirFor, discardResume } from './jobs/checkpoint.js';
-export { FFMPEG, FFPROBE, FFPROBE_ENV } from './media/ffmpeg-paths.js';
+export type { ErrorKind } from './core/errors.js';
+export { DEFAULT_TEMPERATURE } from './core/defaults.js';

@@ -382,10 +382,10 @@ describe('models registry (loopback HTTP)', () => {
     assert.equal(await runModelsCommand(['models', 'pull', 'eccv99'], { stdout: o4.stream, stderr: e4.stream }), 2);
     assert.match(e4.text(), /unknown model "eccv99"/);
 
-    // CLI pull against the loopback server: real SHA table → mismatch, exit 1, quiet (not a TTY).
+    // CLI pull against the loopback server: real SHA table → mismatch, exit 5 (a model problem, as everywhere), quiet (not a TTY).
     const srv = await serve();
     const o5 = capture(), e5 = capture();
-    assert.equal(await runModelsCommand(['models', 'pull', 'eccv16', '--base-url', srv.base, '--json'], { stdout: o5.stream, stderr: e5.stream, cacheDir: join(dir, 'cache') }), 1);
+    assert.equal(await runModelsCommand(['models', 'pull', 'eccv16', '--base-url', srv.base, '--json'], { stdout: o5.stream, stderr: e5.stream, cacheDir: join(dir, 'cache') }), 5);
     assert.match(JSON.parse(o5.text()).error, /SHA-256 mismatch/);
     assert.doesNotMatch(e5.text(), /\r/);
     rmSync(dir, { recursive: true });

@@ -1,6 +1,6 @@
 // Results are written under a temporary name beside the output and renamed into place only when
 // complete, so the user's output name never holds a half-written file.
-import { access, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, open, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,19 @@ export async function fsyncPath(p: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** Write-then-rename with a flush between, so a crash leaves either the old file or the new one. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    await writeFile(tmp, data);
+    await fsyncPath(tmp);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   }
 }
 

@@ -8,6 +8,7 @@
 // only when stderr is a TTY and --json is off) and errors to stderr. With --json, stdout gets one
 // JSON document (also for failures: {"ok": false, "error": "..."}).
 
+import { ChromaError, exitCodeOf } from '../core/errors.js';
 import { convertFile, listModels, MODEL_NAMES, isModelName, pullModel, type PullProgress } from './registry.js';
 
 export interface ModelsCliIo {
@@ -175,6 +176,6 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
         return fail(`unknown subcommand "${sub}"`, 2);
     }
   } catch (e) {
-    return fail((e as Error).message);
+    return fail(e instanceof ChromaError ? e.message : (e as Error).message, exitCodeOf(e));
   }
 }

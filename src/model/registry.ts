@@ -1,24 +1,21 @@
-// The local models cache: download the authors' released weights (with resume and SHA-256
-// verification), convert them to ONNX, and list what is installed.
+// The local models cache: the catalogue of the authors' released weights, pulling one (the
+// transfer is download.ts; SHA-256 verified), converting it to ONNX, and listing what is installed.
 //
 // Cache directory: $CHROMA_CACHE_DIR when set (used as the models directory itself), else
 // $XDG_CACHE_HOME/chroma/models, else ~/.cache/chroma/models. Base URL: the `baseUrl` option, else
 // $CHROMA_MODELS_BASE_URL, else https://colorizers.s3.us-east-2.amazonaws.com.
 
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
+import { mkdir, readdir, rename, rm, stat, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { readMetadataProps } from '../onnx/builder.js';
 import { META_KEYS, type ModelKind } from '../core/model-contract.js';
 import { convertStateDict, type Architecture } from './convert.js';
 import { loadStateDict } from './pth/load.js';
+import { sha256File, sleep, TransferError, transferOnce } from './download.js';
+import { ChromaError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/output-file.js';
 
 export type ModelName = Architecture;
 
@@ -54,10 +51,6 @@ export const MODEL_CATALOG: Readonly<Record<ModelName, CatalogEntry>> = {
 
 export const MODEL_NAMES = Object.keys(MODEL_CATALOG) as ModelName[];
 export const DEFAULT_MODELS_BASE_URL = 'https://colorizers.s3.us-east-2.amazonaws.com';
-
-export class ModelsError extends Error {
-  override name = 'ModelsError';
-}
 
 /** The models cache directory (not created). */
 export function modelsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -185,170 +178,13 @@ export interface PullResult {
   requests: number;
 }
 
-const NET_CODES: Record<string, string> = {
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'DNS lookup failed',
-  ECONNREFUSED: 'connection refused',
-  ETIMEDOUT: 'timed out',
-  ENETUNREACH: 'network unreachable',
-  EHOSTUNREACH: 'host unreachable',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed',
-};
-const CONNECT_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT']);
-
-class TransferError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
-    super(message);
-  }
-}
-
-function describeNetError(e: NodeJS.ErrnoException): string {
-  const code = e.code ?? '';
-  return NET_CODES[code] ? `${NET_CODES[code]} (${code})` : e.message;
-}
-
-function unreachable(host: string, e: NodeJS.ErrnoException): ModelsError {
-  const err = new ModelsError(`cannot reach ${host}: ${describeNetError(e)} (offline?)`);
-  err.cause = e;
-  return err;
-}
-
-interface Response {
-  res: http.IncomingMessage;
-  url: URL;
-}
-
-function request(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number): Promise<Response> {
-  return new Promise((resolvePromise, reject) => {
-    const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
-    if (!mod) {
-      reject(new ModelsError(`unsupported URL scheme in ${url.href}`));
-      return;
-    }
-    const req = mod.get(url, { headers: { 'user-agent': 'chroma-models', ...headers }, signal }, (res) => resolvePromise({ res, url }));
-    req.setTimeout(timeoutMs, () => {
-      const e: NodeJS.ErrnoException = new Error('timed out');
-      e.code = 'ETIMEDOUT';
-      req.destroy(e);
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.name === 'AbortError') reject(e);
-      else reject(unreachable(url.host, e));
-    });
-  });
-}
-
-async function get(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number): Promise<Response> {
-  let cur = url;
-  for (let hop = 0; hop < 6; hop++) {
-    const r = await request(cur, headers, signal, timeoutMs);
-    const code = r.res.statusCode ?? 0;
-    if ([301, 302, 303, 307, 308].includes(code) && r.res.headers.location) {
-      r.res.resume();
-      cur = new URL(r.res.headers.location, cur);
-      continue;
-    }
-    return r;
-  }
-  throw new ModelsError(`too many redirects fetching ${url.href}`);
-}
-
-/** One transfer attempt into `part`, resuming from its current size. Returns true when complete. */
-async function transferOnce(
-  url: URL,
-  part: string,
-  opts: PullOptions,
-  report: (received: number, total: number | null, resumedFrom: number) => void,
-): Promise<{ resumed: boolean }> {
-  const have = (await fileSize(part)) ?? 0;
-  const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
-  const { res } = await get(url, headers, opts.signal, opts.timeoutMs ?? 30000);
-  const code = res.statusCode ?? 0;
-
-  if (code === 416 && have > 0) {
-    // Range not satisfiable: the part may already be whole, or stale. Total from "bytes */N".
-    res.resume();
-    const m = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
-    if (m && Number(m[1]) === have) {
-      report(have, have, have);
-      return { resumed: true };
-    }
-    await rm(part, { force: true });
-    throw new TransferError('server refused the resume range; restarting the download', true);
-  }
-  if (code !== 200 && code !== 206) {
-    res.resume();
-    throw new TransferError(`HTTP ${code}${res.statusMessage ? ` ${res.statusMessage}` : ''} for ${url.href}`, code >= 500);
-  }
-
-  let start = 0;
-  let total: number | null = null;
-  const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
-  if (code === 206) {
-    const m = /bytes\s+(\d+)-(\d+)\/(\d+|\*)/.exec(String(res.headers['content-range'] ?? ''));
-    if (!m || Number(m[1]) !== have) {
-      res.resume();
-      await rm(part, { force: true });
-      throw new TransferError('server sent an unexpected range; restarting the download', true);
-    }
-    start = have;
-    total = m[3] === '*' ? (length !== null ? have + length : null) : Number(m[3]);
-  } else {
-    total = length;
-  }
-
-  let received = start;
-  report(received, total, start);
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      received += chunk.length;
-      report(received, total, start);
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(res, counter, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
-  } catch (e) {
-    if (opts.signal?.aborted) throw opts.signal.reason ?? e;
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new TransferError(`download interrupted after ${received} bytes: ${describeNetError(e as NodeJS.ErrnoException)}`, true);
-  }
-  if (!res.complete || (length !== null && received - start !== length)) {
-    throw new TransferError(`download interrupted after ${received} of ${total ?? '?'} bytes`, true);
-  }
-  return { resumed: start > 0 };
-}
-
-async function sha256File(path: string, onBytes?: (n: number) => void): Promise<string> {
-  const h = createHash('sha256');
-  let n = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    h.update(chunk as Buffer);
-    n += (chunk as Buffer).length;
-    onBytes?.(n);
-  }
-  return h.digest('hex');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((res, rej) => {
-    if (ms <= 0) return res();
-    const t = setTimeout(res, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      rej(signal.reason);
-    }, { once: true });
-  });
-}
-
 /**
  * Downloads a released model, verifies its SHA-256, converts it to ONNX and stores it in the
  * cache as `<name>.onnx`. An interrupted transfer leaves `<file>.part`, which the next attempt (in
  * this call, up to `retries` times, or a later call) resumes with a Range request.
  */
 export async function pullModel(name: ModelName, opts: PullOptions = {}): Promise<PullResult> {
-  if (!isModelName(name)) throw new ModelsError(`unknown model "${String(name)}" (known: ${MODEL_NAMES.join(', ')})`);
+  if (!isModelName(name)) throw new ChromaError('model', `unknown model "${String(name)}" (known: ${MODEL_NAMES.join(', ')})`);
   const entry = MODEL_CATALOG[name];
   const dir = opts.cacheDir ?? modelsCacheDir();
   const onnxPath = join(dir, `${name}.onnx`);
@@ -365,7 +201,7 @@ export async function pullModel(name: ModelName, opts: PullOptions = {}): Promis
   try {
     url = new URL(`${base}/${entry.file}`);
   } catch {
-    throw new ModelsError(`invalid models base URL "${base}"`);
+    throw new ChromaError('model', `invalid models base URL "${base}"`);
   }
   const part = join(dir, `${entry.file}.part`);
   const source = join(dir, entry.file);
@@ -391,7 +227,7 @@ export async function pullModel(name: ModelName, opts: PullOptions = {}): Promis
           continue;
         }
         if (e instanceof TransferError) {
-          throw new ModelsError(`${name}: ${e.message}${e.retryable ? ` (partial file kept; run the pull again to resume)` : ''}`);
+          throw new ChromaError('model', `${name}: ${e.message}${e.retryable ? ` (partial file kept; run the pull again to resume)` : ''}`);
         }
         throw e;
       }
@@ -401,14 +237,14 @@ export async function pullModel(name: ModelName, opts: PullOptions = {}): Promis
     const got = await sha256File(part, (n) => progress('verify', n, total));
     if (got !== expected) {
       await rm(part, { force: true });
-      throw new ModelsError(`${entry.file}: SHA-256 mismatch (expected ${expected}, got ${got}); the download was deleted`);
+      throw new ChromaError('model', `${entry.file}: SHA-256 mismatch (expected ${expected}, got ${got}); the download was deleted`);
     }
     await rename(part, source);
   } else {
     const got = await sha256File(source);
     if (got !== expected) {
       await rm(source, { force: true });
-      throw new ModelsError(`${entry.file}: SHA-256 mismatch in the cached copy (expected ${expected}, got ${got}); it was deleted`);
+      throw new ChromaError('model', `${entry.file}: SHA-256 mismatch in the cached copy (expected ${expected}, got ${got}); it was deleted`);
     }
   }
 
@@ -421,10 +257,8 @@ export async function pullModel(name: ModelName, opts: PullOptions = {}): Promis
       name,
       metadata: { 'chroma.source': entry.file, 'chroma.source_sha256': expected },
     });
-    if (arch !== name) throw new ModelsError(`${entry.file} holds a ${arch} state dict, not ${name}`);
-    const tmp = `${onnxPath}.tmp-${process.pid}`;
-    await writeFile(tmp, onnx);
-    await rename(tmp, onnxPath);
+    if (arch !== name) throw new ChromaError('model', `${entry.file} holds a ${arch} state dict, not ${name}`);
+    await writeFileAtomic(onnxPath, onnx);
     bytes = onnx.length;
   } catch (e) {
     await rm(source, { force: true });
@@ -442,8 +276,6 @@ export async function convertFile(pthPath: string, outPath?: string): Promise<{ 
   const sd = loadStateDict(pthPath);
   const { arch, onnx } = convertStateDict(sd, { metadata: { 'chroma.source': basename(pthPath) } });
   await mkdir(dirname(resolve(out)), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  await writeFile(tmp, onnx);
-  await rename(tmp, out);
+  await writeFileAtomic(out, onnx);
   return { arch, outPath: out, bytes: onnx.length };
 }
