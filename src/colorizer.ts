@@ -9,12 +9,14 @@ import { probeMedia } from './media/probe.js';
 import { prepareOutput } from './core/output-file.js';
 import { colorizeVideoFile } from './jobs/file-job.js';
 import { abortReason } from './jobs/run-video-job.js';
-import type { VideoJobOptions } from './jobs/video-job.js';
+import { smoothingOf, type VideoJobOptions } from './jobs/video-job.js';
 import { colorizeVideoResumable, type ResumeOptions } from './jobs/resumable-job.js';
 import { discardResume } from './jobs/checkpoint.js';
 import { colorizeImageFile, IMAGE_EXTENSIONS } from './jobs/still-job.js';
 import { StageTimer } from './core/stage-timer.js';
-import { ChromaError, inputError, usageError, describeError } from './core/errors.js';
+import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
+import { checkNumber } from './core/options.js';
+import { TEMPERATURE_RANGE } from './core/defaults.js';
 import type { Progress } from './core/frames.js';
 
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.avi', '.webm', '.mpg', '.mpeg', '.ts', '.mts', '.wmv', '.flv', '.ogv']);
@@ -61,6 +63,23 @@ export function isImagePath(p: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(p).toLowerCase());
 }
 
+/** Refuses an output name chroma cannot write (before any work: exit 4). */
+export function checkOutputName(output: string): void {
+  const ext = extname(output).toLowerCase();
+  if (!IMAGE_EXTENSIONS.has(ext) && !VIDEO_EXTENSIONS.has(ext)) {
+    throw outputError(`${output}: unknown output type '${ext || '(none)'}' (video: .mp4, .mkv, .mov, .avi, .webm, ...; image: .jpg, .png, .webp, .tiff)`);
+  }
+}
+
+/** The library's own check of the options (the same lines as the CLI's). */
+export function checkColorizeOptions(opts: ColorizeOptions): void {
+  if (typeof opts.temperature === 'number') checkNumber('temperature', opts.temperature, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+  checkNumber('batch', opts.batch, 1, 256, true);
+  checkNumber('size', opts.size, 32, 4096, true);
+  checkNumber('inFlight', opts.inFlight, 1, 65536, true);
+  smoothingOf(opts.smooth);
+}
+
 export class Colorizer {
   private constructor(readonly model: LoadedModel) {}
 
@@ -80,6 +99,8 @@ export class Colorizer {
     const timer = opts.timer ?? new StageTimer();
     const started = performance.now();
     if (opts.signal?.aborted) throw abortReason(opts.signal);
+    checkColorizeOptions(opts);
+    checkOutputName(output);
     let s;
     try {
       s = await stat(input);
@@ -170,8 +191,14 @@ async function listMedia(dir: string): Promise<string[]> {
   return out;
 }
 
-/** One-shot convenience: load the model, colorize one input, release the model. */
-export function colorize(input: string, output: string, opts: ColorizeOptions & ColorizerOptions = {}): Job<ColorizeResult> {
+/**
+ * One-shot convenience: load the model, colorize one input, release the model. The result is a
+ * promise (it rejects when the job fails) that also carries the job's `progress$` (and `done`,
+ * the same promise).
+ */
+export function colorize(
+  input: string, output: string, opts: ColorizeOptions & ColorizerOptions = {},
+): Promise<ColorizeResult> & Job<ColorizeResult> {
   const progress$ = new Subject<Progress>();
   const done = (async () => {
     const c = await Colorizer.create(opts);
@@ -184,5 +211,5 @@ export function colorize(input: string, output: string, opts: ColorizeOptions & 
     }
   })();
   done.then(() => progress$.complete(), (e) => progress$.error(e));
-  return { progress$: progress$.asObservable(), done };
+  return Object.assign(done, { progress$: progress$.asObservable(), done });
 }

@@ -369,10 +369,11 @@ describe('models registry (loopback HTTP)', () => {
 
     const o2 = capture(), e2 = capture();
     assert.equal(await runModelsCommand(['list', '--json'], { stdout: o2.stream, stderr: e2.stream, cacheDir: dir }), 0);
-    // Catalog models first, then other .onnx files found in the cache (sig.onnx written above).
-    const models = JSON.parse(o2.text()).models as { name: string; kind: string; catalog: boolean; installed: boolean }[];
-    assert.deepEqual(models.map((m) => m.name), ['eccv16', 'siggraph17', 'sig']);
-    assert.deepEqual([models[2].kind, models[2].catalog, models[2].installed], ['ab', false, true]);
+    // The built-in model, then catalog models, then other .onnx files found in the cache (sig.onnx written above).
+    const models = JSON.parse(o2.text()).models as { name: string; kind: string; catalog: boolean; installed: boolean; builtIn?: boolean }[];
+    assert.deepEqual(models.map((m) => m.name), ['default', 'eccv16', 'siggraph17', 'sig']);
+    assert.deepEqual([models[0].builtIn, models[0].installed, models[0].kind], [true, true, 'logits313']);
+    assert.deepEqual([models[3].kind, models[3].catalog, models[3].installed], ['ab', false, true]);
 
     const o3 = capture(), e3 = capture();
     assert.equal(await runModelsCommand(['models', 'convert', join(FIX, 'not_a_state_dict.pth')], { stdout: o3.stream, stderr: e3.stream }), 1);

@@ -5,7 +5,7 @@
 // are removed with it; nothing large is written into the repository.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, basename, resolve } from 'node:path';
-import { DEFAULT_MODEL_PATH } from '../../src/model/resolve-model.js';
+import { DEFAULT_MODEL_PATH } from '../../src/model/registry.js';
 import { modelsCacheDir } from '../../src/model/registry.js';
 import { convertEccv16 } from '../../src/model/convert.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';

@@ -1,11 +1,12 @@
 // `chroma colorize INPUT -o OUTPUT`: a thin layer over Colorizer. Progress goes to stderr on a
 // terminal (quiet otherwise), or as NDJSON on stdout with --json; errors are one line and an exit
 // code that says what kind of failure it was.
-import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
-import { Colorizer, type ColorizeOptions, type DirectoryEntryResult } from '../colorizer.js';
+import { Colorizer, checkOutputName, type ColorizeOptions, type DirectoryEntryResult } from '../colorizer.js';
 import { ProgressBar } from './progress-bar.js';
-import { EXIT, describeError, exitCodeOf, signalExitCode, usageError } from '../core/errors.js';
+import { numberFlag, parseFlags } from './flags.js';
+import { TEMPERATURE_RANGE } from '../core/defaults.js';
+import { EXIT, describeError, exitCodeOf, inputError, signalExitCode, usageError } from '../core/errors.js';
 import type { Codec } from '../media/encode-args.js';
 import { parseSmoothOption, DEFAULT_VIDEO_SMOOTH } from '../smoothing/options.js';
 
@@ -26,9 +27,10 @@ Examples:
 Model:
   --model M            'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'),
                        or a path to an ONNX file that follows the model contract (README)
-  --temperature T      annealed-mean temperature, 0 < T <= 1 (default 0.38; lower = more vivid)
-  --size N             model input short side in pixels (default: the model's training size)
-  --batch N            frames per inference call (default 4)
+  --temperature T      annealed-mean temperature, 0.01 <= T <= 1 (default 0.38; lower = more vivid)
+  --size N             model input short side in pixels, 32..4096, rounded to the model's multiple
+                       (default: the model's training size)
+  --batch N            frames per inference call, 1..256 (default 4)
   --device D           auto | cpu | cuda (default auto: CUDA when available, else CPU)
   --threads N          CPU inference threads (default: all cores)
   --smooth S           temporal smoothing: off | low | medium | high | 0..1 (default medium)
@@ -58,29 +60,18 @@ Reporting:
   -h, --help           this help
 
 Exit codes: 0 ok, 1 internal (e.g. ffmpeg killed), 2 usage, 3 bad input, 4 output not writable
-            or disk full, 5 model problem, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
+            or disk full, 5 model problem, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM
+            (the README has the whole table).
 Nothing is left under the output name unless it is complete; an interrupted or failed job
 removes its temporary files (with --resume, finished segments are kept for the next run).
 `;
 
 const CODECS: Codec[] = ['h264', 'h265', 'ffv1', 'prores'];
 
-function num(v: string | undefined, name: string, min: number, max: number, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw usageError(`--${name} ${v}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
-  }
-  return n;
-}
-
 export async function runColorizeCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags('colorize', argv, {
         output: { type: 'string', short: 'o' },
         model: { type: 'string' },
         temperature: { type: 'string' },
@@ -100,10 +91,9 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
-      },
     });
   } catch (err) {
-    process.stderr.write(`chroma colorize: ${(err as Error).message}\n(see chroma colorize --help)\n`);
+    process.stderr.write(`chroma colorize: ${describeError(err)}\n`);
     return EXIT.usage;
   }
   const { values: v, positionals } = parsed;
@@ -140,19 +130,19 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     if (!CODECS.includes(codec)) throw usageError(`--codec ${v.codec}: expected one of ${CODECS.join(', ')}`);
     const deinterlace = (v.deinterlace ?? 'auto') as 'auto' | 'on' | 'off';
     if (!['auto', 'on', 'off'].includes(deinterlace)) throw usageError(`--deinterlace ${v.deinterlace}: expected auto, on or off`);
-    const temperature = num(v.temperature, 'temperature', 0.01, 1);
-    const segmentSeconds = num(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
+    const temperature = numberFlag(v.temperature, 'temperature', TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+    const segmentSeconds = numberFlag(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
     if (segmentSeconds !== undefined && !v.resume) throw usageError('--segment-seconds needs --resume');
     const opts: ColorizeOptions = {
       overwrite: Boolean(v.overwrite),
       temperature,
-      batch: num(v.batch, 'batch', 1, 256, true),
-      size: num(v.size, 'size', 32, 4096, true),
+      batch: numberFlag(v.batch, 'batch', 1, 256, true),
+      size: numberFlag(v.size, 'size', 32, 4096, true),
       deinterlace,
       smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
       encode: {
         codec,
-        ...(v.crf !== undefined ? { crf: num(v.crf, 'crf', 0, 51, true) } : {}),
+        ...(v.crf !== undefined ? { crf: numberFlag(v.crf, 'crf', 0, 51, true) } : {}),
         ...(v.preset ? { preset: v.preset } : {}),
         ...(v['pix-fmt'] ? { pixFmt: v['pix-fmt'] } : {}),
       },
@@ -168,11 +158,15 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
         if (!json && !v.quiet) process.stderr.write(`note: ${n}\n`);
       },
     };
-    const isDir = await stat(input).then((s) => s.isDirectory(), () => false);
+    // Checked before the model loads: a typo should not wait for it.
+    const st = await stat(input).catch(() => null);
+    if (!st) throw inputError(`${input}: no such file`);
+    const isDir = st.isDirectory();
+    if (!isDir) checkOutputName(v.output);
     colorizer = await Colorizer.create({
       model: v.model,
       device,
-      threads: num(v.threads, 'threads', 1, 256, true),
+      threads: numberFlag(v.threads, 'threads', 1, 256, true),
       log: (line) => (json ? emit({ event: 'log', message: line }) : process.stderr.write(`${line}\n`)),
     });
     emit({ event: 'model', name: colorizer.model.info.name, kind: colorizer.model.info.kind, provider: colorizer.model.provider });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `chroma` command: subcommands over the library. `chroma INPUT -o OUTPUT` is short for
 // `chroma colorize INPUT -o OUTPUT`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/package-root.js';
 import { runColorizeCommand } from './colorize-cli.js';
@@ -54,7 +54,35 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`chroma: unknown option ${first} (see chroma --help)\n`);
     return EXIT.usage;
   }
+  // `chroma INPUT -o OUTPUT` is short for colorize; a word that is no file but close to a command
+  // name is a typo, not an input.
+  const near = existsSync(first) ? null : nearestCommand(first, Object.keys(commands));
+  if (near) {
+    process.stderr.write(`chroma: unknown command '${first}' (did you mean '${near}'? see chroma --help)\n`);
+    return EXIT.usage;
+  }
   return runColorizeCommand(argv);
+}
+
+/** The command within two edits of `word` (the closest), or null. */
+export function nearestCommand(word: string, names: string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const n of names) {
+    const d = editDistance(word.toLowerCase(), n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 // Run when executed directly (bin), not when imported by tests.

@@ -1,6 +1,6 @@
 // `chroma metrics COLORIZED [--original ORIG] [--json]`: temporal and colour-accuracy metrics of a
 // colorized video (see src/metrics/index.ts), as a table or one JSON object.
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags } from './flags.js';
 import { measureVideo, DEFAULT_METRIC_LONG_SIDE, type VideoMetrics, type TemporalMetrics } from '../metrics/index.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 
@@ -40,29 +40,18 @@ const defaultIo: MetricsIo = {
   err: (s) => void process.stderr.write(s),
 };
 
-function intOption(v: string | undefined, name: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw usageError(`--${name} ${v}: expected an integer >= ${min}`);
-  return n;
-}
-
 export async function runMetricsCommand(argv: string[], io: MetricsIo = defaultIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags('metrics', argv, {
         original: { type: 'string', short: 'r' },
         size: { type: 'string' },
         frames: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-      },
     });
   } catch (err) {
-    io.err(`chroma metrics: ${(err as Error).message}\n(see chroma metrics --help)\n`);
+    io.err(`chroma metrics: ${describeError(err)}\n`);
     return EXIT.usage;
   }
   const { values: v, positionals } = parsed;
@@ -72,8 +61,8 @@ export async function runMetricsCommand(argv: string[], io: MetricsIo = defaultI
   }
   try {
     if (positionals.length !== 1) throw usageError('expected exactly one COLORIZED video (see chroma metrics --help)');
-    const longSide = intOption(v.size, 'size', 0);
-    const maxFrames = intOption(v.frames, 'frames', 1);
+    const longSide = numberFlag(v.size, 'size', 0, 16384, true);
+    const maxFrames = numberFlag(v.frames, 'frames', 1, 1e9, true);
     const m = await measureVideo(positionals[0], v.original ?? null, { longSide, maxFrames });
     io.out(v.json ? `${JSON.stringify(m)}\n` : formatMetrics(m));
     return EXIT.ok;

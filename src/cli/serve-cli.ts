@@ -1,6 +1,6 @@
 // `chroma serve --input SRC`: colorize a live source and show it in the browser. The process runs
 // until SIGINT/SIGTERM, then closes viewers, kills ffmpeg and finalises any recording.
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags } from './flags.js';
 import { startServer, type ServerOptions } from '../server/index.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
@@ -59,13 +59,6 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage, 3 bad input file, 5 model prob
             6 source unavailable (e.g. no such camera).
 `;
 
-function num(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw usageError(`--${name} ${v}: expected a number`);
-  return n;
-}
-
 /** --smooth: the same presets as for files; off (or 0) means no smoothing stage at all. */
 function smoothOption(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -75,10 +68,7 @@ function smoothOption(v: string | undefined): number | undefined {
 
 /** Parse the command line into server options (exported for tests). */
 export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env): { help: boolean; quiet: boolean; options: ServerOptions } {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values: v, positionals } = parseFlags('serve', argv, {
       input: { type: 'string', short: 'i' },
       format: { type: 'string' },
       loop: { type: 'boolean' },
@@ -102,7 +92,6 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
       record: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
-    },
   });
   if (v.help) return { help: true, quiet: false, options: { input: '' } };
   if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the source goes after --input)`);
@@ -113,23 +102,23 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
     input: v.input,
     format: v.format,
     loop: v.loop,
-    width: num(v.width, 'width'),
-    height: num(v.height, 'height'),
-    fps: num(v.fps, 'fps'),
+    width: numberFlag(v.width, 'width'),
+    height: numberFlag(v.height, 'height'),
+    fps: numberFlag(v.fps, 'fps'),
     model: v.model,
     device,
-    threads: num(v.threads, 'threads'),
-    size: num(v.size, 'size'),
-    batch: num(v.batch, 'batch'),
-    maxWaitMs: num(v['max-wait'], 'max-wait'),
-    temperature: num(v.temperature, 'temperature'),
+    threads: numberFlag(v.threads, 'threads'),
+    size: numberFlag(v.size, 'size'),
+    batch: numberFlag(v.batch, 'batch'),
+    maxWaitMs: numberFlag(v['max-wait'], 'max-wait'),
+    temperature: numberFlag(v.temperature, 'temperature'),
     smooth: smoothOption(v.smooth),
     host: v.host,
-    port: num(v.port, 'port'),
+    port: numberFlag(v.port, 'port'),
     token: v.token ?? env.CHROMA_TOKEN ?? null,
     allowOrigin: v['allow-origin'],
-    quality: num(v.quality, 'quality'),
-    maxViewers: num(v['max-viewers'], 'max-viewers'),
+    quality: numberFlag(v.quality, 'quality'),
+    maxViewers: numberFlag(v['max-viewers'], 'max-viewers'),
     record: v.record,
   };
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
@@ -143,7 +132,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   try {
     parsed = serveOptionsFromArgv(argv);
   } catch (err) {
-    process.stderr.write(`chroma serve: ${(err as Error).message}\n(see chroma serve --help)\n`);
+    process.stderr.write(`chroma serve: ${describeError(err)}\n`);
     return EXIT.usage;
   }
   if (parsed.help) {

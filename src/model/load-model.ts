@@ -2,14 +2,15 @@
 // its contract metadata, a probe run that checks the output shape fits the contract, and for
 // logits models the annealed-mean decoder session.
 import { readFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_MODEL_INFO, META_KEYS, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
 import { readMetadataProps } from '../onnx/builder.js';
 import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean-graph.js';
 import { resolveModelPath } from './resolve-model.js';
 import { ChromaError, modelError } from '../core/errors.js';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 
@@ -48,12 +49,28 @@ function infoFromMetadata(props: Record<string, string>): Partial<ModelInfo> {
   return out;
 }
 
+/** Whether onnxruntime-node's CUDA execution provider library is installed beside its binding. */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin');
+    for (const napi of readdirSync(bin)) {
+      const dir = join(bin, napi, process.platform, process.arch);
+      if (existsSync(dir) && readdirSync(dir).some((f) => /providers_cuda/.test(f))) return true;
+    }
+  } catch {
+    // no bin folder: treat as not installed
+  }
+  return false;
+}
+
 async function createSession(
   bytes: Uint8Array, device: Device, threads: number | undefined, log: (l: string) => void,
 ): Promise<{ session: ort.InferenceSession; provider: 'cuda' | 'cpu' }> {
   const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   if (threads) base.intraOpNumThreads = threads;
-  if (device !== 'cpu') {
+  // 'auto' tries CUDA only where its provider library is installed: on a CPU-only install there is
+  // nothing to try, and nothing to say.
+  if (device === 'cuda' || (device === 'auto' && cudaProviderInstalled())) {
     try {
       // ONNX Runtime's own logger would print a multi-line error when the CUDA libraries are
       // absent; the one line below says it instead.

@@ -16,6 +16,7 @@ import { loadStateDict } from './pth/load.js';
 import { sha256File, sleep, TransferError, transferOnce } from './download.js';
 import { ChromaError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/output-file.js';
+import { packageRoot } from '../core/package-root.js';
 
 export type ModelName = Architecture;
 
@@ -70,8 +71,10 @@ export interface ModelListing {
   path: string;
   bytes: number | null;
   kind: string | null;
-  /** True for catalog models (pullable); false for other .onnx files found in the cache. */
+  /** True for catalog models (pullable); false for the built-in model and other .onnx files found in the cache. */
   catalog: boolean;
+  /** True for the built-in model (`--model default`). */
+  builtIn?: boolean;
   description?: string;
   /** An interrupted download is waiting to be resumed (bytes so far). */
   partialBytes?: number;
@@ -94,10 +97,18 @@ async function readKind(p: string): Promise<string | null> {
   }
 }
 
-/** The catalog models (installed or not) and any other .onnx files in the cache. */
+/** The built-in model's file (shipped in the package). */
+export const DEFAULT_MODEL_PATH = join(packageRoot(), 'models', 'chroma-default.onnx');
+
+/** The built-in model, the catalog models (installed or not) and any other .onnx files in the cache. */
 export async function listModels(opts: { cacheDir?: string } = {}): Promise<ModelListing[]> {
   const dir = opts.cacheDir ?? modelsCacheDir();
-  const out: ModelListing[] = [];
+  const builtIn = await fileSize(DEFAULT_MODEL_PATH);
+  const out: ModelListing[] = [{
+    name: 'default', installed: builtIn !== null, path: DEFAULT_MODEL_PATH, bytes: builtIn,
+    kind: builtIn !== null ? await readKind(DEFAULT_MODEL_PATH) : null, catalog: false, builtIn: true,
+    description: 'the built-in model (shipped with chroma; --model default)',
+  }];
   for (const entry of Object.values(MODEL_CATALOG)) {
     const path = join(dir, `${entry.name}.onnx`);
     const bytes = await fileSize(path);

@@ -2,11 +2,9 @@
 // (`chroma models pull eccv16`), or a path.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../core/package-root.js';
 import { modelError } from '../core/errors.js';
-import { modelsCacheDir } from './registry.js';
+import { DEFAULT_MODEL_PATH, modelsCacheDir } from './registry.js';
 
-export const DEFAULT_MODEL_PATH = join(packageRoot(), 'models', 'chroma-default.onnx');
 
 export const PULLABLE = ['eccv16', 'siggraph17'] as const;
 

@@ -9,6 +9,7 @@ import type { LoadedModel } from '../core/model-contract.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import { ChromaError, usageError } from '../core/errors.js';
+import { checkNumber } from '../core/options.js';
 import { classifySource, checkSourceExists, probeSource, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
 import { Broadcaster, type ClientInfo, type Client } from './broadcaster.js';
@@ -119,13 +120,6 @@ export interface ServerHandle {
   stats(): ServerStats;
   /** Stop: viewers closed, ffmpeg children killed, recording finalised. Idempotent. */
   close(): Promise<void>;
-}
-
-function checkNumber(name: string, v: number | undefined, min: number, max: number, integer = false): void {
-  if (v === undefined) return;
-  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw usageError(`${name} ${v}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
-  }
 }
 
 function publicSource(s: SourceState): SourceState {
