@@ -29,11 +29,11 @@ export interface ColorizerOptions extends LoadModelOptions {
 export interface ColorizeOptions extends VideoJobOptions {
   /** Replace an existing output (default false: refuse). */
   overwrite?: boolean;
-  /** Abort the job: children are killed and the temporary output removed. */
+  /** Abort the job: children are killed and the temporary output removed. Default: none. */
   signal?: AbortSignal;
   /**
    * Videos only: checkpoint progress in segments beside the output so a job that dies can be
-   * continued by running it again with the same option (src/jobs/resumable-job.ts).
+   * continued by running it again with the same option (src/jobs/resumable-job.ts). Default false.
    */
   resume?: ResumeOptions | boolean;
 }

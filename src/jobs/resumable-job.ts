@@ -31,7 +31,7 @@ export const DEFAULT_SEGMENT_SECONDS = 10;
 export interface ResumeOptions {
   /** Seconds of source per segment (default 10). Shorter: less lost on a crash, more keyframes. */
   segmentSeconds?: number;
-  /** Called after each segment is safely on disk. */
+  /** Called after each segment is safely on disk. Default: none. */
   onSegment?: (s: SegmentRecord & { index: number }) => void;
 }
 

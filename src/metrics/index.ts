@@ -74,8 +74,9 @@ export interface VideoMetrics {
 export interface MeasureOptions {
   /** Working size: long side in pixels (default 320); 0 measures at the colorized video's own size. */
   longSide?: number;
-  /** Measure at most this many frames. */
+  /** Measure at most this many frames. Default: all. */
   maxFrames?: number;
+  /** Optical flow settings. Default: FlowEstimator's defaults. */
   flow?: FlowOptions;
 }
 

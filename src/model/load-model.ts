@@ -15,11 +15,14 @@ import { basename, dirname, join } from 'node:path';
 export type Device = 'auto' | 'cpu' | 'cuda';
 
 export interface LoadModelOptions {
-  /** 'auto': CUDA when its provider loads, else CPU (one log line). 'cuda': fail without CUDA. */
+  /**
+   * 'auto' (default): CUDA when its provider is installed and loads, else CPU (one log line when an
+   * installed provider fails). 'cuda': fail without CUDA. 'cpu'.
+   */
   device?: Device;
   /** Intra-op threads for the CPU provider (default: ONNX Runtime's choice, all cores). */
   threads?: number;
-  /** Receives one-line notices (e.g. the CUDA fallback). */
+  /** Receives one-line notices (e.g. the CUDA fallback). Default: stderr. */
   log?: (line: string) => void;
 }
 

@@ -155,11 +155,13 @@ export interface PullProgress {
 export interface PullOptions {
   /** Base URL the weight files live under (default: $CHROMA_MODELS_BASE_URL or the authors' bucket). */
   baseUrl?: string;
+  /** Receives download, verify and convert progress. Default: none. */
   onProgress?: (p: PullProgress) => void;
+  /** Abort the pull (the partial file is kept for the next one). Default: none. */
   signal?: AbortSignal;
   /** Models directory (default modelsCacheDir()). */
   cacheDir?: string;
-  /** Re-download and re-convert even when the model is installed. */
+  /** Re-download and re-convert even when the model is installed. Default false. */
   force?: boolean;
   /** Keep the verified .pth next to the ONNX file (default: deleted after conversion). */
   keepSource?: boolean;
@@ -171,7 +173,7 @@ export interface PullOptions {
   timeoutMs?: number;
   /**
    * Replaces the expected SHA-256 of catalog files. For tests serving fixture weights; there is
-   * deliberately no environment variable for this.
+   * deliberately no environment variable for this. Default: none.
    */
   sha256Overrides?: Partial<Record<ModelName, string>>;
 }

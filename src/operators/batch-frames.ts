@@ -6,7 +6,7 @@ import type { ModelFrame } from '../core/frames.js';
 
 export interface BatchOptions {
   size: number;
-  /** Close a partial batch after this many ms (live mode). Omit for files. */
+  /** Close a partial batch after this many ms (live mode). Default: never (files). */
   maxWaitMs?: number;
 }
 

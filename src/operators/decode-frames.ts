@@ -15,27 +15,27 @@ export interface DecodeOptions {
   /** Display size of the decoded frames (after rotation). */
   width: number;
   height: number;
-  /** ffmpeg options placed before -i (e.g. -re, -rtsp_transport tcp, -f v4l2). */
+  /** ffmpeg options placed before -i (e.g. -re, -rtsp_transport tcp, -f v4l2). Default: none. */
   inputArgs?: string[];
-  /** Extra video filters applied before the frames leave ffmpeg (e.g. yadif). */
+  /** Extra video filters applied before the frames leave ffmpeg (e.g. yadif). Default: none. */
   filters?: string[];
   /** Backpressure: frames emitted take a slot; the consumer releases it. */
   gate: FlowGate;
-  /** Nominal fps: timestamps for frames whose showinfo line never arrived. */
+  /** Nominal fps: timestamps for frames whose showinfo line never arrived. Default: none. */
   fps?: number | null;
-  /** Frames the container promises; fewer decoded means the file is truncated. */
+  /** Frames the container promises; fewer decoded means the file is truncated. Default: unknown (no check). */
   expectedFrames?: number | null;
-  /** Used in messages. */
+  /** Used in messages. Default: the input. */
   label?: string;
-  /** The codec's name, for the message when ffmpeg has no decoder for it. */
+  /** The codec's name, for the message when ffmpeg has no decoder for it. Default: none. */
   codecName?: string;
-  /** Kind of error raised on failure: 'input' for files, 'source' for live sources. */
+  /** Kind of error raised on failure: 'input' for files, 'source' for live sources. Default 'input'. */
   errorKind?: 'input' | 'source';
-  /** Gather the ffmpeg child here so the job can wait for it to exit. */
+  /** Gather the ffmpeg child here so the job can wait for it to exit. Default: none. */
   children?: ChildGroup;
-  /** Seconds subtracted from every timestamp (with -copyts: the file's start time). */
+  /** Seconds subtracted from every timestamp (with -copyts: the file's start time). Default 0. */
   ptsOffset?: number;
-  /** Drop frames whose (offset) timestamp is before this many seconds (resuming mid-file). */
+  /** Drop frames whose (offset) timestamp is before this many seconds (resuming mid-file). Default: none. */
   skipBefore?: number;
   /** Index of the first emitted frame (default 0). */
   firstIndex?: number;

@@ -9,6 +9,7 @@ import type { StageTimer } from '../core/stage-timer.js';
 
 export interface EncodeFramesOptions extends FrameEncoderOptions {
   gate: FlowGate;
+  /** Charges each frame's write to 'encode'. Default: none. */
   timer?: StageTimer;
 }
 

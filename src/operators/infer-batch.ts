@@ -23,7 +23,7 @@ export interface InferredBatch<T extends ModelFrame = ModelFrame> {
 }
 
 export interface InferBatchOptions {
-  /** Decode logits to ab with the inference (worker only), at this temperature. */
+  /** Decode logits to ab with the inference (worker only), at this temperature. Default: not decoded there (annealedMeanAb does it). */
   temperature?: () => number;
   /** Use the inference worker: 'auto' (default; CHROMA_INFER_WORKER=0 turns it off) or never (false). */
   worker?: 'auto' | false;

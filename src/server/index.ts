@@ -29,25 +29,28 @@ export type { SourceState, SourceStatus } from './source.js';
 export interface ServerOptions {
   /** URL (rtsp/rtmp/http/hls/...), V4L2 device (/dev/videoN), file, lavfi graph (format 'lavfi') or '-' for stdin. */
   input: string;
-  /** ffmpeg input format (-f). */
+  /** ffmpeg input format (-f). Default: ffmpeg's guess. */
   format?: string;
-  /** Replay a file forever. */
+  /** Replay a file forever. Default false. */
   loop?: boolean;
   /** Read at the stream's own rate (-re); default on for files and lavfi, off for live sources. */
   realtime?: boolean;
-  /** Frame size; probed from the source when not given (required for stdin). */
+  /** Frame width, 16..8192; default: probed from the source (required for stdin). */
   width?: number;
+  /** Frame height, 16..8192; default: probed from the source (required for stdin). */
   height?: number;
-  /** Nominal frame rate (when probing says nothing). */
+  /** Nominal frame rate, 0.1..1000, when probing says nothing. Default: the probed rate. */
   fps?: number;
-  /** More ffmpeg options before -i. */
+  /** More ffmpeg options before -i. Default: none. */
   inputArgs?: string[];
 
   /** Model path / name ('default'), or an already loaded model (not released on close). */
   model?: string | LoadedModel;
+  /** 'auto' (default), 'cpu' or 'cuda', as for files. */
   device?: Device;
+  /** CPU inference threads. Default: ONNX Runtime's choice (all cores). */
   threads?: number;
-  /** Model input short side. */
+  /** Model input short side, 32..4096. Default: the model's training size. */
   size?: number;
   /** Frames per inference call (default 1). */
   batch?: number;
@@ -55,7 +58,7 @@ export interface ServerOptions {
   maxWaitMs?: number;
   /** Initial annealed-mean temperature (default 0.38). */
   temperature?: number;
-  /** Enable causal temporal smoothing at this strength (0..1; viewers may change it); no smoothing stage when undefined. */
+  /** Causal temporal smoothing at this strength (0..1; viewers may change it). Default: none (no smoothing stage). */
   smooth?: number;
 
   /** JPEG quality (default 75). */
@@ -64,25 +67,29 @@ export interface ServerOptions {
   host?: string;
   /** Port (default 8080; 0 picks a free one). */
   port?: number;
-  /** Shared secret for the page, /metrics and the socket. */
+  /** Shared secret for the page, /metrics and the socket. Default: none (loopback only is safe). */
   token?: string | null;
-  /** Origins allowed besides this server's own ('*' for any). */
+  /** Origins allowed besides this server's own ('*' for any). Default: none. */
   allowOrigin?: string[];
   /** Most viewers at once (default 64). */
   maxViewers?: number;
   /** Frame messages a viewer may have in flight before it skips frames (default 2). */
   clientQueue?: number;
+  /** Keepalive ping period per viewer. Default 15000 ms. */
   pingIntervalMs?: number;
+  /** Stats message period. Default 1000 ms. */
   statsIntervalMs?: number;
 
-  /** Also record the colorized stream to this file. */
+  /** Also record the colorized stream to this file. Default: no recording. */
   record?: string;
 
+  /** Reconnect delays. Default: 200 ms, growing 1.6x, at most 5000 ms. */
   backoff?: BackoffOptions;
   /** Restart the decoder after this long without frames (default 10 s). */
   stallMs?: number;
   /** Network sources: reconnect when decoding falls this far behind live (default 3000 ms; 0 = never). */
   maxLagMs?: number;
+  /** Give up probing the source after this long. Default 15000 ms. */
   probeTimeoutMs?: number;
   /** Include process metrics (CPU, RSS, event loop) in /metrics (default true). */
   processMetrics?: boolean;

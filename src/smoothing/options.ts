@@ -66,9 +66,9 @@ export interface SmoothOptions {
   colorThreshold?: number;
   /** Flow mode: also compute the reverse flow and drop pixels failing the forward-backward check (default false: a second flow in causal mode, no measured gain). */
   consistencyCheck?: boolean;
-  /** Called for every detected cut (not for the first frame) with the frame index and the histogram distance. */
+  /** Called for every detected cut (not for the first frame) with the frame index and the histogram distance. Default: none. */
   onCut?: (index: number, distance: number) => void;
-  /** Charges the stage's time to 'smooth'. */
+  /** Charges the stage's time to 'smooth'. Default: none (a job passes its own). */
   timer?: StageTimer;
 }
 
