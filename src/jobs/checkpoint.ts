@@ -126,17 +126,21 @@ export async function prune(dir: string, m: Manifest): Promise<void> {
   for (const f of await readdir(dir)) if (!keep.has(f)) await rm(join(dir, f), { force: true, recursive: true });
 }
 
-/** List a finished segment (already renamed into place) and save the manifest. */
-export async function addSegment(dir: string, m: Manifest, rec: SegmentRecord): Promise<void> {
-  m.segments.push(rec);
-  if (rec.nextPts === null) m.complete = true;
-  await writeManifest(dir, m);
-}
-
-/** The decoder ended exactly where the last listed segment did: that one is the video's last. */
-export async function endAtLastSegment(dir: string, m: Manifest): Promise<void> {
-  if (!m.segments.length || m.complete) return;
-  m.segments[m.segments.length - 1].nextPts = null;
-  m.complete = true;
-  await writeManifest(dir, m);
+/** The manifest as a segment sink's store: each finished segment is listed and saved at once. */
+export function checkpointStore(dir: string, m: Manifest): { add(rec: SegmentRecord): Promise<number>; endAtLast(): Promise<void> } {
+  return {
+    async add(rec) {
+      m.segments.push(rec);
+      if (rec.nextPts === null) m.complete = true;
+      await writeManifest(dir, m);
+      return m.segments.length - 1;
+    },
+    // The decoder ended exactly where the last listed segment did: that one is the video's last.
+    async endAtLast() {
+      if (!m.segments.length || m.complete) return;
+      m.segments[m.segments.length - 1].nextPts = null;
+      m.complete = true;
+      await writeManifest(dir, m);
+    },
+  };
 }

@@ -21,7 +21,7 @@ import type { Progress } from '../core/frames.js';
 import { colorGraph } from '../graph/color-graph.js';
 import { smoothStage } from '../operators/smooth-ab.js';
 import { fixVariableRateMp4, smoothingKey, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './video-job.js';
-import { identify, MANIFEST_VERSION, prune, readManifest, resumeDirFor, takeLock, writeManifest, type Manifest, type SegmentRecord } from './checkpoint.js';
+import { checkpointStore, identify, MANIFEST_VERSION, prune, readManifest, resumeDirFor, takeLock, writeManifest, type Manifest, type SegmentRecord } from './checkpoint.js';
 import { seekSource } from './seek-source.js';
 import { segmentSink } from './sinks/segment-sink.js';
 import { runVideoJob } from './run-video-job.js';
@@ -168,7 +168,10 @@ async function encodeRemaining(j: EncodeJob): Promise<void> {
   const frameDuration = info.fps ? 1 / info.fps : null;
 
   const decoded$ = seekSource({ ...j, gate });
-  const { sink, drain } = segmentSink({ ...j, gate, timer: opts.timer, onSegment: opts.resume.onSegment });
+  const { sink, drain } = segmentSink({
+    ...j, gate, timer: opts.timer, onSegment: opts.resume.onSegment,
+    segmentSeconds: j.manifest.segmentSeconds, firstNumber: j.manifest.segments.length, store: checkpointStore(j.dir, j.manifest),
+  });
   j.drain = drain;
   const written = await runVideoJob(decoded$.pipe(colorGraph(j.model, { ...opts, smooth: smoothStage(smoothingOf(opts.smooth), opts.timer) })), sink, {
     children: j.children, progress$: j.progress$, signal: j.signal, started: j.started,

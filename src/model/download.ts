@@ -1,7 +1,6 @@
 // The models' download client: plain node:http(s) GETs with redirects, an idle timeout, Range
 // requests that resume a partial file, network errors said in words, and SHA-256 of the result.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -9,7 +8,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ChromaError } from '../core/errors.js';
 
-async function fileSize(p: string): Promise<number | null> {
+/** A regular file's size, or null when there is none. */
+export async function fileSize(p: string): Promise<number | null> {
   try {
     const s = await stat(p);
     return s.isFile() ? s.size : null;
@@ -149,17 +149,6 @@ export async function transferOnce(
     throw new TransferError(`download interrupted after ${received} of ${total ?? '?'} bytes`, true);
   }
   return { resumed: start > 0 };
-}
-
-export async function sha256File(path: string, onBytes?: (n: number) => void): Promise<string> {
-  const h = createHash('sha256');
-  let n = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    h.update(chunk as Buffer);
-    n += (chunk as Buffer).length;
-    onBytes?.(n);
-  }
-  return h.digest('hex');
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

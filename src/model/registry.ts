@@ -13,7 +13,8 @@ import { readMetadataProps } from '../onnx/builder.js';
 import { META_KEYS, type ModelKind } from '../core/model-contract.js';
 import { convertStateDict, type Architecture } from './convert.js';
 import { loadStateDict } from './pth/load.js';
-import { sha256File, sleep, TransferError, transferOnce } from './download.js';
+import { fileSize, sleep, TransferError, transferOnce } from './download.js';
+import { sha256File } from '../core/sha256.js';
 import { ChromaError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/output-file.js';
 import { packageRoot } from '../core/package-root.js';
@@ -78,15 +79,6 @@ export interface ModelListing {
   description?: string;
   /** An interrupted download is waiting to be resumed (bytes so far). */
   partialBytes?: number;
-}
-
-async function fileSize(p: string): Promise<number | null> {
-  try {
-    const s = await stat(p);
-    return s.isFile() ? s.size : null;
-  } catch {
-    return null;
-  }
 }
 
 async function readKind(p: string): Promise<string | null> {

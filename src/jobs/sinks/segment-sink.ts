@@ -14,16 +14,42 @@ import { FALLBACK_FPS } from '../../core/defaults.js';
 import type { FlowGate } from '../../core/flow-gate.js';
 import type { ColorFrame } from '../../core/frames.js';
 import type { StageTimer } from '../../core/stage-timer.js';
-import { addSegment, endAtLastSegment, type Manifest, type SegmentRecord } from '../checkpoint.js';
+import type { SegmentRecord } from '../checkpoint.js';
 import type { VideoSink } from '../run-video-job.js';
+
+/** Lists finished segments, in order. */
+export interface SegmentStore {
+  /** A segment is on disk under its final name: list it; returns its index in the list. */
+  add(rec: SegmentRecord): Promise<number>;
+  /** The source ended exactly where the last listed segment did: mark that one the last. */
+  endAtLast(): Promise<void>;
+}
+
+/** A store in memory, for a sink run on its own (a single segment for a queue worker). */
+export function memoryStore(): SegmentStore & { segments: SegmentRecord[] } {
+  const segments: SegmentRecord[] = [];
+  return {
+    segments,
+    add: async (rec) => segments.push(rec) - 1,
+    endAtLast: async () => {
+      const last = segments.at(-1);
+      if (last) last.nextPts = null;
+    },
+  };
+}
 
 export interface SegmentSinkOptions {
   info: MediaInfo;
   /** Codec settings (complete: the manifest compares them). */
   encode: EncodeSettings;
-  /** The checkpoint folder and its manifest; new segments are listed there as they finish. */
+  /** The folder the segment files go in. */
   dir: string;
-  manifest: Manifest;
+  /** Seconds of source time per segment (Infinity: one segment). */
+  segmentSeconds: number;
+  /** Number of the first new segment's file (seg-NNNNNN.nut). */
+  firstNumber: number;
+  /** Where finished segments are listed (the checkpoint manifest, or a list in memory). */
+  store: SegmentStore;
   /** Index of the first frame this sink receives in the whole video. */
   startFrame: number;
   /** The output name, for messages. */
@@ -45,11 +71,11 @@ export function segmentSink(j: SegmentSinkOptions): { sink: VideoSink; drain: ()
   const frameDuration = j.info.fps ? 1 / j.info.fps : null;
   let drain = () => Promise.resolve();
   const sink: VideoSink = (source) => new Observable<number>((subscriber) => {
-    const { info, manifest, dir } = j;
-    const L = manifest.segmentSeconds;
+    const { info, dir, store } = j;
+    const L = j.segmentSeconds;
     type Open = { enc: FrameEncoder; partial: string; file: string; slot: number; first: ColorFrame; firstPts: number; lastPts: number; frames: number };
     let current: Open | null = null;
-    let nextNumber = manifest.segments.length;
+    let nextNumber = j.firstNumber;
     let total = j.startFrame;
     let stopped = false;
     /** Encoders closing in the background, while the next segment is already being encoded. */
@@ -81,8 +107,8 @@ export function segmentSink(j: SegmentSinkOptions): { sink: VideoSink; drain: ()
         const bytes = (await stat(join(dir, c.file))).size;
         const encodedStart = encoderStart(info, c.firstPts);
         const rec: SegmentRecord = { file: c.file, firstFrame: c.first.index, frames: c.frames, startPts: c.firstPts, endPts: c.lastPts, nextPts, encodedStart, bytes };
-        await addSegment(dir, manifest, rec);
-        j.onSegment?.({ ...rec, index: manifest.segments.length - 1 });
+        const index = await store.add(rec);
+        j.onSegment?.({ ...rec, index });
       });
       commits.catch(fail);
       return commits;
@@ -131,7 +157,7 @@ export function segmentSink(j: SegmentSinkOptions): { sink: VideoSink; drain: ()
             await commit(last, null);
           } else {
             await commits;
-            await endAtLastSegment(dir, manifest);
+            await store.endAtLast();
           }
           stopped = true;
           subscriber.complete();
