@@ -94,24 +94,7 @@ test('truncated MP4, faststart (cut at half): says at which frame decoding faile
   return expectRefused('cut-faststart', p, EXIT.input, /(truncated|corrupt).*frame \d+ of \d+/);
 });
 
-test('random bytes named .mp4', () => {
-  const p = join(tmp.dir, 'random.mp4');
-  let x = 12345;
-  writeFileSync(p, Buffer.from(Array.from({ length: 20000 }, () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) >> 16) & 255)));
-  return expectRefused('random', p, EXIT.input, /not a readable media file/);
-});
-
-test('audio only', () => {
-  const p = join(tmp.dir, 'audio-only.mp4');
-  ff('-f', 'lavfi', '-i', 'sine=frequency=300', '-t', '1', '-c:a', 'aac', p);
-  return expectRefused('audio-only', p, EXIT.input, /no video stream \(found audio\)/);
-});
-
-test('0-byte file', () => {
-  const p = join(tmp.dir, 'empty.mp4');
-  writeFileSync(p, '');
-  return expectRefused('empty', p, EXIT.input, /empty file/);
-});
+// Random bytes, audio only and 0-byte files: bad-input.test.ts.
 
 test('a codec ffprobe knows but the bundled ffmpeg cannot decode (MPEG-5 EVC)', () => {
   // An H.264 MP4 whose sample entry is relabelled 'evc1': ffprobe (2023) reports an EVC stream with

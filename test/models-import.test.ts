@@ -15,7 +15,7 @@ import { convertEccv16, convertSiggraph17, convertStateDict, detectArchitecture,
 import { readMetadataProps } from '../src/onnx/builder.js';
 import { META_KEYS } from '../src/core/model-contract.js';
 import { listModels, modelsCacheDir, pullModel, convertFile, MODEL_CATALOG, type PullProgress } from '../src/model/registry.js';
-import { runModelsCommand } from '../src/model/models-cli.js';
+import { runModelsCommand } from '../src/cli/models-cli.js';
 
 const FIX = new URL('./fixtures/models/', import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as {

@@ -32,7 +32,7 @@ const lazy = (spec: string, name: string) => async (): Promise<Command> =>
 const commands: Record<string, () => Promise<Command>> = {
   colorize: async () => runColorizeCommand,
   serve: lazy('./serve-cli.js', 'runServeCommand'),
-  models: lazy('../model/models-cli.js', 'runModelsCommand'),
+  models: lazy('./models-cli.js', 'runModelsCommand'),
   metrics: lazy('./metrics-cli.js', 'runMetricsCommand'),
   bench: lazy('../../bench/bench-cli.js', 'runBenchCommand'),
 };

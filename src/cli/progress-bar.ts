@@ -1,5 +1,9 @@
-// A one-line progress bar with fps and ETA for terminals; nothing at all when stderr is not a TTY.
+// The one progress bar of every subcommand: a line redrawn in place on a terminal (at most ten
+// times a second), nothing at all when the stream is not a TTY. Frames (with fps and ETA) for
+// colorize; bytes for models pull.
 import type { Progress } from '../core/frames.js';
+
+export type BarStream = { write(s: string): unknown; isTTY?: boolean; columns?: number };
 
 function clock(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -9,27 +13,34 @@ function clock(seconds: number): string {
 
 export class ProgressBar {
   private last = 0;
-  constructor(private readonly label: string, private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  private drawn = false;
+  constructor(private readonly label: string, private readonly stream: BarStream = process.stderr) {}
 
   get enabled(): boolean {
     return Boolean(this.stream.isTTY);
   }
 
-  update(p: Progress, force = false): void {
+  /** Draws `label [bar] pct text`; `fraction` null draws no bar. `force` skips the rate limit. */
+  draw(fraction: number | null, text: string, force = false, label = this.label): void {
     if (!this.enabled) return;
     const now = Date.now();
     if (!force && now - this.last < 100) return;
     this.last = now;
     const width = Math.max(10, Math.min(40, (this.stream.columns ?? 80) - 60));
-    const frac = p.total ? Math.min(1, p.frames / p.total) : 0;
-    const bar = p.total ? '█'.repeat(Math.round(frac * width)).padEnd(width, '░') : '';
-    const pct = p.total ? `${(frac * 100).toFixed(0).padStart(3)}%` : '';
+    const frac = fraction === null ? 0 : Math.min(1, fraction);
+    const bar = fraction !== null ? `${'█'.repeat(Math.round(frac * width)).padEnd(width, '░')} ${(frac * 100).toFixed(0).padStart(3)}% ` : '';
+    this.stream.write(`\r${label} ${bar}${text}\x1b[K`);
+    this.drawn = true;
+  }
+
+  /** A video job's progress: frames, fps and ETA. */
+  update(p: Progress, force = false): void {
     const eta = p.etaSeconds !== null ? ` ETA ${clock(p.etaSeconds)}` : '';
     const total = p.total ? `/${p.total}` : '';
-    this.stream.write(`\r${this.label} ${bar} ${pct} ${p.frames}${total} frames  ${p.fps.toFixed(1)} fps${eta}\x1b[K`);
+    this.draw(p.total ? p.frames / p.total : null, `${p.frames}${total} frames  ${p.fps.toFixed(1)} fps${eta}`, force);
   }
 
   done(): void {
-    if (this.enabled) this.stream.write('\r\x1b[K');
+    if (this.enabled && this.drawn) this.stream.write('\r\x1b[K');
   }
 }

@@ -8,8 +8,10 @@
 // only when stderr is a TTY and --json is off) and errors to stderr. With --json, stdout gets one
 // JSON document (also for failures: {"ok": false, "error": "..."}).
 
+import { ProgressBar } from './progress-bar.js';
+import { parseFlags } from './flags.js';
 import { ChromaError, exitCodeOf } from '../core/errors.js';
-import { convertFile, listModels, MODEL_NAMES, isModelName, pullModel, type PullProgress } from './registry.js';
+import { convertFile, listModels, MODEL_NAMES, isModelName, pullModel, type PullProgress } from '../model/registry.js';
 
 export interface ModelsCliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -25,76 +27,28 @@ const USAGE = `usage:
   chroma models convert FILE.pth [-o OUT.onnx] [--json]
 `;
 
-class UsageError extends Error {}
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string | true>;
-}
-
-const VALUE_FLAGS = new Set(['-o', '--output', '--base-url']);
-
-function parse(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(0, eq) : a;
-      if (VALUE_FLAGS.has(name)) {
-        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-        if (v === undefined) throw new UsageError(`${name} needs a value`);
-        flags.set(name === '--output' ? '-o' : name, v);
-      } else if (['--json', '--force', '--keep-source', '-h', '--help'].includes(name)) {
-        flags.set(name === '-h' ? '--help' : name, true);
-      } else {
-        throw new UsageError(`unknown option ${a}`);
-      }
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
-
 function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
-/** A one-line progress bar redrawn in place on a TTY. */
-function progressBar(stream: ModelsCliIo['stderr']): { update: (p: PullProgress) => void; end: () => void } {
+/** Pull progress on the shared progress bar: bytes and rate while downloading and verifying. */
+function pullBar(stream: ModelsCliIo['stderr']): { update: (p: PullProgress) => void; end: () => void } {
+  const bar = new ProgressBar('', stream);
   const t0 = Date.now();
-  let last = 0;
-  let drawn = false;
   let lastPhase = '';
   return {
     update(p) {
-      const now = Date.now();
-      if (p.phase === lastPhase && now - last < 100 && p.received !== p.total) return;
-      last = now;
+      const force = p.phase !== lastPhase || p.received === p.total;
       lastPhase = p.phase;
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 45));
-      let line: string;
       if (p.phase === 'download' || p.phase === 'verify') {
-        const frac = p.total ? Math.min(1, p.received / p.total) : 0;
-        const fill = Math.round(frac * width);
-        const secs = Math.max(0.001, (now - t0) / 1000);
+        const secs = Math.max(0.001, (Date.now() - t0) / 1000);
         const rate = p.phase === 'download' ? `  ${mb((p.received - p.resumedFrom) / secs)}/s` : '';
-        line = `${p.phase === 'download' ? 'downloading' : 'verifying  '} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${p.total ? `${(frac * 100).toFixed(0).padStart(3)}%` : ''} ${mb(p.received)}${p.total ? `/${mb(p.total)}` : ''}${rate}`;
-      } else if (p.phase === 'convert') {
-        line = 'converting to ONNX...';
+        bar.draw(p.total ? p.received / p.total : null, `${mb(p.received)}${p.total ? `/${mb(p.total)}` : ''}${rate}`, force, p.phase === 'download' ? 'downloading' : 'verifying  ');
       } else {
-        line = 'done';
+        bar.draw(null, '', force, p.phase === 'convert' ? 'converting to ONNX...' : 'done');
       }
-      stream.write(`\r\x1b[2K${line}`);
-      drawn = true;
     },
-    end() {
-      if (drawn) stream.write('\r\x1b[2K');
-    },
+    end: () => bar.done(),
   };
 }
 
@@ -111,15 +65,23 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
     return code;
   };
 
-  let parsed: Parsed;
+  let parsed;
   try {
-    parsed = parse(args);
+    parsed = parseFlags('models', args, {
+      output: { type: 'string', short: 'o' },
+      'base-url': { type: 'string' },
+      json: { type: 'boolean' },
+      force: { type: 'boolean' },
+      'keep-source': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
   } catch (e) {
     return fail((e as Error).message, 2);
   }
-  json = parsed.flags.has('--json');
-  const [sub, ...rest] = parsed.positional;
-  if (parsed.flags.has('--help') || sub === 'help') {
+  const { values: v, positionals } = parsed;
+  json = Boolean(v.json);
+  const [sub, ...rest] = positionals;
+  if (v.help || sub === 'help') {
     stdout.write(USAGE);
     return 0;
   }
@@ -144,15 +106,15 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
         if (rest.length !== 1) return fail(`pull takes one model name (${MODEL_NAMES.join(', ')})`, 2);
         const name = rest[0];
         if (!isModelName(name)) return fail(`unknown model "${name}" (known: ${MODEL_NAMES.join(', ')})`, 2);
-        const bar = !json && stderr.isTTY ? progressBar(stderr) : null;
+        const bar = !json && stderr.isTTY ? pullBar(stderr) : null;
         let result;
         try {
           result = await pullModel(name, {
             cacheDir: io.cacheDir,
             signal: io.signal,
-            force: parsed.flags.has('--force'),
-            keepSource: parsed.flags.has('--keep-source'),
-            baseUrl: typeof parsed.flags.get('--base-url') === 'string' ? (parsed.flags.get('--base-url') as string) : undefined,
+            force: Boolean(v.force),
+            keepSource: Boolean(v['keep-source']),
+            baseUrl: v['base-url'],
             onProgress: bar ? bar.update : undefined,
           });
         } finally {
@@ -164,8 +126,7 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
       }
       case 'convert': {
         if (rest.length !== 1) return fail('convert takes one FILE.pth', 2);
-        const out = parsed.flags.get('-o');
-        const r = await convertFile(rest[0], typeof out === 'string' ? out : undefined);
+        const r = await convertFile(rest[0], v.output);
         if (json) stdout.write(`${JSON.stringify({ ok: true, ...r })}\n`);
         else stdout.write(`${rest[0]}: ${r.arch} → ${r.outPath} (${mb(r.bytes)})\n`);
         return 0;
