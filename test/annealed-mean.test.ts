@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { annealedMean } from '../src/color/annealed-mean.js';
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
-import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean-graph.js';
+import { buildAnnealedMeanGraph } from '../src/onnx/annealed-mean-graph.js';
 
 function randomLogits(hw: number, seed = 1): Float32Array {
   const z = new Float32Array(Q * hw);
@@ -50,7 +50,7 @@ test('the ONNX decoder graph agrees with the typed-array annealed mean at T = 0.
   z.set(randomLogits(hw, 5), Q * hw);
   const ref = new Float32Array(n * 2 * hw);
   annealedMean(z, n, hw, 0.38, ref);
-  const s = await ort.InferenceSession.create(buildAnnealedMeanDecoder());
+  const s = await ort.InferenceSession.create(buildAnnealedMeanGraph());
   const res = await s.run({ logits: new ort.Tensor('float32', z, [n, Q, h, w]), inv_t: new ort.Tensor('float32', Float32Array.of(1 / 0.38), [1]) });
   const got = res.ab.data as Float32Array;
   for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got[i] - ref[i]) < 1e-3, `${i}: ${got[i]} vs ${ref[i]}`);

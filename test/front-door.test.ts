@@ -1,33 +1,25 @@
 // What a new user meets first: the one-call API, typos, unknown options and output types, bad
 // options given to the library, and the lines printed before any work starts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { tempDir, makeClip, writeFixtureModels, runCli, REPO } from './helpers/media.js';
+import { runCli, REPO, cliFixtures } from './helpers/media.js';
 import { Colorizer, colorize, ChromaError, EXIT } from '../src/index.js';
 import { nearestCommand } from '../src/cli/main.js';
 import { cudaProviderInstalled } from '../src/model/load-model.js';
 import { COLORIZE_HELP } from '../src/cli/colorize-cli.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let models: ReturnType<typeof writeFixtureModels>;
-let good: string;
-before(() => {
-  tmp = tempDir();
-  models = writeFixtureModels(tmp.dir);
-  good = makeClip(join(tmp.dir, 'good.mp4'), { width: 160, height: 120, seconds: 1, fps: 10 });
-});
-after(() => tmp.cleanup());
+const fx = cliFixtures();
 
 test('colorize() is a promise that rejects when the job fails, and still carries progress$', async () => {
-  const job = colorize(join(tmp.dir, 'missing.mp4'), join(tmp.dir, 'o.mp4'), { model: models.logits, device: 'cpu' });
+  const job = colorize(join(fx.tmp.dir, 'missing.mp4'), join(fx.tmp.dir, 'o.mp4'), { model: fx.models.logits, device: 'cpu' });
   assert.equal(typeof job.progress$.subscribe, 'function');
   let progressErr: unknown = null;
   job.progress$.subscribe({ error: (e) => (progressErr = e) });
   await assert.rejects(job, (e: unknown) => e instanceof ChromaError && e.kind === 'input' && /no such file/.test(e.message));
   assert.ok(progressErr instanceof ChromaError, 'progress$ errors too');
-  const ok = colorize(good, join(tmp.dir, 'ok.mp4'), { model: models.logits, device: 'cpu', smooth: 'off' });
+  const ok = colorize(fx.good, join(fx.tmp.dir, 'ok.mp4'), { model: fx.models.logits, device: 'cpu', smooth: 'off' });
   const frames: number[] = [];
   ok.progress$.subscribe((p) => frames.push(p.frames));
   const r = await ok;
@@ -36,7 +28,7 @@ test('colorize() is a promise that rejects when the job fails, and still carries
 });
 
 test('the library refuses bad options with the CLI\'s one-line message', async () => {
-  const c = await Colorizer.create({ model: models.logits, device: 'cpu' });
+  const c = await Colorizer.create({ model: fx.models.logits, device: 'cpu' });
   try {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ temperature: 0 }, /^temperature 0: expected a number in \[0\.01, 1\]$/],
@@ -48,8 +40,8 @@ test('the library refuses bad options with the CLI\'s one-line message', async (
       [{ smooth: 'max' }, /^smooth max: expected 'off', 'low', 'medium', 'high'/],
     ];
     for (const [opts, pattern] of cases) {
-      const out = join(tmp.dir, 'never.mp4');
-      await assert.rejects(c.colorize(good, out, opts).done, (e: unknown) => e instanceof ChromaError && e.kind === 'usage' && pattern.test(e.message), JSON.stringify(opts));
+      const out = join(fx.tmp.dir, 'never.mp4');
+      await assert.rejects(c.colorize(fx.good, out, opts).done, (e: unknown) => e instanceof ChromaError && e.kind === 'usage' && pattern.test(e.message), JSON.stringify(opts));
       assert.equal(existsSync(out), false);
     }
   } finally {
@@ -59,7 +51,7 @@ test('the library refuses bad options with the CLI\'s one-line message', async (
 
 test('an unknown output type is refused up front (exit 4, before the model loads)', async () => {
   // The model does not exist: reaching it would exit 5.
-  const r = await runCli(['colorize', good, '-o', join(tmp.dir, 'out.txt'), '--model', 'no-such-model']);
+  const r = await runCli(['colorize', fx.good, '-o', join(fx.tmp.dir, 'out.txt'), '--model', 'no-such-model']);
   assert.equal(r.code, EXIT.output, r.stderr);
   assert.match(r.stderr, /out\.txt: unknown output type '\.txt'/);
 });
@@ -82,7 +74,7 @@ test('an unknown option is one line of ours, for every subcommand', async () => 
 
 test('no CUDA line on a machine without the CUDA provider, and a missing input is said before the model loads', async (t) => {
   if (cudaProviderInstalled()) return t.skip('the CUDA provider is installed here');
-  const r = await runCli(['colorize', join(tmp.dir, 'nothing.mp4'), '-o', join(tmp.dir, 'n.mp4'), '--model', 'no-such-model']);
+  const r = await runCli(['colorize', join(fx.tmp.dir, 'nothing.mp4'), '-o', join(fx.tmp.dir, 'n.mp4'), '--model', 'no-such-model']);
   assert.equal(r.code, EXIT.input);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.doesNotMatch(r.stderr, /CUDA/);

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
 import { GraphBuilder, readMetadataProps, attr } from '../src/onnx/builder.js';
-import { buildAnnealedMeanDecoder } from '../src/onnx/annealed-mean-graph.js';
+import { buildAnnealedMeanGraph } from '../src/onnx/annealed-mean-graph.js';
 import { decodeModel, DataType } from '../src/onnx/proto.js';
 import { makeAbFixture, makeBadFixture, makeLogitsFixture } from './helpers/model-fixtures.js';
 import { META_KEYS } from '../src/core/model-contract.js';
@@ -37,7 +37,7 @@ function annealedMean(logits: Float32Array, n: number, h: number, w: number, T: 
 }
 
 test('annealed-mean decoder matches a plain JS computation at T = 0.38 and T = 1', async () => {
-  const sess = await session(buildAnnealedMeanDecoder());
+  const sess = await session(buildAnnealedMeanGraph());
   const n = 2, h = 3, w = 5;
   const r = rng(7);
   const logits = new Float32Array(n * Q * h * w);
@@ -130,7 +130,7 @@ test('logits fixture: bright blocks decode to the red bin, dark blocks to gray',
   const res = await sess.run({ L: new ort.Tensor('float32', x, [1, 1, H, W]) });
   const logits = res.logits;
   assert.deepEqual(logits.dims, [1, Q, H / 4, W / 4]);
-  const dec = await session(buildAnnealedMeanDecoder());
+  const dec = await session(buildAnnealedMeanGraph());
   for (const T of [0.38, 1]) {
     const ab = (await dec.run({ logits, inv_t: new ort.Tensor('float32', Float32Array.of(1 / T), [1]) })).ab.data as Float32Array;
     const hw = (H / 4) * (W / 4);

@@ -60,7 +60,7 @@ test('a model that outputs ab directly skips the annealed mean; the library API 
   const c = await Colorizer.create({ model: models.ab, device: 'cpu' });
   try {
     assert.equal(c.model.info.kind, 'ab');
-    assert.equal(c.model.decoder, null);
+    assert.equal(c.model.annealer, null);
     const job = c.colorize(input, output, { batch: 3 });
     const seen: number[] = [];
     job.progress$.subscribe((p) => seen.push(p.frames));

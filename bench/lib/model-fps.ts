@@ -65,7 +65,7 @@ export async function timePoint(
     const t0 = performance.now();
     const out = await model.session.run({ [model.inputName]: input });
     const t1 = performance.now();
-    if (model.decoder) await model.decoder.run({ logits: out[model.outputName], inv_t: invT });
+    if (model.annealer) await model.annealer.run({ logits: out[model.outputName], inv_t: invT });
     return { net: t1 - t0, all: performance.now() - t0 };
   };
   await once();

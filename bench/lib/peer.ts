@@ -71,9 +71,9 @@ export async function runPeer(
       for (let i = 0; i < small.length; i++) small[i] = (small[i] - model.info.lOffset) * model.info.lScale;
       const out = await model.session.run({ [model.inputName]: new ort.Tensor('float32', small, [1, 1, size.height, size.width]) });
       let ab = out[model.outputName];
-      if (model.decoder) ab = (await model.decoder.run({ logits: ab, inv_t: invT })).ab;
+      if (model.annealer) ab = (await model.annealer.run({ logits: ab, inv_t: invT })).ab;
       const abData = ab.data as Float32Array;
-      if (!model.decoder && model.info.abScale !== 1) for (let i = 0; i < abData.length; i++) abData[i] *= model.info.abScale;
+      if (!model.annealer && model.info.abScale !== 1) for (let i = 0; i < abData.length; i++) abData[i] *= model.info.abScale;
       const [, , ah, aw] = ab.dims;
       const key = `${im.width}x${im.height}<${aw}x${ah}`;
       if (key !== upKey || !upsample) {

@@ -57,8 +57,8 @@ export interface LoadedModel {
   info: ModelInfo;
   provider: 'cuda' | 'cpu';
   session: ort.InferenceSession;
-  /** The annealed-mean decoder (kind logits313 only). */
-  decoder: ort.InferenceSession | null;
+  /** The annealed-mean graph (kind logits313 only). */
+  annealer: ort.InferenceSession | null;
   inputName: string;
   outputName: string;
   /** Intra-op threads asked for (undefined: the default); the inference worker uses the same. */

@@ -1,13 +1,13 @@
 // Loading a model: one ONNX Runtime session (CUDA first when asked or available, CPU otherwise),
 // its contract metadata, a probe run that checks the output shape fits the contract, and for
-// logits models the annealed-mean decoder session.
+// logits models the annealed-mean graph session.
 import { readFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_MODEL_INFO, META_KEYS, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
 import { readMetadataProps } from '../onnx/builder.js';
-import { buildAnnealedMeanDecoder } from '../onnx/annealed-mean-graph.js';
+import { buildAnnealedMeanGraph } from '../onnx/annealed-mean-graph.js';
 import { resolveModelPath } from './resolve-model.js';
 import { ChromaError, modelError } from '../core/errors.js';
 import { basename, dirname, join } from 'node:path';
@@ -141,13 +141,13 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
     ...partial,
     kind,
   };
-  let decoder: ort.InferenceSession | null = null;
-  if (kind === 'logits313') decoder = (await createSession(buildAnnealedMeanDecoder(), provider, opts.threads, () => {})).session;
+  let annealer: ort.InferenceSession | null = null;
+  if (kind === 'logits313') annealer = (await createSession(buildAnnealedMeanGraph(), provider, opts.threads, () => {})).session;
   return {
-    path, info, provider, session, decoder, inputName, outputName, threads: opts.threads,
+    path, info, provider, session, annealer, inputName, outputName, threads: opts.threads,
     async release() {
       await session.release();
-      await decoder?.release();
+      await annealer?.release();
     },
   };
 }

@@ -1,4 +1,4 @@
-// The annealed-mean decoder of Zhang et al. as a standalone ONNX model.
+// The annealed-mean graph of Zhang et al. as a standalone ONNX model.
 
 import { AB_BINS_313 } from '../color/ab-bins.js';
 import { GraphBuilder } from './builder.js';
@@ -15,7 +15,7 @@ import { GraphBuilder } from './builder.js';
  *
  * @param centres interleaved bin centres [a0, b0, a1, b1, ...] (default AB_BINS_313).
  */
-export function buildAnnealedMeanDecoder(centres: Float32Array = AB_BINS_313): Uint8Array {
+export function buildAnnealedMeanGraph(centres: Float32Array = AB_BINS_313): Uint8Array {
   if (centres.length === 0 || centres.length % 2 !== 0) throw new Error('centres must hold interleaved (a, b) pairs');
   const q = centres.length / 2;
   const g = new GraphBuilder({ name: 'annealed_mean', opset: 17 });

@@ -94,7 +94,7 @@ export class InferWorker {
       spinning: opts.spinning ?? false,
       inputName: model.inputName,
       outputName: model.outputName,
-      decoder: model.decoder !== null,
+      annealedMean: model.annealer !== null,
     };
     this.worker = startWorker(cfg);
     this.worker.unref();

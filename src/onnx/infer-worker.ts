@@ -1,5 +1,5 @@
 // Worker thread body: owns its own ONNX Runtime session for the model (for logits models fused with
-// the annealed-mean decoder) so that inference never blocks the main thread. onnxruntime-node's run() is
+// the annealed-mean graph) so that inference never blocks the main thread. onnxruntime-node's run() is
 // synchronous on the calling thread; on the main thread it stalls ffmpeg's pipes and every JS stage
 // for the length of a batch. Here it only blocks this thread.
 //
@@ -8,8 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { buildAnnealedMeanDecoder } from './annealed-mean-graph.js';
-import { fuseAnnealedMean } from './fuse-decoder.js';
+import { buildAnnealedMeanGraph } from './annealed-mean-graph.js';
+import { fuseAnnealedMean } from './fuse-annealed-mean.js';
 
 export interface InferWorkerConfig {
   path: string;
@@ -20,8 +20,8 @@ export interface InferWorkerConfig {
   spinning: boolean;
   inputName: string;
   outputName: string;
-  /** Build the annealed-mean decoder (logits models). */
-  decoder: boolean;
+  /** Build the annealed-mean graph (logits models). */
+  annealedMean: boolean;
 }
 
 export interface RunRequest {
@@ -58,15 +58,15 @@ function options(): ort.InferenceSession.SessionOptions {
 
 async function main(): Promise<void> {
   let bytes: Uint8Array;
-  // Logits models: the network and the annealed mean fused into one session (fuse-decoder.ts), so
+  // Logits models: the network and the annealed mean fused into one session (fuse-annealed-mean.ts), so
   // the logits stay inside ONNX Runtime. The plain network (for requests that want raw logits) and
-  // the separate decoder (when fusing fails) are built only if needed.
+  // the separate annealed-mean session (when fusing fails) are built only if needed.
   let fused: { session: ort.InferenceSession; invT: string; ab: string } | null = null;
   let net: ort.InferenceSession | null = null;
-  let decoder: ort.InferenceSession | null = null;
+  let annealer: ort.InferenceSession | null = null;
   try {
     bytes = await readFile(cfg.path);
-    if (cfg.decoder) {
+    if (cfg.annealedMean) {
       try {
         const f = fuseAnnealedMean(bytes, cfg.outputName);
         fused = { session: await ort.InferenceSession.create(f.bytes, options()), invT: f.invTName, ab: f.abName };
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     return;
   }
   const netSession = async () => (net ??= await ort.InferenceSession.create(bytes, options()));
-  const decoderSession = async () => (decoder ??= await ort.InferenceSession.create(buildAnnealedMeanDecoder(), options()));
+  const annealerSession = async () => (annealer ??= await ort.InferenceSession.create(buildAnnealedMeanGraph(), options()));
   const invT = new Float32Array(1);
   const run = async (m: RunRequest): Promise<void> => {
     try {
@@ -97,9 +97,9 @@ async function main(): Promise<void> {
       } else {
         result = (await (await netSession()).run({ [cfg.inputName]: input }))[cfg.outputName];
         netMs = performance.now() - t0;
-        if (cfg.decoder && m.invT !== null) {
+        if (cfg.annealedMean && m.invT !== null) {
           invT[0] = m.invT;
-          result = (await (await decoderSession()).run({ logits: result, inv_t: new ort.Tensor('float32', invT, [1]) })).ab;
+          result = (await (await annealerSession()).run({ logits: result, inv_t: new ort.Tensor('float32', invT, [1]) })).ab;
           decoded = true;
           decodeMs = performance.now() - t0 - netMs;
         }
@@ -120,14 +120,14 @@ async function main(): Promise<void> {
     }
   };
   // Requests run strictly one after another, in arrival order (a request that arrives while one
-  // runs must not slip its net run in between the other's net and decoder runs).
+  // runs must not slip its net run in between the other's net and annealed-mean runs).
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (m: RunRequest | { type: 'close' }) => {
     if (m.type === 'close') {
       queue = queue.then(async () => {
         await fused?.session.release();
         await net?.release();
-        await decoder?.release();
+        await annealer?.release();
         port.close();
       });
       return;

@@ -1,5 +1,5 @@
 // Stage: from the network's output to one ab per pixel. Logits models go through the annealed
-// mean (softmax(z / T) . centres) in the decoder's ONNX graph; ab models are only scaled. The
+// mean (softmax(z / T) . centres) in its ONNX graph; ab models are only scaled. The
 // temperature is read per batch, so a live viewer can change it. Batches the inference worker
 // already decoded (inferBatch with a temperature) only need slicing.
 import { concatMap, mergeMap, pipe, type OperatorFunction } from 'rxjs';
@@ -26,9 +26,9 @@ export function annealedMeanAb<T extends ModelFrame>(
     if (decoded) return slice(frames, output);
     const t0 = performance.now();
     let ab: ort.Tensor = output;
-    if (model.decoder) {
+    if (model.annealer) {
       invT[0] = 1 / temperature();
-      const res = await model.decoder.run({
+      const res = await model.annealer.run({
         logits: output,
         inv_t: new ort.Tensor('float32', invT, [1]),
       });
@@ -36,7 +36,7 @@ export function annealedMeanAb<T extends ModelFrame>(
     }
     const data = ab.data as Float32Array;
     const scale = model.info.abScale;
-    if (!model.decoder && scale !== 1) for (let i = 0; i < data.length; i++) data[i] *= scale;
+    if (!model.annealer && scale !== 1) for (let i = 0; i < data.length; i++) data[i] *= scale;
     const out = slice(frames, ab);
     timer?.add('distribution', performance.now() - t0, frames.length);
     return out;

@@ -77,7 +77,7 @@ export function inferBatch<T extends ModelFrame>(
       let buf = spare.pop();
       if (!buf || buf.length !== n) buf = new Float32Array(n);
       pack(frames, buf);
-      const invT = opts.temperature && model.decoder ? 1 / opts.temperature() : null;
+      const invT = opts.temperature && model.annealer ? 1 / opts.temperature() : null;
       const r = await worker.run(buf, [frames.length, 1, h, w], invT);
       if (spare.length < 4) spare.push(r.input);
       // A fused run (network + annealed mean in one ORT call) is all charged to 'infer'.

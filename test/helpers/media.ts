@@ -1,5 +1,6 @@
 // Test media made on the spot with ffmpeg's lavfi sources, and small probes of the results.
 import { execFileSync, spawn } from 'node:child_process';
+import { before, after } from 'node:test';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -111,4 +112,19 @@ export function strayFiles(dir: string, expected: string[]): string[] {
 export function frameTimes(path: string): number[] {
   const out = execFileSync(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path], { env: FFPROBE_ENV });
   return out.toString().trim().split('\n').map((l) => Number(l.split(',')[0]));
+}
+
+/**
+ * The usual CLI-test setup, registered with node:test's before/after: a temp folder, the fixture
+ * models, and a 1 s 160x120 clip at 10 fps. Read the fields inside tests (they fill in `before`).
+ */
+export function cliFixtures(): { tmp: { dir: string; cleanup: () => void }; models: ReturnType<typeof writeFixtureModels>; good: string } {
+  const f = {} as ReturnType<typeof cliFixtures>;
+  before(() => {
+    f.tmp = tempDir();
+    f.models = writeFixtureModels(f.tmp.dir);
+    f.good = makeClip(join(f.tmp.dir, 'good.mp4'), { width: 160, height: 120, seconds: 1, fps: 10 });
+  });
+  after(() => f.tmp.cleanup());
+  return f;
 }

@@ -1,10 +1,10 @@
-// One ONNX model from a logits network and the annealed-mean decoder (src/onnx/annealed-mean-graph.ts):
-// the decoder's nodes are appended to the network's graph, reading its logits output directly.
+// One ONNX model from a logits network and the annealed-mean graph (src/onnx/annealed-mean-graph.ts):
+// the annealed mean's nodes are appended to the network's graph, reading its logits output directly.
 // Run as one session, the 313-channel logits never leave ONNX Runtime (no copy out to a fresh JS
 // buffer and back in, per batch: 36 MB at batch 4 for 1080p frames; on CUDA, no round trip over
 // PCIe), and only the 2-channel ab comes out.
 import { decodeModel, encodeModel } from './proto.js';
-import { buildAnnealedMeanDecoder } from './annealed-mean-graph.js';
+import { buildAnnealedMeanGraph } from './annealed-mean-graph.js';
 
 export interface FusedModel {
   bytes: Uint8Array;
@@ -17,7 +17,7 @@ export interface FusedModel {
 /** Fuse; throws when the network's graph cannot be read or has no output `outputName`. */
 export function fuseAnnealedMean(net: Uint8Array, outputName: string): FusedModel {
   const m = decodeModel(net);
-  const d = decodeModel(buildAnnealedMeanDecoder());
+  const d = decodeModel(buildAnnealedMeanGraph());
   const g = m.graph, dg = d.graph;
   if (!g || !dg) throw new Error('model without a graph');
   if (!(g.output ?? []).some((o) => o.name === outputName)) throw new Error(`no graph output '${outputName}'`);
@@ -46,10 +46,10 @@ export function fuseAnnealedMean(net: Uint8Array, outputName: string): FusedMode
   for (const t of dg.initializer ?? []) (g.initializer ??= []).push({ ...t, name: name(t.name ?? '') });
   const invT = (dg.input ?? []).find((v) => v.name === 'inv_t');
   const ab = (dg.output ?? []).find((v) => v.name === 'ab');
-  if (!invT || !ab) throw new Error('unexpected decoder graph');
+  if (!invT || !ab) throw new Error('unexpected annealed-mean graph');
   (g.input ??= []).push({ ...invT, name: name('inv_t') });
   g.output = [{ ...ab, name: name('ab') }];
-  // The decoder needs opset 13+ only for Softmax's axis meaning, identical for axis = -1 before
+  // The annealed mean needs opset 13+ only for Softmax's axis meaning, identical for axis = -1 before
   // that; the network's own opset stays.
   return { bytes: encodeModel(m), invTName: name('inv_t'), abName: name('ab') };
 }
