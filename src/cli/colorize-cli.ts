@@ -72,26 +72,26 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseFlags('colorize', argv, {
-        output: { type: 'string', short: 'o' },
-        model: { type: 'string' },
-        temperature: { type: 'string' },
-        size: { type: 'string' },
-        batch: { type: 'string' },
-        device: { type: 'string' },
-        threads: { type: 'string' },
-        smooth: { type: 'string' },
-        overwrite: { type: 'boolean', short: 'y' },
-        codec: { type: 'string' },
-        crf: { type: 'string' },
-        preset: { type: 'string' },
-        'pix-fmt': { type: 'string' },
-        deinterlace: { type: 'string' },
-        resume: { type: 'boolean' },
-        'segment-seconds': { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-    });
+      output: { type: 'string', short: 'o' },
+      model: { type: 'string' },
+      temperature: { type: 'string' },
+      size: { type: 'string' },
+      batch: { type: 'string' },
+      device: { type: 'string' },
+      threads: { type: 'string' },
+      smooth: { type: 'string' },
+      overwrite: { type: 'boolean', short: 'y' },
+      codec: { type: 'string' },
+      crf: { type: 'string' },
+      preset: { type: 'string' },
+      'pix-fmt': { type: 'string' },
+      deinterlace: { type: 'string' },
+      resume: { type: 'boolean' },
+      'segment-seconds': { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+  });
   } catch (err) {
     process.stderr.write(`chroma colorize: ${describeError(err)}\n`);
     return EXIT.usage;

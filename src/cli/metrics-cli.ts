@@ -44,12 +44,12 @@ export async function runMetricsCommand(argv: string[], io: MetricsIo = defaultI
   let parsed;
   try {
     parsed = parseFlags('metrics', argv, {
-        original: { type: 'string', short: 'r' },
-        size: { type: 'string' },
-        frames: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-    });
+      original: { type: 'string', short: 'r' },
+      size: { type: 'string' },
+      frames: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+  });
   } catch (err) {
     io.err(`chroma metrics: ${describeError(err)}\n`);
     return EXIT.usage;
