@@ -29,6 +29,11 @@ export interface ModelFrame extends LFrame {
   modelInput: Float32Array;
   /** modelWidth * modelHeight, plain CIE L at model resolution (for smoothing and scene cuts). */
   modelL: Float32Array;
+  /**
+   * User hints for this frame as the model's hint planes (3 x modelWidth x modelHeight: a/110, b/110,
+   * mask - 0.5; see core/model-contract.ts), set by the hints stage. Absent: no hints.
+   */
+  modelHints?: Float32Array;
 }
 
 /** After inference (and annealed-mean decoding when the model outputs logits): ab at model-output resolution. */

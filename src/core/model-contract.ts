@@ -2,6 +2,9 @@
 //
 //   input  : the first graph input, float32 N x 1 x H x W, the CIE L plane normalised as
 //            (L - lOffset) * lScale. H and W are multiples of `sizeMultiple`.
+//   hints  : optional second input named `hints`, float32 N x 3 x H x W: user colour hints as in
+//            SIGGRAPH17 (hint a / 110, hint b / 110, mask - 0.5; a frame without hints is 0, 0, -0.5).
+//            A model with it takes --hints; without it, it is an automatic colorizer only.
 //   output : the first graph output, float32, either
 //            - kind "logits313": N x 313 x h x w logits over the ECCV16 ab bins (AB_BINS_313 order),
 //              at reduced resolution (h <= H, w <= W; the reference net uses H/4); decoded by the
@@ -27,6 +30,8 @@ export interface ModelInfo {
   abScale: number;
   /** Human-readable name. */
   name: string;
+  /** True when the model has the `hints` input (user-guided colorization). */
+  hints: boolean;
 }
 
 /** ONNX metadata_props keys (strings). */
@@ -38,9 +43,20 @@ export const META_KEYS = {
   sizeMultiple: 'chroma.size_multiple',
   abScale: 'chroma.ab_scale',
   name: 'chroma.name',
+  hints: 'chroma.hints',
 } as const satisfies Record<keyof ModelInfo, string>;
 
-export const DEFAULT_MODEL_INFO: Omit<ModelInfo, 'kind' | 'name'> = {
+/** Name of the optional hint-planes input. */
+export const HINTS_INPUT = 'hints';
+
+/** Hint planes of a frame without hints (3 x h x w: a 0, b 0, mask - 0.5 = -0.5), written into `out` when given. */
+export function noHintPlanes(w: number, h: number, out = new Float32Array(3 * w * h)): Float32Array {
+  out.fill(0, 0, 2 * w * h);
+  out.fill(-0.5, 2 * w * h, 3 * w * h);
+  return out;
+}
+
+export const DEFAULT_MODEL_INFO: Omit<ModelInfo, 'kind' | 'name' | 'hints'> = {
   lOffset: 50,
   lScale: 0.01,
   trainSize: 256,
@@ -50,7 +66,7 @@ export const DEFAULT_MODEL_INFO: Omit<ModelInfo, 'kind' | 'name'> = {
 
 /**
  * A model ready to run (made by loadModel in src/model): the session and the names of its first
- * input and output. A second input (user hints) would be one more optional name here.
+ * input and output, and of its hint input when it has one.
  */
 export interface LoadedModel {
   path: string;
@@ -61,6 +77,8 @@ export interface LoadedModel {
   annealer: ort.InferenceSession | null;
   inputName: string;
   outputName: string;
+  /** The `hints` input's name, or null for an automatic-only model. */
+  hintsName: string | null;
   /** Intra-op threads asked for (undefined: the default); the inference worker uses the same. */
   threads?: number;
   release(): Promise<void>;

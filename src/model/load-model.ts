@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_MODEL_INFO, META_KEYS, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
+import { DEFAULT_MODEL_INFO, HINTS_INPUT, META_KEYS, noHintPlanes, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
 import { readMetadataProps } from '../onnx/builder.js';
 import { buildAnnealedMeanGraph } from '../onnx/annealed-mean-graph.js';
 import { resolveModelPath } from './resolve-model.js';
@@ -111,6 +111,7 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
   }
   const { session, provider } = created;
   const inputName = session.inputNames[0];
+  const hintsName = session.inputNames.includes(HINTS_INPUT) && inputName !== HINTS_INPUT ? HINTS_INPUT : null;
   const outputName = session.outputNames[0];
   const multiple = partial.sizeMultiple ?? DEFAULT_MODEL_INFO.sizeMultiple;
 
@@ -118,7 +119,8 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
   const side = Math.max(64, multiple * 8);
   let dims: readonly number[];
   try {
-    const feeds = { [inputName]: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]) };
+    const feeds: Record<string, ort.Tensor> = { [inputName]: new ort.Tensor('float32', new Float32Array(side * side), [1, 1, side, side]) };
+    if (hintsName) feeds[hintsName] = new ort.Tensor('float32', noHintPlanes(side, side), [1, 3, side, side]);
     const out = await session.run(feeds);
     dims = out[outputName].dims;
   } catch (err) {
@@ -140,11 +142,12 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
     name: basename(path).replace(/\.onnx$/i, ''),
     ...partial,
     kind,
+    hints: hintsName !== null,
   };
   let annealer: ort.InferenceSession | null = null;
   if (kind === 'logits313') annealer = (await createSession(buildAnnealedMeanGraph(), provider, opts.threads, () => {})).session;
   return {
-    path, info, provider, session, annealer, inputName, outputName, threads: opts.threads,
+    path, info, provider, session, annealer, inputName, outputName, hintsName, threads: opts.threads,
     async release() {
       await session.release();
       await annealer?.release();

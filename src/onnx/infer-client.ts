@@ -93,6 +93,7 @@ export class InferWorker {
         ?? (model.provider === 'cpu' ? Math.max(1, availableParallelism() - 1) : undefined),
       spinning: opts.spinning ?? false,
       inputName: model.inputName,
+      hintsName: model.hintsName,
       outputName: model.outputName,
       annealedMean: model.annealer !== null,
     };

@@ -19,6 +19,8 @@ export interface InferWorkerConfig {
   /** Let idle intra-op threads spin (ORT's default true). Off is kinder to a busy, shared CPU. */
   spinning: boolean;
   inputName: string;
+  /** The hint-planes input (models that take hints), packed after the L planes in each request. */
+  hintsName: string | null;
   outputName: string;
   /** Build the annealed-mean graph (logits models). */
   annealedMean: boolean;
@@ -85,17 +87,20 @@ async function main(): Promise<void> {
   const run = async (m: RunRequest): Promise<void> => {
     try {
       const t0 = performance.now();
-      const input = new ort.Tensor('float32', m.input, m.dims);
+      // dims are the L tensor's; a hint-taking model's three hint planes per frame follow in the same buffer.
+      const [n, , h, w] = m.dims;
+      const feeds: Record<string, ort.Tensor> = { [cfg.inputName]: new ort.Tensor('float32', m.input.subarray(0, n * h * w), m.dims) };
+      if (cfg.hintsName) feeds[cfg.hintsName] = new ort.Tensor('float32', m.input.subarray(n * h * w, 4 * n * h * w), [n, 3, h, w]);
       let result: ort.Tensor;
       let decoded = false;
       let netMs: number, decodeMs = 0;
       if (fused && m.invT !== null) {
         invT[0] = m.invT;
-        result = (await fused.session.run({ [cfg.inputName]: input, [fused.invT]: new ort.Tensor('float32', invT, [1]) }))[fused.ab];
+        result = (await fused.session.run({ ...feeds, [fused.invT]: new ort.Tensor('float32', invT, [1]) }))[fused.ab];
         decoded = true;
         netMs = performance.now() - t0;
       } else {
-        result = (await (await netSession()).run({ [cfg.inputName]: input }))[cfg.outputName];
+        result = (await (await netSession()).run(feeds))[cfg.outputName];
         netMs = performance.now() - t0;
         if (cfg.annealedMean && m.invT !== null) {
           invT[0] = m.invT;

@@ -1,5 +1,6 @@
 // Stage: one ONNX Runtime call per batch. The frames' normalised L planes are packed into one
-// N x 1 x H x W tensor; the raw output (logits or ab) travels on with the batch.
+// N x 1 x H x W tensor (and, for a model with a hints input, their hint planes into N x 3 x H x W
+// right after it in the same buffer); the raw output (logits or ab) travels on with the batch.
 //
 // onnxruntime-node runs a session synchronously on the calling thread, so a run on the main thread
 // stalls everything else for the whole batch: ffmpeg's pipes, L extraction, composition. Inference
@@ -10,7 +11,7 @@
 // never cross threads. Without a worker (disabled, failed or still starting) the batch runs here.
 import { Observable, type OperatorFunction } from 'rxjs';
 import * as ort from 'onnxruntime-node';
-import type { LoadedModel } from '../core/model-contract.js';
+import { noHintPlanes, type LoadedModel } from '../core/model-contract.js';
 import type { ModelFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 import { InferWorker, WorkerGoneError } from '../onnx/infer-client.js';
@@ -39,16 +40,32 @@ export function inferBatch<T extends ModelFrame>(
     let packed: Float32Array | null = null;
     let packedBusy = false;
     const spare: Float32Array[] = [];
+    const hinted = model.hintsName !== null;
+    // Floats per frame in the packed buffer: the L plane, plus three hint planes.
+    const perFrame = (w: number, h: number) => w * h * (hinted ? 4 : 1);
+    let empty: Float32Array | null = null;
 
     const pack = (frames: T[], into: Float32Array) => {
-      const plane = frames[0].modelWidth * frames[0].modelHeight;
+      const { modelWidth: w, modelHeight: h } = frames[0];
+      const plane = w * h;
       for (let i = 0; i < frames.length; i++) into.set(frames[i].modelInput, i * plane);
+      if (!hinted) return;
+      if (!empty || empty.length !== 3 * plane) empty = noHintPlanes(w, h);
+      const base = frames.length * plane;
+      for (let i = 0; i < frames.length; i++) into.set(frames[i].modelHints ?? empty, base + i * 3 * plane);
+    };
+
+    /** The feeds of one run: views into the packed buffer. */
+    const feeds = (buf: Float32Array, n: number, w: number, h: number): Record<string, ort.Tensor> => {
+      const f: Record<string, ort.Tensor> = { [model.inputName]: new ort.Tensor('float32', buf.subarray(0, n * w * h), [n, 1, h, w]) };
+      if (hinted) f[model.hintsName!] = new ort.Tensor('float32', buf.subarray(n * w * h, n * w * h * 4), [n, 3, h, w]);
+      return f;
     };
 
     const runHere = async (frames: T[]): Promise<InferredBatch<T>> => {
       const t0 = performance.now();
       const { modelWidth: w, modelHeight: h } = frames[0];
-      const n = w * h * frames.length;
+      const n = perFrame(w, h) * frames.length;
       // The input buffer is reused while the size holds (ONNX Runtime copies it in on run()), unless
       // another batch's run here is still pending on it.
       const own = packedBusy;
@@ -60,10 +77,9 @@ export function inferBatch<T extends ModelFrame>(
         packedBusy = true;
       }
       pack(frames, buf);
-      const input = new ort.Tensor('float32', buf, [frames.length, 1, h, w]);
       let out: ort.InferenceSession.OnnxValueMapType;
       try {
-        out = await model.session.run({ [model.inputName]: input });
+        out = await model.session.run(feeds(buf, frames.length, w, h));
       } finally {
         if (!own) packedBusy = false;
       }
@@ -73,7 +89,7 @@ export function inferBatch<T extends ModelFrame>(
 
     const runThere = async (worker: InferWorker, frames: T[]): Promise<InferredBatch<T>> => {
       const { modelWidth: w, modelHeight: h } = frames[0];
-      const n = w * h * frames.length;
+      const n = perFrame(w, h) * frames.length;
       let buf = spare.pop();
       if (!buf || buf.length !== n) buf = new Float32Array(n);
       pack(frames, buf);
