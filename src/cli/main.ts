@@ -16,6 +16,7 @@ Usage:
   chroma models list | pull NAME | convert F  the built-in model and the authors' ECCV16/SIGGRAPH17
   chroma metrics COLORIZED [--original ORIG]  flicker, warping error, CDC, AuC, PSNR, colourfulness
   chroma bench [options]                      fps per stage, end to end, batch sweep, vs a peer
+  chroma train PHOTOS_DIR -o MODEL.onnx       fine-tune the built-in model on your own colour photos
 
   chroma COMMAND --help                       options of one command
   chroma --version
@@ -35,6 +36,7 @@ const commands: Record<string, () => Promise<Command>> = {
   models: lazy('./models-cli.js', 'runModelsCommand'),
   metrics: lazy('./metrics-cli.js', 'runMetricsCommand'),
   bench: lazy('../../bench/bench-cli.js', 'runBenchCommand'),
+  train: lazy('./train-cli.js', 'runTrainCommand'),
 };
 
 export async function main(argv: string[]): Promise<number> {
