@@ -196,9 +196,7 @@ export class PointTracker {
       const scale = 1 / (1 << l);
       const cx = px * scale, cy = py * scale;
       // Source window: constant bilinear weights, since the window's offsets are whole pixels.
-      sampleWindow(S.img, w, h, cx, cy, r, wI);
-      sampleWindow(S.gx, w, h, cx, cy, r, wX);
-      sampleWindow(S.gy, w, h, cx, cy, r, wY);
+      sampleWindow(S, cx, cy, r, wI, wX, wY);
       let a11 = 0, a12 = 0, a22 = 0, used = 0;
       for (let k = 0; k < n; k++) {
         const ix = wX[k], iy = wY[k];
@@ -291,25 +289,39 @@ export class PointTracker {
 const clamp = (v: number, n: number): number => (v < 0 ? 0 : v >= n ? n - 1 : v);
 
 /**
- * The (2r+1)^2 window of `p` centred on (cx, cy), bilinear, into `out`; NaN where a window pixel
- * falls outside the plane, so that matching uses only what both frames really show.
+ * The (2r+1)^2 window of a level's intensities and gradients centred on (cx, cy), bilinear, into
+ * oI, oX, oY; NaN where a window pixel falls outside the plane, so that matching uses only what
+ * both frames really show.
  */
-function sampleWindow(p: Float32Array, w: number, h: number, cx: number, cy: number, r: number, out: Float32Array): void {
+function sampleWindow(level: Level, cx: number, cy: number, r: number, oI: Float32Array, oX: Float32Array, oY: Float32Array): void {
+  const { w, h, img, gx, gy } = level;
   const x0 = Math.floor(cx), y0 = Math.floor(cy), fx = cx - x0, fy = cy - y0;
   const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
   if (x0 - r >= 0 && y0 - r >= 0 && x0 + r + 1 < w && y0 + r + 1 < h) {
     for (let j = -r, k = 0; j <= r; j++) {
       let q = (y0 + j) * w + x0 - r;
-      for (let i = -r; i <= r; i++, k++, q++) out[k] = w00 * p[q] + w01 * p[q + 1] + w10 * p[q + w] + w11 * p[q + w + 1];
+      for (let i = -r; i <= r; i++, k++, q++) {
+        const q1 = q + w;
+        oI[k] = w00 * img[q] + w01 * img[q + 1] + w10 * img[q1] + w11 * img[q1 + 1];
+        oX[k] = w00 * gx[q] + w01 * gx[q + 1] + w10 * gx[q1] + w11 * gx[q1 + 1];
+        oY[k] = w00 * gy[q] + w01 * gy[q + 1] + w10 * gy[q1] + w11 * gy[q1 + 1];
+      }
     }
     return;
   }
   for (let j = -r, k = 0; j <= r; j++) {
     const sy = cy + j, ya = clamp(y0 + j, h) * w, yb = clamp(y0 + j + 1, h) * w;
     for (let i = -r; i <= r; i++, k++) {
-      const sx = cx + i, xa = clamp(x0 + i, w), xb = clamp(x0 + i + 1, w);
-      out[k] = sx < 0 || sy < 0 || sx > w - 1 || sy > h - 1 ? NaN
-        : w00 * p[ya + xa] + w01 * p[ya + xb] + w10 * p[yb + xa] + w11 * p[yb + xb];
+      const sx = cx + i;
+      if (sx < 0 || sy < 0 || sx > w - 1 || sy > h - 1) {
+        oI[k] = oX[k] = oY[k] = NaN;
+        continue;
+      }
+      const xa = clamp(x0 + i, w), xb = clamp(x0 + i + 1, w);
+      const a = ya + xa, b = ya + xb, c = yb + xa, d = yb + xb;
+      oI[k] = w00 * img[a] + w01 * img[b] + w10 * img[c] + w11 * img[d];
+      oX[k] = w00 * gx[a] + w01 * gx[b] + w10 * gx[c] + w11 * gx[d];
+      oY[k] = w00 * gy[a] + w01 * gy[b] + w10 * gy[c] + w11 * gy[d];
     }
   }
 }
