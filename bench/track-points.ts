@@ -1,0 +1,124 @@
+// Point tracker (src/motion/track-points.ts): cost and accuracy.
+//
+//   node --import tsx bench/track-points.ts [--frames N] [--points N] [--clips DIR | --no-clips] [--json]
+//
+// Synthetic part, at 192x144 (model resolution of a 640x480 frame) and 640x480: a multi-octave
+// texture translated by a known sub-pixel step per frame; every frame is pushed (pyramid and
+// gradients: "ms per frame") and a grid of points is tracked forward with the forward-backward
+// check ("us per point": both directions); printed with the mean and worst error against the truth
+// and the share of points kept. Real part: each clip in DIR (default /work/shared/data/videos),
+// decoded at long side 192, a grid of points tracked through its first N frames: the share kept
+// after 25, 50 and N frames (no ground truth there: a kept point is not proven right).
+import { parseArgs } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PointTracker, TRACK_KEPT, createTrackResult } from '../src/motion/track-points.js';
+import { rgbToL } from '../src/color/lab.js';
+import { probeMedia } from '../src/media/probe.js';
+import { metricSize, readRgbFrames } from '../src/metrics/frames.js';
+import { fractalNoise } from '../test/helpers/synthetic.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    frames: { type: 'string', default: '100' },
+    points: { type: 'string', default: '100' },
+    clips: { type: 'string', default: '/work/shared/data/videos' },
+    'no-clips': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const FRAMES = Number(opts.frames), POINTS = Number(opts.points);
+
+/** About `count` points on a grid, `margin` px inside a w x h frame. */
+function grid(w: number, h: number, count: number, margin: number): Float32Array {
+  const step = Math.sqrt(((w - 2 * margin) * (h - 2 * margin)) / count);
+  const pts: number[] = [];
+  for (let y = margin; y <= h - 1 - margin; y += step) for (let x = margin; x <= w - 1 - margin; x += step) pts.push(x, y);
+  return Float32Array.from(pts);
+}
+
+interface SyntheticRow { size: string; points: number; msPerFrame: number; usPerPoint: number; meanErr: number; maxErr: number; kept: number }
+
+function synthetic(w: number, h: number): SyntheticRow {
+  const step: [number, number] = [3.4 * (w / 192), -2.1 * (w / 192)]; // the same motion in picture terms
+  const frames = Array.from({ length: Math.min(FRAMES, 20) }, (_, f) => {
+    const p = new Float32Array(w * h), s = 192 / w; // texture scaled with the frame
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) p[y * w + x] = 100 * fractalNoise((x - step[0] * f) * s, (y - step[1] * f) * s, 5);
+    return p;
+  });
+  const tracker = new PointTracker(w, h);
+  const margin = Math.ceil(Math.hypot(...step)) + 8;
+  const start = grid(w, h, POINTS, margin), n = start.length / 2;
+  const result = createTrackResult(n);
+  let pushMs = 0, trackMs = 0, pushes = 0, tracked = 0, kept = 0, errSum = 0, errMax = 0;
+  tracker.pushFrame(frames[0]);
+  for (let f = 1; f < frames.length; f++) {
+    let t0 = performance.now();
+    tracker.pushFrame(frames[f]);
+    pushMs += performance.now() - t0;
+    pushes++;
+    t0 = performance.now();
+    tracker.track(start, result); // the same grid each pair: every point is tracked every time
+    trackMs += performance.now() - t0;
+    tracked += n;
+    for (let i = 0; i < n; i++) {
+      if (result.lost[i] !== TRACK_KEPT) continue;
+      kept++;
+      const e = Math.hypot(result.points[2 * i] - start[2 * i] - step[0], result.points[2 * i + 1] - start[2 * i + 1] - step[1]);
+      errSum += e;
+      errMax = Math.max(errMax, e);
+    }
+  }
+  return { size: `${w}x${h}`, points: n, msPerFrame: pushMs / pushes, usPerPoint: (1000 * trackMs) / tracked, meanErr: errSum / kept, maxErr: errMax, kept: kept / tracked };
+}
+
+interface ClipRow { clip: string; size: string; points: number; frames: number; kept25: number; kept50: number; keptEnd: number; msPerFrame: number }
+
+async function clip(path: string): Promise<ClipRow> {
+  const info = await probeMedia(path);
+  const { width: w, height: h } = metricSize(info.width, info.height, 192);
+  const tracker = new PointTracker(w, h);
+  const pts = grid(w, h, POINTS, 10), n = pts.length / 2;
+  const result = createTrackResult(n);
+  const L = new Float32Array(w * h);
+  let f = 0, kept25 = NaN, kept50 = NaN, ms = 0;
+  const keptShare = () => result.lost.subarray(0, n).reduce((s, v) => s + (v === TRACK_KEPT ? 1 : 0), 0) / n;
+  for await (const rgb of readRgbFrames(path, { width: w, height: h, maxFrames: FRAMES })) {
+    rgbToL(rgb, L, w * h);
+    const t0 = performance.now();
+    tracker.pushFrame(L);
+    if (f > 0) {
+      tracker.track(pts, result);
+      pts.set(result.points.subarray(0, 2 * n)); // lost points become NaN and stay lost
+    }
+    ms += performance.now() - t0;
+    f++;
+    if (f === 25) kept25 = keptShare();
+    if (f === 50) kept50 = keptShare();
+  }
+  return { clip: path.split('/').pop()!, size: `${w}x${h}`, points: n, frames: f, kept25, kept50, keptEnd: keptShare(), msPerFrame: ms / f };
+}
+
+const syn = [synthetic(192, 144), synthetic(640, 480)];
+const clips: ClipRow[] = [];
+if (!opts['no-clips'] && existsSync(opts.clips!)) {
+  for (const name of readdirSync(opts.clips!).filter((n) => n.endsWith('.mp4')).sort()) clips.push(await clip(join(opts.clips!, name)));
+}
+
+if (opts.json) {
+  console.log(JSON.stringify({ synthetic: syn, clips }));
+} else {
+  const pct = (v: number) => (Number.isNaN(v) ? '   -' : `${(100 * v).toFixed(0).padStart(3)}%`);
+  console.log(`synthetic translation, ${Math.min(FRAMES, 20) - 1} frame pairs, window 15x15, 3 levels, FB 1 px`);
+  console.log('size       points  ms/frame  us/point  mean err  max err  kept');
+  for (const r of syn) {
+    console.log(`${r.size.padEnd(10)} ${String(r.points).padStart(6)}  ${r.msPerFrame.toFixed(2).padStart(8)}  ${r.usPerPoint.toFixed(1).padStart(8)}  ${r.meanErr.toFixed(3).padStart(8)}  ${r.maxErr.toFixed(3).padStart(7)}  ${pct(r.kept)}`);
+  }
+  if (clips.length) {
+    console.log(`\nreal clips: a grid tracked from frame 0 through ${FRAMES} frames (share still kept)`);
+    console.log('clip                          size     points  kept@25  kept@50  kept@end  ms/frame (push+track)');
+    for (const r of clips) {
+      console.log(`${r.clip.padEnd(29)} ${r.size.padEnd(8)} ${String(r.points).padStart(6)}  ${pct(r.kept25).padStart(7)}  ${pct(r.kept50).padStart(7)}  ${pct(r.keptEnd).padStart(8)} @${r.frames}  ${r.msPerFrame.toFixed(2)}`);
+    }
+  }
+}
