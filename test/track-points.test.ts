@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  LOST_FORWARD_BACKWARD, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult, type Plane,
+  LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult, type Plane, type TrackerOptions,
 } from '../src/motion/track-points.js';
-import { fractalNoise } from './helpers/synthetic.js';
+import { fractalNoise, valueNoise } from './helpers/synthetic.js';
 
 const W = 192, H = 144;
 
@@ -24,11 +24,11 @@ function grid(step: number, margin: number): number[] {
   return pts;
 }
 
-function trackPair(a: Plane, b: Plane, pts: number[]) {
-  const t = new PointTracker(W, H);
+function trackPair(a: Plane, b: Plane, pts: number[], options: TrackerOptions = {}, guesses?: number[]) {
+  const t = new PointTracker(W, H, options);
   t.pushFrame(a);
   t.pushFrame(b);
-  return t.track(pts, createTrackResult(pts.length / 2));
+  return t.track(pts, createTrackResult(pts.length / 2), pts.length / 2, guesses);
 }
 
 test('known sub-pixel translations are recovered to < 0.3 px at every point', () => {
@@ -74,6 +74,41 @@ test('points are lost when they leave, are covered, sit on nothing or on a strai
     const r = trackPair(plane(a), plane(b), point);
     assert.ok(want.includes(r.lost[0]), `${name}: status ${r.lost[0]}, expected ${want.join(' or ')} (at ${r.points[0]}, ${r.points[1]}, FB ${r.fbError[0]})`);
     if (r.lost[0] !== TRACK_KEPT) assert.ok(Number.isNaN(r.points[0]) && Number.isNaN(r.points[1]), `${name}: a lost point has no position`);
+  }
+});
+
+test('a covering texture that fools the forward-backward check fails the correlation check', () => {
+  // fine texture only: a point inside the cover can settle on the cover's texture consistently both ways
+  const fine = (x: number, y: number, seed: number) => 0.6 * valueNoise(x / 5, y / 5, seed) + 0.4 * valueNoise(x / 2.3, y / 2.3, seed + 6);
+  const covered = (x: number, y: number) => x >= 60 && x < 100 && y >= 50 && y < 90;
+  const a = plane((x, y) => 100 * fine(x, y, 3));
+  const b = plane((x, y) => (covered(x, y) ? 100 * fine(x, y, 77) : 100 * fine(x - 2, y - 1, 3)));
+  const pts: number[] = [];
+  for (let y = 60; y <= 80; y += 5) for (let x = 70; x <= 90; x += 5) pts.push(x, y); // windows wholly covered
+  const kept = (options: TrackerOptions) => trackPair(a, b, pts, options).lost.filter((s) => s === TRACK_KEPT).length;
+  const cases: { name: string; options: TrackerOptions; most: number; least?: number }[] = [
+    { name: 'forward-backward alone', options: { minCorrelation: -1 }, most: 49, least: 8 },
+    { name: 'with the correlation check (default)', options: {}, most: 6 },
+  ];
+  for (const { name, options, most, least = 0 } of cases) {
+    const n = kept(options);
+    assert.ok(n <= most && n >= least, `${name}: ${n} of ${pts.length / 2} covered points kept`);
+  }
+  const r = trackPair(a, b, pts);
+  assert.ok(r.lost.includes(LOST_MISMATCH) && r.lost.includes(LOST_FORWARD_BACKWARD));
+});
+
+test('flicker (gain and offset) does not lose points; a guess finds motion beyond the pyramid', () => {
+  const a = plane(moved(0, 0));
+  const cases: { name: string; b: Float32Array; guesses?: number[]; want: number; shift: [number, number] }[] = [
+    { name: 'gain 0.8, offset +10', b: plane((x, y) => 0.8 * moved(2, 1)(x, y) + 10), want: TRACK_KEPT, shift: [2, 1] },
+    { name: '50 px without a guess', b: plane(moved(50, 6)), want: LOST_FORWARD_BACKWARD, shift: [50, 6] },
+    { name: '50 px with a rough guess', b: plane(moved(50, 6)), guesses: [47, 3], want: TRACK_KEPT, shift: [50, 6] },
+  ];
+  for (const { name, b, guesses, want, shift } of cases) {
+    const r = trackPair(a, b, [70, 70], {}, guesses);
+    assert.equal(r.lost[0], want, name);
+    if (want === TRACK_KEPT) assert.ok(Math.hypot(r.points[0] - 70 - shift[0], r.points[1] - 70 - shift[1]) < 0.3, `${name}: at ${r.points[0]}, ${r.points[1]}`);
   }
 });
 

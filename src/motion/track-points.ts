@@ -19,6 +19,8 @@ export const LOST_OUTSIDE = 1;
 export const LOST_FORWARD_BACKWARD = 2;
 /** Lost: its window has too little texture (weak structure tensor) to be located reliably. */
 export const LOST_WEAK = 3;
+/** Lost: where it went does not look like where it was (window correlation below `minCorrelation`). */
+export const LOST_MISMATCH = 4;
 
 export interface TrackerOptions {
   /** Pyramid levels including the full-size one, at most (default 3); fewer where the coarsest would be smaller than the window. */
@@ -37,6 +39,13 @@ export interface TrackerOptions {
    * window's weakest direction). Below it the window is flat or a straight edge.
    */
   minEigenvalue?: number;
+  /**
+   * Smallest normalised cross-correlation between the point's window before and after, for it to
+   * be kept (default 0.6; -1 turns the check off). Catches what the forward–backward check can
+   * miss: a point that settled, consistently both ways, on whatever now covers it. Insensitive to
+   * brightness and contrast changes (flicker).
+   */
+  minCorrelation?: number;
 }
 
 /** Full-scale value of a plane: L* (0..100) for Float32Array, 8-bit codes (0..255) for Uint8Array. */
@@ -73,6 +82,7 @@ export class PointTracker {
   private readonly epsilon: number;
   private readonly fbThreshold: number;
   private readonly minEigenvalue: number;
+  private readonly minCorrelation: number;
   /** Two frames' pyramids: `prev` is the older, `curr` the newest pushed. */
   private prev: Level[];
   private curr: Level[];
@@ -97,6 +107,7 @@ export class PointTracker {
     this.epsilon = options.epsilon ?? 0.01;
     this.fbThreshold = options.fbThreshold ?? 1;
     this.minEigenvalue = options.minEigenvalue ?? 1e-5;
+    this.minCorrelation = options.minCorrelation ?? 0.6;
     const win = 2 * this.radius + 1;
     let levels = 1;
     for (let w = width, h = height; levels < (options.levels ?? 3); levels++) {
@@ -149,8 +160,10 @@ export class PointTracker {
    * Track `count` points (x, y pairs in `points`) from the previous frame to the newest one, with
    * the forward–backward check. A point that is not finite or outside the frame is lost at once
    * (LOST_OUTSIDE), so a caller can keep lost points' slots (NaN) and call again frame after frame.
+   * @param guesses optional expected displacement per point (dx, dy pairs, e.g. the last step's or
+   *   the optical flow's): the search starts there instead of at no motion.
    */
-  track(points: ArrayLike<number>, out: TrackResult, count: number = points.length >> 1): TrackResult {
+  track(points: ArrayLike<number>, out: TrackResult, count: number = points.length >> 1, guesses?: ArrayLike<number>): TrackResult {
     if (this.pushed < 2) throw new Error('track needs two frames: call pushFrame twice first');
     if (out.lost.length < count || out.points.length < 2 * count) throw new RangeError(`result has room for ${out.lost.length} points, not ${count}`);
     const maxX = this.width - 1, maxY = this.height - 1, fb2 = this.fbThreshold * this.fbThreshold;
@@ -159,7 +172,7 @@ export class PointTracker {
       let status = TRACK_KEPT;
       let fb = NaN;
       if (!(px >= 0 && px <= maxX && py >= 0 && py <= maxY)) status = LOST_OUTSIDE;
-      else status = this.trackOne(this.prev, this.curr, px, py, 0, 0);
+      else status = this.trackOne(this.prev, this.curr, px, py, guesses ? guesses[2 * i] || 0 : 0, guesses ? guesses[2 * i + 1] || 0 : 0);
       const qx = this.outX, qy = this.outY;
       if (status === TRACK_KEPT) {
         status = this.trackOne(this.curr, this.prev, qx, qy, px - qx, py - qy);
@@ -169,6 +182,9 @@ export class PointTracker {
           fb = Math.sqrt(ex * ex + ey * ey);
           if (ex * ex + ey * ey > fb2) status = LOST_FORWARD_BACKWARD;
         }
+        // The backward pass left the newest frame's window at (qx, qy) in wI: compare it with the
+        // previous frame's window where the point started.
+        if (status === TRACK_KEPT && this.minCorrelation > -1 && this.correlation(this.prev[0], px, py) < this.minCorrelation) status = LOST_MISMATCH;
       }
       out.lost[i] = status;
       out.fbError[i] = fb;
@@ -176,6 +192,34 @@ export class PointTracker {
       out.points[2 * i + 1] = status === TRACK_KEPT ? qy : NaN;
     }
     return out;
+  }
+
+  /**
+   * Normalised cross-correlation of the last source window sampled (wI, full size) with the window
+   * of `level` at (x, y), over the pixels both have; 0 when either is flat.
+   */
+  private correlation(level: Level, x: number, y: number): number {
+    const r = this.radius, { w, h, img } = level, wI = this.wI;
+    const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
+    const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+    let n = 0, si = 0, sj = 0, sii = 0, sjj = 0, sij = 0;
+    for (let j = -r, k = 0; j <= r; j++) {
+      const sy = y + j, ya = clamp(y0 + j, h) * w, yb = clamp(y0 + j + 1, h) * w;
+      for (let i = -r; i <= r; i++, k++) {
+        const a = wI[k], sx = x + i;
+        if (a !== a || sx < 0 || sy < 0 || sx > w - 1 || sy > h - 1) continue;
+        const xa = clamp(x0 + i, w), xb = clamp(x0 + i + 1, w);
+        const b = w00 * img[ya + xa] + w01 * img[ya + xb] + w10 * img[yb + xa] + w11 * img[yb + xb];
+        n++;
+        si += a;
+        sj += b;
+        sii += a * a;
+        sjj += b * b;
+        sij += a * b;
+      }
+    }
+    const vi = sii - (si * si) / n, vj = sjj - (sj * sj) / n;
+    return vi > 1e-12 && vj > 1e-12 ? (sij - (si * sj) / n) / Math.sqrt(vi * vj) : 0;
   }
 
   /**
