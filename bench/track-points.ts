@@ -1,6 +1,6 @@
 // Point tracker (src/motion/track-points.ts): cost and accuracy.
 //
-//   node --import tsx bench/track-points.ts [--frames N] [--points N] [--clips DIR | --no-clips] [--json]
+//   node --import tsx bench/track-points.ts [--frames N] [--points N] [--clips DIR | --no-clips] [--min-correlation C] [--json]
 //
 // Synthetic part, at 192x144 (model resolution of a 640x480 frame) and 640x480: a multi-octave
 // texture translated by a known sub-pixel step per frame; every frame is pushed (pyramid and
@@ -12,7 +12,9 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PointTracker, TRACK_KEPT, createTrackResult } from '../src/motion/track-points.js';
+import {
+  LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult, type TrackerOptions,
+} from '../src/motion/track-points.js';
 import { rgbToL } from '../src/color/lab.js';
 import { probeMedia } from '../src/media/probe.js';
 import { metricSize, readRgbFrames } from '../src/metrics/frames.js';
@@ -24,10 +26,12 @@ const { values: opts } = parseArgs({
     points: { type: 'string', default: '100' },
     clips: { type: 'string', default: '/work/shared/data/videos' },
     'no-clips': { type: 'boolean', default: false },
+    'min-correlation': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
 const FRAMES = Number(opts.frames), POINTS = Number(opts.points);
+const TRACKER: TrackerOptions = opts['min-correlation'] !== undefined ? { minCorrelation: Number(opts['min-correlation']) } : {};
 
 /** About `count` points on a grid, `margin` px inside a w x h frame. */
 function grid(w: number, h: number, count: number, margin: number): Float32Array {
@@ -46,7 +50,7 @@ function synthetic(w: number, h: number): SyntheticRow {
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) p[y * w + x] = 100 * fractalNoise((x - step[0] * f) * s, (y - step[1] * f) * s, 5);
     return p;
   });
-  const tracker = new PointTracker(w, h);
+  const tracker = new PointTracker(w, h, TRACKER);
   const margin = Math.ceil(Math.hypot(...step)) + 8;
   const start = grid(w, h, POINTS, margin), n = start.length / 2;
   const result = createTrackResult(n);
@@ -72,16 +76,22 @@ function synthetic(w: number, h: number): SyntheticRow {
   return { size: `${w}x${h}`, points: n, msPerFrame: pushMs / pushes, usPerPoint: (1000 * trackMs) / tracked, meanErr: errSum / kept, maxErr: errMax, kept: kept / tracked };
 }
 
-interface ClipRow { clip: string; size: string; points: number; frames: number; kept25: number; kept50: number; keptEnd: number; msPerFrame: number }
+interface ClipRow {
+  clip: string; size: string; points: number; frames: number; kept25: number; kept50: number; keptEnd: number; msPerFrame: number;
+  /** Points lost over the clip, by reason. */
+  lost: { outside: number; forwardBackward: number; weak: number; mismatch: number };
+}
 
 async function clip(path: string): Promise<ClipRow> {
   const info = await probeMedia(path);
   const { width: w, height: h } = metricSize(info.width, info.height, 192);
-  const tracker = new PointTracker(w, h);
+  const tracker = new PointTracker(w, h, TRACKER);
   const pts = grid(w, h, POINTS, 10), n = pts.length / 2;
   const result = createTrackResult(n);
   const L = new Float32Array(w * h);
   let f = 0, kept25 = NaN, kept50 = NaN, ms = 0;
+  const lost = { outside: 0, forwardBackward: 0, weak: 0, mismatch: 0 };
+  const alive = new Uint8Array(n).fill(1);
   const keptShare = () => result.lost.subarray(0, n).reduce((s, v) => s + (v === TRACK_KEPT ? 1 : 0), 0) / n;
   for await (const rgb of readRgbFrames(path, { width: w, height: h, maxFrames: FRAMES })) {
     rgbToL(rgb, L, w * h);
@@ -90,13 +100,22 @@ async function clip(path: string): Promise<ClipRow> {
     if (f > 0) {
       tracker.track(pts, result);
       pts.set(result.points.subarray(0, 2 * n)); // lost points become NaN and stay lost
+      for (let i = 0; i < n; i++) {
+        const s = result.lost[i];
+        if (!alive[i] || s === TRACK_KEPT) continue;
+        alive[i] = 0;
+        if (s === LOST_OUTSIDE) lost.outside++;
+        else if (s === LOST_FORWARD_BACKWARD) lost.forwardBackward++;
+        else if (s === LOST_WEAK) lost.weak++;
+        else if (s === LOST_MISMATCH) lost.mismatch++;
+      }
     }
     ms += performance.now() - t0;
     f++;
     if (f === 25) kept25 = keptShare();
     if (f === 50) kept50 = keptShare();
   }
-  return { clip: path.split('/').pop()!, size: `${w}x${h}`, points: n, frames: f, kept25, kept50, keptEnd: keptShare(), msPerFrame: ms / f };
+  return { clip: path.split('/').pop()!, size: `${w}x${h}`, points: n, frames: f, kept25, kept50, keptEnd: keptShare(), msPerFrame: ms / f, lost };
 }
 
 const syn = [synthetic(192, 144), synthetic(640, 480)];
@@ -109,16 +128,16 @@ if (opts.json) {
   console.log(JSON.stringify({ synthetic: syn, clips }));
 } else {
   const pct = (v: number) => (Number.isNaN(v) ? '   -' : `${(100 * v).toFixed(0).padStart(3)}%`);
-  console.log(`synthetic translation, ${Math.min(FRAMES, 20) - 1} frame pairs, window 15x15, 3 levels, FB 1 px`);
+  console.log(`synthetic translation, ${Math.min(FRAMES, 20) - 1} frame pairs, default options (window 15x15, 3 levels, FB 1 px, correlation 0.6)${opts['min-correlation'] !== undefined ? `, min correlation ${opts['min-correlation']}` : ''}`);
   console.log('size       points  ms/frame  us/point  mean err  max err  kept');
   for (const r of syn) {
     console.log(`${r.size.padEnd(10)} ${String(r.points).padStart(6)}  ${r.msPerFrame.toFixed(2).padStart(8)}  ${r.usPerPoint.toFixed(1).padStart(8)}  ${r.meanErr.toFixed(3).padStart(8)}  ${r.maxErr.toFixed(3).padStart(7)}  ${pct(r.kept)}`);
   }
   if (clips.length) {
     console.log(`\nreal clips: a grid tracked from frame 0 through ${FRAMES} frames (share still kept)`);
-    console.log('clip                          size     points  kept@25  kept@50  kept@end  ms/frame (push+track)');
+    console.log('clip                          size     points  kept@25  kept@50  kept@end       ms/frame  lost: outside/FB/weak/mismatch');
     for (const r of clips) {
-      console.log(`${r.clip.padEnd(29)} ${r.size.padEnd(8)} ${String(r.points).padStart(6)}  ${pct(r.kept25).padStart(7)}  ${pct(r.kept50).padStart(7)}  ${pct(r.keptEnd).padStart(8)} @${r.frames}  ${r.msPerFrame.toFixed(2)}`);
+      console.log(`${r.clip.padEnd(29)} ${r.size.padEnd(8)} ${String(r.points).padStart(6)}  ${pct(r.kept25).padStart(7)}  ${pct(r.kept50).padStart(7)}  ${pct(r.keptEnd).padStart(8)} @${r.frames}  ${r.msPerFrame.toFixed(2).padStart(6)}  ${r.lost.outside}/${r.lost.forwardBackward}/${r.lost.weak}/${r.lost.mismatch}`);
     }
   }
 }
