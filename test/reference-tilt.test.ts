@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_FLOOR, applyTilt, nearestBin, referenceHistogram, referenceTilt, smoothHistogram,
+  DEFAULT_FLOOR, applyTilt, nearestBin, referenceHistogram, referenceHistogramFromRgb, referenceTilt, smoothHistogram,
 } from '../src/hints/reference-tilt.js';
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
 import { annealedMean } from '../src/color/annealed-mean.js';
 import { DEFAULT_TEMPERATURE } from '../src/core/defaults.js';
 import { hexToAb } from '../src/hints/hints-file.js';
+import { srgbToLab } from '../src/color/lab.js';
 
 const uniform = new Float32Array(Q).fill(1 / Q);
 const binOf = (a: number, b: number) => {
@@ -43,6 +44,16 @@ test('the reference histogram accepts interleaved pairs and a, b planes alike', 
   const h = referenceHistogram(pairs);
   assert.ok(h[binOf(10, -30)] > h[binOf(-40, 0)] && h[binOf(-40, 0)] > 0, 'twice the mass where two samples fell');
   assert.throws(() => referenceHistogram({ a, b: b.subarray(1) }), /differ in length/);
+});
+
+test('a decoded photograph (rgb24) gives the histogram of its Lab ab', () => {
+  const cases: [number, number, number][][] = [[[178, 34, 34]], [[46, 125, 50], [200, 200, 30], [10, 10, 10]]];
+  for (const colours of cases) {
+    const rgb = Uint8Array.from(colours.flatMap((c) => [...c, ...c, ...c])); // each colour on 3 pixels
+    const ab = Float32Array.from(colours.flatMap((c) => { const [, a, b] = srgbToLab(...c); return [a, b, a, b, a, b]; }));
+    assert.deepEqual(referenceHistogramFromRgb(rgb, rgb.length / 3), referenceHistogram(ab), JSON.stringify(colours));
+  }
+  assert.throws(() => referenceHistogramFromRgb(new Uint8Array(5), 2), /needs 6 bytes/);
 });
 
 test('the tilt is alpha * (log h_ref - log h_prior), floored; strength 0 is no tilt', () => {

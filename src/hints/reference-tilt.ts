@@ -7,6 +7,7 @@
 // lacks lose. Adding the tilt to the logits is the same as adding it to log p (the softmax
 // normalises), so the annealed mean's 1/T then sharpens the tilted distribution as usual.
 import { AB_BINS_313, Q } from '../color/ab-bins.js';
+import { srgbToLab } from '../color/lab.js';
 
 /** Default Gaussian width of the histogram smoothing, in ab units (training/common.py smooth_prior). */
 export const HISTOGRAM_SIGMA = 5;
@@ -93,6 +94,22 @@ export function referenceHistogram(samples: AbSamples, sigma: number = HISTOGRAM
     for (let i = 0; i < a.length; i++) counts[table[key(a[i], b[i])]]++;
   }
   return smoothHistogram(counts, sigma);
+}
+
+/**
+ * The smoothed histogram of a decoded photograph (packed rgb24, `pixels` pixels), each pixel taken
+ * to Lab with the project's exact D65 conversion. It runs once per job, not per frame; decode the
+ * photograph at a modest size (a megapixel is plenty for 313 bins).
+ */
+export function referenceHistogramFromRgb(rgb: Uint8Array, pixels: number, sigma: number = HISTOGRAM_SIGMA): Float64Array {
+  if (rgb.length < 3 * pixels) throw new RangeError(`rgb24 of ${pixels} pixels needs ${3 * pixels} bytes, got ${rgb.length}`);
+  const ab = new Float32Array(2 * pixels);
+  for (let i = 0, p = 0; i < pixels; i++, p += 3) {
+    const [, a, b] = srgbToLab(rgb[p], rgb[p + 1], rgb[p + 2]);
+    ab[2 * i] = a;
+    ab[2 * i + 1] = b;
+  }
+  return referenceHistogram(ab, sigma);
 }
 
 export interface TiltOptions {
