@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_FLOOR, applyTilt, nearestBin, referenceHistogram, referenceHistogramFromRgb, referenceTilt, smoothHistogram,
+  DEFAULT_FLOOR, applyTilt, referenceHistogram, referenceHistogramFromRgb, referenceTilt, smoothHistogram,
 } from '../src/hints/reference-tilt.js';
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
 import { annealedMean } from '../src/color/annealed-mean.js';
 import { DEFAULT_TEMPERATURE } from '../src/core/defaults.js';
 import { hexToAb } from '../src/hints/hints-file.js';
 import { srgbToLab } from '../src/color/lab.js';
+import { abClass } from '../src/metrics/accuracy.js';
 
 const uniform = new Float32Array(Q).fill(1 / Q);
 const binOf = (a: number, b: number) => {
@@ -16,14 +17,6 @@ const binOf = (a: number, b: number) => {
 };
 /** n samples of one colour, interleaved a, b. */
 const solid = (a: number, b: number, n = 500) => Float32Array.from({ length: 2 * n }, (_, i) => (i % 2 ? b : a));
-
-test('nearest bin: centres map to themselves, others to the closest centre', () => {
-  const cases: [number, number, number][] = [
-    [0, 0, binOf(0, 0)], [3.9, -4.2, binOf(0, 0)], [6, 0, binOf(10, 0)], [-90, 50, binOf(-90, 50)],
-    [57, 48, binOf(60, 50)], [-200, 300, binOf(-90, 90)], [100, 0, binOf(100, 0)],
-  ];
-  for (const [a, b, want] of cases) assert.equal(nearestBin(a, b), want, `(${a}, ${b})`);
-});
 
 test('smoothing spreads mass by a Gaussian of sigma 5 over the bin centres, sums to 1', () => {
   const one = new Float64Array(Q);
@@ -86,7 +79,7 @@ test('a one-colour reference pulls the annealed mean of flat logits towards that
   for (let q = 0; q < Q; q++) { ca += AB_BINS_313[2 * q] / Q; cb += AB_BINS_313[2 * q + 1] / Q; }
   for (const [name, [ra, rb]] of colours) {
     const ref = referenceHistogram(solid(ra, rb));
-    const home = nearestBin(ra, rb);
+    const home = abClass(ra, rb);
     let lastMass = 0, dist0 = NaN;
     for (const strength of [0, 0.3, 0.7, 1]) {
       const logits = new Float32Array(batch * Q * hw); // flat: every bin equally likely

@@ -8,6 +8,7 @@
 // normalises), so the annealed mean's 1/T then sharpens the tilted distribution as usual.
 import { AB_BINS_313, Q } from '../color/ab-bins.js';
 import { srgbToLab } from '../color/lab.js';
+import { abClass } from '../metrics/accuracy.js';
 
 /** Default Gaussian width of the histogram smoothing, in ab units (training/common.py smooth_prior). */
 export const HISTOGRAM_SIGMA = 5;
@@ -19,43 +20,6 @@ export const DEFAULT_FLOOR = 1e-4;
 
 /** Reference colours: interleaved [a0, b0, a1, b1, ...], or separate a and b planes (e.g. of a Lab image). */
 export type AbSamples = Float32Array | { a: ArrayLike<number>; b: ArrayLike<number> };
-
-let nearestTable: Uint16Array | null = null;
-
-/**
- * Nearest bin of every integer (a, b) in -128..127, key (a + 128) * 256 + (b + 128), as training
- * keys its table (values rounded to the nearest integer first). Ties go to the lower bin index.
- * Built on first use (65,536 x 313 distances, once per process).
- */
-function nearestBins(): Uint16Array {
-  if (nearestTable) return nearestTable;
-  const t = new Uint16Array(65536);
-  for (let a = -128; a < 128; a++) {
-    for (let b = -128; b < 128; b++) {
-      let best = 0, bestD = Infinity;
-      for (let q = 0; q < Q; q++) {
-        const da = a - AB_BINS_313[2 * q], db = b - AB_BINS_313[2 * q + 1];
-        const d = da * da + db * db;
-        if (d < bestD) {
-          bestD = d;
-          best = q;
-        }
-      }
-      t[(a + 128) * 256 + b + 128] = best;
-    }
-  }
-  return (nearestTable = t);
-}
-
-const key = (a: number, b: number): number => {
-  const ai = Math.min(127, Math.max(-128, Math.round(a))), bi = Math.min(127, Math.max(-128, Math.round(b)));
-  return (ai + 128) * 256 + bi + 128;
-};
-
-/** Nearest of the 313 bins to one (a, b) (rounded to integers, clamped to -128..127). */
-export function nearestBin(a: number, b: number): number {
-  return nearestBins()[key(a, b)];
-}
 
 /**
  * Smooth a 313-bin histogram with a Gaussian over the bin centres and normalise it to sum 1
@@ -84,14 +48,14 @@ export function smoothHistogram(hist: ArrayLike<number>, sigma: number = HISTOGR
 
 /** The reference's smoothed 313-bin histogram (sums to 1) of its ab samples. */
 export function referenceHistogram(samples: AbSamples, sigma: number = HISTOGRAM_SIGMA): Float64Array {
-  const table = nearestBins();
+  // Nearest bin as the accuracy metric and training assign it: a, b rounded, clamped to -128..127.
   const counts = new Float64Array(Q);
   if (samples instanceof Float32Array) {
-    for (let i = 0; i + 1 < samples.length; i += 2) counts[table[key(samples[i], samples[i + 1])]]++;
+    for (let i = 0; i + 1 < samples.length; i += 2) counts[abClass(samples[i], samples[i + 1])]++;
   } else {
     const { a, b } = samples;
     if (a.length !== b.length) throw new RangeError(`a and b planes differ in length (${a.length}, ${b.length})`);
-    for (let i = 0; i < a.length; i++) counts[table[key(a[i], b[i])]]++;
+    for (let i = 0; i < a.length; i++) counts[abClass(a[i], b[i])]++;
   }
   return smoothHistogram(counts, sigma);
 }
