@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rasterizeHints, type HintGeometry, type RasterHint } from '../src/hints/rasterize.js';
+import { rasterizeHints, toInputPixels, toModelPixels, type HintGeometry, type RasterHint } from '../src/hints/rasterize.js';
 
 /** The model pixels a case expects hinted: [x0, y0, x1, y1] inclusive, with the hint's ab. */
 type Rect = { box: [number, number, number, number]; ab: [number, number] };
@@ -70,4 +70,15 @@ test('the buffer is the caller\'s: reused across frames, refused when too small'
   rasterizeHints([], g10, out);
   assert.deepEqual(out, expected(10, 10, []));
   assert.throws(() => rasterizeHints([], g10, new Float32Array(299)), /hint planes need 300 floats, got 299/);
+});
+
+test('input and model pixel coordinates map centre to centre, and back', () => {
+  const cases: [number, number, number][] = [
+    // input coordinate, scale (model / input), model coordinate
+    [0, 1, 0], [9, 1, 9], [320, 0.3, 95.65], [-0.5, 0.3, -0.5], [639.5, 0.3, 191.5], [1.5, 0.5, 0.5], [0.5, 0.5, 0],
+  ];
+  for (const [input, scale, model] of cases) {
+    assert.ok(Math.abs(toModelPixels(input, scale) - model) < 1e-9, `${input} at ${scale}`);
+    assert.ok(Math.abs(toInputPixels(model, scale) - input) < 1e-9, `back from ${model} at ${scale}`);
+  }
 });

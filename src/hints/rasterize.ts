@@ -67,5 +67,13 @@ export function rasterizeHints(hints: readonly RasterHint[], geometry: HintGeome
 const patchSide = (size: number, scale: number): number => Math.max(1, Math.round(size * scale));
 
 /** First model pixel of a patch of `side` centred on input position `pos` (may lie off the frame). */
-const patchFirst = (pos: number, side: number, scale: number): number =>
-  Math.round((pos + 0.5) * scale - 0.5 - (side - 1) / 2); // pixel centres map to pixel centres
+const patchFirst = (pos: number, side: number, scale: number): number => Math.round(toModelPixels(pos, scale) - (side - 1) / 2);
+
+/**
+ * An input-pixel coordinate on one axis in model pixels, `scale` = model extent / input extent.
+ * Pixel centres map to pixel centres, as the resampling to model resolution does: the mapping to
+ * use for points the tracker follows at model resolution, and {@link toInputPixels} back.
+ */
+export const toModelPixels = (v: number, scale: number): number => (v + 0.5) * scale - 0.5;
+/** A model-pixel coordinate on one axis back in input pixels (inverse of {@link toModelPixels}). */
+export const toInputPixels = (v: number, scale: number): number => (v + 0.5) / scale - 0.5;
