@@ -142,6 +142,27 @@ test('one tracker follows a point through a clip, forwards and (frames pushed in
   }
 });
 
+test('a point on a small object moving over a still background follows the object, not the background', () => {
+  const v: [number, number] = [1.3, 0.6], frames = 40;
+  for (const side of [16, 24, 36]) {
+    const frame = (f: number) => {
+      const ox = 40 + v[0] * f, oy = 50 + v[1] * f;
+      return plane((x, y) => (x >= ox && x < ox + side && y >= oy && y < oy + side ? 100 * fractalNoise(x - ox, y - oy, 11) : 100 * fractalNoise(x, y, 3)));
+    };
+    const t = new PointTracker(W, H);
+    const pts = new Float32Array([40 + side / 2, 50 + side / 2]), r = createTrackResult(1);
+    t.pushFrame(frame(0));
+    for (let f = 1; f < frames; f++) {
+      t.pushFrame(frame(f));
+      t.track(pts, r);
+      assert.equal(r.lost[0], TRACK_KEPT, `object ${side} px, frame ${f}`);
+      pts.set(r.points.subarray(0, 2));
+    }
+    const err = Math.hypot(pts[0] - (40 + side / 2 + v[0] * (frames - 1)), pts[1] - (50 + side / 2 + v[1] * (frames - 1)));
+    assert.ok(err < 0.5, `object ${side} px: ${err.toFixed(2)} px off after ${frames - 1} frames`);
+  }
+});
+
 test('bad use is refused clearly', () => {
   const t = new PointTracker(W, H);
   assert.throws(() => t.track([1, 1], createTrackResult(1)), /needs two frames/);

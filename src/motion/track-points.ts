@@ -25,7 +25,11 @@ export const LOST_MISMATCH = 4;
 export interface TrackerOptions {
   /** Pyramid levels including the full-size one, at most (default 3); fewer where the coarsest would be smaller than the window. */
   levels?: number;
-  /** Window radius: each point is matched on a (2r+1)^2 window (default 7, a 15x15 window). */
+  /**
+   * Window radius: each point is matched on a (2r+1)^2 window (default 7, a 15x15 window). Larger
+   * windows keep more points on plain surfaces but slide onto the background around small objects
+   * (r = 11 stayed on the background beside a 16-px object that r = 7 followed).
+   */
   radius?: number;
   /** Gauss–Newton iterations per level at most (default 20). */
   iterations?: number;
