@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
-  HintsError, defaultHintSize, hexToAb, hintFrame, hintSize, parseHints, readHintsFile, referenceImagePath,
+  HintsError, MAX_HINTS_FILE_BYTES, defaultHintSize, hexToAb, hintFrame, hintSize, parseHints, readHintsFile, referenceImagePath,
   serializeHints, type HintsTarget,
 } from '../src/hints/hints-file.js';
 import { srgbToLab } from '../src/color/lab.js';
@@ -163,6 +163,9 @@ test('readHintsFile reads a file; a missing one is a HintsError naming the path'
     writeFileSync(path, doc([{ x: 1, y: 1 }]));
     await assert.rejects(readHintsFile(path, still), (e: Error) => e instanceof HintsError && e.message.startsWith(`${path}: hints[0].color: missing`));
     await assert.rejects(readHintsFile(join(dir, 'nope.json'), still), (e: Error) => e instanceof HintsError && /nope\.json: cannot read the hints file \(ENOENT\)/.test(e.message));
+    await assert.rejects(readHintsFile(dir, still), (e: Error) => e instanceof HintsError && /cannot read the hints file \(EISDIR\)/.test(e.message));
+    writeFileSync(path, Buffer.alloc(MAX_HINTS_FILE_BYTES + 1, 32));
+    await assert.rejects(readHintsFile(path, still), (e: Error) => e instanceof HintsError && /h\.json: 16777217 bytes is too large for a hints file/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
 // simply a video file without timing. Parsing is strict on purpose: a typo'd key or a point off
 // the picture would otherwise colour nothing (or the wrong thing) in silence, after a long render.
 // Every problem is reported as one line naming the hint and the key, as a HintsError (exit 2).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ChromaError } from '../core/errors.js';
 import { srgbToLab } from '../color/lab.js';
@@ -248,12 +248,18 @@ function validateReference(raw: unknown, fail: Fail): HintsReference {
   return { image: raw.image as string, strength };
 }
 
-/** Read and validate a hints file; an unreadable file is a HintsError too (exit 2). */
+/** Largest hints file read (16 MiB: some 150,000 hints' worth of text, far above maxHints). */
+export const MAX_HINTS_FILE_BYTES = 16 << 20;
+
+/** Read and validate a hints file; an unreadable or oversized file is a HintsError too (exit 2). */
 export async function readHintsFile(path: string, target: Omit<HintsTarget, 'source'>): Promise<HintsFile> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_HINTS_FILE_BYTES) throw new HintsError(`${path}: ${size} bytes is too large for a hints file (at most ${MAX_HINTS_FILE_BYTES})`);
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof HintsError) throw err;
     throw new HintsError(`${path}: cannot read the hints file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return parseHints(text, { ...target, source: path });
