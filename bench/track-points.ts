@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import {
   LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult, type TrackResult, type TrackerOptions,
 } from '../src/motion/track-points.js';
@@ -157,6 +158,7 @@ async function clip(path: string): Promise<ClipRow> {
   return { clip: path.split('/').pop()!, size: `${w}x${h}`, points: n, frames: f, kept25, kept50, keptEnd: keptShare(), msPerFrame: ms / f, lost, shifted };
 }
 
+synthetic(192, 144); // warm-up: let the JIT compile the hot loops before anything is timed
 const syn = [synthetic(192, 144), synthetic(640, 480)];
 const clips: ClipRow[] = [];
 if (!opts['no-clips'] && existsSync(opts.clips!)) {
@@ -164,9 +166,10 @@ if (!opts['no-clips'] && existsSync(opts.clips!)) {
 }
 
 if (opts.json) {
-  console.log(JSON.stringify({ synthetic: syn, clips }));
+  console.log(JSON.stringify({ cores: cpus().length, loadAverage: loadavg()[0], synthetic: syn, clips }));
 } else {
   const pct = (v: number) => (Number.isNaN(v) ? '   -' : `${(100 * v).toFixed(0).padStart(3)}%`);
+  console.log(`${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} (timings scale with it)`);
   console.log(`synthetic translation, ${Math.min(FRAMES, 20) - 1} frame pairs, default options (window 15x15, 3 levels, FB 1 px, correlation 0.6)${opts['min-correlation'] !== undefined ? `, min correlation ${opts['min-correlation']}` : ''}`);
   console.log('size       points  ms/frame  us/point  mean err  max err  kept');
   for (const r of syn) {
