@@ -21,20 +21,20 @@ export type HintUntil = 'frame' | 'shot' | number;
 
 /** One hint as written in the file, with its colour resolved to Lab ab. */
 export interface Hint {
-  /** Optional name, unique within the file (reports of lost points use it; else the index). */
+  /** Name, unique within the file: reports of lost points use it (default: none, reports use the index). */
   id?: string;
   /** Pixel of the input (column, row; origin top-left); 0 <= x <= width - 1, 0 <= y <= height - 1. */
   x: number;
   y: number;
   /** The hint's colour as Lab (D65) a, b: from `color` when the file gave one, else `ab` as written. */
   ab: [number, number];
-  /** The sRGB hex colour as written (#rgb or #rrggbb), kept so that saving writes it back. */
+  /** The sRGB hex colour as written (#rgb or #rrggbb), kept so that saving writes it back (absent when the file gave `ab`). */
   color?: string;
   /** Patch side in input pixels (integer, 1..short side). Default: {@link defaultHintSize}. */
   size?: number;
   /** Video only: the frame the hint was placed on (integer >= 0). Default 0. Exclusive with `time`. */
   frame?: number;
-  /** Video only: the time the hint was placed at, in seconds (>= 0). Exclusive with `frame`. */
+  /** Video only: the time the hint was placed at, in seconds (>= 0). Exclusive with `frame` (default: none, `frame` rules). */
   time?: number;
   /** Video only: how long the hint lives (default `"shot"`); a number is the last frame, >= `frame`. */
   until?: HintUntil;
@@ -62,7 +62,7 @@ export interface HintsTarget {
   media?: 'image' | 'video';
   /** Video: number of frames, when known; bounds `frame` and a numeric `until`. Default: unbounded. */
   frameCount?: number;
-  /** Video: frames per second, when known; bounds `time` (with frameCount) and orders `until`. */
+  /** Video: frames per second, when known; bounds `time` (with frameCount) and orders `until`. Default: unknown (then `time` need only be >= 0). */
   fps?: number;
   /** Name used at the start of every message, e.g. the file's path. Default `"hints"`. */
   source?: string;
