@@ -29,3 +29,12 @@ export function valueNoise(x: number, y: number, seed: number): number {
   const a = lattice(x0, y0, seed), b = lattice(x0 + 1, y0, seed), c = lattice(x0, y0 + 1, seed), d = lattice(x0 + 1, y0 + 1, seed);
   return a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
 }
+
+/**
+ * Value noise over four octaves (periods 24, 11, 5 and 2.3 px) in [0, 1]: texture at every scale,
+ * as natural images have, so that coarse pyramid levels have something to follow too.
+ */
+export function fractalNoise(x: number, y: number, seed: number): number {
+  return 0.3 * valueNoise(x / 24, y / 24, seed) + 0.3 * valueNoise(x / 11, y / 11, seed + 1)
+    + 0.25 * valueNoise(x / 5, y / 5, seed + 2) + 0.15 * valueNoise(x / 2.3, y / 2.3, seed + 3);
+}
