@@ -56,20 +56,26 @@ export const TORCH_HINT =
   'chroma train needs Python 3 with torch, numpy and Pillow: on Debian/Ubuntu `apt-get install python3-torch python3-pil` ' +
   '(or `pip install torch numpy pillow`), or point --python / CHROMA_PYTHON at an interpreter that has them';
 
-/** The interpreter to use: the option, then $CHROMA_PYTHON, then python3. */
-export function findPython(explicit?: string): string {
-  return explicit ?? process.env.CHROMA_PYTHON ?? 'python3';
+/**
+ * The interpreters to try, in order: the option, else $CHROMA_PYTHON, else `python3` and then Debian's
+ * `/usr/bin/python3` (where `apt-get install python3-torch` puts torch when another python3 comes first on PATH).
+ */
+export function pythonCandidates(explicit?: string): string[] {
+  const chosen = explicit ?? process.env.CHROMA_PYTHON;
+  return chosen ? [chosen] : ['python3', '/usr/bin/python3'];
 }
 
-/** Checks that `python` runs and has torch; resolves with whether torch sees CUDA. */
-export async function probePython(python: string): Promise<{ cuda: boolean; torch: string }> {
+/** The first candidate that runs and has torch; resolves with it and whether torch sees CUDA. */
+export async function probePython(explicit?: string): Promise<{ python: string; cuda: boolean; torch: string }> {
   const code = 'import json, torch, numpy, PIL; print(json.dumps({"torch": torch.__version__, "cuda": torch.cuda.is_available()}))';
-  const { status, stdout, stderr } = await run(python, ['-c', code]);
-  if (status !== 0) {
-    const why = stderr.includes('No module named') ? stderr.trim().split('\n').pop() : status === null ? 'not found' : `exit ${status}`;
-    throw new ChromaError('dependency', `${python}: ${why}. ${TORCH_HINT}`);
+  const candidates = pythonCandidates(explicit);
+  let first = '';
+  for (const python of candidates) {
+    const { status, stdout, stderr } = await run(python, ['-c', code]);
+    if (status === 0) return { python, ...(JSON.parse(stdout.trim().split('\n').pop()!) as { cuda: boolean; torch: string }) };
+    first ||= `${python}: ${stderr.includes('No module named') ? stderr.trim().split('\n').pop() : status === null ? 'not found' : `exit ${status}`}`;
   }
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { cuda: boolean; torch: string };
+  throw new ChromaError('dependency', `${first}. ${TORCH_HINT}`);
 }
 
 function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -159,8 +165,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   if (photos.length < 2) throw new ChromaError('input', `${opts.photos}: ${photos.length} photo(s) found (jpg/png), at least 2 are needed`);
   const minutes = opts.minutes ?? 20;
   const from = opts.from ?? 'default';
-  const python = findPython(opts.python);
-  const probe = await probePython(python);
+  const probe = await probePython(opts.python);
+  const python = probe.python;
   const workDir = resolve(opts.workDir ?? join(dirname(output), `.${basename(output)}.chroma-train`));
   const resumed = existsSync(join(workDir, 'last.pt'));
   mkdirSync(workDir, { recursive: true });
