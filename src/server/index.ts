@@ -10,7 +10,7 @@ import { FlowGate } from '../core/flow-gate.js';
 import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import { ChromaError, usageError } from '../core/errors.js';
 import { checkNumber } from '../core/options.js';
-import { classifySource, checkSourceExists, probeSource, LiveSource, type SourceState, type SourceGeometry } from './source.js';
+import { classifySource, checkSourceExists, redactUrl, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
 import { Broadcaster, type ClientInfo, type Client } from './broadcaster.js';
 import { parseControl, MAX_CONTROL_BYTES, LIVE_TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
@@ -21,6 +21,9 @@ import { Recorder, type RecorderStats } from './recorder.js';
 import { wallNow } from './frame-header.js';
 import { isLoopbackHost } from './auth.js';
 import type { BackoffOptions } from './backoff.js';
+import { startSource, probeGeometry } from './sources/start.js';
+import { createLogger, urlSecrets, type LogFormat } from './log.js';
+import type { RtspTransport } from './sources/rtsp.js';
 
 export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
 export type { LiveSettings } from './control.js';
@@ -43,6 +46,15 @@ export interface ServerOptions {
   fps?: number;
   /** More ffmpeg options before -i. Default: none. */
   inputArgs?: string[];
+  /** rtsp:// sources: RTP over tcp, udp, or auto (ffmpeg tries UDP, then TCP); default tcp. */
+  rtspTransport?: RtspTransport;
+  /** Name of the source in log lines (default: its URL without credentials). */
+  name?: string;
+  /**
+   * A network source that cannot be reached at start is an error (exit 6) instead of `waiting`
+   * (retried with backoff until it answers). Default false.
+   */
+  exitOnSourceFailure?: boolean;
 
   /** Model path / name ('default'), or an already loaded model (not released on close). */
   model?: string | LoadedModel;
@@ -93,12 +105,15 @@ export interface ServerOptions {
   probeTimeoutMs?: number;
   /** Include process metrics (CPU, RSS, event loop) in /metrics (default true). */
   processMetrics?: boolean;
-  /** One-line notices (default: stderr). */
+  /** Where log lines go (default: stderr); each has an ISO timestamp, a level and the source's name. */
   log?: (line: string) => void;
+  /** text (default) or json: one object per line with time, level, source, message. */
+  logFormat?: LogFormat;
 }
 
 export interface ServerStats {
   uptimeSeconds: number;
+  /** Frame size; 0 while a source that was not up at start is still waiting. */
   width: number;
   height: number;
   fps: number | null;
@@ -134,7 +149,11 @@ function publicSource(s: SourceState): SourceState {
 }
 
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const token = opts.token || null;
+  const logger = createLogger(opts.name ?? redactUrl(opts.input), {
+    write: opts.log, format: opts.logFormat, secrets: [...urlSecrets(opts.input), ...(token ? [token] : [])],
+  });
+  const log = (line: string) => (/^warning: /.test(line) ? logger.warn(line.slice(9)) : logger.info(line));
   checkNumber('--width', opts.width, 16, 8192, true);
   checkNumber('--height', opts.height, 16, 8192, true);
   checkNumber('--fps', opts.fps, 0.1, 1000);
@@ -148,20 +167,18 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   checkNumber('--max-viewers', opts.maxViewers, 1, 10000, true);
   checkNumber('--client-queue', opts.clientQueue, 1, 64, true);
   if ((opts.width === undefined) !== (opts.height === undefined)) throw usageError('give both --width and --height, or neither');
-  const token = opts.token || null;
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !token) log(`warning: listening on ${host} without --token: anyone who can reach this port can watch`);
 
   const spec = classifySource(opts.input, {
     loop: opts.loop, format: opts.format, realtime: opts.realtime,
-    width: opts.width, height: opts.height, fps: opts.fps, extraInputArgs: opts.inputArgs,
+    width: opts.width, height: opts.height, fps: opts.fps, extraInputArgs: opts.inputArgs, rtspTransport: opts.rtspTransport,
   });
   checkSourceExists(spec);
-  let geom: SourceGeometry;
-  if (opts.width && opts.height) geom = { width: opts.width, height: opts.height, fps: opts.fps ?? null };
-  else geom = await probeSource(spec, opts.probeTimeoutMs);
-  if (opts.fps) geom.fps = opts.fps;
-  const { width, height } = geom;
+  const first = await startSource(spec, opts, log);
+  // Zero until a source that was not up at start answers (then fixed for the server's life).
+  const geom: SourceGeometry = first.geometry ?? { width: 0, height: 0, fps: opts.fps ?? null };
+  let { width, height } = geom;
 
   const ownModel = typeof opts.model !== 'object';
   const model: LoadedModel = typeof opts.model === 'object'
@@ -182,7 +199,11 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const started = performance.now();
     let seq = 0;
 
-    const recorder = opts.record ? new Recorder({ path: opts.record, width, height, fps: geom.fps, log }) : null;
+    let recorder: Recorder | null = null;
+    const openRecorder = () => {
+      if (opts.record && width) recorder = new Recorder({ path: opts.record, width, height, fps: geom.fps, log });
+    };
+    openRecorder();
     let source: LiveSource;
 
     const hello = () => ({
@@ -231,7 +252,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       size: opts.size,
       temperature: () => settings.temperature,
       paused: () => settings.paused,
-      idle: () => broadcaster.size === 0 && recorder === null,
+      idle: () => broadcaster.size === 0 && !opts.record,
       smooth: smoothStage,
       release: (n) => gate.release(n),
       onOutput: (f, stages) => {
@@ -252,9 +273,15 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     let lastStatus = '';
     source = new LiveSource({
       spec,
-      width,
-      height,
-      fps: geom.fps,
+      geometry: first.geometry,
+      probe: (s) => probeGeometry(s, opts),
+      onGeometry: (g) => {
+        ({ width, height } = g);
+        geom.fps = g.fps;
+        log(`source: ${width}x${height}${g.fps ? ` at ${Math.round(g.fps * 100) / 100} fps` : ''}`);
+        openRecorder();
+      },
+      log,
       gate,
       backoff: opts.backoff,
       stallMs: opts.stallMs,
@@ -266,9 +293,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       onReconnect: () => metrics.sourceReconnects.inc(),
       onStatus: (st) => {
         metrics.sourceUp.set(st.status === 'connected' ? 1 : 0);
+        metrics.setSourceStatus(st.status);
         broadcaster.broadcastJson({ type: 'status', source: publicSource(st) });
-        const line = st.status === 'reconnecting'
-          ? `source: ${st.message ?? 'dropped'}; reconnecting in ${((st.retryInMs ?? 0) / 1000).toFixed(1)} s`
+        const line = st.status === 'reconnecting' || st.status === 'waiting'
+          ? `source: ${st.message ?? 'dropped'}; ${st.status === 'waiting' ? 'waiting, next try' : 'reconnecting'} in ${((st.retryInMs ?? 0) / 1000).toFixed(1)} s`
           : `source: ${st.status}${st.message ? ` (${st.message})` : ''}`;
         if (line !== lastStatus && st.status !== 'stopped') log(line);
         lastStatus = line;
@@ -309,7 +337,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
         const st = source.state;
         return {
           ok: st.status === 'connected',
-          status: st.status === 'connected' ? 'ok' : 'degraded',
+          status: st.status === 'connected' ? 'ok' : st.status === 'waiting' ? 'waiting' : 'degraded',
           source: { status: st.status, since: new Date(st.since).toISOString(), attempt: st.attempt, retryInMs: st.retryInMs,
             lastFrameAgeMs: source.lastFrameAgeMs === null ? null : Math.round(source.lastFrameAgeMs), reconnects: source.reconnects,
             lagMs: Math.round(source.lagMs) },
@@ -347,7 +375,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       });
     });
     const port = (server.address() as AddressInfo).port;
-    source.start();
+    source.start(first.failure);
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> => {

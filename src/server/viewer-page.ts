@@ -16,7 +16,7 @@ main { display: flex; flex-direction: column; align-items: center; gap: 12px; pa
 #overlay .k { display: inline-block; width: 5.5em; color: var(--muted); }
 #stages { color: var(--muted); }
 .status[data-state="connected"] { color: var(--ok); }
-.status[data-state="connecting"], .status[data-state="reconnecting"] { color: var(--warn); }
+.status[data-state="connecting"], .status[data-state="reconnecting"], .status[data-state="waiting"] { color: var(--warn); }
 .status[data-state="ended"], .status[data-state="stopped"], .status[data-state="offline"] { color: var(--bad); }
 #banner { position: absolute; inset: auto 0 0 0; padding: 8px 12px; line-height: 1.4; text-align: center;
   background: rgba(120, 60, 0, 0.78); }
@@ -96,10 +96,11 @@ const JS = `
     if (!src) return;
     s.source = src.status;
     var text = src.status;
-    if (src.status === 'reconnecting' && typeof src.retryInMs === 'number') text += ' (retry in ' + (src.retryInMs / 1000).toFixed(1) + ' s)';
+    if ((src.status === 'reconnecting' || src.status === 'waiting') && typeof src.retryInMs === 'number') text += ' (retry in ' + (src.retryInMs / 1000).toFixed(1) + ' s)';
     setState($('source'), text, src.status);
     if (src.status === 'connected') showBanner('');
     else if (src.status === 'reconnecting') showBanner('Source lost' + (src.message ? ': ' + src.message : '') + ' \\u2014 reconnecting\\u2026');
+    else if (src.status === 'waiting') showBanner('Waiting for the source' + (src.message ? ': ' + src.message : '') + ' \\u2014 it is retried until it answers\\u2026');
     else if (src.status === 'ended') showBanner('The source has ended.');
     else if (src.status === 'stopped') showBanner('The server is stopping.');
     else showBanner('Connecting to the source\\u2026');

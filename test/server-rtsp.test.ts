@@ -1,0 +1,248 @@
+// RTSP for real: a GStreamer RTSP server on loopback (test/rtsp-server.py) serving 640x480 H.264,
+// and `startServer` reading it as a user would. Connect over TCP and UDP, frames at the source's
+// rate, the camera killed and restarted, a wrong path, nothing listening, a camera not up yet
+// (waiting), a size change mid-stream, and basic/digest credentials that never leak.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { startServer, decodeFrameMessage, type ServerHandle, type ServerOptions } from '../src/server/index.js';
+import { loadModel } from '../src/model/load-model.js';
+import type { LoadedModel } from '../src/core/model-contract.js';
+import { makeLogitsFixture } from './helpers/model-fixtures.js';
+import { ChromaError } from '../src/core/errors.js';
+import { tempDir } from './helpers/media.js';
+import { until } from './helpers/until.js';
+import { rtspUnavailable, startCamera, type Camera } from './helpers/rtsp-camera.js';
+
+const skip = rtspUnavailable ?? false;
+const tmp = tempDir('chroma-rtsp-');
+let model: LoadedModel;
+const cameras: Camera[] = [];
+
+before(async () => {
+  if (skip) return;
+  const path = join(tmp.dir, 'fixture-logits.onnx');
+  writeFileSync(path, makeLogitsFixture());
+  model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+});
+after(async () => {
+  for (const c of cameras) c.close();
+  await model?.release();
+  tmp.cleanup();
+});
+
+async function camera(o: Parameters<typeof startCamera>[0] = {}): Promise<Camera> {
+  const c = await startCamera(o);
+  cameras.push(c);
+  return c;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Watch {
+  ws: WebSocket;
+  statuses: string[];
+  texts: string[];
+  frames: { seq: number; at: number; width: number; height: number }[];
+  closed: boolean;
+}
+
+function watch(srv: ServerHandle): Promise<Watch> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`);
+    const w: Watch = { ws, statuses: [], texts: [], frames: [], closed: false };
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) {
+        const f = decodeFrameMessage(data);
+        if (f) w.frames.push({ seq: f.header.seq, at: performance.now(), width: f.header.width, height: f.header.height });
+        return;
+      }
+      w.texts.push(data.toString());
+      const m = JSON.parse(data.toString()) as { type: string; source?: { status: string } };
+      if ((m.type === 'status' || m.type === 'hello') && m.source) w.statuses.push(m.source.status);
+    });
+    ws.on('close', () => (w.closed = true));
+    ws.once('open', () => resolve(w));
+    ws.once('error', reject);
+  });
+}
+
+function get(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    }).once('error', reject).end();
+  });
+}
+
+function serve(input: string, extra: Partial<ServerOptions> = {}, lines: string[] = []): Promise<ServerHandle> {
+  return startServer({ input, model, port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, ...extra });
+}
+
+/** Frames per second a viewer got over the last `seconds`. */
+function rate(w: Watch, seconds: number): number {
+  const since = performance.now() - seconds * 1000;
+  return w.frames.filter((f) => f.at >= since).length / seconds;
+}
+
+for (const transport of ['tcp', 'udp'] as const) {
+  test(`RTSP over ${transport}: 640x480 frames at the source's 15 fps`, { skip }, async () => {
+    const cam = await camera();
+    const srv = await serve(cam.url, { rtspTransport: transport });
+    try {
+      const st = srv.stats();
+      assert.deepEqual([st.width, st.height], [640, 480]);
+      const w = await watch(srv);
+      await until('first frames', () => w.frames.length >= 5, 20000);
+      await new Promise((r) => setTimeout(r, 4000));
+      const fps = rate(w, 4);
+      process.stdout.write(`# ${transport}: ${fps.toFixed(1)} fps at the viewer\n`);
+      assert.ok(fps >= 9, `${fps.toFixed(1)} fps`);
+      assert.deepEqual([w.frames[0].width, w.frames[0].height], [640, 480]);
+      assert.equal(srv.stats().source.reconnects, 0);
+      w.ws.close();
+    } finally {
+      await srv.close();
+      cam.close();
+    }
+  });
+}
+
+test('RTSP camera killed and restarted: frames back within 5 s, the viewer stays connected', { skip }, async () => {
+  const cam = await camera();
+  const srv = await serve(cam.url);
+  try {
+    const w = await watch(srv);
+    await until('first frames', () => w.frames.length >= 10, 20000);
+    cam.kill();
+    await until('reconnecting status', () => w.statuses.includes('reconnecting'), 15000);
+    const lastSeq = w.frames[w.frames.length - 1].seq;
+    await new Promise((r) => setTimeout(r, 1500));
+    await cam.restart();
+    const restarted = performance.now();
+    const resumed = await until('frames after the restart', () => w.frames.find((f) => f.seq > lastSeq && f.at > restarted), 20000);
+    const seconds = (resumed.at - restarted) / 1000;
+    process.stdout.write(`# frames back ${seconds.toFixed(2)} s after the camera restarted\n`);
+    assert.ok(seconds < 5, `${seconds.toFixed(2)} s`);
+    assert.equal(w.closed, false);
+    assert.equal(srv.stats().source.status, 'connected');
+    w.ws.close();
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a camera that is not up yet: waiting (hello, /healthz, metrics), then connected when it comes up', { skip }, async () => {
+  const port = await freePort();
+  const lines: string[] = [];
+  const srv = await serve(`rtsp://127.0.0.1:${port}/cam`, {}, lines);
+  try {
+    const w = await watch(srv);
+    assert.equal(w.statuses[0], 'waiting');
+    const health = JSON.parse(await get(srv.port, '/healthz')) as { ok: boolean; status: string; source: { status: string } };
+    assert.equal(health.ok, false);
+    assert.equal(health.status, 'waiting');
+    assert.equal(health.source.status, 'waiting');
+    assert.match(await get(srv.port, '/metrics'), /chroma_live_source_status\{status="waiting"\} 1/);
+    assert.ok(lines.some((l) => /waiting/.test(l)), lines.join('\n'));
+    const cam = await camera({ port });
+    await until('frames once the camera is up', () => w.frames.length >= 3, 20000);
+    assert.deepEqual([srv.stats().width, srv.stats().height], [640, 480]);
+    assert.equal(srv.stats().source.status, 'connected');
+    assert.match(await get(srv.port, '/metrics'), /chroma_live_source_status\{status="connected"\} 1/);
+    w.ws.close();
+    cam.close();
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a wrong path (404) and nothing listening: waiting with the reason; fail fast with exitOnSourceFailure', { skip }, async () => {
+  const cam = await camera();
+  const wrong = cam.url.replace('/cam', '/nope');
+  const refused = `rtsp://127.0.0.1:${await freePort()}/cam`;
+  for (const [input, why] of [[wrong, /404/], [refused, /refused/i]] as const) {
+    await assert.rejects(serve(input, { exitOnSourceFailure: true }), (e: unknown) => e instanceof ChromaError && e.kind === 'source' && why.test(e.message));
+    const srv = await serve(input);
+    try {
+      const w = await watch(srv);
+      const msg = await until('a retry with the reason', () => {
+        const st = srv.stats().source;
+        return st.status === 'waiting' && st.attempt >= 2 && st.message;
+      }, 20000);
+      assert.match(msg, why);
+      assert.equal(w.closed, false);
+      w.ws.close();
+    } finally {
+      await srv.close();
+    }
+  }
+  cam.close();
+});
+
+test('a stream that changes size mid-way keeps its first size and keeps flowing', { skip }, async () => {
+  const cam = await camera({ resizeAfter: 2, resizeTo: [320, 240] });
+  const lines: string[] = [];
+  const srv = await serve(cam.url, {}, lines);
+  try {
+    const w = await watch(srv);
+    await until('first frames', () => w.frames.length >= 3, 20000);
+    const before = w.frames.length;
+    await new Promise((r) => setTimeout(r, 5000)); // the switch happens 2 s in
+    assert.ok(rate(w, 2) >= 8, `${rate(w, 2).toFixed(1)} fps after the size change`);
+    assert.ok(w.frames.length > before + 30);
+    assert.ok(w.frames.every((f) => f.width === 640 && f.height === 480));
+    assert.equal(srv.stats().source.reconnects, 0, lines.join('\n'));
+    w.ws.close();
+  } finally {
+    await srv.close();
+    cam.close();
+  }
+});
+
+for (const auth of ['basic', 'digest'] as const) {
+  test(`RTSP ${auth} authentication: frames with the password, 401 without, the password never shown`, { skip }, async () => {
+    const password = `pw-${auth}-Zq7!x`;
+    const cam = await camera({ user: 'alice', password, auth });
+    const lines: string[] = [];
+    const srv = await serve(cam.authUrl, {}, lines);
+    const wrongLines: string[] = [];
+    const wrongUrl = cam.authUrl.replace(encodeURIComponent(password), 'not-it-9');
+    const bad = await serve(wrongUrl, {}, wrongLines);
+    try {
+      const w = await watch(srv);
+      await until('frames', () => w.frames.length >= 5, 20000);
+      const b = await watch(bad);
+      const msg = await until('401', () => bad.stats().source.attempt >= 1 && bad.stats().source.message, 20000);
+      assert.match(msg, /401|unauthori[sz]ed/i);
+      const seen = [
+        ...lines, ...wrongLines, ...w.texts, ...b.texts,
+        await get(srv.port, '/healthz'), await get(bad.port, '/healthz'), await get(srv.port, '/'), await get(srv.port, '/metrics'),
+        JSON.stringify(srv.stats()), JSON.stringify(bad.stats()),
+      ].join('\n');
+      for (const secret of [password, encodeURIComponent(password), 'not-it-9']) assert.ok(!seen.includes(secret), `${secret} leaked`);
+      assert.ok(lines.length > 0 && wrongLines.length > 0);
+      w.ws.close();
+      b.ws.close();
+    } finally {
+      await srv.close();
+      await bad.close();
+      cam.close();
+    }
+  });
+}
