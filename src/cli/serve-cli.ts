@@ -5,13 +5,17 @@ import { startServer, type ServerOptions } from '../server/index.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
 import { parseSmoothOption } from '../smoothing/options.js';
+import { isRtspTransport, RTSP_TRANSPORTS } from '../server/sources/rtsp.js';
+import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from '../server/log.js';
+import { redactUrl } from '../server/source.js';
 
 export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
 
 Colorize a live source and watch it in a browser (WebSocket viewer on http://127.0.0.1:8080/).
 When inference is slower than the source, frames are dropped (the newest wins), so latency stays
 bounded. A source that drops (stream EOF, camera unplugged, server restart) is reconnected with
-backoff while viewers stay connected.
+backoff while viewers stay connected; a network camera that is not up yet when serve starts is
+'waiting' and retried the same way.
 
 Examples:
   chroma serve --input rtsp://camera.local/stream
@@ -27,6 +31,11 @@ Source:
   --loop               replay a file forever
   --width N --height N frame size (default: probed from the source; required for stdin)
   --fps N              frame rate (cameras: the rate asked for; otherwise when probing cannot tell)
+  --rtsp-transport T   rtsp:// only: tcp | udp | auto (default tcp; auto: UDP first, TCP if it
+                       gets nothing). An RTSP socket silent for 5 s fails the attempt (retried)
+  --exit-on-source-failure
+                       exit with code 6 when a network source cannot be reached at start
+                       (default: start anyway, report it as waiting and keep retrying)
 
 Model:
   --model M            'default' (built in), 'eccv16' / 'siggraph17' (pulled), or an ONNX path
@@ -51,6 +60,8 @@ Viewers:
 Recording:
   --record OUT.mp4     also write the colorized stream to a file (finalised on stop)
 
+  --log-format F       text | json (default text). Every line has an ISO timestamp, a level and
+                       the source's name (its URL without credentials); passwords never appear
   -q, --quiet          no log lines (errors still go to stderr)
   -h, --help           this help
 
@@ -90,12 +101,19 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
     quality: { type: 'string' },
     'max-viewers': { type: 'string' },
     record: { type: 'string' },
+    'rtsp-transport': { type: 'string' },
+    'exit-on-source-failure': { type: 'boolean' },
+    'log-format': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
 });
   if (v.help) return { help: true, quiet: false, options: { input: '' } };
   if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the source goes after --input)`);
   if (!v.input) throw usageError('missing --input SRC');
+  const transport = v['rtsp-transport'] ?? 'tcp';
+  if (!isRtspTransport(transport)) throw usageError(`--rtsp-transport ${transport}: expected ${RTSP_TRANSPORTS.join(', ')}`);
+  const logFormat = v['log-format'] ?? 'text';
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw usageError(`--log-format ${logFormat}: expected ${LOG_FORMATS.join(' or ')}`);
   const device = v.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
   const options: ServerOptions = {
@@ -120,6 +138,9 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
     quality: numberFlag(v.quality, 'quality'),
     maxViewers: numberFlag(v['max-viewers'], 'max-viewers'),
     record: v.record,
+    rtspTransport: transport,
+    exitOnSourceFailure: v['exit-on-source-failure'],
+    logFormat: logFormat as LogFormat,
   };
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw usageError(`--threads ${v.threads}: expected a positive integer`);
@@ -141,6 +162,9 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   }
   const { options, quiet } = parsed;
   const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const own = createLogger(options.name ?? redactUrl(options.input), {
+    write: log, format: options.logFormat, secrets: [...urlSecrets(options.input), ...(options.token ? [options.token] : [])],
+  });
 
   // Signals that arrive while the model loads stop the start-up too.
   let stopRequested: NodeJS.Signals | null = null;
@@ -163,7 +187,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     await new Promise<void>((resolve) => {
       wake = resolve;
     });
-    log(`chroma serve: ${stopRequested ?? 'stop'}: shutting down`);
+    own.info(`chroma serve: ${stopRequested ?? 'stop'}: shutting down`);
     // Hard stop after 2 s whatever happens (a wedged child or socket must not keep us alive).
     const deadline = setTimeout(() => killAllChildren(), 1800);
     deadline.unref();
