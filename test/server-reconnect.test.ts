@@ -155,22 +155,43 @@ test('the decoder child dies: it is restarted and frames resume', async () => {
   await until('decoder gone', () => decoderPid(marker) === null, 3000);
 });
 
-test('a network stream that decoding falls behind is reconnected to get back to live', async () => {
+test('falling behind: one reconnect to get back to live; behind again soon: frames dropped, no reconnect loop', async () => {
   // A 30 fps stream delivered at 15 frames a second: its clock runs at half the wall clock, as if
-  // decoding lagged further and further behind.
+  // decoding lagged further and further behind, and it does again after every reconnect, as on a
+  // machine too slow for the stream.
   const port = await freePort();
-  const src = liveSource(port, true);
+  // ffmpeg's HTTP listener serves one client: start it again for each reconnect.
+  let src = liveSource(port, true);
+  let done = false;
+  const respawn = () => {
+    if (done) return;
+    src = liveSource(port, true);
+    src.once('exit', respawn);
+  };
+  src.once('exit', respawn);
+  const lines: string[] = [];
   const srv = await startServer({
-    input: `http://127.0.0.1:${port}`, width: 320, height: 240, fps: 15, model, port: 0, log: () => {}, maxLagMs: 1000,
+    input: `http://127.0.0.1:${port}`, width: 320, height: 240, fps: 15, model, port: 0, log: (l) => lines.push(l), maxLagMs: 1000,
   });
   try {
     const w = await watch(srv);
     await until('first frames', () => w.frames.length >= 3, 20000);
     const msg = await until('a catch-up reconnect', () => w.messages.find((m) => /behind the live stream/.test(m)), 20000);
     assert.match(msg, /fell \d+\.\d s behind/);
+    await until(`the slow-machine verdict (log: ${lines.join(" / ")})`, () => lines.some((l) => /slower than the stream/.test(l)), 30000).catch((e) => { throw new Error(`${(e as Error).message}: ${lines.join("\n")}`); });
+    // The reconnect that applies the frame-dropping decoder, then never another one.
+    await until('connected again', () => srv.stats().source.status === 'connected', 20000);
+    const reconnects = srv.stats().source.reconnects;
+    const settled = performance.now();
+    await new Promise((r) => setTimeout(r, 8000));
+    assert.equal(srv.stats().source.reconnects, reconnects, lines.join('\n'));
+    const since = w.frames.filter((f) => f.at > settled + 2000).length;
+    assert.ok(since >= 10, `${since} frames in the last 6 s`);
+    assert.ok(srv.stats().source.lagMs > 1000, 'still behind: frames are dropped, not reconnected');
     assert.equal(w.closed, false);
     w.ws.close();
   } finally {
+    done = true;
     await srv.close();
     src.kill('SIGKILL');
   }

@@ -281,7 +281,6 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
         log(`source: ${width}x${height}${g.fps ? ` at ${Math.round(g.fps * 100) / 100} fps` : ''}`);
         openRecorder();
       },
-      log,
       gate,
       backoff: opts.backoff,
       stallMs: opts.stallMs,

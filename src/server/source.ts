@@ -194,8 +194,6 @@ export interface LiveSourceOptions {
   probe?: (spec: SourceSpec) => Promise<SourceGeometry>;
   /** The geometry, once, when it was not known at start. */
   onGeometry?: (geometry: SourceGeometry) => void;
-  /** One line for the log (what the decoder is doing differently). */
-  log?: (line: string) => void;
   gate: FlowGate;
   onFrame: (frame: RawFrame) => void;
   onStatus?: (state: SourceState) => void;
@@ -368,7 +366,6 @@ export class LiveSource {
     if (verdict === 'slow') {
       this.thin = true;
       reason += ' again within a minute: this machine decodes slower than the stream, so every other frame is dropped from now on';
-      this.o.log?.(`source: ${reason}`);
     }
     const s = this.sub;
     this.sub = null;

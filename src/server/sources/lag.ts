@@ -33,6 +33,8 @@ export class LagMeter {
   private lastPts: number | null = null;
   private over = 0;
   private lastCatchUp: number | null = null;
+  /** A verdict was given on this connection: the next one waits for restart(). */
+  private acted = false;
   private readonly limitMs: number;
   private readonly frames: number;
   private readonly gapMs: number;
@@ -52,11 +54,12 @@ export class LagMeter {
     this.base = this.lastArrival = this.lastPts = null;
     this.over = 0;
     this.lagMs = 0;
+    this.acted = false;
   }
 
   /**
    * One frame: `arrivalMs` on a monotonic clock (performance.now()), `pts` in seconds.
-   * 'reconnect' and 'slow' are each returned once per episode.
+   * 'reconnect' or 'slow' comes at most once per connection (until restart()).
    */
   observe(arrivalMs: number, pts: number): LagVerdict {
     const gap = this.lastArrival !== null && arrivalMs - this.lastArrival > this.gapMs;
@@ -68,8 +71,8 @@ export class LagMeter {
     if (this.base === null || offset < this.base) this.base = offset;
     this.lagMs = offset - this.base;
     this.over = this.limitMs > 0 && this.lagMs > this.limitMs ? this.over + 1 : 0;
-    if (this.over < this.frames) return 'ok';
-    this.over = 0;
+    if (this.over < this.frames || this.acted) return 'ok';
+    this.acted = true;
     const repeat = this.lastCatchUp !== null && arrivalMs - this.lastCatchUp < this.repeatWindowMs;
     this.lastCatchUp = arrivalMs;
     return repeat ? 'slow' : 'reconnect';
