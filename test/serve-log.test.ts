@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, formatLogRecord, urlSecrets } from '../src/server/log.js';
 import { serveOptionsFromArgv } from '../src/cli/serve-cli.js';
-import { ChromaError } from '../src/errors.js';
+import { ChromaError } from '../src/core/errors.js';
 
 const at = new Date('2026-03-04T05:06:07.089Z');
 

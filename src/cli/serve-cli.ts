@@ -67,7 +67,8 @@ Recording:
 
 Endpoints: /  viewer page   /ws  frames + control   /healthz  JSON status   /metrics  Prometheus
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage, 3 bad input file, 5 model problem,
-            6 source unavailable (e.g. no such camera).
+            6 source unavailable (no such camera; a network source at start with
+              --exit-on-source-failure).
 `;
 
 /** --smooth: the same presets as for files; off (or 0) means no smoothing stage at all. */
