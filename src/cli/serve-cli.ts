@@ -1,7 +1,9 @@
 // `chroma serve --input SRC`: colorize a live source and show it in the browser. The process runs
 // until SIGINT/SIGTERM, then closes viewers, kills ffmpeg and finalises any recording.
+import { existsSync } from 'node:fs';
 import { numberFlag, parseFlags } from './flags.js';
 import { startServer, type ServerOptions } from '../server/index.js';
+import { startMultiServer, parseNamedInput, type NamedInput } from '../server/multi.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
 import { parseSmoothOption } from '../smoothing/options.js';
@@ -10,6 +12,7 @@ import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from '../server
 import { redactUrl } from '../server/source.js';
 
 export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
+       chroma serve --input NAME=SRC --input NAME=SRC ... [options]
 
 Colorize a live source and watch it in a browser (WebSocket viewer on http://127.0.0.1:8080/).
 When inference is slower than the source, frames are dropped (the newest wins), so latency stays
@@ -23,10 +26,15 @@ Examples:
   chroma serve --input old-newsreel.mp4 --loop --port 9000
   ffmpeg -i tape.avi -f mpegts - | chroma serve --input - --width 720 --height 576
   chroma serve --input testsrc2=size=640x480:rate=15 --format lavfi --token s3cret
+  chroma serve --input lobby=rtsp://cam1/stream --input door=rtsp://cam2/stream
 
 Source:
   -i, --input SRC      rtsp://, rtmp://, http(s):// (MPEG-TS, HLS .m3u8, ...), /dev/videoN (V4L2),
                        a file (played at its real rate), or - for stdin
+                       NAME=SRC names it (letters, digits, - _); repeat --input for several
+                       sources on one server and one model: each at /NAME/, all of them at /,
+                       inference batched across them (--batch defaults to their number);
+                       source options (--format, --width, ...) then apply to every source
   --format F           ffmpeg input format (-f): v4l2, mpegts, lavfi (SRC is a filter graph), ...
   --loop               replay a file forever
   --width N --height N frame size (default: probed from the source; required for stdin)
@@ -79,9 +87,15 @@ function smoothOption(v: string | undefined): number | undefined {
 }
 
 /** Parse the command line into server options (exported for tests). */
-export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env): { help: boolean; quiet: boolean; options: ServerOptions } {
+export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env): {
+  help: boolean;
+  quiet: boolean;
+  options: ServerOptions;
+  /** Several sources (startMultiServer); options.input is then the first one's SRC. */
+  inputs?: NamedInput[];
+} {
   const { values: v, positionals } = parseFlags('serve', argv, {
-    input: { type: 'string', short: 'i' },
+    input: { type: 'string', short: 'i', multiple: true },
     format: { type: 'string' },
     loop: { type: 'boolean' },
     width: { type: 'string' },
@@ -110,7 +124,13 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
 });
   if (v.help) return { help: true, quiet: false, options: { input: '' } };
   if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the source goes after --input)`);
-  if (!v.input) throw usageError('missing --input SRC');
+  if (!v.input?.length) throw usageError('missing --input SRC');
+  // One source may be named; a lavfi graph (testsrc2=...) or an existing file with '=' is not a name.
+  const named = v.input.map((arg) => (v.format === 'lavfi' && v.input!.length === 1) || existsSync(arg) ? null : parseNamedInput(arg));
+  if (v.input.length > 1 && named.some((n) => n === null)) {
+    throw usageError(`several --input need a name each: --input NAME=SRC (not ${v.input[named.indexOf(null)]})`);
+  }
+  const inputs = v.input.length > 1 ? (named as NamedInput[]) : undefined;
   const transport = v['rtsp-transport'] ?? 'tcp';
   if (!isRtspTransport(transport)) throw usageError(`--rtsp-transport ${transport}: expected ${RTSP_TRANSPORTS.join(', ')}`);
   const logFormat = v['log-format'] ?? 'text';
@@ -118,7 +138,8 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
   const device = v.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
   const options: ServerOptions = {
-    input: v.input,
+    input: named[0]?.input ?? v.input[0],
+    name: named[0]?.name,
     format: v.format,
     loop: v.loop,
     width: numberFlag(v.width, 'width'),
@@ -146,7 +167,7 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw usageError(`--threads ${v.threads}: expected a positive integer`);
   }
-  return { help: false, quiet: Boolean(v.quiet), options };
+  return { help: false, quiet: Boolean(v.quiet), options, inputs };
 }
 
 export async function runServeCommand(argv: string[]): Promise<number> {
@@ -161,10 +182,11 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP);
     return EXIT.ok;
   }
-  const { options, quiet } = parsed;
+  const { options, quiet, inputs } = parsed;
   const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const own = createLogger(options.name ?? redactUrl(options.input), {
-    write: log, format: options.logFormat, secrets: [...urlSecrets(options.input), ...(options.token ? [options.token] : [])],
+  const all = inputs ?? [{ name: options.name ?? redactUrl(options.input), input: options.input }];
+  const own = createLogger(inputs ? 'server' : all[0].name, {
+    write: log, format: options.logFormat, secrets: [...all.flatMap((i) => urlSecrets(i.input)), ...(options.token ? [options.token] : [])],
   });
 
   // Signals that arrive while the model loads stop the start-up too.
@@ -177,14 +199,19 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const server = await startServer({ ...options, log });
+    const server = inputs ? await startMultiServer({ ...options, inputs, log }) : await startServer({ ...options, log });
     if (stopRequested) {
       await server.close();
       return EXIT.ok;
     }
-    const st = server.stats();
-    process.stdout.write(`chroma serve: ${server.url}${options.token ? '?token=...' : ''}  (source ${st.width}x${st.height}` +
-      `${st.fps ? ` @ ${Math.round(st.fps * 100) / 100} fps` : ''})\n`);
+    const tokenNote = options.token ? '?token=...' : '';
+    if ('names' in server) {
+      process.stdout.write(`chroma serve: ${server.url}${tokenNote}  (${server.names.map((n) => `${n} at /${n}/`).join(', ')})\n`);
+    } else {
+      const st = server.stats();
+      process.stdout.write(`chroma serve: ${server.url}${tokenNote}  (source ${st.width ? `${st.width}x${st.height}` : 'waiting'}` +
+        `${st.fps ? ` @ ${Math.round(st.fps * 100) / 100} fps` : ''})\n`);
+    }
     await new Promise<void>((resolve) => {
       wake = resolve;
     });

@@ -1,7 +1,9 @@
 // `startServer`: a live source colorized and broadcast to browsers. Wires the pieces of this folder:
 //   source (ffmpeg decoder, reconnects) -> live graph (drop-latest, model) -> broadcaster (JPEG once,
 //   per-viewer bounded queues) + optional recorder; HTTP routes, auth, metrics on the same port.
-import { createServer, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { listenHttp, shownUrl } from './listen.js';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadModel, type Device } from '../model/load-model.js';
@@ -24,6 +26,7 @@ import type { BackoffOptions } from './backoff.js';
 import { startSource, probeGeometry } from './sources/start.js';
 import { createLogger, urlSecrets, type LogFormat } from './log.js';
 import type { RtspTransport } from './sources/rtsp.js';
+import type { SharedInference } from './shared-inference.js';
 
 export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
 export type { LiveSettings } from './control.js';
@@ -109,6 +112,19 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** text (default) or json: one object per line with time, level, source, message. */
   logFormat?: LogFormat;
+
+  /** Part of a several-source server (startMultiServer): no port of its own; the caller routes to `handlers`. */
+  embedded?: boolean;
+  /** Inference shared with other sources (startMultiServer) instead of this source's own batches. */
+  sharedInference?: SharedInference;
+}
+
+/** A source's HTTP and WebSocket entry points, for a server that routes several sources. */
+export interface SourceHandlers {
+  request: (req: IncomingMessage, res: ServerResponse) => void;
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** The /healthz body. */
+  health: () => object;
 }
 
 export interface ServerStats {
@@ -142,6 +158,8 @@ export interface ServerHandle {
   stats(): ServerStats;
   /** Stop: viewers closed, ffmpeg children killed, recording finalised. Idempotent. */
   close(): Promise<void>;
+  /** Only for `embedded` servers. */
+  handlers?: SourceHandlers;
 }
 
 function publicSource(s: SourceState): SourceState {
@@ -267,6 +285,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
         else metrics.framesDropped.inc({ reason });
       },
       onError: (err) => log(`inference failed: ${err.message.split('\n')[0]} (restarting the model graph)`),
+      infer: opts.sharedInference ? (t) => opts.sharedInference!.stage(t) : undefined,
     });
     cleanups.push(() => graph.stop());
 
@@ -351,48 +370,40 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       canAccept: () => broadcaster.size < maxViewers,
       onConnection: (ws: WebSocket, req: IncomingMessage) => broadcaster.add(ws, remoteOf(req)),
     };
-    const server = createServer(createRequestHandler(ctx));
-    server.on('upgrade', createUpgradeHandler(ctx));
-    server.on('clientError', (_err, socket) => socket.destroy());
-    server.keepAliveTimeout = 5000;
-    server.headersTimeout = 10000;
-    server.requestTimeout = 15000;
+    const handlers: SourceHandlers = { request: createRequestHandler(ctx), upgrade: createUpgradeHandler(ctx), health: ctx.health };
+    // Viewers are told and closed before the HTTP side goes; the recording is finalised after.
+    const stopLive = async (closeHttp: () => void) => {
+      source.stop();
+      graph.stop();
+      await broadcaster.close(400);
+      closeHttp();
+      await recorder?.finish(1200);
+    };
+    if (opts.embedded) {
+      source.start(first.failure);
+      let stopping: Promise<void> | null = null;
+      return { url: '', host, port: 0, stats, close: () => (stopping ??= stopLive(() => {})), handlers };
+    }
+    const { server, port } = await listenHttp(handlers, host, opts.port ?? 8080);
     cleanups.push(() => {
       server.close();
       server.closeAllConnections();
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE'
-          ? usageError(`${host}:${opts.port ?? 8080} is already in use (pick another --port)`)
-          : new ChromaError('internal', `cannot listen on ${host}:${opts.port ?? 8080}: ${err.message}`));
-      };
-      server.once('error', onError);
-      server.listen(opts.port ?? 8080, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    const port = (server.address() as AddressInfo).port;
     source.start(first.failure);
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> => {
       closing ??= (async () => {
-        source.stop();
-        graph.stop();
-        const viewersClosed = broadcaster.close(400);
-        await viewersClosed;
-        server.close();
-        server.closeAllConnections();
-        await recorder?.finish(1200);
+        await stopLive(() => {
+          server.close();
+          server.closeAllConnections();
+        });
         // The inference worker finishes its current batch before it exits; do not wait long for it.
         if (ownModel) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, 600).unref())]);
       })();
       return closing;
     };
-    const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-    return { url: `http://${shownHost}:${port}/`, host, port, stats, close };
+    return { url: shownUrl(host, port), host, port, stats, close };
   } catch (err) {
     for (const c of cleanups.reverse()) c();
     if (ownModel) await model.release().catch(() => {});

@@ -56,7 +56,8 @@ const JS = `
   }
 
   function wsUrl() {
-    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws' +
+    // Beside the page: /ws for a one-source server, /NAME/ws for a source of a several-source one.
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + location.pathname.replace(/[^/]*$/, '') + 'ws' +
       (token ? '?token=' + encodeURIComponent(token) : '');
   }
 
@@ -252,7 +253,7 @@ const HTML_HEAD = `<!doctype html>
 </main>
 `;
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
@@ -271,7 +272,8 @@ export function buildViewerPage(): ViewerPage {
     "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
-    "frame-ancestors 'none'",
+    // The overview page of a several-source server frames each source's page; nobody else may.
+    "frame-ancestors 'self'",
   ].join('; ');
   return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
 }

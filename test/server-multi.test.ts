@@ -1,0 +1,170 @@
+// Several cameras on one server (startMultiServer): two real RTSP cameras and one that is not
+// there, one model, one port. Each source has its page and socket under /NAME/, the overview at /
+// frames them all (checked in real Chromium), inference is batched across sources, and a source
+// that fails or drops never disturbs the others.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { startMultiServer, parseNamedInput, type MultiServerHandle } from '../src/server/multi.js';
+import { decodeFrameMessage } from '../src/server/index.js';
+import { loadModel } from '../src/model/load-model.js';
+import type { LoadedModel } from '../src/core/model-contract.js';
+import { makeLogitsFixture } from './helpers/model-fixtures.js';
+import { serveOptionsFromArgv } from '../src/cli/serve-cli.js';
+import { tempDir } from './helpers/media.js';
+import { until } from './helpers/until.js';
+import { rtspUnavailable, startCamera, type Camera } from './helpers/rtsp-camera.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = rtspUnavailable ?? false;
+const tmp = tempDir('chroma-multi-');
+let model: LoadedModel;
+const cameras: Camera[] = [];
+
+before(async () => {
+  if (skip) return;
+  const path = join(tmp.dir, 'fixture-logits.onnx');
+  writeFileSync(path, makeLogitsFixture());
+  model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+});
+after(async () => {
+  for (const c of cameras) c.close();
+  await model?.release();
+  tmp.cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    }).once('error', reject).end();
+  });
+}
+
+function frames(srv: MultiServerHandle, name: string): Promise<{ ws: WebSocket; at: number[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/${name}/ws`);
+    const w = { ws, at: [] as number[] };
+    ws.on('message', (d: Buffer, bin) => {
+      if (bin && decodeFrameMessage(d)) w.at.push(performance.now());
+    });
+    ws.once('open', () => resolve(w));
+    ws.once('error', reject);
+  });
+}
+
+const recent = (at: number[], seconds: number) => at.filter((t) => t > performance.now() - seconds * 1000).length / seconds;
+
+const argvCases: { argv: string[]; inputs?: string[]; name?: string; error?: RegExp }[] = [
+  { argv: ['--input', 'lobby=rtsp://a/b', '--input', 'door=rtsp://c/d?x=1'], inputs: ['lobby', 'door'] },
+  { argv: ['--input', 'lobby=rtsp://a/b'], name: 'lobby' },
+  { argv: ['--input', 'rtsp://a/b?x=1'], name: undefined },
+  { argv: ['--input', 'testsrc2=size=64x64', '--format', 'lavfi'], name: undefined },
+  { argv: ['--input', 'lobby=rtsp://a/b', '--input', 'rtsp://c/d'], error: /several --input need a name each/ },
+];
+for (const c of argvCases) {
+  test(`serve argv: ${c.argv.join(' ')}`, () => {
+    if (c.error) return assert.throws(() => serveOptionsFromArgv(c.argv, {}), c.error);
+    const r = serveOptionsFromArgv(c.argv, {});
+    assert.deepEqual(r.inputs?.map((i) => i.name), c.inputs);
+    if (!c.inputs) assert.equal(r.options.name, c.name);
+  });
+}
+
+test('parseNamedInput: names and not-names', () => {
+  assert.deepEqual(parseNamedInput('door=rtsp://x/y'), { name: 'door', input: 'rtsp://x/y' });
+  assert.equal(parseNamedInput('rtsp://x/y?a=b'), null);
+  assert.equal(parseNamedInput('=rtsp://x'), null);
+});
+
+test('two RTSP cameras and a dead one on one server: pages, overview, batching, isolation', { skip }, async () => {
+  const lobby = await startCamera();
+  const door = await startCamera();
+  cameras.push(lobby, door);
+  const dead = `rtsp://127.0.0.1:${await freePort()}/cam`;
+  const lines: string[] = [];
+  const srv = await startMultiServer({
+    inputs: [{ name: 'lobby', input: lobby.url }, { name: 'door', input: door.url }, { name: 'dead', input: dead }],
+    model, port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, maxWaitMs: 60,
+  });
+  try {
+    const [l, d] = await Promise.all([frames(srv, 'lobby'), frames(srv, 'door')]);
+    await until('frames from both cameras', () => l.at.length >= 10 && d.at.length >= 10, 30000);
+    const calls0 = srv.inference();
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.ok(recent(l.at, 4) >= 4 && recent(d.at, 4) >= 4, `lobby ${recent(l.at, 4)} fps, door ${recent(d.at, 4)} fps`);
+    const inf = srv.inference();
+    const perCall = (inf.frames - calls0.frames) / (inf.calls - calls0.calls);
+    process.stdout.write(`# ${perCall.toFixed(2)} frames per inference call across two cameras\n`);
+    assert.ok(perCall > 1.3, `${perCall.toFixed(2)} frames per call: not batched across sources`);
+
+    // The dead source waits without touching the others; /healthz says which is which.
+    const health = JSON.parse((await get(srv.port, '/healthz')).body) as { ok: boolean; status: string; sources: Record<string, { ok: boolean; source: { status: string } }> };
+    assert.equal(health.status, 'degraded');
+    assert.deepEqual(Object.keys(health.sources), ['lobby', 'door', 'dead']);
+    assert.equal(health.sources.lobby.ok, true);
+    assert.equal(health.sources.dead.source.status, 'waiting');
+    assert.ok(lines.some((x) => /\[dead\].*waiting/.test(x)), lines.join('\n'));
+    assert.ok(lines.some((x) => /\[lobby\]/.test(x)));
+
+    // Routes: the overview, a page per source, redirects to the slash, 404 for the rest.
+    const overview = await get(srv.port, '/');
+    assert.equal(overview.status, 200);
+    for (const n of ['lobby', 'door', 'dead']) assert.match(overview.body, new RegExp(`data-src="${n}/"`));
+    assert.equal((await get(srv.port, '/lobby/')).status, 200);
+    assert.equal((await get(srv.port, '/lobby')).status, 301);
+    assert.equal((await get(srv.port, '/nope/')).status, 404);
+    assert.match((await get(srv.port, '/door/metrics')).body, /chroma_live_frames_out_total/);
+
+    // One camera drops: the other keeps its rate all through the outage.
+    door.kill();
+    await until('door reconnecting', () => srv.stats().door.source.status === 'reconnecting', 15000);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok(recent(l.at, 3) >= 4, `lobby at ${recent(l.at, 3).toFixed(1)} fps while door is down`);
+    await door.restart();
+    const back = performance.now();
+    await until('door back', () => d.at.some((t) => t > back), 20000);
+
+    // The overview in a real browser: both cameras' pages paint frames inside it.
+    if (existsSync(CHROMIUM)) {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+      try {
+        const page = await browser.newPage();
+        await page.goto(srv.url);
+        const painted = async () => Promise.all(page.frames().filter((f) => /\/(lobby|door)\/$/.test(f.url())).map((f) =>
+          f.evaluate(() => (window as unknown as { chromaViewer?: { frames: number } }).chromaViewer?.frames ?? 0).catch(() => 0)));
+        const end = Date.now() + 30000;
+        let counts = await painted();
+        while (!(counts.length === 2 && counts.every((c) => c >= 5)) && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 200));
+          counts = await painted();
+        }
+        assert.ok(counts.length === 2 && counts.every((c) => c >= 5), `frames painted in the overview: ${counts.join(', ')}`);
+      } finally {
+        await browser.close();
+      }
+    }
+    l.ws.close();
+    d.ws.close();
+  } finally {
+    await srv.close();
+  }
+});
