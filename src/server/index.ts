@@ -27,6 +27,8 @@ import { startSource, probeGeometry } from './sources/start.js';
 import { createLogger, urlSecrets, type LogFormat } from './log.js';
 import type { RtspTransport } from './sources/rtsp.js';
 import type { SharedInference } from './shared-inference.js';
+import { WebcamSessions } from './webcam-session.js';
+import { isUpload, MAX_UPLOAD_BYTES, MAX_UPLOAD_FPS, MAX_UPLOAD_HEIGHT, MAX_UPLOAD_WIDTH } from './webcam-upload.js';
 
 export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
 export type { LiveSettings } from './control.js';
@@ -228,9 +230,14 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       type: 'hello', version: 1, width, height, fps: geom.fps, model: model.info.name,
       state: { ...settings }, smoothAvailable: smoothStage !== null, source: publicSource(source.state),
       limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: LIVE_TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
+      camera: { enabled: token !== null, maxBytes: MAX_UPLOAD_BYTES, maxFps: MAX_UPLOAD_FPS, maxWidth: MAX_UPLOAD_WIDTH, maxHeight: MAX_UPLOAD_HEIGHT },
     });
 
     const onControl = (c: Client, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      if (isBinary) {
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        if (isUpload(buf)) return webcam.handle(c, buf);
+      }
       const r = parseControl(data, isBinary, { smoothAvailable: smoothStage !== null });
       if (!r.ok) {
         metrics.controlErrors.inc();
@@ -263,6 +270,12 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       log,
     });
     cleanups.push(() => void broadcaster.close(0));
+    // The viewer's own camera, sent up its socket and colorized for it alone (needs the token).
+    const webcam = new WebcamSessions({
+      model, quality: opts.quality ?? 75, size: opts.size, temperature: () => settings.temperature, enabled: token !== null,
+      sendJson: (c, obj) => broadcaster.send(c, obj), log,
+    });
+    cleanups.push(() => webcam.close());
 
     const graph = new LiveGraph(model, {
       batch,
@@ -322,7 +335,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     });
     cleanups.push(() => source.stop());
 
-    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_BYTES, perMessageDeflate: false, clientTracking: false });
+    // Camera frames are the largest messages a viewer may send; control text is checked for its own cap.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UPLOAD_BYTES, perMessageDeflate: false, clientTracking: false });
     const maxViewers = opts.maxViewers ?? 64;
     const remoteOf = (req: IncomingMessage) => `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const stats = (): ServerStats => {
@@ -375,6 +389,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const stopLive = async (closeHttp: () => void) => {
       source.stop();
       graph.stop();
+      webcam.close();
       await broadcaster.close(400);
       closeHttp();
       await recorder?.finish(1200);
