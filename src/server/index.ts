@@ -234,10 +234,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     });
 
     const onControl = (c: Client, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      if (isBinary) {
-        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-        if (isUpload(buf)) return webcam.handle(c, buf);
-      }
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary && isUpload(buf)) return webcam.handle(c, buf);
+      // The socket takes camera-sized messages; text keeps the control cap, closing as ws would (1009).
+      if (!isBinary && buf.length > MAX_CONTROL_BYTES) return c.ws.close(1009, 'message too big');
       const r = parseControl(data, isBinary, { smoothAvailable: smoothStage !== null });
       if (!r.ok) {
         metrics.controlErrors.inc();
