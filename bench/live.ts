@@ -11,6 +11,9 @@
 //   options: --seconds N --minutes N --viewers N --width N --height N --fps N --model PATH
 //            --size N --threads N --batch N --down S[,S...] (outages, default 5,30) --browser --json
 //            --source rtsp|mpegts --rtsp-transport tcp|udp|auto
+//            --parts viewers,compare,webcam (default all: compare = two RTSP cameras in one server vs
+//            two servers, fps and CPU per frame; webcam = "use my camera" round trip in Chromium)
+//            --part-seconds N (length of each compare/webcam measurement, default 30)
 //            --slow N (extra viewers that never read; e.g. --viewers 50 --slow 1 --minutes 10)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -25,6 +28,7 @@ import { makeLogitsFixture } from '../test/helpers/model-fixtures.js';
 import { decodeFrameMessage } from '../src/server/frame-header.js';
 import sharp from 'sharp';
 import { rtspUnavailable, startCamera, readStamp, type Camera } from '../test/helpers/rtsp-camera.js';
+import { measureLayout, measureWebcam, startServe, type CompareResult, type WebcamResult } from './lib/live-compare.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,6 +48,8 @@ const { values: a } = parseArgs({
     down: { type: 'string', default: '5,30' },
     source: { type: 'string' },
     'rtsp-transport': { type: 'string', default: 'tcp' },
+    parts: { type: 'string', default: 'viewers,compare,webcam' },
+    'part-seconds': { type: 'string', default: '30' },
     browser: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -56,6 +62,8 @@ const width = Number(a.width);
 const height = Number(a.height);
 const fps = Number(a.fps);
 const downList = a.down!.split(',').map(Number).filter((x) => x >= 0);
+const parts = new Set(a.parts!.split(','));
+const partSeconds = Number(a['part-seconds']);
 const useRtsp = (a.source ?? (rtspUnavailable ? 'mpegts' : 'rtsp')) === 'rtsp';
 if (useRtsp && rtspUnavailable) throw new Error(rtspUnavailable);
 const say = (s: string) => (a.json ? process.stderr : process.stdout).write(`${s}\n`);
@@ -358,6 +366,43 @@ async function main(): Promise<void> {
     },
   };
 
+  for (const ws of [...sockets, ...slowSockets]) ws.terminate();
+  await closeBrowser?.();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+
+  // Two cameras: one server (one model, batched) against two servers.
+  let compare: CompareResult[] | null = null;
+  if (parts.has('compare') && camera) {
+    const second = await startCamera({ width, height, fps });
+    try {
+      const common = ['--model', modelPath, ...(['size', 'threads'] as const).flatMap((k) => (a[k] ? [`--${k}`, a[k]!] : []))];
+      const one = await startServe(REPO, ['--input', `a=${camera.url}`, '--input', `b=${second.url}`, ...common], track);
+      const ws1 = one.url.replace('http', 'ws');
+      const joint = await measureLayout('one server, two cameras', [one], [`${ws1}a/ws`, `${ws1}b/ws`], partSeconds);
+      one.child.kill('SIGTERM');
+      await new Promise((r) => one.child.once('exit', r));
+      const pair = await Promise.all([camera.url, second.url].map((u) => startServe(REPO, ['--input', u, ...common], track)));
+      const apart = await measureLayout('two servers', pair, pair.map((p) => `${p.url.replace('http', 'ws')}ws`), partSeconds);
+      for (const p of pair) p.child.kill('SIGTERM');
+      await Promise.all(pair.map((p) => new Promise((r) => p.child.once('exit', r))));
+      compare = [joint, apart];
+    } finally {
+      second.close();
+    }
+  }
+  // The browser's own camera, round trip through a server with a token.
+  let webcam: WebcamResult | null = null;
+  if (parts.has('webcam') && existsSync('/usr/bin/chromium')) {
+    const token = 'bench-webcam';
+    const srv = await startServe(REPO, ['--input', camera ? camera.url : `http://127.0.0.1:${srcPort}`, '--token', token, '--model', modelPath,
+      ...(camera ? [] : ['--width', String(width), '--height', String(height), '--fps', String(fps)])], track);
+    webcam = await measureWebcam(srv.url, token, partSeconds);
+    srv.child.kill('SIGTERM');
+    await new Promise((r) => srv.child.once('exit', r));
+  }
+  Object.assign(summary, { compare, webcam });
+
   const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
   say('');
   say('viewer   fps    p50 ms   p95 ms  src p95   skipped');
@@ -371,13 +416,11 @@ async function main(): Promise<void> {
   for (const o of outages) say(`camera down ${o.downSeconds} s: frames back at every viewer ${o.resumeAfterRestartS === null ? 'NEVER (30 s)' : `${o.resumeAfterRestartS.toFixed(2)} s`} after the restart`);
   say(`viewers stayed connected: ${viewersStayed}`);
   if (summary.browser) say(`browser viewer: painted fps ${f1(summary.browser.fpsMedian)}, latency (decode to paint) median ${f1(summary.browser.latencyMedianMs)} ms`);
+  for (const c of compare ?? []) say(`${c.layout}: fps ${c.fps.map(f1).join(' / ')}; CPU ${c.cpuMsPerFrame.toFixed(1)} ms per frame (${c.cpuCores.toFixed(2)} cores, decoders included)`);
+  if (webcam) say(`browser camera (Chromium fake camera): ${f1(webcam.fps)} fps back, round trip median ${webcam.roundTripMs === null ? '-' : f1(webcam.roundTripMs)} ms (${webcam.back} of ${webcam.sent} sent came back)`);
   say(`targets: ${Object.entries(summary.targets).map(([k, v]) => `${k} ${v ? 'PASS' : 'FAIL'}`).join(', ')}`);
   process.stdout.write(`${JSON.stringify(summary, (_key, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v), a.json ? 0 : 2)}\n`);
 
-  for (const ws of [...sockets, ...slowSockets]) ws.terminate();
-  await closeBrowser?.();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
   source?.kill('SIGKILL');
   camera?.close();
 }

@@ -64,6 +64,8 @@ Viewers:
   --allow-origin O     also accept WebSocket connections from pages at origin O (repeatable)
   --quality Q          JPEG quality 1..100 (default 75)
   --max-viewers N      most viewers at once (default 64)
+                       The page's "use my camera" sends the viewer's own camera up the socket
+                       and shows it colorized (needs --token; 15 fps, 640x480, 4 cameras at most)
 
 Recording:
   --record OUT.mp4     also write the colorized stream to a file (finalised on stop)
@@ -74,6 +76,7 @@ Recording:
   -h, --help           this help
 
 Endpoints: /  viewer page   /ws  frames + control   /healthz  JSON status   /metrics  Prometheus
+           (several sources: each under /NAME/, the overview at /, all sources' status at /healthz)
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage, 3 bad input file, 5 model problem,
             6 source unavailable (no such camera; a network source at start with
               --exit-on-source-failure).
