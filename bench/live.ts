@@ -16,7 +16,6 @@
 //            --part-seconds N (length of each compare/webcam measurement, default 30)
 //            --slow N (extra viewers that never read; e.g. --viewers 50 --slow 1 --minutes 10)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -28,6 +27,7 @@ import { makeLogitsFixture } from '../test/helpers/model-fixtures.js';
 import { decodeFrameMessage } from '../src/server/frame-header.js';
 import sharp from 'sharp';
 import { rtspUnavailable, startCamera, readStamp, type Camera } from '../test/helpers/rtsp-camera.js';
+import { freePort } from '../test/helpers/live-server.js';
 import { measureLayout, measureWebcam, startServe, type CompareResult, type WebcamResult } from './lib/live-compare.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,17 +85,6 @@ if (!a.model && !existsSync(modelPath)) {
   modelNote = 'FIXTURE (models/chroma-default.onnx missing)';
   process.stderr.write('WARNING: models/chroma-default.onnx is missing; benchmarking the tiny fixture model instead (numbers say nothing about the real network)\n');
 } else if (a.model) modelNote = a.model;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function track(c: ChildProcess): ChildProcess {
   children.add(c);
@@ -185,25 +174,10 @@ async function main(): Promise<void> {
   else source = startSource(srcPort);
   const input = camera ? ['--input', camera.url, '--rtsp-transport', a['rtsp-transport']!]
     : ['--input', `http://127.0.0.1:${srcPort}`, '--width', String(width), '--height', String(height), '--fps', String(fps)];
-  const serverArgs = ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...input, '--port', '0', '--model', modelPath,
+  const serverArgs = [...input, '--model', modelPath,
     '--max-viewers', String(Math.max(64, nViewers + nSlow + 2))];
   for (const k of ['size', 'threads', 'batch'] as const) if (a[k]) serverArgs.push(`--${k}`, a[k]!);
-  const server = track(spawn(process.execPath, serverArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }));
-  let serverErr = '';
-  server.stderr!.on('data', (c: Buffer) => (serverErr = (serverErr + c.toString()).slice(-4000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 120000);
-    server.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    });
-    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
-  });
+  const { child: server, url } = await startServe(REPO, serverArgs, track);
   say(`server ${url} (pid ${server.pid}), model ${modelNote}, source ${camera ? `RTSP (${a['rtsp-transport']})` : 'MPEG-TS/HTTP'} ${width}x${height} @ ${fps} fps, ${nViewers} viewers, ${seconds} s`);
 
   const newLog = (): ViewerLog => ({ frames: 0, latencies: [], sourceLatencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false });

@@ -4,21 +4,15 @@
 // that fails or drops never disturbs the others.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { WebSocket } from 'ws';
-import { startMultiServer, parseNamedInput, type MultiServerHandle } from '../src/server/multi.js';
-import { decodeFrameMessage } from '../src/server/index.js';
-import { loadModel } from '../src/model/load-model.js';
+import { startMultiServer, parseNamedInput } from '../src/server/multi.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
-import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { serveOptionsFromArgv } from '../src/cli/serve-cli.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
 import { rtspUnavailable, startCamera, type Camera } from './helpers/rtsp-camera.js';
+import { freePort, httpGet as get, loadFixtureModel, recentFps, watch } from './helpers/live-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = rtspUnavailable ?? false;
@@ -28,50 +22,13 @@ const cameras: Camera[] = [];
 
 before(async () => {
   if (skip) return;
-  const path = join(tmp.dir, 'fixture-logits.onnx');
-  writeFileSync(path, makeLogitsFixture());
-  model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+  model = await loadFixtureModel(tmp.dir);
 });
 after(async () => {
   for (const c of cameras) c.close();
   await model?.release();
   tmp.cleanup();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port: number, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    }).once('error', reject).end();
-  });
-}
-
-function frames(srv: MultiServerHandle, name: string): Promise<{ ws: WebSocket; at: number[] }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/${name}/ws`);
-    const w = { ws, at: [] as number[] };
-    ws.on('message', (d: Buffer, bin) => {
-      if (bin && decodeFrameMessage(d)) w.at.push(performance.now());
-    });
-    ws.once('open', () => resolve(w));
-    ws.once('error', reject);
-  });
-}
-
-const recent = (at: number[], seconds: number) => at.filter((t) => t > performance.now() - seconds * 1000).length / seconds;
 
 const argvCases: { argv: string[]; inputs?: string[]; name?: string; error?: RegExp }[] = [
   { argv: ['--input', 'lobby=rtsp://a/b', '--input', 'door=rtsp://c/d?x=1'], inputs: ['lobby', 'door'] },
@@ -106,11 +63,11 @@ test('two RTSP cameras and a dead one on one server: pages, overview, batching, 
     model, port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, maxWaitMs: 60,
   });
   try {
-    const [l, d] = await Promise.all([frames(srv, 'lobby'), frames(srv, 'door')]);
-    await until('frames from both cameras', () => l.at.length >= 10 && d.at.length >= 10, 30000);
+    const [l, d] = await Promise.all([watch(srv.port, '/lobby/ws'), watch(srv.port, '/door/ws')]);
+    await until('frames from both cameras', () => l.frames.length >= 10 && d.frames.length >= 10, 30000);
     const calls0 = srv.inference();
     await new Promise((r) => setTimeout(r, 4000));
-    assert.ok(recent(l.at, 4) >= 4 && recent(d.at, 4) >= 4, `lobby ${recent(l.at, 4)} fps, door ${recent(d.at, 4)} fps`);
+    assert.ok(recentFps(l, 4) >= 4 && recentFps(d, 4) >= 4, `lobby ${recentFps(l, 4)} fps, door ${recentFps(d, 4)} fps`);
     const inf = srv.inference();
     const perCall = (inf.frames - calls0.frames) / (inf.calls - calls0.calls);
     process.stdout.write(`# ${perCall.toFixed(2)} frames per inference call across two cameras\n`);
@@ -138,10 +95,10 @@ test('two RTSP cameras and a dead one on one server: pages, overview, batching, 
     door.kill();
     await until('door reconnecting', () => srv.stats().door.source.status === 'reconnecting', 15000);
     await new Promise((r) => setTimeout(r, 3000));
-    assert.ok(recent(l.at, 3) >= 4, `lobby at ${recent(l.at, 3).toFixed(1)} fps while door is down`);
+    assert.ok(recentFps(l, 3) >= 4, `lobby at ${recentFps(l, 3).toFixed(1)} fps while door is down`);
     await door.restart();
     const back = performance.now();
-    await until('door back', () => d.at.some((t) => t > back), 20000);
+    await until('door back', () => d.frames.some((f) => f.at > back), 20000);
 
     // The overview in a real browser: both cameras' pages paint frames inside it.
     if (existsSync(CHROMIUM)) {

@@ -4,17 +4,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
-import { startServer, decodeFrameMessage, type ServerHandle } from '../src/server/index.js';
+import { startServer, type ServerHandle } from '../src/server/index.js';
 import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
+import { freePort, watch as watchPort } from './helpers/live-server.js';
 
 const tmp = tempDir('chroma-reconnect-');
 let model: LoadedModel;
@@ -31,17 +30,6 @@ after(async () => {
   tmp.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** ffmpeg as a live camera: a test pattern, real time, MPEG-TS over HTTP on loopback (one client). */
 function liveSource(port: number, halfSpeedClock = false): ChildProcess {
   const child = spawn(FFMPEG, [
@@ -55,35 +43,7 @@ function liveSource(port: number, halfSpeedClock = false): ChildProcess {
 }
 
 
-interface Watch {
-  ws: WebSocket;
-  statuses: string[];
-  messages: string[];
-  frames: { seq: number; at: number }[];
-  closed: boolean;
-}
-
-function watch(srv: ServerHandle): Promise<Watch> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`);
-    const w: Watch = { ws, statuses: [], messages: [], frames: [], closed: false };
-    ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) {
-        const f = decodeFrameMessage(data);
-        if (f) w.frames.push({ seq: f.header.seq, at: performance.now() });
-        return;
-      }
-      const m = JSON.parse(data.toString()) as { type: string; source?: { status: string; message: string | null } };
-      if ((m.type === 'status' || m.type === 'hello') && m.source) {
-        w.statuses.push(m.source.status);
-        if (m.source.message) w.messages.push(m.source.message);
-      }
-    });
-    ws.on('close', () => (w.closed = true));
-    ws.once('open', () => resolve(w));
-    ws.once('error', reject);
-  });
-}
+const watch = (srv: ServerHandle) => watchPort(srv.port);
 
 test('source killed and restarted: frames resume within 5 s, viewer stays connected and sees the status', async () => {
   const port = await freePort();

@@ -4,19 +4,16 @@
 // (waiting), a size change mid-stream, and basic/digest credentials that never leak.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { WebSocket } from 'ws';
-import { startServer, decodeFrameMessage, type ServerHandle, type ServerOptions } from '../src/server/index.js';
-import { loadModel } from '../src/model/load-model.js';
+import { startServer, type ServerHandle, type ServerOptions } from '../src/server/index.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
-import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { ChromaError } from '../src/core/errors.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
 import { rtspUnavailable, startCamera, type Camera } from './helpers/rtsp-camera.js';
+import { freePort, httpGet, loadFixtureModel, recentFps, watch as watchPort } from './helpers/live-server.js';
+
+const watch = (srv: ServerHandle) => watchPort(srv.port);
+const get = async (port: number, path: string) => (await httpGet(port, path)).body;
 
 const skip = rtspUnavailable ?? false;
 const tmp = tempDir('chroma-rtsp-');
@@ -25,9 +22,7 @@ const cameras: Camera[] = [];
 
 before(async () => {
   if (skip) return;
-  const path = join(tmp.dir, 'fixture-logits.onnx');
-  writeFileSync(path, makeLogitsFixture());
-  model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+  model = await loadFixtureModel(tmp.dir);
 });
 after(async () => {
   for (const c of cameras) c.close();
@@ -41,63 +36,8 @@ async function camera(o: Parameters<typeof startCamera>[0] = {}): Promise<Camera
   return c;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Watch {
-  ws: WebSocket;
-  statuses: string[];
-  texts: string[];
-  frames: { seq: number; at: number; width: number; height: number }[];
-  closed: boolean;
-}
-
-function watch(srv: ServerHandle): Promise<Watch> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`);
-    const w: Watch = { ws, statuses: [], texts: [], frames: [], closed: false };
-    ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) {
-        const f = decodeFrameMessage(data);
-        if (f) w.frames.push({ seq: f.header.seq, at: performance.now(), width: f.header.width, height: f.header.height });
-        return;
-      }
-      w.texts.push(data.toString());
-      const m = JSON.parse(data.toString()) as { type: string; source?: { status: string } };
-      if ((m.type === 'status' || m.type === 'hello') && m.source) w.statuses.push(m.source.status);
-    });
-    ws.on('close', () => (w.closed = true));
-    ws.once('open', () => resolve(w));
-    ws.once('error', reject);
-  });
-}
-
-function get(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    }).once('error', reject).end();
-  });
-}
-
 function serve(input: string, extra: Partial<ServerOptions> = {}, lines: string[] = []): Promise<ServerHandle> {
   return startServer({ input, model, port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, ...extra });
-}
-
-/** Frames per second a viewer got over the last `seconds`. */
-function rate(w: Watch, seconds: number): number {
-  const since = performance.now() - seconds * 1000;
-  return w.frames.filter((f) => f.at >= since).length / seconds;
 }
 
 for (const transport of ['tcp', 'udp'] as const) {
@@ -110,7 +50,7 @@ for (const transport of ['tcp', 'udp'] as const) {
       const w = await watch(srv);
       await until('first frames', () => w.frames.length >= 5, 20000);
       await new Promise((r) => setTimeout(r, 4000));
-      const fps = rate(w, 4);
+      const fps = recentFps(w, 4);
       process.stdout.write(`# ${transport}: ${fps.toFixed(1)} fps at the viewer\n`);
       assert.ok(fps >= 9, `${fps.toFixed(1)} fps`);
       assert.deepEqual([w.frames[0].width, w.frames[0].height], [640, 480]);
@@ -204,7 +144,7 @@ test('a stream that changes size mid-way keeps its first size and keeps flowing'
     await until('first frames', () => w.frames.length >= 3, 20000);
     const before = w.frames.length;
     await new Promise((r) => setTimeout(r, 5000)); // the switch happens 2 s in
-    assert.ok(rate(w, 2) >= 8, `${rate(w, 2).toFixed(1)} fps after the size change`);
+    assert.ok(recentFps(w, 2) >= 8, `${recentFps(w, 2).toFixed(1)} fps after the size change`);
     assert.ok(w.frames.length > before + 30);
     assert.ok(w.frames.every((f) => f.width === 640 && f.height === 480));
     assert.equal(srv.stats().source.reconnects, 0, lines.join('\n'));

@@ -3,18 +3,16 @@
 // (token, size, rate, newest wins) with a plain WebSocket client against the real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startServer, decodeFrameMessage, type ServerHandle } from '../src/server/index.js';
 import { encodeUpload, parseUpload, MAX_UPLOAD_BYTES } from '../src/server/webcam-upload.js';
-import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
-import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
+import { loadFixtureModel } from './helpers/live-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const tmp = tempDir('chroma-webcam-');
@@ -22,9 +20,7 @@ let model: LoadedModel;
 const TOKEN = 'webcam-test-token';
 
 before(async () => {
-  const path = join(tmp.dir, 'fixture-logits.onnx');
-  writeFileSync(path, makeLogitsFixture());
-  model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+  model = await loadFixtureModel(tmp.dir);
 });
 after(async () => {
   await model?.release();
