@@ -4,13 +4,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { listenHttp, shownUrl } from './listen.js';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadModel, type Device } from '../model/load-model.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
-import { ChromaError, usageError } from '../core/errors.js';
+import { usageError } from '../core/errors.js';
 import { checkNumber } from '../core/options.js';
 import { classifySource, checkSourceExists, redactUrl, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
