@@ -4,6 +4,8 @@
 // (waiting), a size change mid-stream, and basic/digest credentials that never leak.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { startServer, type ServerHandle, type ServerOptions } from '../src/server/index.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 import { ChromaError } from '../src/core/errors.js';
@@ -87,7 +89,7 @@ test('RTSP camera killed and restarted: frames back within 5 s, the viewer stays
   }
 });
 
-test('a camera that is not up yet: waiting (hello, /healthz, metrics), then connected when it comes up', { skip }, async () => {
+test('a camera that is not up yet: waiting (hello, /healthz, metrics, the page banner), then connected when it comes up', { skip }, async () => {
   const port = await freePort();
   const lines: string[] = [];
   const srv = await serve(`rtsp://127.0.0.1:${port}/cam`, {}, lines);
@@ -100,8 +102,17 @@ test('a camera that is not up yet: waiting (hello, /healthz, metrics), then conn
     assert.equal(health.source.status, 'waiting');
     assert.match(await get(srv.port, '/metrics'), /chroma_live_source_status\{status="waiting"\} 1/);
     assert.ok(lines.some((l) => /waiting/.test(l)), lines.join('\n'));
+    // The page says so in its banner (real Chromium), and clears it once frames come.
+    const browser = existsSync('/usr/bin/chromium')
+      ? await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+      : null;
+    const page = await browser?.newPage();
+    await page?.goto(srv.url);
+    await page?.waitForFunction(() => /Waiting for the source/.test(document.getElementById('banner')!.textContent ?? '') && document.getElementById('source')!.dataset.state === 'waiting', null, { timeout: 15000 });
     const cam = await camera({ port });
     await until('frames once the camera is up', () => w.frames.length >= 3, 20000);
+    await page?.waitForFunction(() => document.getElementById('banner')!.hidden, null, { timeout: 15000 });
+    await browser?.close();
     assert.deepEqual([srv.stats().width, srv.stats().height], [640, 480]);
     assert.equal(srv.stats().source.status, 'connected');
     assert.match(await get(srv.port, '/metrics'), /chroma_live_source_status\{status="connected"\} 1/);
