@@ -26,7 +26,7 @@ export interface InferredBatch<T extends ModelFrame = ModelFrame> {
 export interface InferBatchOptions<T extends ModelFrame = ModelFrame> {
   /** Decode logits to ab with the inference (worker only), at this temperature. Default: not decoded there (annealedMeanAb does it). */
   temperature?: () => number;
-  /** Like `temperature`, but per batch (batches that gather frames from several live sources). */
+  /** Like `temperature`, but per batch (batches that gather frames from several live sources); wins over it. Default: none. */
   temperatureOf?: (frames: T[]) => number;
   /** Use the inference worker: 'auto' (default; CHROMA_INFER_WORKER=0 turns it off) or never (false). */
   worker?: 'auto' | false;

@@ -113,11 +113,14 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** text (default) or json: one object per line with time, level, source, message. */
   logFormat?: LogFormat;
+}
 
-  /** Part of a several-source server (startMultiServer): no port of its own; the caller routes to `handlers`. */
-  embedded?: boolean;
-  /** Inference shared with other sources (startMultiServer) instead of this source's own batches. */
-  sharedInference?: SharedInference;
+/** How startMultiServer runs each of its sources (not part of the public options). */
+export interface EmbeddedSource {
+  /** No port of its own: the caller routes to `handlers`. */
+  embedded: true;
+  /** Inference shared with the other sources instead of this source's own batches. */
+  sharedInference: SharedInference;
 }
 
 /** A source's HTTP and WebSocket entry points, for a server that routes several sources. */
@@ -159,7 +162,7 @@ export interface ServerHandle {
   stats(): ServerStats;
   /** Stop: viewers closed, ffmpeg children killed, recording finalised. Idempotent. */
   close(): Promise<void>;
-  /** Only for `embedded` servers. */
+  /** Only for embedded sources (startMultiServer). */
   handlers?: SourceHandlers;
 }
 
@@ -167,7 +170,7 @@ function publicSource(s: SourceState): SourceState {
   return { ...s };
 }
 
-export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
+export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): Promise<ServerHandle> {
   const token = opts.token || null;
   const logger = createLogger(opts.name ?? redactUrl(opts.input), {
     write: opts.log, format: opts.logFormat, secrets: [...urlSecrets(opts.input), ...(token ? [token] : [])],
@@ -297,7 +300,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
         else metrics.framesDropped.inc({ reason });
       },
       onError: (err) => log(`inference failed: ${err.message.split('\n')[0]} (restarting the model graph)`),
-      infer: opts.sharedInference ? (t) => opts.sharedInference!.stage(t) : undefined,
+      infer: embed ? (t) => embed.sharedInference.stage(t) : undefined,
     });
     cleanups.push(() => graph.stop());
 
@@ -393,7 +396,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       closeHttp();
       await recorder?.finish(1200);
     };
-    if (opts.embedded) {
+    if (embed) {
       source.start(first.failure);
       let stopping: Promise<void> | null = null;
       return { url: '', host, port: 0, stats, close: () => (stopping ??= stopLive(() => {})), handlers };

@@ -18,8 +18,9 @@ import { authorized, hostAllowed } from './auth.js';
 import { createLogger, urlSecrets } from './log.js';
 
 export interface NamedInput {
-  /** Letters, digits, - and _ (1..32); the page is at /NAME/. */
+  /** Letters, digits, - and _ (1..32); the page is at /NAME/. No default. */
   name: string;
+  /** The source, as ServerOptions.input. No default. */
   input: string;
 }
 
@@ -37,7 +38,8 @@ export function parseNamedInput(arg: string): NamedInput | null {
   return { name, input: arg.slice(eq + 1) };
 }
 
-export interface MultiServerOptions extends Omit<ServerOptions, 'input' | 'name' | 'embedded' | 'sharedInference'> {
+export interface MultiServerOptions extends Omit<ServerOptions, 'input' | 'name'> {
+  /** The sources, each with its name; at least one. No default. */
   inputs: NamedInput[];
 }
 
@@ -87,7 +89,7 @@ export async function startMultiServer(opts: MultiServerOptions): Promise<MultiS
   try {
     // One after the other: each probes its source (the slow part is ffprobe, not us).
     for (const { name, input } of inputs) {
-      sources.set(name, await startServer({ ...opts, input, name, model, embedded: true, sharedInference: shared, batch: 1 }));
+      sources.set(name, await startServer({ ...opts, input, name, model, batch: 1 }, { embedded: true, sharedInference: shared }));
     }
   } catch (err) {
     await closeAll();
