@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { numberFlag, parseFlags } from './flags.js';
 import { startServer, type ServerOptions } from '../server/index.js';
 import { startMultiServer, parseNamedInput, type NamedInput } from '../server/multi.js';
-import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
+import { EXIT, describeError, exitCodeOf, invalidOption, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
 import { parseSmoothOption } from '../smoothing/options.js';
 import { isRtspTransport, RTSP_TRANSPORTS } from '../server/sources/rtsp.js';
@@ -135,9 +135,9 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
   }
   const inputs = v.input.length > 1 ? (named as NamedInput[]) : undefined;
   const transport = v['rtsp-transport'] ?? 'tcp';
-  if (!isRtspTransport(transport)) throw usageError(`--rtsp-transport ${transport}: expected ${RTSP_TRANSPORTS.join(', ')}`);
+  if (!isRtspTransport(transport)) throw invalidOption('--rtsp-transport', RTSP_TRANSPORTS.join(', '), transport);
   const logFormat = v['log-format'] ?? 'text';
-  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw usageError(`--log-format ${logFormat}: expected ${LOG_FORMATS.join(' or ')}`);
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw invalidOption('--log-format', LOG_FORMATS.join(' or '), logFormat);
   const device = v.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
   const options: ServerOptions = {

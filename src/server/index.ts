@@ -9,7 +9,7 @@ import { loadModel, type Device } from '../model/load-model.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
-import { usageError } from '../core/errors.js';
+import { invalidOption, usageError } from '../core/errors.js';
 import { checkNumber } from '../core/options.js';
 import { classifySource, checkSourceExists, redactUrl, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
@@ -23,8 +23,8 @@ import { wallNow } from './frame-header.js';
 import { isLoopbackHost } from './auth.js';
 import type { BackoffOptions } from './backoff.js';
 import { startSource, probeGeometry } from './sources/start.js';
-import { createLogger, urlSecrets, type LogFormat } from './log.js';
-import type { RtspTransport } from './sources/rtsp.js';
+import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from './log.js';
+import { isRtspTransport, RTSP_TRANSPORTS, type RtspTransport } from './sources/rtsp.js';
 import type { SharedInference } from './shared-inference.js';
 import { WebcamSessions } from './webcam-session.js';
 import { isUpload, MAX_UPLOAD_BYTES, MAX_UPLOAD_FPS, MAX_UPLOAD_HEIGHT, MAX_UPLOAD_WIDTH } from './webcam-upload.js';
@@ -189,6 +189,8 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
   checkNumber('--max-viewers', opts.maxViewers, 1, 10000, true);
   checkNumber('--client-queue', opts.clientQueue, 1, 64, true);
   if ((opts.width === undefined) !== (opts.height === undefined)) throw usageError('give both --width and --height, or neither');
+  if (opts.rtspTransport !== undefined && !isRtspTransport(opts.rtspTransport)) throw invalidOption('rtspTransport', RTSP_TRANSPORTS.join(', '), opts.rtspTransport);
+  if (opts.logFormat !== undefined && !LOG_FORMATS.includes(opts.logFormat)) throw invalidOption('logFormat', LOG_FORMATS.join(' or '), opts.logFormat);
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !token) log(`warning: listening on ${host} without --token: anyone who can reach this port can watch`);
 
