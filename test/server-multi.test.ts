@@ -2,33 +2,18 @@
 // there, one model, one port. Each source has its page and socket under /NAME/, the overview at /
 // frames them all (checked in real Chromium), inference is batched across sources, and a source
 // that fails or drops never disturbs the others.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startMultiServer, parseNamedInput } from '../src/server/multi.js';
-import type { LoadedModel } from '../src/core/model-contract.js';
 import { serveOptionsFromArgv } from '../src/cli/serve-cli.js';
-import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
-import { rtspUnavailable, startCamera, type Camera } from './helpers/rtsp-camera.js';
-import { freePort, httpGet as get, loadFixtureModel, recentFps, watch } from './helpers/live-server.js';
+import { rtspSuite } from './helpers/rtsp-camera.js';
+import { freePort, httpGet as get, recentFps, watch } from './helpers/live-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = rtspUnavailable ?? false;
-const tmp = tempDir('chroma-multi-');
-let model: LoadedModel;
-const cameras: Camera[] = [];
-
-before(async () => {
-  if (skip) return;
-  model = await loadFixtureModel(tmp.dir);
-});
-after(async () => {
-  for (const c of cameras) c.close();
-  await model?.release();
-  tmp.cleanup();
-});
+const { skip, model, camera } = rtspSuite('chroma-multi-');
 
 const argvCases: { argv: string[]; inputs?: string[]; name?: string; error?: RegExp }[] = [
   { argv: ['--input', 'lobby=rtsp://a/b', '--input', 'door=rtsp://c/d?x=1'], inputs: ['lobby', 'door'] },
@@ -53,14 +38,13 @@ test('parseNamedInput: names and not-names', () => {
 });
 
 test('two RTSP cameras and a dead one on one server: pages, overview, batching, isolation', { skip }, async () => {
-  const lobby = await startCamera();
-  const door = await startCamera();
-  cameras.push(lobby, door);
+  const lobby = await camera();
+  const door = await camera();
   const dead = `rtsp://127.0.0.1:${await freePort()}/cam`;
   const lines: string[] = [];
   const srv = await startMultiServer({
     inputs: [{ name: 'lobby', input: lobby.url }, { name: 'door', input: door.url }, { name: 'dead', input: dead }],
-    model, port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, maxWaitMs: 60,
+    model: model(), port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, maxWaitMs: 60,
   });
   try {
     const [l, d] = await Promise.all([watch(srv.port, '/lobby/ws'), watch(srv.port, '/door/ws')]);

@@ -2,44 +2,23 @@
 // and `startServer` reading it as a user would. Connect over TCP and UDP, frames at the source's
 // rate, the camera killed and restarted, a wrong path, nothing listening, a camera not up yet
 // (waiting), a size change mid-stream, and basic/digest credentials that never leak.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startServer, type ServerHandle, type ServerOptions } from '../src/server/index.js';
-import type { LoadedModel } from '../src/core/model-contract.js';
 import { ChromaError } from '../src/core/errors.js';
-import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
-import { rtspUnavailable, startCamera, type Camera } from './helpers/rtsp-camera.js';
-import { freePort, httpGet, loadFixtureModel, recentFps, watch as watchPort } from './helpers/live-server.js';
+import { rtspSuite } from './helpers/rtsp-camera.js';
+import { freePort, httpGet, recentFps, watch as watchPort } from './helpers/live-server.js';
 
 const watch = (srv: ServerHandle) => watchPort(srv.port);
 const get = async (port: number, path: string) => (await httpGet(port, path)).body;
 
-const skip = rtspUnavailable ?? false;
-const tmp = tempDir('chroma-rtsp-');
-let model: LoadedModel;
-const cameras: Camera[] = [];
-
-before(async () => {
-  if (skip) return;
-  model = await loadFixtureModel(tmp.dir);
-});
-after(async () => {
-  for (const c of cameras) c.close();
-  await model?.release();
-  tmp.cleanup();
-});
-
-async function camera(o: Parameters<typeof startCamera>[0] = {}): Promise<Camera> {
-  const c = await startCamera(o);
-  cameras.push(c);
-  return c;
-}
+const { skip, model, camera } = rtspSuite('chroma-rtsp-');
 
 function serve(input: string, extra: Partial<ServerOptions> = {}, lines: string[] = []): Promise<ServerHandle> {
-  return startServer({ input, model, port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, ...extra });
+  return startServer({ input, model: model(), port: 0, log: (l) => lines.push(l), backoff: { initialMs: 200, maxMs: 1000 }, ...extra });
 }
 
 for (const transport of ['tcp', 'udp'] as const) {

@@ -1,10 +1,15 @@
 // A real RTSP camera on loopback for tests and benchmarks: test/rtsp-server.py (GStreamer's
 // gst-rtsp-server) in a child process. `rtspUnavailable` says why it cannot run here (tests skip
 // with that reason); `readStamp` reads the capture time the camera draws into every frame.
+import { before, after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { tempDir } from './media.js';
+import { loadFixtureModel } from './live-server.js';
+import type { LoadedModel } from '../../src/core/model-contract.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'rtsp-server.py');
 /** The system Python, where apt puts python3-gi (a pyenv or venv python3 on PATH has no gi). */
@@ -106,6 +111,33 @@ export async function startCamera(o: CameraOptions = {}): Promise<Camera> {
       }
     },
     close: kill,
+  };
+}
+
+/**
+ * A test file's setup for camera tests: the fixture model, loaded before the tests unless RTSP
+ * cannot run here (then `skip` says why), and every camera started through `camera` closed after.
+ */
+export function rtspSuite(prefix: string): { skip: string | false; model: () => LoadedModel; camera: (o?: CameraOptions) => Promise<Camera> } {
+  const tmp = tempDir(prefix);
+  const cameras: Camera[] = [];
+  let model: LoadedModel | null = null;
+  before(async () => {
+    if (!rtspUnavailable) model = await loadFixtureModel(tmp.dir);
+  });
+  after(async () => {
+    for (const c of cameras) c.close();
+    await model?.release();
+    tmp.cleanup();
+  });
+  return {
+    skip: rtspUnavailable ?? false,
+    model: () => model!,
+    camera: async (o = {}) => {
+      const c = await startCamera(o);
+      cameras.push(c);
+      return c;
+    },
   };
 }
 
