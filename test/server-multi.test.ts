@@ -31,6 +31,17 @@ for (const c of argvCases) {
   });
 }
 
+test('several sources: bad names, duplicates and a shared --record are usage errors before anything starts', async () => {
+  const two = [{ name: 'a', input: 'rtsp://x/1' }, { name: 'b', input: 'rtsp://x/2' }];
+  for (const [opts, why] of [
+    [{ inputs: [{ name: 'a', input: 'x' }, { name: 'a', input: 'y' }] }, /two sources named a/],
+    [{ inputs: [{ name: 'healthz', input: 'x' }] }, /a source name is/],
+    [{ inputs: two, record: 'out.mp4' }, /--record takes one source/],
+  ] as const) {
+    await assert.rejects(startMultiServer({ ...opts, port: 0, log: () => {} }), why);
+  }
+});
+
 test('parseNamedInput: names and not-names', () => {
   assert.deepEqual(parseNamedInput('door=rtsp://x/y'), { name: 'door', input: 'rtsp://x/y' });
   assert.equal(parseNamedInput('rtsp://x/y?a=b'), null);

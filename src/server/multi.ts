@@ -40,7 +40,7 @@ export function parseNamedInput(arg: string): NamedInput | null {
 
 export interface MultiServerOptions extends Omit<ServerOptions, 'input' | 'name'> {
   /** The sources, each with its name; at least one. No default. */
-  inputs: NamedInput[];
+  inputs: readonly NamedInput[];
 }
 
 export interface MultiServerHandle {
@@ -65,6 +65,8 @@ function reply(res: ServerResponse, status: number, type: string, body: Buffer, 
 export async function startMultiServer(opts: MultiServerOptions): Promise<MultiServerHandle> {
   const { inputs } = opts;
   if (inputs.length === 0) throw usageError('missing --input NAME=SRC');
+  // Every source would write the same file.
+  if (opts.record && inputs.length > 1) throw usageError('--record takes one source; several --input cannot share one recording');
   const seen = new Set<string>();
   for (const { name } of inputs) {
     if (!NAME_RE.test(name) || RESERVED.has(name)) throw usageError(`--input ${name}=...: a source name is 1-32 letters, digits, - or _ (not ${[...RESERVED].join(', ')})`);
