@@ -1,15 +1,21 @@
-// Live benchmark: `chroma serve` against a 640x480 15 fps MPEG-TS source (ffmpeg on loopback) with N
-// WebSocket viewers. Reports per-viewer fps, decode-to-viewer latency (from the frame headers'
-// timestamps), the server's RSS over the run, and how long frames take to come back after the
-// source is killed and restarted. Prints a table and a JSON summary.
+// Live benchmark: `chroma serve` against a 640x480 15 fps camera on loopback with N WebSocket
+// viewers. The camera is a real RTSP server (test/rtsp-server.py, H.264; the default where GStreamer
+// is installed) or ffmpeg serving MPEG-TS over HTTP (--source mpegts). Reports per-viewer fps,
+// latency from the source (the RTSP camera draws its capture time into every frame; the viewer
+// reads it back from the colorized JPEG) and from the decoder (frame headers), the server's RSS
+// over the run, and how long frames take to come back after the camera is killed for each of
+// --down seconds and restarted. Prints a table and a JSON summary.
 //
-//   node --import tsx bench/live.ts                 # 60 s, 10 viewers, built-in model
+//   node --import tsx bench/live.ts                 # 60 s, 10 viewers, built-in model, outages 5 s and 30 s
 //   node --import tsx bench/live.ts --minutes 10    # soak: is memory flat?
 //   options: --seconds N --minutes N --viewers N --width N --height N --fps N --model PATH
-//            --size N --threads N --batch N --down S (source outage, default 2) --browser --json
+//            --size N --threads N --batch N --down S[,S...] (outages, default 5,30) --browser --json
+//            --source rtsp|mpegts --rtsp-transport tcp|udp|auto
+//            --parts viewers,compare,webcam (default all: compare = two RTSP cameras in one server vs
+//            two servers, fps and CPU per frame; webcam = "use my camera" round trip in Chromium)
+//            --part-seconds N (length of each compare/webcam measurement, default 30)
 //            --slow N (extra viewers that never read; e.g. --viewers 50 --slow 1 --minutes 10)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -19,6 +25,10 @@ import { WebSocket } from 'ws';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { makeLogitsFixture } from '../test/helpers/model-fixtures.js';
 import { decodeFrameMessage } from '../src/server/frame-header.js';
+import sharp from 'sharp';
+import { rtspUnavailable, startCamera, readStamp, type Camera } from '../test/helpers/rtsp-camera.js';
+import { freePort } from '../test/helpers/live-server.js';
+import { measureLayout, measureWebcam, startServe, type CompareResult, type WebcamResult } from './lib/live-compare.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,7 +45,11 @@ const { values: a } = parseArgs({
     size: { type: 'string' },
     threads: { type: 'string' },
     batch: { type: 'string' },
-    down: { type: 'string', default: '2' },
+    down: { type: 'string', default: '5,30' },
+    source: { type: 'string' },
+    'rtsp-transport': { type: 'string', default: 'tcp' },
+    parts: { type: 'string', default: 'viewers,compare,webcam' },
+    'part-seconds': { type: 'string', default: '30' },
     browser: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -47,7 +61,11 @@ const nSlow = Number(a.slow);
 const width = Number(a.width);
 const height = Number(a.height);
 const fps = Number(a.fps);
-const downSeconds = Number(a.down);
+const downList = a.down!.split(',').map(Number).filter((x) => x >= 0);
+const parts = new Set(a.parts!.split(','));
+const partSeconds = Number(a['part-seconds']);
+const useRtsp = (a.source ?? (rtspUnavailable ? 'mpegts' : 'rtsp')) === 'rtsp';
+if (useRtsp && rtspUnavailable) throw new Error(rtspUnavailable);
 const say = (s: string) => (a.json ? process.stderr : process.stdout).write(`${s}\n`);
 
 const work = mkdtempSync(join(tmpdir(), 'chroma-live-bench-'));
@@ -68,24 +86,13 @@ if (!a.model && !existsSync(modelPath)) {
   process.stderr.write('WARNING: models/chroma-default.onnx is missing; benchmarking the tiny fixture model instead (numbers say nothing about the real network)\n');
 } else if (a.model) modelNote = a.model;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function track(c: ChildProcess): ChildProcess {
   children.add(c);
   c.once('exit', () => children.delete(c));
   return c;
 }
 
-/** The camera: a moving gray test pattern at real time, MPEG-TS over HTTP (listen mode, one client). */
+/** The fallback camera: a moving gray test pattern at real time, MPEG-TS over HTTP (listen mode, one client). */
 function startSource(port: number): ChildProcess {
   return track(spawn(FFMPEG, [
     '-nostdin', '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps},format=gray`,
@@ -98,9 +105,24 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** Capture time (epoch ms) of each frame sequence number, read once from the first viewer's JPEG. */
+const stamps = new Map<number, Promise<number | null>>();
+function stampOf(seq: number, jpeg: Buffer): Promise<number | null> {
+  let p = stamps.get(seq);
+  if (!p) {
+    p = sharp(jpeg).extract({ left: 0, top: 0, width, height: 16 }).greyscale().raw().toBuffer()
+      .then((luma) => readStamp(luma, width), () => null);
+    stamps.set(seq, p);
+    if (stamps.size > 2000) stamps.delete(stamps.keys().next().value!);
+  }
+  return p;
+}
+
 interface ViewerLog {
   frames: number;
   latencies: number[];
+  /** From the camera's own capture time (RTSP camera only). */
+  sourceLatencies: number[];
   gaps: number;
   lastSeq: number;
   arrivals: number[];
@@ -117,6 +139,13 @@ function viewer(url: string, log: ViewerLog): Promise<WebSocket> {
       const now = performance.timeOrigin + performance.now();
       log.frames++;
       log.latencies.push(now - f.header.decodedAt);
+      if (useRtsp) {
+        const at = Date.now();
+        const list = log.sourceLatencies;
+        void stampOf(f.header.seq, f.jpeg).then((t) => {
+          if (t !== null) list.push(at - t);
+        });
+      }
       log.arrivals.push(performance.now());
       if (log.lastSeq >= 0 && f.header.seq > log.lastSeq + 1) log.gaps += f.header.seq - log.lastSeq - 1;
       log.lastSeq = f.header.seq;
@@ -136,33 +165,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const srcPort = await freePort();
-  let source = startSource(srcPort);
-  const serverArgs = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--input', `http://127.0.0.1:${srcPort}`,
-    '--width', String(width), '--height', String(height), '--fps', String(fps), '--port', '0', '--model', modelPath,
+  let source: ChildProcess | null = null;
+  let camera: Camera | null = null;
+  if (useRtsp) {
+    camera = await startCamera({ port: srcPort, width, height, fps });
+    process.once('exit', () => camera?.close());
+  }
+  else source = startSource(srcPort);
+  const input = camera ? ['--input', camera.url, '--rtsp-transport', a['rtsp-transport']!]
+    : ['--input', `http://127.0.0.1:${srcPort}`, '--width', String(width), '--height', String(height), '--fps', String(fps)];
+  const serverArgs = [...input, '--model', modelPath,
     '--max-viewers', String(Math.max(64, nViewers + nSlow + 2))];
   for (const k of ['size', 'threads', 'batch'] as const) if (a[k]) serverArgs.push(`--${k}`, a[k]!);
-  const server = track(spawn(process.execPath, serverArgs, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }));
-  let serverErr = '';
-  server.stderr!.on('data', (c: Buffer) => (serverErr = (serverErr + c.toString()).slice(-4000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${serverErr}`)), 120000);
-    server.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    });
-    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
-  });
-  say(`server ${url} (pid ${server.pid}), model ${modelNote}, source ${width}x${height} @ ${fps} fps, ${nViewers} viewers, ${seconds} s`);
+  const { child: server, url } = await startServe(REPO, serverArgs, track);
+  say(`server ${url} (pid ${server.pid}), model ${modelNote}, source ${camera ? `RTSP (${a['rtsp-transport']})` : 'MPEG-TS/HTTP'} ${width}x${height} @ ${fps} fps, ${nViewers} viewers, ${seconds} s`);
 
-  const logs: ViewerLog[] = Array.from({ length: nViewers }, () => ({ frames: 0, latencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false }));
+  const newLog = (): ViewerLog => ({ frames: 0, latencies: [], sourceLatencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false });
+  const logs: ViewerLog[] = Array.from({ length: nViewers }, newLog);
   const sockets = await Promise.all(logs.map((l) => viewer(`${url.replace('http', 'ws')}ws`, l)));
   const slowSockets = await Promise.all(Array.from({ length: nSlow }, async () => {
-    const ws = await viewer(`${url.replace('http', 'ws')}ws`, { frames: 0, latencies: [], gaps: 0, lastSeq: -1, arrivals: [], closed: false });
+    const ws = await viewer(`${url.replace('http', 'ws')}ws`, newLog());
     ws.pause(); // stops reading: the server's send buffer for it fills, and it must start losing frames
     return ws;
   }));
@@ -198,6 +220,7 @@ async function main(): Promise<void> {
   for (const l of logs) {
     l.frames = 0;
     l.latencies = [];
+    l.sourceLatencies = [];
     l.gaps = 0;
   }
   if (browserStats) browserStats = { fps: [], latency: [] };
@@ -221,29 +244,37 @@ async function main(): Promise<void> {
     await sleep(1000);
   }
   const elapsed = (performance.now() - t0) / 1000;
-  const snapshot = logs.map((l) => ({ frames: l.frames, latencies: [...l.latencies], gaps: l.gaps, closed: l.closed }));
+  await sleep(300); // the last stamps to read back
+  const snapshot = logs.map((l) => ({ frames: l.frames, latencies: [...l.latencies], sourceLatencies: [...l.sourceLatencies], gaps: l.gaps, closed: l.closed }));
   const metricsText = await fetch(`${url}metrics`).then((r) => r.text(), () => '');
   const metric = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(metricsText);
     return m ? Number(m[1]) : NaN;
   };
 
-  // Reconnection: kill the source, keep it down, restart, time until every viewer has a new frame.
-  const killedAt = performance.now();
-  source.kill('SIGKILL');
-  await sleep(downSeconds * 1000);
-  const seqBefore = Math.max(...logs.map((l) => l.lastSeq));
-  const restartedAt = performance.now();
-  source = startSource(srcPort);
-  const firstAfter: (number | null)[] = logs.map(() => null);
-  const reconnectDeadline = performance.now() + 30000;
-  while (firstAfter.some((x) => x === null) && performance.now() < reconnectDeadline) {
-    logs.forEach((l, i) => {
-      if (firstAfter[i] === null && l.lastSeq > seqBefore) firstAfter[i] = l.arrivals[l.arrivals.length - 1];
-    });
-    await sleep(20);
+  // Reconnection: kill the camera, keep it down, restart, time until every viewer has a new frame.
+  const outages: { downSeconds: number; resumeAfterRestartS: number | null; resumeAfterKillS: number | null }[] = [];
+  for (const downSeconds of downList) {
+    const killedAt = performance.now();
+    if (camera) camera.kill();
+    else source!.kill('SIGKILL');
+    await sleep(downSeconds * 1000);
+    const seqBefore = Math.max(...logs.map((l) => l.lastSeq));
+    if (camera) await camera.restart();
+    else source = startSource(srcPort);
+    const restartedAt = performance.now();
+    const firstAfter: (number | null)[] = logs.map(() => null);
+    const reconnectDeadline = performance.now() + 30000;
+    while (firstAfter.some((x) => x === null) && performance.now() < reconnectDeadline) {
+      logs.forEach((l, i) => {
+        if (firstAfter[i] === null && l.lastSeq > seqBefore) firstAfter[i] = l.arrivals[l.arrivals.length - 1];
+      });
+      await sleep(20);
+    }
+    const resumeS = firstAfter.every((x) => x !== null) ? (Math.max(...(firstAfter as number[])) - restartedAt) / 1000 : null;
+    outages.push({ downSeconds, resumeAfterRestartS: resumeS, resumeAfterKillS: resumeS === null ? null : resumeS + (restartedAt - killedAt) / 1000 });
+    await sleep(3000); // settle before the next outage
   }
-  const resumeS = firstAfter.every((x) => x !== null) ? (Math.max(...(firstAfter as number[])) - restartedAt) / 1000 : null;
   const viewersStayed = logs.every((l) => !l.closed);
 
   // Results.
@@ -252,9 +283,11 @@ async function main(): Promise<void> {
     fps: s.frames / elapsed,
     p50: pct(s.latencies, 50),
     p95: pct(s.latencies, 95),
+    sourceP95: pct(s.sourceLatencies, 95),
     skipped: s.gaps,
   }));
   const allLat = snapshot.flatMap((s) => s.latencies);
+  const srcLat = snapshot.flatMap((s) => s.sourceLatencies);
   const rssMb = rss.map((r) => r.bytes / 1048576);
   const steady = rss.filter((r) => r.t >= Math.min(10, seconds / 4));
   const n = steady.length;
@@ -271,7 +304,8 @@ async function main(): Promise<void> {
   const maxAfterMinute = Math.max(...rss.filter((r) => r.t >= atMinute.t).map((r) => r.bytes));
   const vsMinute = maxAfterMinute / atMinute.bytes;
   const minFps = Math.min(...perViewer.map((v) => v.fps));
-  const p95 = pct(allLat, 95);
+  // The target is on latency from the source where the source can tell (RTSP camera), else from the decoder.
+  const p95 = srcLat.length ? pct(srcLat, 95) : pct(allLat, 95);
   const summary = {
     model: modelNote,
     source: { width, height, fps },
@@ -280,7 +314,10 @@ async function main(): Promise<void> {
     seconds: Math.round(elapsed),
     viewerFps: { min: minFps, mean: perViewer.reduce((s, v) => s + v.fps, 0) / nViewers, max: Math.max(...perViewer.map((v) => v.fps)) },
     // (a loop, not Math.max(...): a 10-minute run with 50 viewers collects ~450k samples)
-    latencyMs: { p50: pct(allLat, 50), p95, max: allLat.reduce((m, x) => (x > m ? x : m), -Infinity) },
+    latencyMs: { p50: pct(allLat, 50), p95: pct(allLat, 95), max: allLat.reduce((m, x) => (x > m ? x : m), -Infinity) },
+    sourceLatencyMs: srcLat.length
+      ? { p50: pct(srcLat, 50), p95: pct(srcLat, 95), max: srcLat.reduce((m, x) => (x > m ? x : m), -Infinity), samples: srcLat.length }
+      : null,
     server: {
       framesIn: metric('chroma_live_frames_in_total'),
       framesOut: metric('chroma_live_frames_out_total'),
@@ -290,38 +327,76 @@ async function main(): Promise<void> {
     sourceLagMs: { median: pct(lags, 50), max: Math.max(...lags) },
     sourceReconnectsDuringRun: sourceReconnects - reconnects0,
     rssMb: { start: rssMb[0], end: rssMb[rssMb.length - 1], min: Math.min(...rssMb), max: Math.max(...rssMb), slopeMbPerMin, growthMb, atMinute: atMinute.bytes / 1048576, maxAfterMinuteVsMinute: vsMinute },
-    reconnect: { downSeconds, resumeAfterRestartS: resumeS, resumeAfterKillS: resumeS === null ? null : resumeS + (restartedAt - killedAt) / 1000, viewersStayedConnected: viewersStayed },
+    reconnect: { outages, viewersStayedConnected: viewersStayed },
     browser: browserStats ? { fpsMedian: pct(browserStats.fps, 50), latencyMedianMs: pct(browserStats.latency, 50) } : null,
     perViewer,
     targets: {
-      fpsPerViewerAtLeast10: minFps >= 10,
-      latencyP95AtMost500ms: p95 <= 500,
+      fpsPerViewerAtLeast14: minFps >= 14,
+      latencyP95AtMost250ms: p95 <= 250,
       // Flat: no sustained growth (GC makes RSS wander by tens of MB; a leak climbs steadily).
       memoryFlat: growthMb < 16 && slopeMbPerMin < (seconds >= 300 ? 1 : 10),
-      resumeWithin5s: resumeS !== null && resumeS <= 5,
+      resumeWithin5s: outages.every((o) => o.resumeAfterRestartS !== null && o.resumeAfterRestartS <= 5),
       memoryWithin1_2xOfMinuteOne: vsMinute <= 1.2,
     },
   };
-
-  const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-  say('');
-  say('viewer   fps    p50 ms   p95 ms   skipped');
-  for (const v of perViewer) say(`${String(v.viewer).padStart(6)} ${f1(v.fps).padStart(5)} ${f1(v.p50).padStart(8)} ${f1(v.p95).padStart(8)} ${String(v.skipped).padStart(9)}`);
-  say('');
-  say(`all viewers: fps min ${f1(summary.viewerFps.min)} mean ${f1(summary.viewerFps.mean)}; latency p50 ${f1(summary.latencyMs.p50)} ms, p95 ${f1(p95)} ms`);
-  say(`server: ${summary.server.framesIn} frames in, ${summary.server.framesOut} out, ${summary.server.droppedMailbox} dropped before the model`);
-  say(`source: decoding behind the stream's clock median ${f1(summary.sourceLagMs.median)} ms, max ${f1(summary.sourceLagMs.max)} ms; reconnects during the run ${summary.sourceReconnectsDuringRun}`);
-  say(`RSS: start ${f1(summary.rssMb.start)} MB, end ${f1(summary.rssMb.end)} MB, range ${f1(summary.rssMb.min)}..${f1(summary.rssMb.max)} MB, trend ${slopeMbPerMin.toFixed(2)} MB/min, growth (last third vs first) ${growthMb.toFixed(1)} MB; peak after ${atMinute.t.toFixed(0)} s = ${vsMinute.toFixed(2)}x that level`);
-  say(`source restart (down ${downSeconds} s): frames back at every viewer ${resumeS === null ? 'NEVER (30 s)' : `${resumeS.toFixed(2)} s`} after the restart; viewers stayed connected: ${viewersStayed}`);
-  if (summary.browser) say(`browser viewer: painted fps ${f1(summary.browser.fpsMedian)}, latency (decode to paint) median ${f1(summary.browser.latencyMedianMs)} ms`);
-  say(`targets: ${Object.entries(summary.targets).map(([k, v]) => `${k} ${v ? 'PASS' : 'FAIL'}`).join(', ')}`);
-  process.stdout.write(`${JSON.stringify(summary, (_key, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v), a.json ? 0 : 2)}\n`);
 
   for (const ws of [...sockets, ...slowSockets]) ws.terminate();
   await closeBrowser?.();
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
-  source.kill('SIGKILL');
+
+  // Two cameras: one server (one model, batched) against two servers.
+  let compare: CompareResult[] | null = null;
+  if (parts.has('compare') && camera) {
+    const second = await startCamera({ width, height, fps });
+    try {
+      const common = ['--model', modelPath, ...(['size', 'threads'] as const).flatMap((k) => (a[k] ? [`--${k}`, a[k]!] : []))];
+      const one = await startServe(REPO, ['--input', `a=${camera.url}`, '--input', `b=${second.url}`, ...common], track);
+      const ws1 = one.url.replace('http', 'ws');
+      const joint = await measureLayout('one server, two cameras', [one], [`${ws1}a/ws`, `${ws1}b/ws`], partSeconds);
+      one.child.kill('SIGTERM');
+      await new Promise((r) => one.child.once('exit', r));
+      const pair = await Promise.all([camera.url, second.url].map((u) => startServe(REPO, ['--input', u, ...common], track)));
+      const apart = await measureLayout('two servers', pair, pair.map((p) => `${p.url.replace('http', 'ws')}ws`), partSeconds);
+      for (const p of pair) p.child.kill('SIGTERM');
+      await Promise.all(pair.map((p) => new Promise((r) => p.child.once('exit', r))));
+      compare = [joint, apart];
+    } finally {
+      second.close();
+    }
+  }
+  // The browser's own camera, round trip through a server with a token.
+  let webcam: WebcamResult | null = null;
+  if (parts.has('webcam') && existsSync('/usr/bin/chromium')) {
+    const token = 'bench-webcam';
+    const srv = await startServe(REPO, ['--input', camera ? camera.url : `http://127.0.0.1:${srcPort}`, '--token', token, '--model', modelPath,
+      ...(camera ? [] : ['--width', String(width), '--height', String(height), '--fps', String(fps)])], track);
+    webcam = await measureWebcam(srv.url, token, partSeconds);
+    srv.child.kill('SIGTERM');
+    await new Promise((r) => srv.child.once('exit', r));
+  }
+  Object.assign(summary, { compare, webcam });
+
+  const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+  say('');
+  say('viewer   fps    p50 ms   p95 ms  src p95   skipped');
+  for (const v of perViewer) say(`${String(v.viewer).padStart(6)} ${f1(v.fps).padStart(5)} ${f1(v.p50).padStart(8)} ${f1(v.p95).padStart(8)} ${f1(v.sourceP95).padStart(8)} ${String(v.skipped).padStart(9)}`);
+  say('');
+  say(`all viewers: fps min ${f1(summary.viewerFps.min)} mean ${f1(summary.viewerFps.mean)}; latency from the decoder p50 ${f1(summary.latencyMs.p50)} ms, p95 ${f1(summary.latencyMs.p95)} ms`);
+  if (summary.sourceLatencyMs) say(`latency from the camera's capture time: p50 ${f1(summary.sourceLatencyMs.p50)} ms, p95 ${f1(summary.sourceLatencyMs.p95)} ms (${summary.sourceLatencyMs.samples} frames)`);
+  say(`server: ${summary.server.framesIn} frames in, ${summary.server.framesOut} out, ${summary.server.droppedMailbox} dropped before the model`);
+  say(`source: decoding behind the stream's clock median ${f1(summary.sourceLagMs.median)} ms, max ${f1(summary.sourceLagMs.max)} ms; reconnects during the run ${summary.sourceReconnectsDuringRun}`);
+  say(`RSS: start ${f1(summary.rssMb.start)} MB, end ${f1(summary.rssMb.end)} MB, range ${f1(summary.rssMb.min)}..${f1(summary.rssMb.max)} MB, trend ${slopeMbPerMin.toFixed(2)} MB/min, growth (last third vs first) ${growthMb.toFixed(1)} MB; peak after ${atMinute.t.toFixed(0)} s = ${vsMinute.toFixed(2)}x that level`);
+  for (const o of outages) say(`camera down ${o.downSeconds} s: frames back at every viewer ${o.resumeAfterRestartS === null ? 'NEVER (30 s)' : `${o.resumeAfterRestartS.toFixed(2)} s`} after the restart`);
+  say(`viewers stayed connected: ${viewersStayed}`);
+  if (summary.browser) say(`browser viewer: painted fps ${f1(summary.browser.fpsMedian)}, latency (decode to paint) median ${f1(summary.browser.latencyMedianMs)} ms`);
+  for (const c of compare ?? []) say(`${c.layout}: fps ${c.fps.map(f1).join(' / ')}; CPU ${c.cpuMsPerFrame.toFixed(1)} ms per frame (${c.cpuCores.toFixed(2)} cores, decoders included)`);
+  if (webcam) say(`browser camera (Chromium fake camera): ${f1(webcam.fps)} fps back, round trip median ${webcam.roundTripMs === null ? '-' : f1(webcam.roundTripMs)} ms (${webcam.back} of ${webcam.sent} sent came back)`);
+  say(`targets: ${Object.entries(summary.targets).map(([k, v]) => `${k} ${v ? 'PASS' : 'FAIL'}`).join(', ')}`);
+  process.stdout.write(`${JSON.stringify(summary, (_key, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v), a.json ? 0 : 2)}\n`);
+
+  source?.kill('SIGKILL');
+  camera?.close();
 }
 
 main().then(

@@ -13,6 +13,8 @@ export type { SmoothOptions, SmoothStrength, SmoothPreset, SmoothMode, SmoothMot
 
 export { startServer } from './server/index.js';
 export type { ServerOptions, ServerHandle, ServerStats } from './server/index.js';
+export { startMultiServer } from './server/multi.js';
+export type { MultiServerOptions, MultiServerHandle, NamedInput } from './server/multi.js';
 
 export { measureVideo } from './metrics/index.js';
 export type { MeasureOptions, VideoMetrics, TemporalMetrics, AccuracyMetrics } from './metrics/index.js';

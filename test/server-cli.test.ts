@@ -33,7 +33,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     writeFileSync(modelPath, makeLogitsFixture());
     const marker = `testsrc2=size=${signal === 'SIGTERM' ? 336 : 344}x240:rate=15`;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--input', `${marker},format=gray`, '--format', 'lavfi',
-      '--model', modelPath, '--device', 'cpu', '--threads', '1', '--port', '0', '--quiet'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--model', modelPath, '--device', 'cpu', '--threads', '1', '--port', '0', ...(signal === 'SIGTERM' ? ['--log-format', 'json'] : ['--quiet'])],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -69,6 +70,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       assert.ok(at - t0 < 2000, `stopped in ${(at - t0).toFixed(0)} ms`);
       assert.equal(closeCode, 1001);
       assert.deepEqual(processesWith(marker), [], 'ffmpeg left running');
+      if (signal === 'SIGTERM') {
+        // --log-format json: every line an object with an ISO time, a level and the source's name.
+        const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; source: string; message: string });
+        assert.ok(lines.length >= 3, stderr);
+        for (const l of lines) {
+          assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+          assert.ok(['info', 'warn', 'error'].includes(l.level));
+          assert.equal(l.source, `${marker},format=gray`);
+        }
+        assert.ok(lines.some((l) => /shutting down/.test(l.message)) && lines.some((l) => /source: connected/.test(l.message)), stderr);
+      }
     } finally {
       child.kill('SIGKILL');
     }

@@ -4,17 +4,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
-import { startServer, decodeFrameMessage, type ServerHandle } from '../src/server/index.js';
+import { startServer, type ServerHandle } from '../src/server/index.js';
 import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
+import { freePort, watch as watchPort } from './helpers/live-server.js';
 
 const tmp = tempDir('chroma-reconnect-');
 let model: LoadedModel;
@@ -31,17 +30,6 @@ after(async () => {
   tmp.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** ffmpeg as a live camera: a test pattern, real time, MPEG-TS over HTTP on loopback (one client). */
 function liveSource(port: number, halfSpeedClock = false): ChildProcess {
   const child = spawn(FFMPEG, [
@@ -55,35 +43,7 @@ function liveSource(port: number, halfSpeedClock = false): ChildProcess {
 }
 
 
-interface Watch {
-  ws: WebSocket;
-  statuses: string[];
-  messages: string[];
-  frames: { seq: number; at: number }[];
-  closed: boolean;
-}
-
-function watch(srv: ServerHandle): Promise<Watch> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/ws`);
-    const w: Watch = { ws, statuses: [], messages: [], frames: [], closed: false };
-    ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) {
-        const f = decodeFrameMessage(data);
-        if (f) w.frames.push({ seq: f.header.seq, at: performance.now() });
-        return;
-      }
-      const m = JSON.parse(data.toString()) as { type: string; source?: { status: string; message: string | null } };
-      if ((m.type === 'status' || m.type === 'hello') && m.source) {
-        w.statuses.push(m.source.status);
-        if (m.source.message) w.messages.push(m.source.message);
-      }
-    });
-    ws.on('close', () => (w.closed = true));
-    ws.once('open', () => resolve(w));
-    ws.once('error', reject);
-  });
-}
+const watch = (srv: ServerHandle) => watchPort(srv.port);
 
 test('source killed and restarted: frames resume within 5 s, viewer stays connected and sees the status', async () => {
   const port = await freePort();
@@ -155,22 +115,43 @@ test('the decoder child dies: it is restarted and frames resume', async () => {
   await until('decoder gone', () => decoderPid(marker) === null, 3000);
 });
 
-test('a network stream that decoding falls behind is reconnected to get back to live', async () => {
+test('falling behind: one reconnect to get back to live; behind again soon: frames dropped, no reconnect loop', async () => {
   // A 30 fps stream delivered at 15 frames a second: its clock runs at half the wall clock, as if
-  // decoding lagged further and further behind.
+  // decoding lagged further and further behind, and it does again after every reconnect, as on a
+  // machine too slow for the stream.
   const port = await freePort();
-  const src = liveSource(port, true);
+  // ffmpeg's HTTP listener serves one client: start it again for each reconnect.
+  let src = liveSource(port, true);
+  let done = false;
+  const respawn = () => {
+    if (done) return;
+    src = liveSource(port, true);
+    src.once('exit', respawn);
+  };
+  src.once('exit', respawn);
+  const lines: string[] = [];
   const srv = await startServer({
-    input: `http://127.0.0.1:${port}`, width: 320, height: 240, fps: 15, model, port: 0, log: () => {}, maxLagMs: 1000,
+    input: `http://127.0.0.1:${port}`, width: 320, height: 240, fps: 15, model, port: 0, log: (l) => lines.push(l), maxLagMs: 1000,
   });
   try {
     const w = await watch(srv);
     await until('first frames', () => w.frames.length >= 3, 20000);
     const msg = await until('a catch-up reconnect', () => w.messages.find((m) => /behind the live stream/.test(m)), 20000);
     assert.match(msg, /fell \d+\.\d s behind/);
+    await until(`the slow-machine verdict (log: ${lines.join(" / ")})`, () => lines.some((l) => /slower than the stream/.test(l)), 30000).catch((e) => { throw new Error(`${(e as Error).message}: ${lines.join("\n")}`); });
+    // The reconnect that applies the frame-dropping decoder, then never another one.
+    await until('connected again', () => srv.stats().source.status === 'connected', 20000);
+    const reconnects = srv.stats().source.reconnects;
+    const settled = performance.now();
+    await new Promise((r) => setTimeout(r, 8000));
+    assert.equal(srv.stats().source.reconnects, reconnects, lines.join('\n'));
+    const since = w.frames.filter((f) => f.at > settled + 2000).length;
+    assert.ok(since >= 10, `${since} frames in the last 6 s`);
+    assert.ok(srv.stats().source.lagMs > 1000, 'still behind: frames are dropped, not reconnected');
     assert.equal(w.closed, false);
     w.ws.close();
   } finally {
+    done = true;
     await srv.close();
     src.kill('SIGKILL');
   }

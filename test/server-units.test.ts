@@ -181,3 +181,10 @@ test('serve CLI: usage errors exit 2', async () => {
   const help = await captureStderr(() => runServeCommand(['--bogus']));
   assert.equal(help.code, 2);
 });
+
+test('serve CLI: --exit-on-source-failure makes an unreachable camera one line and exit code 6', async () => {
+  const { code, err } = await captureStderr(() => runServeCommand(['--input', 'rtsp://127.0.0.1:1/cam', '--exit-on-source-failure', '--port', '0']));
+  assert.equal(code, 6);
+  assert.equal(err.trim().split('\n').length, 1, err);
+  assert.match(err, /rtsp:\/\/127\.0\.0\.1:1\/cam: cannot open the source/);
+});

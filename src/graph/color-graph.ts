@@ -1,11 +1,11 @@
 // The model half of every job: L -> resize -> batch -> infer -> annealed mean -> [smooth] ->
 // compose, shared by files, stills and live sources. Callers that need to watch frames pass
 // between stages (the live server's latency marks) give a hook instead of rebuilding the list.
-import { identity, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { identity, pipe, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
 import { extractL } from '../operators/extract-l.js';
 import { resizeForModel } from '../operators/resize-for-model.js';
 import { batchFrames } from '../operators/batch-frames.js';
-import { inferBatch } from '../operators/infer-batch.js';
+import { inferBatch, type InferredBatch } from '../operators/infer-batch.js';
 import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
 import { composeFrames } from '../operators/compose-frames.js';
 import { DEFAULT_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
@@ -32,6 +32,12 @@ export interface GraphOptions {
   smooth?: AbStage | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
+  /**
+   * Batch + inference done by the caller (the live server's SharedInference: one model call for
+   * several sources) in place of batchFrames + inferBatch; `batch` and `maxWaitMs` are then
+   * unused. Default: none (this graph batches its own frames).
+   */
+  infer?: OperatorFunction<ModelFrame, InferredBatch<ModelFrame>>;
 }
 
 export interface GraphHooks {
@@ -61,11 +67,13 @@ export function colorGraph(
         lScale: model.info.lScale,
       }, timer),
       mark('prepped'),
-      batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) }),
-      markBatch('batched'),
+      opts.infer ? pipe(mark<ModelFrame>('batched'), opts.infer) : pipe(
+        batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) }),
+        markBatch('batched'),
+        // Logits become ab next to the inference (in its worker when it has one).
+        inferBatch(model, timer, { temperature }),
+      ),
     ).pipe(
-      // Logits become ab next to the inference (in its worker when it has one).
-      inferBatch(model, timer, { temperature }),
       annealedMeanAb(model, temperature, timer),
       mark('inferred'),
       opts.smooth ?? identity,

@@ -85,10 +85,18 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
       subscriber.error(err);
     };
     let timeBase: [number, number] | null = null;
+    // ffmpeg rebuilds the filter graph when the stream changes size mid-way, and showinfo counts
+    // from 0 again: keep numbering on from the frames already seen.
+    let nBase = 0;
+    let lastN = -1;
     const stderr = new StderrTail(30, (line) => {
       const m = SHOWINFO.exec(line);
       if (m) {
-        pts[Number(m[1])] = timeBase ? (Number(m[2]) * timeBase[0]) / timeBase[1] : Number(m[3]);
+        let n = Number(m[1]);
+        if (n < lastN) nBase += lastN + 1;
+        lastN = n;
+        n += nBase;
+        pts[n] = timeBase ? (Number(m[2]) * timeBase[0]) / timeBase[1] : Number(m[3]);
         flush(false);
       } else if (SHOWINFO_TB.test(line)) {
         const [, num, den] = SHOWINFO_TB.exec(line)!;

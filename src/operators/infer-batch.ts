@@ -23,9 +23,11 @@ export interface InferredBatch<T extends ModelFrame = ModelFrame> {
   decoded?: boolean;
 }
 
-export interface InferBatchOptions {
+export interface InferBatchOptions<T extends ModelFrame = ModelFrame> {
   /** Decode logits to ab with the inference (worker only), at this temperature. Default: not decoded there (annealedMeanAb does it). */
   temperature?: () => number;
+  /** Like `temperature`, but per batch (batches that gather frames from several live sources); wins over it. Default: none. */
+  temperatureOf?: (frames: T[]) => number;
   /** Use the inference worker: 'auto' (default; CHROMA_INFER_WORKER=0 turns it off) or never (false). */
   worker?: 'auto' | false;
   /** Batches sent to the worker ahead of the one running (default 1). */
@@ -33,7 +35,7 @@ export interface InferBatchOptions {
 }
 
 export function inferBatch<T extends ModelFrame>(
-  model: LoadedModel, timer?: StageTimer, opts: InferBatchOptions = {},
+  model: LoadedModel, timer?: StageTimer, opts: InferBatchOptions<T> = {},
 ): OperatorFunction<T[], InferredBatch<T>> {
   const useWorker = opts.worker ?? (process.env.CHROMA_INFER_WORKER === '0' ? false : 'auto');
   return (source) => {
@@ -93,7 +95,8 @@ export function inferBatch<T extends ModelFrame>(
       let buf = spare.pop();
       if (!buf || buf.length !== n) buf = new Float32Array(n);
       pack(frames, buf);
-      const invT = opts.temperature && model.annealer ? 1 / opts.temperature() : null;
+      const t = opts.temperatureOf?.(frames) ?? opts.temperature?.();
+      const invT = t !== undefined && model.annealer ? 1 / t : null;
       const r = await worker.run(buf, [frames.length, 1, h, w], invT);
       if (spare.length < 4) spare.push(r.input);
       // A fused run (network + annealed mean in one ORT call) is all charged to 'infer'.

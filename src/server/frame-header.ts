@@ -3,7 +3,8 @@
 //   off size field
 //    0   4  magic "CHR1"
 //    4   2  header length in bytes (the JPEG starts here; readers must honour it)
-//    6   2  flags: bit 0 = pts is known
+//    6   2  flags: bit 0 = pts is known; bit 1 = the colorized frame of this viewer's own camera
+//           (webcam upload: seq and decodedAt are then the page's own sequence and capture time)
 //    8   4  sequence number (source frame counter; gaps = frames dropped before the viewer)
 //   12   2  width            14   2  height
 //   16   8  pts in seconds (f64, source timestamps; restart on reconnect)
@@ -30,13 +31,15 @@ export interface FrameHeader {
   stages: StageTimes;
   droppedSource: number;
   reconnects: number;
+  /** The result of this viewer's camera upload, not the shared stream. */
+  upload?: boolean;
 }
 
 export function encodeFrameHeader(h: FrameHeader): Buffer {
   const b = Buffer.alloc(FRAME_HEADER_BYTES);
   b.writeUInt32LE(FRAME_MAGIC, 0);
   b.writeUInt16LE(FRAME_HEADER_BYTES, 4);
-  b.writeUInt16LE(h.pts === null ? 0 : 1, 6);
+  b.writeUInt16LE((h.pts === null ? 0 : 1) | (h.upload ? 2 : 0), 6);
   b.writeUInt32LE(h.seq >>> 0, 8);
   b.writeUInt16LE(h.width & 0xffff, 12);
   b.writeUInt16LE(h.height & 0xffff, 14);
@@ -67,6 +70,7 @@ export function decodeFrameMessage(msg: Buffer): { header: FrameHeader; jpeg: Bu
       stages,
       droppedSource: msg.readUInt32LE(64),
       reconnects: msg.readUInt32LE(68),
+      ...(msg.readUInt16LE(6) & 2 ? { upload: true } : {}),
     },
     jpeg: msg.subarray(hl),
   };

@@ -1,16 +1,17 @@
 // `startServer`: a live source colorized and broadcast to browsers. Wires the pieces of this folder:
 //   source (ffmpeg decoder, reconnects) -> live graph (drop-latest, model) -> broadcaster (JPEG once,
 //   per-viewer bounded queues) + optional recorder; HTTP routes, auth, metrics on the same port.
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { listenHttp, shownUrl } from './listen.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadModel, type Device } from '../model/load-model.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
-import { ChromaError, usageError } from '../core/errors.js';
+import { invalidOption, usageError } from '../core/errors.js';
 import { checkNumber } from '../core/options.js';
-import { classifySource, checkSourceExists, probeSource, LiveSource, type SourceState, type SourceGeometry } from './source.js';
+import { classifySource, checkSourceExists, redactUrl, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
 import { Broadcaster, type ClientInfo, type Client } from './broadcaster.js';
 import { parseControl, MAX_CONTROL_BYTES, LIVE_TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
@@ -21,6 +22,12 @@ import { Recorder, type RecorderStats } from './recorder.js';
 import { wallNow } from './frame-header.js';
 import { isLoopbackHost } from './auth.js';
 import type { BackoffOptions } from './backoff.js';
+import { startSource, probeGeometry } from './sources/start.js';
+import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from './log.js';
+import { isRtspTransport, RTSP_TRANSPORTS, type RtspTransport } from './sources/rtsp.js';
+import type { SharedInference } from './shared-inference.js';
+import { WebcamSessions } from './webcam-session.js';
+import { isUpload, MAX_UPLOAD_BYTES, MAX_UPLOAD_FPS, MAX_UPLOAD_HEIGHT, MAX_UPLOAD_WIDTH } from './webcam-upload.js';
 
 export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
 export type { LiveSettings } from './control.js';
@@ -43,6 +50,15 @@ export interface ServerOptions {
   fps?: number;
   /** More ffmpeg options before -i. Default: none. */
   inputArgs?: string[];
+  /** rtsp:// sources: RTP over tcp, udp, or auto (ffmpeg tries UDP, then TCP); default tcp. */
+  rtspTransport?: RtspTransport;
+  /** Name of the source in log lines (default: its URL without credentials). */
+  name?: string;
+  /**
+   * A network source that cannot be reached at start is an error (exit 6) instead of `waiting`
+   * (retried with backoff until it answers). Default false.
+   */
+  exitOnSourceFailure?: boolean;
 
   /** Model path / name ('default'), or an already loaded model (not released on close). */
   model?: string | LoadedModel;
@@ -93,12 +109,31 @@ export interface ServerOptions {
   probeTimeoutMs?: number;
   /** Include process metrics (CPU, RSS, event loop) in /metrics (default true). */
   processMetrics?: boolean;
-  /** One-line notices (default: stderr). */
+  /** Where log lines go (default: stderr); each has an ISO timestamp, a level and the source's name. */
   log?: (line: string) => void;
+  /** text (default) or json: one object per line with time, level, source, message. */
+  logFormat?: LogFormat;
+}
+
+/** How startMultiServer runs each of its sources (not part of the public options). */
+export interface EmbeddedSource {
+  /** No port of its own: the caller routes to `handlers`. */
+  embedded: true;
+  /** Inference shared with the other sources instead of this source's own batches. */
+  sharedInference: SharedInference;
+}
+
+/** A source's HTTP and WebSocket entry points, for a server that routes several sources. */
+export interface SourceHandlers {
+  request: (req: IncomingMessage, res: ServerResponse) => void;
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** The /healthz body. */
+  health: () => object;
 }
 
 export interface ServerStats {
   uptimeSeconds: number;
+  /** Frame size; 0 while a source that was not up at start is still waiting. */
   width: number;
   height: number;
   fps: number | null;
@@ -127,14 +162,20 @@ export interface ServerHandle {
   stats(): ServerStats;
   /** Stop: viewers closed, ffmpeg children killed, recording finalised. Idempotent. */
   close(): Promise<void>;
+  /** Only for embedded sources (startMultiServer). */
+  handlers?: SourceHandlers;
 }
 
 function publicSource(s: SourceState): SourceState {
   return { ...s };
 }
 
-export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): Promise<ServerHandle> {
+  const token = opts.token || null;
+  const logger = createLogger(opts.name ?? redactUrl(opts.input), {
+    write: opts.log, format: opts.logFormat, secrets: [...urlSecrets(opts.input), ...(token ? [token] : [])],
+  });
+  const log = (line: string) => (/^warning: /.test(line) ? logger.warn(line.slice(9)) : logger.info(line));
   checkNumber('--width', opts.width, 16, 8192, true);
   checkNumber('--height', opts.height, 16, 8192, true);
   checkNumber('--fps', opts.fps, 0.1, 1000);
@@ -148,20 +189,20 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   checkNumber('--max-viewers', opts.maxViewers, 1, 10000, true);
   checkNumber('--client-queue', opts.clientQueue, 1, 64, true);
   if ((opts.width === undefined) !== (opts.height === undefined)) throw usageError('give both --width and --height, or neither');
-  const token = opts.token || null;
+  if (opts.rtspTransport !== undefined && !isRtspTransport(opts.rtspTransport)) throw invalidOption('rtspTransport', RTSP_TRANSPORTS.join(', '), opts.rtspTransport);
+  if (opts.logFormat !== undefined && !LOG_FORMATS.includes(opts.logFormat)) throw invalidOption('logFormat', LOG_FORMATS.join(' or '), opts.logFormat);
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !token) log(`warning: listening on ${host} without --token: anyone who can reach this port can watch`);
 
   const spec = classifySource(opts.input, {
     loop: opts.loop, format: opts.format, realtime: opts.realtime,
-    width: opts.width, height: opts.height, fps: opts.fps, extraInputArgs: opts.inputArgs,
+    width: opts.width, height: opts.height, fps: opts.fps, extraInputArgs: opts.inputArgs, rtspTransport: opts.rtspTransport,
   });
   checkSourceExists(spec);
-  let geom: SourceGeometry;
-  if (opts.width && opts.height) geom = { width: opts.width, height: opts.height, fps: opts.fps ?? null };
-  else geom = await probeSource(spec, opts.probeTimeoutMs);
-  if (opts.fps) geom.fps = opts.fps;
-  const { width, height } = geom;
+  const first = await startSource(spec, opts, log);
+  // Zero until a source that was not up at start answers (then fixed for the server's life).
+  const geom: SourceGeometry = first.geometry ?? { width: 0, height: 0, fps: opts.fps ?? null };
+  let { width, height } = geom;
 
   const ownModel = typeof opts.model !== 'object';
   const model: LoadedModel = typeof opts.model === 'object'
@@ -182,16 +223,25 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     const started = performance.now();
     let seq = 0;
 
-    const recorder = opts.record ? new Recorder({ path: opts.record, width, height, fps: geom.fps, log }) : null;
+    let recorder: Recorder | null = null;
+    const openRecorder = () => {
+      if (opts.record && width) recorder = new Recorder({ path: opts.record, width, height, fps: geom.fps, log });
+    };
+    openRecorder();
     let source: LiveSource;
 
     const hello = () => ({
       type: 'hello', version: 1, width, height, fps: geom.fps, model: model.info.name,
       state: { ...settings }, smoothAvailable: smoothStage !== null, source: publicSource(source.state),
       limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: LIVE_TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
+      camera: { enabled: token !== null, maxBytes: MAX_UPLOAD_BYTES, maxFps: MAX_UPLOAD_FPS, maxWidth: MAX_UPLOAD_WIDTH, maxHeight: MAX_UPLOAD_HEIGHT },
     });
 
     const onControl = (c: Client, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary && isUpload(buf)) return webcam.handle(c, buf);
+      // The socket takes camera-sized messages; text keeps the control cap, closing as ws would (1009).
+      if (!isBinary && buf.length > MAX_CONTROL_BYTES) return c.ws.close(1009, 'message too big');
       const r = parseControl(data, isBinary, { smoothAvailable: smoothStage !== null });
       if (!r.ok) {
         metrics.controlErrors.inc();
@@ -224,6 +274,12 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       log,
     });
     cleanups.push(() => void broadcaster.close(0));
+    // The viewer's own camera, sent up its socket and colorized for it alone (needs the token).
+    const webcam = new WebcamSessions({
+      model, quality: opts.quality ?? 75, size: opts.size, temperature: () => settings.temperature, enabled: token !== null,
+      sendJson: (c, obj) => broadcaster.send(c, obj), log,
+    });
+    cleanups.push(() => webcam.close());
 
     const graph = new LiveGraph(model, {
       batch,
@@ -231,7 +287,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       size: opts.size,
       temperature: () => settings.temperature,
       paused: () => settings.paused,
-      idle: () => broadcaster.size === 0 && recorder === null,
+      idle: () => broadcaster.size === 0 && !opts.record,
       smooth: smoothStage,
       release: (n) => gate.release(n),
       onOutput: (f, stages) => {
@@ -246,15 +302,21 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
         else metrics.framesDropped.inc({ reason });
       },
       onError: (err) => log(`inference failed: ${err.message.split('\n')[0]} (restarting the model graph)`),
+      infer: embed ? (t) => embed.sharedInference.stage(t) : undefined,
     });
     cleanups.push(() => graph.stop());
 
     let lastStatus = '';
     source = new LiveSource({
       spec,
-      width,
-      height,
-      fps: geom.fps,
+      geometry: first.geometry,
+      probe: (s) => probeGeometry(s, opts),
+      onGeometry: (g) => {
+        ({ width, height } = g);
+        geom.fps = g.fps;
+        log(`source: ${width}x${height}${g.fps ? ` at ${Math.round(g.fps * 100) / 100} fps` : ''}`);
+        openRecorder();
+      },
       gate,
       backoff: opts.backoff,
       stallMs: opts.stallMs,
@@ -266,9 +328,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       onReconnect: () => metrics.sourceReconnects.inc(),
       onStatus: (st) => {
         metrics.sourceUp.set(st.status === 'connected' ? 1 : 0);
+        metrics.setSourceStatus(st.status);
         broadcaster.broadcastJson({ type: 'status', source: publicSource(st) });
-        const line = st.status === 'reconnecting'
-          ? `source: ${st.message ?? 'dropped'}; reconnecting in ${((st.retryInMs ?? 0) / 1000).toFixed(1)} s`
+        const line = st.status === 'reconnecting' || st.status === 'waiting'
+          ? `source: ${st.message ?? 'dropped'}; ${st.status === 'waiting' ? 'waiting, next try' : 'reconnecting'} in ${((st.retryInMs ?? 0) / 1000).toFixed(1)} s`
           : `source: ${st.status}${st.message ? ` (${st.message})` : ''}`;
         if (line !== lastStatus && st.status !== 'stopped') log(line);
         lastStatus = line;
@@ -276,7 +339,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     });
     cleanups.push(() => source.stop());
 
-    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_BYTES, perMessageDeflate: false, clientTracking: false });
+    // Camera frames are the largest messages a viewer may send; control text is checked for its own cap.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UPLOAD_BYTES, perMessageDeflate: false, clientTracking: false });
     const maxViewers = opts.maxViewers ?? 64;
     const remoteOf = (req: IncomingMessage) => `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const stats = (): ServerStats => {
@@ -309,7 +373,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
         const st = source.state;
         return {
           ok: st.status === 'connected',
-          status: st.status === 'connected' ? 'ok' : 'degraded',
+          status: st.status === 'connected' ? 'ok' : st.status === 'waiting' ? 'waiting' : 'degraded',
           source: { status: st.status, since: new Date(st.since).toISOString(), attempt: st.attempt, retryInMs: st.retryInMs,
             lastFrameAgeMs: source.lastFrameAgeMs === null ? null : Math.round(source.lastFrameAgeMs), reconnects: source.reconnects,
             lagMs: Math.round(source.lagMs) },
@@ -324,48 +388,41 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       canAccept: () => broadcaster.size < maxViewers,
       onConnection: (ws: WebSocket, req: IncomingMessage) => broadcaster.add(ws, remoteOf(req)),
     };
-    const server = createServer(createRequestHandler(ctx));
-    server.on('upgrade', createUpgradeHandler(ctx));
-    server.on('clientError', (_err, socket) => socket.destroy());
-    server.keepAliveTimeout = 5000;
-    server.headersTimeout = 10000;
-    server.requestTimeout = 15000;
+    const handlers: SourceHandlers = { request: createRequestHandler(ctx), upgrade: createUpgradeHandler(ctx), health: ctx.health };
+    // Viewers are told and closed before the HTTP side goes; the recording is finalised after.
+    const stopLive = async (closeHttp: () => void) => {
+      source.stop();
+      graph.stop();
+      webcam.close();
+      await broadcaster.close(400);
+      closeHttp();
+      await recorder?.finish(1200);
+    };
+    if (embed) {
+      source.start(first.failure);
+      let stopping: Promise<void> | null = null;
+      return { url: '', host, port: 0, stats, close: () => (stopping ??= stopLive(() => {})), handlers };
+    }
+    const { server, port } = await listenHttp(handlers, host, opts.port ?? 8080);
     cleanups.push(() => {
       server.close();
       server.closeAllConnections();
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'EADDRINUSE'
-          ? usageError(`${host}:${opts.port ?? 8080} is already in use (pick another --port)`)
-          : new ChromaError('internal', `cannot listen on ${host}:${opts.port ?? 8080}: ${err.message}`));
-      };
-      server.once('error', onError);
-      server.listen(opts.port ?? 8080, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    const port = (server.address() as AddressInfo).port;
-    source.start();
+    source.start(first.failure);
 
     let closing: Promise<void> | null = null;
     const close = (): Promise<void> => {
       closing ??= (async () => {
-        source.stop();
-        graph.stop();
-        const viewersClosed = broadcaster.close(400);
-        await viewersClosed;
-        server.close();
-        server.closeAllConnections();
-        await recorder?.finish(1200);
+        await stopLive(() => {
+          server.close();
+          server.closeAllConnections();
+        });
         // The inference worker finishes its current batch before it exits; do not wait long for it.
         if (ownModel) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, 600).unref())]);
       })();
       return closing;
     };
-    const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-    return { url: `http://${shownHost}:${port}/`, host, port, stats, close };
+    return { url: shownUrl(host, port), host, port, stats, close };
   } catch (err) {
     for (const c of cleanups.reverse()) c();
     if (ownModel) await model.release().catch(() => {});

@@ -5,12 +5,13 @@
 //
 //   decoder -> mailbox (newest `batch` frames) -> L -> resize -> batch (max wait) -> infer
 //           -> annealed mean -> [causal smoothing] -> compose -> onOutput
-import { Subject, type Subscription } from 'rxjs';
+import { Subject, type OperatorFunction, type Subscription } from 'rxjs';
 import { colorGraph, type AbStage } from '../graph/color-graph.js';
+import type { InferredBatch } from '../operators/infer-batch.js';
 import { smoothAb } from '../operators/smooth-ab.js';
 import { LatestMailbox } from './mailbox.js';
 import type { LoadedModel } from '../core/model-contract.js';
-import type { AbFrame, ColorFrame, RawFrame } from '../core/frames.js';
+import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
 import type { StageTimes } from './frame-header.js';
 import { DEFAULT_LIVE_BATCH } from '../core/defaults.js';
 
@@ -51,6 +52,11 @@ export interface LiveGraphOptions {
   onOutput: (frame: LiveColorFrame, stages: Omit<StageTimes, 'jpeg'>) => void;
   onDrop?: (reason: DropReason) => void;
   onError?: (err: Error) => void;
+  /**
+   * Batch + inference done elsewhere (SharedInference: one model call for several sources); the
+   * default batches this source's frames alone. Time waiting for other sources counts as infer.
+   */
+  infer?: (temperature: () => number) => OperatorFunction<ModelFrame, InferredBatch<ModelFrame>>;
 }
 
 const marksOf = (f: object): FrameMarks => (f as { live: FrameMarks }).live;
@@ -126,6 +132,7 @@ export class LiveGraph {
       size: o.size,
       temperature: o.temperature,
       smooth: o.smooth ?? null,
+      infer: o.infer?.(o.temperature),
     }, { onStage: (point, f) => (marksOf(f)[point] = performance.now()) }));
     this.input = input;
     this.sub = graph.subscribe({

@@ -3,6 +3,8 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import { STAGE_NAMES } from './frame-header.js';
 
+const SOURCE_STATUSES = ['waiting', 'connecting', 'connected', 'reconnecting', 'ended', 'stopped'] as const;
+
 export interface LiveMetrics {
   registry: Registry;
   framesIn: Counter;
@@ -15,6 +17,9 @@ export interface LiveMetrics {
   latencySeconds: Histogram;
   viewers: Gauge;
   sourceUp: Gauge;
+  /** 1 for the source's current status (waiting, connecting, connected, reconnecting, ended, stopped), 0 for the others. */
+  sourceStatus: Gauge<'status'>;
+  setSourceStatus(status: string): void;
   sourceReconnects: Counter;
   controlErrors: Counter;
 }
@@ -56,9 +61,19 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): LiveMetr
     }),
     viewers: new Gauge({ name: 'chroma_live_viewers', help: 'Connected viewers', registers: [registry] }),
     sourceUp: new Gauge({ name: 'chroma_live_source_up', help: '1 while the source delivers frames', registers: [registry] }),
+    sourceStatus: new Gauge({
+      name: 'chroma_live_source_status',
+      help: 'The source status now (1 on its label): waiting = not reachable since start, retried with backoff',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    setSourceStatus: (status) => {
+      for (const s of SOURCE_STATUSES) m.sourceStatus.set({ status: s }, s === status ? 1 : 0);
+    },
     sourceReconnects: new Counter({ name: 'chroma_live_source_reconnects_total', help: 'Source (re)connection attempts after a drop', registers: [registry] }),
     controlErrors: new Counter({ name: 'chroma_live_control_errors_total', help: 'Refused control messages', registers: [registry] }),
   };
   for (const r of ['mailbox', 'paused', 'encoder']) m.framesDropped.inc({ reason: r }, 0);
+  m.setSourceStatus('connecting');
   return m;
 }

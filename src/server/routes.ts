@@ -79,7 +79,7 @@ async function handle(ctx: RouteContext, req: IncomingMessage, res: ServerRespon
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': ctx.page.body.length,
     'Content-Security-Policy': ctx.page.contentSecurityPolicy,
-    'X-Frame-Options': 'DENY',
+    'X-Frame-Options': 'SAMEORIGIN',
   });
   res.end(req.method === 'HEAD' ? undefined : ctx.page.body);
 }

@@ -4,12 +4,14 @@
 // while) the decoder is restarted with exponential backoff; viewers are told through status events.
 import { existsSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { probeMedia } from '../media/probe.js';
 import { FFPROBE, FFPROBE_ENV } from '../media/ffmpeg-paths.js';
 import { ChromaError, inputError, usageError } from '../core/errors.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { rtspInputArgs, type RtspTransport } from './sources/rtsp.js';
+import { LagMeter } from './sources/lag.js';
 import type { FlowGate } from '../core/flow-gate.js';
 import type { RawFrame } from '../core/frames.js';
 
@@ -42,6 +44,8 @@ export interface SourceSpecOptions {
   fps?: number;
   /** More ffmpeg options placed before -i. */
   extraInputArgs?: string[];
+  /** rtsp:// only: how RTP travels (default tcp). */
+  rtspTransport?: RtspTransport;
 }
 
 const URL_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
@@ -82,13 +86,14 @@ export function classifySource(input: string, o: SourceSpecOptions = {}): Source
   const scheme = URL_RE.exec(input)?.[1]?.toLowerCase();
   if (scheme && scheme !== 'file') {
     const net: string[] = [];
-    if (scheme === 'rtsp' || scheme === 'rtsps') net.push('-rtsp_transport', 'tcp');
+    const rtsp = scheme === 'rtsp' || scheme === 'rtsps';
+    if (rtsp) net.push(...rtspInputArgs(o.rtspTransport));
     else if (['http', 'https', 'tcp', 'rtmp', 'rtmps', 'tls'].includes(scheme)) net.push('-rw_timeout', NETWORK_TIMEOUT_US);
     // Start quickly and keep no extra buffering: latency matters more than a perfect first GOP.
     const lowDelay = ['-fflags', 'nobuffer', '-flags', 'low_delay', '-analyzeduration', '500000', '-probesize', '500000'];
     return {
       kind: 'url', ffmpegInput: input, inputArgs: [...fmt, ...net, ...lowDelay, ...(o.realtime ? ['-re'] : []), ...extra],
-      probeArgs: [...fmt, ...net], restartOnEnd: true, label: redactUrl(input),
+      probeArgs: [...fmt, ...(rtsp ? rtspInputArgs(o.rtspTransport, 'ffprobe') : net)], restartOnEnd: true, label: redactUrl(input),
     };
   }
   const path = scheme === 'file' ? input.replace(/^file:\/\//i, '') : input;
@@ -166,13 +171,14 @@ export async function probeSource(spec: SourceSpec, timeoutMs = 15000): Promise<
   };
 }
 
-export type SourceStatus = 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'stopped';
+/** waiting: never reached yet (retried with the same backoff as a drop); reconnecting: reached before, then lost. */
+export type SourceStatus = 'waiting' | 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'stopped';
 
 export interface SourceState {
   status: SourceStatus;
   /** Reconnection attempts since the last stable connection. */
   attempt: number;
-  /** While reconnecting: ms until the next attempt. */
+  /** While waiting or reconnecting: ms until the next attempt. */
   retryInMs: number | null;
   /** Why the last connection dropped (no URL or credentials in it). */
   message: string | null;
@@ -182,9 +188,12 @@ export interface SourceState {
 
 export interface LiveSourceOptions {
   spec: SourceSpec;
-  width: number;
-  height: number;
-  fps: number | null;
+  /** Frame size and rate; null when the source could not be probed yet (it is probed before each attempt until it answers). */
+  geometry: SourceGeometry | null;
+  /** Finds the geometry of a source that was not up at start (default probeSource). */
+  probe?: (spec: SourceSpec) => Promise<SourceGeometry>;
+  /** The geometry, once, when it was not known at start. */
+  onGeometry?: (geometry: SourceGeometry) => void;
   gate: FlowGate;
   onFrame: (frame: RawFrame) => void;
   onStatus?: (state: SourceState) => void;
@@ -196,15 +205,21 @@ export interface LiveSourceOptions {
   /** A connection that lasted this long resets the backoff (default 3 s). */
   stableMs?: number;
   /**
-   * Network sources: when decoding falls this far behind the stream's own clock (the machine
-   * cannot keep up, data piles up in socket buffers), reconnect to jump back to live (default
-   * 3000 ms; 0 disables).
+   * Network sources: when decoding falls this far behind the stream's own clock (data piles up in
+   * socket buffers), reconnect once to jump back to live (default 3000 ms; 0 disables). When it
+   * happens again within a minute the machine is too slow for the stream: the decoder then drops
+   * frames (see LagMeter) instead of reconnecting again.
    */
   maxLagMs?: number;
 }
 
-/** Frames in a row over the lag limit before the decoder is restarted. */
-const LAG_FRAMES = 10;
+/**
+ * Decoder options for a machine that cannot keep up: skip the deblocking filter, and every other
+ * frame before conversion and the pipe. Measured on 640x480 H.264: ffmpeg's CPU a third lower
+ * (1.4 -> 0.97 ms a frame), and half the frames for this process to read and drop.
+ */
+const THIN_INPUT_ARGS = ['-skip_loop_filter', 'all'];
+const THIN_FILTER = 'framestep=2';
 
 /** Keeps one decoder running for a source, restarting it when it drops. */
 export class LiveSource {
@@ -218,15 +233,23 @@ export class LiveSource {
   private attemptStartedAt = 0;
   private lastFrameAt = 0;
   private stopped = false;
-  /** Smallest (wall clock - pts) seen on this connection, in seconds: the stream running live. */
-  private lagBase: number | null = null;
-  private lagFrames = 0;
-  /** How far the last frame was behind the stream's clock, in ms. */
-  lagMs = 0;
+  private readonly lag: LagMeter;
+  /** Set for good once the machine proved too slow: the decoder drops frames. */
+  thin = false;
+  /** Frames ever delivered: before the first one a failed attempt means "waiting", after it "reconnecting". */
+  private everConnected = false;
+  private geometry: SourceGeometry | null;
   private current: SourceState = { status: 'connecting', attempt: 0, retryInMs: null, message: null, since: Date.now() };
 
   constructor(private readonly o: LiveSourceOptions) {
     this.backoff = new Backoff(o.backoff);
+    this.lag = new LagMeter({ limitMs: o.maxLagMs });
+    this.geometry = o.geometry;
+  }
+
+  /** How far the last frame was behind the stream's clock, in ms. */
+  get lagMs(): number {
+    return this.lag.lagMs;
   }
 
   get state(): SourceState {
@@ -238,9 +261,11 @@ export class LiveSource {
     return this.lastFrameAt ? performance.now() - this.lastFrameAt : null;
   }
 
-  start(): void {
-    if (this.sub || this.stopped) return;
-    this.connect();
+  /** Start decoding; with `failure` (the first probe failed), start as waiting: retry after the first backoff delay. */
+  start(failure?: string): void {
+    if (this.sub || this.retryTimer || this.stopped) return;
+    if (failure) this.dropped(failure, false);
+    else this.connect();
     this.watchdog = setInterval(() => this.checkStall(), 250);
     this.watchdog.unref();
   }
@@ -267,19 +292,19 @@ export class LiveSource {
     if (this.stopped) return;
     this.connectedAt = null;
     this.attemptStartedAt = performance.now();
-    this.lagBase = null;
-    this.lagFrames = 0;
-    this.lagMs = 0;
-    const { spec, width, height, fps, gate } = this.o;
-    if (this.current.status !== 'reconnecting') this.setState({ status: 'connecting' });
+    this.lag.restart();
+    if (this.current.status !== 'reconnecting' && this.current.status !== 'waiting') this.setState({ status: 'connecting' });
+    if (!this.geometry) return this.probeThenConnect();
+    const { spec, gate } = this.o;
+    const { width, height, fps } = this.geometry;
     let finished = false;
     const sub = decodeFrames({
       input: spec.ffmpegInput,
       width,
       height,
-      inputArgs: spec.inputArgs,
-      // A source that changes size after a reconnect must not break the frame layout.
-      filters: [`scale=${width}:${height}:flags=bilinear`],
+      inputArgs: this.thin ? [...THIN_INPUT_ARGS, ...spec.inputArgs] : spec.inputArgs,
+      // A source that changes size (mid-stream or after a reconnect) must not break the frame layout.
+      filters: [...(this.thin ? [THIN_FILTER] : []), `scale=${width}:${height}:flags=bilinear`],
       gate,
       fps,
       label: spec.label,
@@ -299,11 +324,33 @@ export class LiveSource {
     if (!finished) this.sub = sub;
   }
 
+  /** A source that was not up at start: learn its size first (a failed probe is a failed attempt). */
+  private probeThenConnect(): void {
+    const probe = this.o.probe ?? ((s: SourceSpec) => probeSource(s, 10000));
+    // The watchdog must not fire while the probe runs: it bounds itself.
+    const marker = new Subscription();
+    this.sub = marker;
+    probe(this.o.spec).then(
+      (g) => {
+        if (this.sub !== marker || this.stopped) return;
+        this.sub = null;
+        this.geometry = g;
+        this.o.onGeometry?.(g);
+        this.connect();
+      },
+      (err: unknown) => {
+        if (this.sub !== marker) return;
+        this.dropped(err instanceof Error ? err.message : String(err), false);
+      },
+    );
+  }
+
   private frame(f: RawFrame): void {
     this.framesIn++;
     this.lastFrameAt = performance.now();
     if (this.connectedAt === null) {
       this.connectedAt = this.lastFrameAt;
+      this.everConnected = true;
       this.setState({ status: 'connected', message: null });
     }
     if (this.behind(f)) return;
@@ -312,19 +359,21 @@ export class LiveSource {
 
   /** True (and the decoder restarted) when a network stream has fallen too far behind live. */
   private behind(f: RawFrame): boolean {
-    const limit = this.o.maxLagMs ?? 3000;
-    if (this.o.spec.kind !== 'url' || f.pts === null || limit <= 0) return false;
-    const offset = this.lastFrameAt / 1000 - f.pts;
-    if (this.lagBase === null || offset < this.lagBase) this.lagBase = offset;
-    this.lagMs = (offset - this.lagBase) * 1000;
-    this.lagFrames = this.lagMs > limit ? this.lagFrames + 1 : 0;
-    if (this.lagFrames < LAG_FRAMES || !this.sub) return false;
+    if (this.o.spec.kind !== 'url' || f.pts === null || !this.sub) return false;
+    const verdict = this.lag.observe(this.lastFrameAt, f.pts);
+    if (verdict === 'ok' || (verdict === 'slow' && this.thin)) return false;
+    const behindS = (this.lag.lagMs / 1000).toFixed(1);
+    let reason = `decoding fell ${behindS} s behind the live stream`;
+    if (verdict === 'slow') {
+      this.thin = true;
+      reason += ' again within a minute: this machine decodes slower than the stream, so every other frame is dropped from now on';
+    }
     const s = this.sub;
     this.sub = null;
     this.o.onFrame(f); // hand the frame on (it holds a decoder slot) before the decoder goes
     s.unsubscribe();
     this.backoff.reset();
-    this.dropped(`decoding fell ${(this.lagMs / 1000).toFixed(1)} s behind the live stream`, false);
+    this.dropped(reason, false);
     return true;
   }
 
@@ -354,7 +403,7 @@ export class LiveSource {
     // Messages go to viewers: without the source's name (it may carry credentials, and they know it).
     const { label, ffmpegInput } = this.o.spec;
     const message = reason.split(`${label}: `).join('').split(`${ffmpegInput}: `).join('').trim();
-    this.setState({ status: 'reconnecting', retryInMs: delay, message });
+    this.setState({ status: this.everConnected ? 'reconnecting' : 'waiting', retryInMs: delay, message });
     this.retryTimer = setTimeout(() => {
       this.reconnects++;
       this.o.onReconnect?.();

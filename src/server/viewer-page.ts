@@ -16,7 +16,7 @@ main { display: flex; flex-direction: column; align-items: center; gap: 12px; pa
 #overlay .k { display: inline-block; width: 5.5em; color: var(--muted); }
 #stages { color: var(--muted); }
 .status[data-state="connected"] { color: var(--ok); }
-.status[data-state="connecting"], .status[data-state="reconnecting"] { color: var(--warn); }
+.status[data-state="connecting"], .status[data-state="reconnecting"], .status[data-state="waiting"] { color: var(--warn); }
 .status[data-state="ended"], .status[data-state="stopped"], .status[data-state="offline"] { color: var(--bad); }
 #banner { position: absolute; inset: auto 0 0 0; padding: 8px 12px; line-height: 1.4; text-align: center;
   background: rgba(120, 60, 0, 0.78); }
@@ -26,6 +26,10 @@ main { display: flex; flex-direction: column; align-items: center; gap: 12px; pa
 #controls output { min-width: 3em; font-variant-numeric: tabular-nums; }
 #message { min-height: 1.4em; color: var(--muted); }
 #message.error { color: var(--bad); }
+#camera { margin-top: 12px; } #camera[hidden] { display: none; }
+#camera .pair { display: flex; gap: 8px; flex-wrap: wrap; }
+#camera figure { margin: 0; flex: 1 1 300px; } #camera figcaption { color: var(--muted); font-size: 12px; }
+#camera video, #camera canvas { display: block; width: 100%; height: auto; background: #000; border-radius: 6px; }
 `;
 
 const JS = `
@@ -45,6 +49,13 @@ const JS = `
     source: 'unknown', link: 'connecting', width: 0, height: 0, stages: null, reconnects: 0, lastSeq: -1
   };
   window.chromaViewer = s;
+  // The viewer's own camera: frames go up the same socket (CHU1 + seq + capture time + JPEG), at
+  // most camCfg.maxFps a second and two in flight; results come back flagged (header bit 1).
+  var UPLOAD_MAGIC = 0x31554843;
+  var camCfg = null, camStream = null, camTimer = 0, camSeq = 0, camInFlight = 0, camLastBack = 0;
+  var camDrawn = 0, camLat = [];
+  var cam = { on: false, frames: 0, fps: 0, latencyMs: null, sent: 0 };
+  s.camera = cam;
 
   function wallNow() { return performance.timeOrigin + performance.now(); }
   function setState(el, text, state) { el.textContent = text; el.dataset.state = state; }
@@ -56,7 +67,8 @@ const JS = `
   }
 
   function wsUrl() {
-    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws' +
+    // Beside the page: /ws for a one-source server, /NAME/ws for a source of a several-source one.
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + location.pathname.replace(/[^/]*$/, '') + 'ws' +
       (token ? '?token=' + encodeURIComponent(token) : '');
   }
 
@@ -96,10 +108,11 @@ const JS = `
     if (!src) return;
     s.source = src.status;
     var text = src.status;
-    if (src.status === 'reconnecting' && typeof src.retryInMs === 'number') text += ' (retry in ' + (src.retryInMs / 1000).toFixed(1) + ' s)';
+    if ((src.status === 'reconnecting' || src.status === 'waiting') && typeof src.retryInMs === 'number') text += ' (retry in ' + (src.retryInMs / 1000).toFixed(1) + ' s)';
     setState($('source'), text, src.status);
     if (src.status === 'connected') showBanner('');
     else if (src.status === 'reconnecting') showBanner('Source lost' + (src.message ? ': ' + src.message : '') + ' \\u2014 reconnecting\\u2026');
+    else if (src.status === 'waiting') showBanner('Waiting for the source' + (src.message ? ': ' + src.message : '') + ' \\u2014 it is retried until it answers\\u2026');
     else if (src.status === 'ended') showBanner('The source has ended.');
     else if (src.status === 'stopped') showBanner('The server is stopping.');
     else showBanner('Connecting to the source\\u2026');
@@ -116,6 +129,13 @@ const JS = `
   function onJson(m) {
     switch (m.type) {
       case 'hello':
+        if (m.camera) {
+          camCfg = m.camera;
+          var b = $('useCamera');
+          b.hidden = false;
+          b.disabled = !m.camera.enabled || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+          b.title = !m.camera.enabled ? 'needs a server started with --token' : b.disabled ? 'this page needs https or localhost for the camera' : '';
+        }
         applyState(m.state);
         showSource(m.source);
         $('smooth').disabled = !m.smoothAvailable;
@@ -131,6 +151,7 @@ const JS = `
   }
 
   function onFrame(buf) {
+    if (buf.byteLength >= 72 && (new DataView(buf).getUint16(6, true) & 2)) return onCamFrame(buf);
     if (busy) {
       if (next) s.droppedViewer++;
       next = buf;
@@ -168,10 +189,81 @@ const JS = `
     });
   }
 
+  function onCamFrame(buf) {
+    var dv = new DataView(buf);
+    var hl = dv.getUint16(4, true), w = dv.getUint16(12, true), h = dv.getUint16(14, true), capturedAt = dv.getFloat64(24, true);
+    camInFlight = Math.max(0, camInFlight - 1);
+    camLastBack = performance.now();
+    createImageBitmap(new Blob([new Uint8Array(buf, hl)], { type: 'image/jpeg' })).then(function (bmp) {
+      var out = $('camOut');
+      if (out.width !== w || out.height !== h) { out.width = w; out.height = h; }
+      out.getContext('2d').drawImage(bmp, 0, 0);
+      if (bmp.close) bmp.close();
+      camLat.push(wallNow() - capturedAt);
+      cam.frames++;
+      camDrawn++;
+    }, function () {});
+  }
+
+  function sendCamFrame() {
+    var video = $('camIn');
+    if (!ws || ws.readyState !== 1 || !video.videoWidth) return;
+    // A result lost on the way must not stall the camera for good.
+    if (camInFlight >= 2 && performance.now() - camLastBack < 2000) return;
+    if (camInFlight >= 2) camInFlight = 0;
+    var scale = Math.min(1, camCfg.maxWidth / video.videoWidth, camCfg.maxHeight / video.videoHeight);
+    var grab = document.createElement('canvas');
+    grab.width = Math.round(video.videoWidth * scale);
+    grab.height = Math.round(video.videoHeight * scale);
+    grab.getContext('2d').drawImage(video, 0, 0, grab.width, grab.height);
+    var capturedAt = wallNow(), seq = camSeq++;
+    camInFlight++;
+    grab.toBlob(function (blob) {
+      if (!blob) { camInFlight--; return; }
+      blob.arrayBuffer().then(function (jpeg) {
+        if (jpeg.byteLength + 16 > camCfg.maxBytes || !ws || ws.readyState !== 1) { camInFlight--; return; }
+        var msg = new Uint8Array(16 + jpeg.byteLength), dv = new DataView(msg.buffer);
+        dv.setUint32(0, UPLOAD_MAGIC, true);
+        dv.setUint32(4, seq, true);
+        dv.setFloat64(8, capturedAt, true);
+        msg.set(new Uint8Array(jpeg), 16);
+        ws.send(msg);
+        cam.sent++;
+      });
+    }, 'image/jpeg', 0.8);
+  }
+
+  function startCamera() {
+    navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } }, audio: false }).then(function (stream) {
+      camStream = stream;
+      var video = $('camIn');
+      video.srcObject = stream;
+      video.play();
+      $('camera').hidden = false;
+      $('useCamera').textContent = 'stop my camera';
+      cam.on = true;
+      camTimer = setInterval(sendCamFrame, Math.ceil(1000 / camCfg.maxFps));
+    }, function (e) { flash('camera: ' + (e && e.message ? e.message : e), true); });
+  }
+
+  function stopCamera() {
+    clearInterval(camTimer);
+    if (camStream) camStream.getTracks().forEach(function (t) { t.stop(); });
+    camStream = null;
+    cam.on = false;
+    camInFlight = 0;
+    $('camera').hidden = true;
+    $('useCamera').textContent = 'use my camera';
+  }
+
   function render() {
     $('fps').textContent = s.fps.toFixed(1);
     $('latency').textContent = s.latencyMs === null ? '\\u2013' : String(Math.round(s.latencyMs));
     $('dropped').textContent = 'server ' + s.droppedSource + ' \\u00b7 link ' + s.droppedLink + ' \\u00b7 here ' + s.droppedViewer;
+    if (cam.on) {
+      $('camFps').textContent = cam.fps.toFixed(1);
+      $('camLatency').textContent = cam.latencyMs === null ? '\\u2013' : String(Math.round(cam.latencyMs));
+    }
     if (s.stages) {
       $('stages').textContent = STAGES.map(function (k) { return k + ' ' + s.stages[k].toFixed(0); }).join(' \\u00b7 ') + ' ms';
     }
@@ -180,12 +272,19 @@ const JS = `
   setInterval(function () {
     var t = performance.now();
     s.fps = (drawn * 1000) / Math.max(1, t - windowStart);
+    cam.fps = (camDrawn * 1000) / Math.max(1, t - windowStart);
     drawn = 0;
+    camDrawn = 0;
     windowStart = t;
     if (latencies.length) {
       latencies.sort(function (a, b) { return a - b; });
       s.latencyMs = latencies[Math.floor(latencies.length / 2)];
       latencies = [];
+    }
+    if (camLat.length) {
+      camLat.sort(function (a, b) { return a - b; });
+      cam.latencyMs = camLat[Math.floor(camLat.length / 2)];
+      camLat = [];
     }
     render();
   }, 1000);
@@ -214,6 +313,7 @@ const JS = `
   });
   $('paused').addEventListener('change', function (e) { sendSet({ paused: e.target.checked }); });
   $('controls').addEventListener('submit', function (e) { e.preventDefault(); });
+  $('useCamera').addEventListener('click', function () { if (cam.on) stopCamera(); else startCamera(); });
 
   connect();
 })();
@@ -246,12 +346,20 @@ const HTML_HEAD = `<!doctype html>
     <label>temperature <input id="temperature" type="range" min="0.05" max="1" step="0.01" value="0.38"><output id="temperatureOut">0.38</output></label>
     <label>smoothing <input id="smooth" type="range" min="0" max="1" step="0.05" value="0"><output id="smoothOut">0.00</output></label>
     <label><input id="paused" type="checkbox"> pause</label>
+    <button id="useCamera" type="button" hidden>use my camera</button>
     <span id="message" role="status"></span>
   </form>
+  <section id="camera" hidden aria-label="Your camera, colorized">
+    <div class="pair">
+      <figure><video id="camIn" muted playsinline></video><figcaption>your camera</figcaption></figure>
+      <figure><canvas id="camOut" width="640" height="480"></canvas><figcaption>colorized</figcaption></figure>
+    </div>
+    <div id="camStats">camera <span id="camFps">0.0</span> fps &middot; round trip <span id="camLatency">&ndash;</span> ms</div>
+  </section>
 </main>
 `;
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
@@ -270,7 +378,8 @@ export function buildViewerPage(): ViewerPage {
     "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
-    "frame-ancestors 'none'",
+    // The overview page of a several-source server frames each source's page; nobody else may.
+    "frame-ancestors 'self'",
   ].join('; ');
   return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
 }

@@ -1,0 +1,166 @@
+// Several cameras on one server: `--input lobby=rtsp://... --input door=rtsp://...`. One model
+// load, inference batched across the sources (SharedInference), one port: each source has its own
+// page, socket, /healthz and /metrics under /NAME/, the overview page at / shows them all, and
+// /healthz sums them up. Each source is a full one-source server without a port of its own
+// (startServer `embedded`), so a source that fails (not up, dropped, 404, bad credentials)
+// reconnects on its own and never disturbs the others.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { loadModel } from '../model/load-model.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import { usageError } from '../core/errors.js';
+import { startServer, type ServerHandle, type ServerOptions, type ServerStats } from './index.js';
+import { SharedInference } from './shared-inference.js';
+import { buildOverviewPage } from './overview-page.js';
+import { listenHttp, shownUrl } from './listen.js';
+import { rawPath } from './routes.js';
+import { authorized, hostAllowed } from './auth.js';
+import { createLogger, urlSecrets } from './log.js';
+
+export interface NamedInput {
+  /** Letters, digits, - and _ (1..32); the page is at /NAME/. No default. */
+  name: string;
+  /** The source, as ServerOptions.input. No default. */
+  input: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+/** Paths of the server itself, so not source names. */
+const RESERVED = new Set(['healthz', 'metrics', 'ws', 'index.html']);
+
+/** `NAME=SRC` from the command line; null when the argument has no name (a plain source). */
+export function parseNamedInput(arg: string): NamedInput | null {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) return null;
+  const name = arg.slice(0, eq);
+  // rtsp://h/p?x=1 or a lavfi graph: what precedes '=' is not a name.
+  if (!NAME_RE.test(name)) return null;
+  return { name, input: arg.slice(eq + 1) };
+}
+
+export interface MultiServerOptions extends Omit<ServerOptions, 'input' | 'name'> {
+  /** The sources, each with its name; at least one. No default. */
+  inputs: readonly NamedInput[];
+}
+
+export interface MultiServerHandle {
+  url: string;
+  host: string;
+  port: number;
+  names: string[];
+  /** Each source's stats, by name. */
+  stats(): Record<string, ServerStats>;
+  /** Inference calls so far and frames they carried (frames / calls: the batching achieved). */
+  inference(): { calls: number; frames: number };
+  close(): Promise<void>;
+}
+
+const HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' };
+
+function reply(res: ServerResponse, status: number, type: string, body: Buffer, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...HEADERS, 'Content-Type': type, 'Content-Length': body.length, ...extra });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+export async function startMultiServer(opts: MultiServerOptions): Promise<MultiServerHandle> {
+  const { inputs } = opts;
+  if (inputs.length === 0) throw usageError('missing --input NAME=SRC');
+  // Every source would write the same file.
+  if (opts.record && inputs.length > 1) throw usageError('--record takes one source; several --input cannot share one recording');
+  const seen = new Set<string>();
+  for (const { name } of inputs) {
+    if (!NAME_RE.test(name) || RESERVED.has(name)) throw usageError(`--input ${name}=...: a source name is 1-32 letters, digits, - or _ (not ${[...RESERVED].join(', ')})`);
+    if (seen.has(name)) throw usageError(`--input ${name}=...: two sources named ${name}`);
+    seen.add(name);
+  }
+  const token = opts.token || null;
+  const logger = createLogger('server', {
+    write: opts.log, format: opts.logFormat, secrets: [...inputs.flatMap((i) => urlSecrets(i.input)), ...(token ? [token] : [])],
+  });
+  const host = opts.host ?? '127.0.0.1';
+  const ownModel = typeof opts.model !== 'object';
+  const model: LoadedModel = typeof opts.model === 'object'
+    ? opts.model
+    : await loadModel(opts.model, { device: opts.device ?? 'auto', threads: opts.threads, log: (l) => logger.info(l) });
+  const shared = new SharedInference(model, { batch: opts.batch ?? inputs.length, maxWaitMs: opts.maxWaitMs });
+  const sources = new Map<string, ServerHandle>();
+  const closeAll = async () => {
+    await Promise.all([...sources.values()].map((s) => s.close()));
+    shared.close();
+  };
+  try {
+    // One after the other: each probes its source (the slow part is ffprobe, not us).
+    for (const { name, input } of inputs) {
+      sources.set(name, await startServer({ ...opts, input, name, model, batch: 1 }, { embedded: true, sharedInference: shared }));
+    }
+  } catch (err) {
+    await closeAll();
+    if (ownModel) await model.release().catch(() => {});
+    throw err;
+  }
+  const names = [...sources.keys()];
+  const overview = buildOverviewPage(names);
+  const health = () => {
+    const each = Object.fromEntries(names.map((n) => [n, sources.get(n)!.handlers!.health() as { ok: boolean }]));
+    const up = Object.values(each).filter((h) => h.ok).length;
+    return { ok: up === names.length, status: up === names.length ? 'ok' : up === 0 ? 'down' : 'degraded', sources: each };
+  };
+  /** The source a path belongs to, and the path inside it. */
+  const route = (req: IncomingMessage): { src: ServerHandle; rest: string; name: string } | null => {
+    const m = /^\/([^/]+)(\/.*)?$/.exec(rawPath(req.url));
+    const src = m ? sources.get(m[1]) : undefined;
+    return src && m ? { src, rest: m[2] ?? '', name: m[1] } : null;
+  };
+  const query = (url: string | undefined) => (url ?? '').slice(rawPath(url).length);
+
+  const request = (req: IncomingMessage, res: ServerResponse) => {
+    const path = rawPath(req.url);
+    if (!hostAllowed(req, host)) return reply(res, 403, 'text/plain; charset=utf-8', Buffer.from('forbidden: unexpected Host header\n'));
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', Buffer.from('method not allowed\n'), { Allow: 'GET, HEAD' });
+    if (path === '/healthz') return reply(res, 200, 'application/json', Buffer.from(`${JSON.stringify(health())}\n`));
+    if (path === '/' || path === '/index.html') {
+      if (!authorized(req, token)) return reply(res, 401, 'text/plain; charset=utf-8', Buffer.from('unauthorized: this server needs its token (open /?token=...)\n'));
+      return reply(res, 200, 'text/html; charset=utf-8', overview.body, { 'Content-Security-Policy': overview.contentSecurityPolicy, 'X-Frame-Options': 'DENY' });
+    }
+    const r = route(req);
+    if (!r) return reply(res, 404, 'text/plain; charset=utf-8', Buffer.from('not found\n'));
+    // /lobby -> /lobby/: the page finds its socket beside itself.
+    if (r.rest === '') return reply(res, 301, 'text/plain; charset=utf-8', Buffer.from('moved\n'), { Location: `/${r.name}/${query(req.url)}` });
+    req.url = r.rest + query(req.url);
+    r.src.handlers!.request(req, res);
+  };
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const r = route(req);
+    if (!r) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    req.url = r.rest + query(req.url);
+    r.src.handlers!.upgrade(req, socket, head);
+  };
+  let listening: Awaited<ReturnType<typeof listenHttp>>;
+  try {
+    listening = await listenHttp({ request, upgrade }, host, opts.port ?? 8080);
+  } catch (err) {
+    await closeAll();
+    if (ownModel) await model.release().catch(() => {});
+    throw err;
+  }
+  const { server, port } = listening;
+  logger.info(`${names.length} sources on one model: ${names.map((n) => `/${n}/`).join(' ')}`);
+  let closing: Promise<void> | null = null;
+  return {
+    url: shownUrl(host, port),
+    host,
+    port,
+    names,
+    stats: () => Object.fromEntries(names.map((n) => [n, sources.get(n)!.stats()])),
+    inference: () => ({ calls: shared.calls, frames: shared.frames }),
+    close: () => (closing ??= (async () => {
+      await closeAll();
+      server.close();
+      server.closeAllConnections();
+      if (ownModel) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, 600).unref())]);
+    })()),
+  };
+}
