@@ -8,6 +8,8 @@ import { batchFrames } from '../operators/batch-frames.js';
 import { inferBatch, type InferredBatch } from '../operators/infer-batch.js';
 import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
 import { composeFrames } from '../operators/compose-frames.js';
+import { propagateHints } from '../operators/propagate-hints.js';
+import type { PropagateOptions } from '../hints/propagate.js';
 import { DEFAULT_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
@@ -32,6 +34,8 @@ export interface GraphOptions {
   smooth?: AbStage | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
+  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 12 cells, edge cost 0.3. */
+  propagate?: PropagateOptions;
   /**
    * Batch + inference done by the caller (the live server's SharedInference: one model call for
    * several sources) in place of batchFrames + inferBatch; `batch` and `maxWaitMs` are then
@@ -75,6 +79,7 @@ export function colorGraph(
       ),
     ).pipe(
       annealedMeanAb(model, temperature, timer),
+      propagateHints(opts.propagate, timer),
       mark('inferred'),
       opts.smooth ?? identity,
       mark('smoothed'),

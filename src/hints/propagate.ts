@@ -1,0 +1,94 @@
+// Hint propagation: pulls the decoded ab towards each user hint's colour over the region the hint
+// sits in. The net also sees the hints (its `hints` input), but a small net trained briefly on CPU
+// spreads them only a little, so a person's click would barely show. A geodesic distance transform
+// from the hinted cells, where a step costs 1 per cell plus `edgeCost` per unit of L difference,
+// carries the nearest hint's ab; the blend weight exp(-d / reach) fades with that distance, so a
+// hint stops at edges in L and far from its point. Runs at the model's output resolution (a 48x36
+// grid for a 640x480 frame), two chamfer passes over the 8-neighbourhood: well under a millisecond.
+// training/propagate.py is the same algorithm, used to choose the defaults on validation photos.
+
+/** Options of {@link propagateHints}. */
+export interface PropagateOptions {
+  /** Distance (in output cells, edges counted) at which a hint's pull falls to 1/e. Default {@link DEFAULT_REACH}. */
+  reach?: number;
+  /** Added step cost per unit of CIE L difference between neighbouring cells. Default {@link DEFAULT_EDGE_COST}. */
+  edgeCost?: number;
+}
+
+/** Chosen on the tuning half of the validation split (training/RESULTS.md, "Hint propagation"). */
+export const DEFAULT_REACH = 12;
+export const DEFAULT_EDGE_COST = 0.3;
+
+const SQRT2 = Math.SQRT2;
+
+/** Work buffers, kept between frames of one size. */
+export class HintPropagator {
+  private d = new Float32Array(0);
+  private sa = new Float32Array(0);
+  private sb = new Float32Array(0);
+  private l = new Float32Array(0);
+  private cnt = new Uint16Array(0);
+
+  /**
+   * In place: `ab` (planar a then b, w x h output cells) pulled towards the hints in `planes`
+   * (3 x W x H at model resolution: a/110, b/110, mask - 0.5), with `modelL` (W x H, CIE L) for the
+   * edges. W = w * factor, H = h * factor. Returns false (ab untouched) when no pixel is hinted.
+   */
+  apply(ab: Float32Array, w: number, h: number, planes: Float32Array, modelL: Float32Array, W: number, H: number, opts: PropagateOptions = {}): boolean {
+    const reach = opts.reach ?? DEFAULT_REACH, edge = opts.edgeCost ?? DEFAULT_EDGE_COST;
+    const n = w * h, fx = Math.floor(W / w), fy = Math.floor(H / h);
+    if (this.d.length !== n) {
+      this.d = new Float32Array(n); this.sa = new Float32Array(n); this.sb = new Float32Array(n);
+      this.l = new Float32Array(n); this.cnt = new Uint16Array(n);
+    }
+    const { d, sa, sb, l, cnt } = this;
+    l.fill(0); sa.fill(0); sb.fill(0); cnt.fill(0);
+    const plane = W * H, inv = 1 / (fx * fy);
+    let any = false;
+    // Cells: mean L; seed ab = mean hint ab of the cell's hinted pixels.
+    for (let y = 0; y < h * fy; y++) {
+      const row = y * W, cy = ((y / fy) | 0) * w;
+      for (let x = 0; x < w * fx; x++) {
+        const c = cy + ((x / fx) | 0), p = row + x;
+        l[c] += modelL[p] * inv;
+        if (planes[2 * plane + p] > 0) {
+          sa[c] += planes[p] * 110; sb[c] += planes[plane + p] * 110; cnt[c]++;
+          any = true;
+        }
+      }
+    }
+    if (!any) return false;
+    for (let c = 0; c < n; c++) {
+      if (cnt[c]) { sa[c] /= cnt[c]; sb[c] /= cnt[c]; d[c] = 0; } else d[c] = Infinity;
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        const c = y * w + x;
+        relax(c, x > 0 && y > 0 ? c - w - 1 : -1, SQRT2);
+        relax(c, y > 0 ? c - w : -1, 1);
+        relax(c, x < w - 1 && y > 0 ? c - w + 1 : -1, SQRT2);
+        relax(c, x > 0 ? c - 1 : -1, 1);
+      }
+      for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) {
+        const c = y * w + x;
+        relax(c, x < w - 1 && y < h - 1 ? c + w + 1 : -1, SQRT2);
+        relax(c, y < h - 1 ? c + w : -1, 1);
+        relax(c, x > 0 && y < h - 1 ? c + w - 1 : -1, SQRT2);
+        relax(c, x < w - 1 ? c + 1 : -1, 1);
+      }
+    }
+    for (let c = 0; c < n; c++) {
+      if (d[c] === Infinity) continue;
+      const k = Math.exp(-d[c] / reach);
+      ab[c] += k * (sa[c] - ab[c]);
+      ab[n + c] += k * (sb[c] - ab[n + c]);
+    }
+    return true;
+
+    function relax(c: number, from: number, step: number): void {
+      if (from < 0) return;
+      const v = d[from] + step + edge * Math.abs(l[c] - l[from]);
+      if (v < d[c]) { d[c] = v; sa[c] = sa[from]; sb[c] = sb[from]; }
+    }
+  }
+}
