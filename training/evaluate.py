@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (HERE, REPO, ab_to_key, eval_hint_points, hint_planes, image_path, input_size, resize_planes,  # noqa: E402
                     lab_to_srgb, load_bins, load_config, nearest_bins, no_hints, repo_path, srgb_to_lab)
 from export import load_net  # noqa: E402
+from propagate import propagate, seeds_from_planes  # noqa: E402
 
 
 def colourfulness(rgb):
@@ -120,8 +121,11 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--hints', action='append', type=int,
                     help='also score with N simulated hints per image (uniform points, true ab, the app\'s default size)')
+    ap.add_argument('--propagate', action='append', default=[],
+                    help='SIGMA,LAM: also score hinted variants with the app\'s hint propagation (training/propagate.py)')
     ap.add_argument('--json')
     args = ap.parse_args()
+    props = [tuple(float(v) for v in p.split(',')) for p in args.propagate]
     torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
     if args.data_dir:
@@ -141,12 +145,13 @@ def main():
     hint_counts = args.hints or [0]
     for m in args.model:
         if m == 'gray':
-            variants.append(('gray', None, None, None, 0))
+            variants.append(('gray', None, None, None, (0, None)))
         elif m.endswith('.onnx'):
             nets[m] = OrtModel(m, args.threads)
             for nh in (hint_counts if nets[m].hints else [0]):
                 for T in Ts:
-                    variants.append((f'{m} T={T}' + (f' hints={nh}' if nh else ''), m, T, None, nh))
+                    for pr in [None] + (props if nh else []):
+                        variants.append((f'{m} T={T}' + (f' hints={nh}' if nh else '') + (f' propagate={pr}' if pr else ''), m, T, None, (nh, pr)))
         else:
             net, ck, _ = load_net(m, args.weights)
             nets[m] = net
@@ -155,15 +160,16 @@ def main():
                 for pc in pcs:
                     bias = None if pc == 0 else torch.from_numpy(-pc * np.log(w)).float()
                     for T in Ts:
-                        variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else '')
-                                         + (f' hints={nh}' if nh else ''), m, T, bias, nh))
+                        for pr in [None] + (props if nh else []):
+                            variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else '')
+                                             + (f' hints={nh}' if nh else '') + (f' propagate={pr}' if pr else ''), m, T, bias, (nh, pr)))
     for spec in args.calib or []:
         m, cj = spec.split('=')
         c = json.load(open(cj))
         w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
         for fit in c['fits']:
             bias = torch.from_numpy(-fit['pc'] * np.log(w)).float() + bins_t @ torch.tensor(fit['g'], dtype=torch.float32)
-            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias, 0))
+            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias, (0, None)))
     accs = [Acc() for _ in variants]
     t0 = time.time()
     for i, n in enumerate(names):
@@ -175,16 +181,18 @@ def main():
         tbin = nearest[ab_to_key(lab[..., 1], lab[..., 2])]
         logits = {}
         with torch.no_grad():
-            for (label, k, T, bias, nh) in variants:
+            planes = {}
+            for (label, k, T, bias, (nh, pr)) in variants:
                 if k is None or (k, nh) in logits:
                     continue
                 net = nets[k]
                 if getattr(net, 'hints', False):
                     pts, size = eval_hint_points(H, W, nh, seed=i)
-                    logits[k, nh] = net(x, hint_planes(lab, pts, size, H8, W8) if nh else no_hints(1, H8, W8))
+                    planes[nh] = hint_planes(lab, pts, size, H8, W8) if nh else no_hints(1, H8, W8)
+                    logits[k, nh] = net(x, planes[nh])
                 else:
                     logits[k, nh] = net(x)
-            for (label, k, T, bias, nh), acc in zip(variants, accs):
+            for (label, k, T, bias, (nh, pr)), acc in zip(variants, accs):
                 if k is None:
                     ab = np.zeros((H, W, 2), np.float32)
                 else:
@@ -193,6 +201,10 @@ def main():
                         z = z + bias.view(1, -1, 1, 1) / T
                     p = torch.softmax(z, 1)
                     ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
+                    if pr:
+                        f = H8 // ab4.shape[2]
+                        Ls, sab, seed = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
+                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr)).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 pred = np.concatenate([lab[..., :1], ab], -1)
                 rgb_pred = np.rint(lab_to_srgb(pred) * 255).astype(np.uint8)
@@ -200,8 +212,8 @@ def main():
         if i % 50 == 0:
             print(f'{i}/{len(names)} {time.time() - t0:.0f}s', file=sys.stderr, flush=True)
     rows = []
-    for (label, k, T, bias, nh), acc in zip(variants, accs):
-        r = acc.result(); r['model'] = label; r['hints'] = nh
+    for (label, k, T, bias, (nh, pr)), acc in zip(variants, accs):
+        r = acc.result(); r['model'] = label; r['hints'] = nh; r['propagate'] = pr
         if k in nets and isinstance(nets[k], OrtModel):
             r['ort_ms_median'] = float(np.median(nets[k].ms))
         rows.append(r)

@@ -34,7 +34,7 @@ export interface GraphOptions {
   smooth?: AbStage | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
-  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 12 cells, edge cost 0.3. */
+  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3. */
   propagate?: PropagateOptions;
   /**
    * Batch + inference done by the caller (the live server's SharedInference: one model call for

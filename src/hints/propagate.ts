@@ -16,7 +16,7 @@ export interface PropagateOptions {
 }
 
 /** Chosen on the tuning half of the validation split (training/RESULTS.md, "Hint propagation"). */
-export const DEFAULT_REACH = 12;
+export const DEFAULT_REACH = 24;
 export const DEFAULT_EDGE_COST = 0.3;
 
 const SQRT2 = Math.SQRT2;
