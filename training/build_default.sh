@@ -1,37 +1,29 @@
 #!/bin/sh
-# Rebuilds models/chroma-default.onnx from the photos in ../shared/data/train (npm run train):
-#   1. stage 1: the U-Net trunk (training/config.json, 74 min);
-#   2. stage 2: the context branch grown onto the stage-1 weights (training/config-ctx.json, 95 min);
-#   3. the decode sweep on the tuning half of the validation split (size, prior correction, T, tilt);
-#   4. export with the chosen setting folded into the head, check in onnxruntime-node, and score the
-#      untouched half of the validation split.
-# A stage whose final.pt exists is skipped, and an interrupted stage resumes from its last.pt, so the
-# script can simply be run again after a stop. Training budgets are wall-clock minutes: on a busier
-# machine the runs take fewer steps. Logs go to training/runs/*.log.
+# Continues the training campaign of the built-in model and rebuilds models/chroma-default.onnx from it
+# (npm run train). Every run is one more session of the campaign:
+#   1. the first session only: recover trainable weights from the shipped ONNX (init_from_onnx.py), the
+#      warm start of the hint-capable net (its hint inputs start at zero weight);
+#   2. train for max_minutes (training/config-hint.json) from the committed checkpoint
+#      training/checkpoint/hint-campaign.pt (fp16 weights + EMA, replaced in place), appending to
+#      training/campaign-log.jsonl; an interrupted session resumes from training/runs/hint/last.pt;
+#   3. the decode sweep on the tuning half of the validation split (rule in sweep.py);
+#   4. export with the chosen setting folded into the head, check it in onnxruntime-node, and score the
+#      untouched half against gray, with 0..20 simulated hints.
+# Commit training/checkpoint/, training/campaign-log.jsonl and models/ afterwards.
 set -e
 cd "$(dirname "$0")/.."
-PY=/usr/bin/python3
+PY=${CHROMA_PYTHON:-/usr/bin/python3}
+CFG=training/config-hint.json
 mkdir -p training/runs
-
-stage() { # name config
-  if [ -f "training/runs/$1/final.pt" ]; then
-    echo "stage $1: training/runs/$1/final.pt exists, skipped"
-  else
-    echo "stage $1: training (log: training/runs/$1.log)"
-    $PY training/train.py --config "$2" --resume >>"training/runs/$1.log" 2>&1
-  fi
-}
-stage main training/config.json
-stage ctx training/config-ctx.json
-
-# Two passes, as it was done: the first grid's frontier pointed to smaller sizes, more prior correction and
-# lower T, which the second explores; the choice is made over the rows of both.
-$PY training/sweep.py --ckpt training/runs/ctx/final.pt --size 144 --size 176 --size 208 --size 256 \
-  --pc 0.4 --pc 0.5 --pc 0.6 --pc 0.7 --T 0.25 --T 0.3 --T 0.38 --json training/runs/sweep_ctx_a.json
-$PY training/sweep.py --ckpt training/runs/ctx/final.pt --size 128 --size 144 --size 160 \
-  --pc 0.7 --pc 0.8 --pc 0.9 --pc 1.0 --T 0.2 --T 0.25 --T 0.3 --T 0.38 \
-  --rows-from training/runs/sweep_ctx_a.json --json training/sweep_ctx.json
-$PY training/export.py --ckpt training/runs/ctx/final.pt --sweep training/sweep_ctx.json
+if [ ! -f training/checkpoint/hint-campaign.pt ] && [ ! -f training/runs/init-from-onnx.pt ]; then
+  $PY training/init_from_onnx.py --onnx models/chroma-default.onnx --config $CFG --out training/runs/init-from-onnx.pt
+fi
+$PY training/train.py --config $CFG --resume >>training/runs/hint.log 2>&1
+$PY training/sweep.py --config $CFG --ckpt training/runs/hint/best.pt --split training/splits/hint_val_tune.txt \
+  --size 144 --size 176 --pc 0 --pc 0.3 --pc 0.6 --T 0.3 --T 0.38 --threads 2 --json training/sweep_hint.json
+$PY training/export.py --ckpt training/runs/hint/best.pt --sweep training/sweep_hint.json --out models/chroma-default.onnx
 node training/check_onnx.mjs models/chroma-default.onnx /tmp/chroma_export_x.npy /tmp/chroma_export_y.npy
-$PY training/evaluate.py --model gray --model models/chroma-default.onnx \
-  --split training/splits/val_holdout.txt --threads 2 --size "$($PY -c "import json; print(json.load(open('models/chroma-default.onnx.json'))['trainSize'])")"
+$PY training/evaluate.py --config $CFG --split training/splits/hint_val_holdout_half.txt --threads 2 \
+  --model gray --model models/chroma-default.onnx --hints 0 --hints 1 --hints 2 --hints 5 --hints 10 --hints 20 \
+  --propagate 24,0.3 --json training/runs/eval_holdout.json \
+  --size "$($PY -c "import json; print(json.load(open('models/chroma-default.onnx.json'))['trainSize'])")"

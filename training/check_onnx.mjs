@@ -17,7 +17,10 @@ console.log('inputs', s.inputNames, 'outputs', s.outputNames);
 const side = model + '.json';
 if (existsSync(side)) console.log('sidecar', readFileSync(side, 'utf8').replace(/\s+/g, ' '));
 const x = xPath ? readNpyF32(xPath) : new Float32Array(256 * 256).fill(0);
-const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, 256, 256]) };
+// A hint-taking model (second input `hints`) is checked without hints: a 0, b 0, mask - 0.5.
+const noHints = (n, h, w) => { const p = new Float32Array(n * 3 * h * w); for (let i = 0; i < n; i++) p.fill(-0.5, (i * 3 + 2) * h * w, (i * 3 + 3) * h * w); return new ort.Tensor('float32', p, [n, 3, h, w]); };
+const withHints = (f, n, h, w) => (s.inputNames.includes('hints') ? { ...f, hints: noHints(n, h, w) } : f);
+const feeds = withHints({ [s.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, 256, 256]) }, 1, 256, 256);
 let out = await s.run(feeds);
 const times = [];
 for (let i = 0; i < 10; i++) {
@@ -34,5 +37,5 @@ if (yPath) {
   for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(ref[i] - y.data[i]));
   console.log('max |onnx - torch| =', m.toExponential(2));
 }
-const odd = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', new Float32Array(2 * 176 * 264), [2, 1, 176, 264]) });
+const odd = await s.run(withHints({ [s.inputNames[0]]: new ort.Tensor('float32', new Float32Array(2 * 176 * 264), [2, 1, 176, 264]) }, 2, 176, 264));
 console.log('dynamic check 2x1x176x264 ->', odd[s.outputNames[0]].dims);
