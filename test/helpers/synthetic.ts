@@ -38,3 +38,22 @@ export function fractalNoise(x: number, y: number, seed: number): number {
   return 0.3 * valueNoise(x / 24, y / 24, seed) + 0.3 * valueNoise(x / 11, y / 11, seed + 1)
     + 0.25 * valueNoise(x / 5, y / 5, seed + 2) + 0.15 * valueNoise(x / 2.3, y / 2.3, seed + 3);
 }
+
+/**
+ * Frame `t` of a clean moving scene as CIE L (w x h): a textured background panning (1.2, 0.5) px
+ * a frame and a brighter textured disc crossing it at 2.5 px a frame, L within about 20..85.
+ */
+export function movingScene(w: number, h: number, t: number, seed = 7): Float32Array {
+  const L = new Float32Array(w * h);
+  const cx = w * 0.2 + 2.5 * t, cy = h * 0.5, r = Math.min(w, h) * 0.18;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const bx = x + 1.2 * t, by = y + 0.5 * t;
+      let v = 30 + 30 * valueNoise(bx / 9, by / 9, seed) + 10 * valueNoise(bx / 3, by / 3, seed + 1);
+      const dx = x - cx, dy = y - cy;
+      if (dx * dx + dy * dy < r * r) v = 60 + 20 * valueNoise((x - 2.5 * t) / 4, y / 4, seed + 2);
+      L[y * w + x] = v;
+    }
+  }
+  return L;
+}

@@ -1,0 +1,313 @@
+// Film restoration (--restore): before/after figures against a clean original.
+//
+//   node --import tsx bench/restore.ts [--frames N] [--clips a,b] [--preset auto|light|strong]
+//                                      [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json]
+//
+// Clean gray clips (the colour clips in /work/shared/data/videos, converted to gray) are damaged
+// by the synthetic generator (src/restore/synthetic-damage.ts): one defect at a time (repaired by
+// that defect's repair alone), then all together (repaired by the whole preset). The
+// restoration stage (the real operators, look-ahead mode) repairs them and each
+// result is compared with the clean clip: PSNR and SSIM of L (peak 100) damaged vs restored,
+// flicker (mean frame-to-frame change of mean L), and for dust the share of blobs removed (a blob
+// counts as removed when its mean error against the clean frame falls to 30 % of the damaged
+// one, or to 1.5 times the restored frame's own mean error, i.e. it no longer stands out from
+// the rest of the frame; blobs whose damaged mean error is under 10 L are too faint to count). The clean clips are also run through the
+// stage as they are: the PSNR of what it changed, and the share of pixels it took for dust
+// (false detections on moving clean content). Then the cost per frame at 480p and 1080p (all
+// damage, every stage), and with --bw the real black-and-white clip (what was found; --png DIR
+// writes before|after frames side by side).
+import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { from } from 'rxjs';
+import sharp from 'sharp';
+import { FFMPEG } from '../src/media/ffmpeg-paths.js';
+import { GRAY_TO_L } from '../src/color/lab.js';
+import { FilmDamage, type DamageOptions } from '../src/restore/synthetic-damage.js';
+import { RESTORE_PRESETS, type RestoreDefect, type RestoreSettings } from '../src/restore/options.js';
+import { restoreStage, type RestoreEvents } from '../src/graph/restore-stage.js';
+import { StageTimer } from '../src/core/stage-timer.js';
+import { psnrL, Ssim } from '../src/metrics/image-quality.js';
+import type { LFrame } from '../src/core/frames.js';
+
+const run = promisify(execFile);
+const CLIP_DIR = '/work/shared/data/videos';
+const BW_CLIP = join(CLIP_DIR, 'bw', 'oldfilm_001.mp4');
+
+export interface Clip {
+  name: string;
+  width: number;
+  height: number;
+  frames: Float32Array[];
+}
+
+/** The first `frames` frames of `path` as L planes (gray, optionally scaled to width x height). */
+export async function readGrayL(path: string, frames: number, size?: { width: number; height: number }): Promise<Clip> {
+  const probe = await run(FFMPEG, ['-v', 'error', '-i', path, '-frames:v', '1', ...(size ? ['-vf', `scale=${size.width}:${size.height}:flags=area`] : []), '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 });
+  const { stderr } = await run(FFMPEG, ['-hide_banner', '-i', path], { encoding: 'utf8' }).catch((e: { stderr: string }) => ({ stderr: e.stderr }));
+  let width = size?.width ?? 0, height = size?.height ?? 0;
+  if (!size) {
+    const m = /Video:.*?(\d{2,5})x(\d{2,5})/.exec(stderr);
+    if (!m) throw new Error(`cannot read the size of ${path}`);
+    width = Number(m[1]);
+    height = Number(m[2]);
+  }
+  if (probe.stdout.length !== width * height) throw new Error(`unexpected frame size for ${path}`);
+  const out = await run(FFMPEG, ['-v', 'error', '-i', path, '-frames:v', String(frames), ...(size ? ['-vf', `scale=${width}:${height}:flags=area`] : []), '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 30 });
+  const n = width * height;
+  const list: Float32Array[] = [];
+  for (let k = 0; k + n <= out.stdout.length; k += n) {
+    const L = new Float32Array(n);
+    for (let i = 0; i < n; i++) L[i] = GRAY_TO_L[out.stdout[k + i]];
+    list.push(L);
+  }
+  return { name: basename(path, '.mp4'), width, height, frames: list };
+}
+
+/**
+ * Runs the restoration stage over copies of `frames`; returns the restored planes and the wall
+ * time of the stage alone (copying the frames in is not counted).
+ */
+export function restoreFrames(frames: Float32Array[], width: number, height: number, settings: RestoreSettings, timer?: StageTimer, events?: RestoreEvents): Float32Array[] & { ms?: number } {
+  const out: Float32Array[] & { ms?: number } = [];
+  const records = frames.map((L, index) => ({ index, pts: index / 25, width, height, rgb: Buffer.alloc(0), L: L.slice(), gray: false }) as LFrame);
+  const t0 = performance.now();
+  from(records).pipe(restoreStage(settings, { mode: 'lookahead', ...(timer ? { timer } : {}), ...(events ? { events } : {}) })).subscribe((f) => out.push(f.L));
+  out.ms = performance.now() - t0;
+  return out;
+}
+
+function meanL(L: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < L.length; i++) s += L[i];
+  return s / L.length;
+}
+
+/** Mean absolute frame-to-frame change of mean L. */
+export function flickerOf(frames: Float32Array[]): number {
+  let s = 0;
+  for (let t = 1; t < frames.length; t++) s += Math.abs(meanL(frames[t]) - meanL(frames[t - 1]));
+  return frames.length > 1 ? s / (frames.length - 1) : 0;
+}
+
+function quality(frames: Float32Array[], clean: Float32Array[], ssim: Ssim): { psnr: number; ssim: number } {
+  let p = 0, s = 0;
+  for (let t = 0; t < frames.length; t++) {
+    p += Math.min(99, psnrL(frames[t], clean[t]));
+    s += ssim.measure(frames[t], clean[t]);
+  }
+  return { psnr: p / frames.length, ssim: s / frames.length };
+}
+
+/** A blob whose mean error is under this many L units is not counted (too faint to see as dust). */
+const VISIBLE = 10;
+
+function meanAbs(x: Float32Array, ref: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < ref.length; i++) s += Math.abs(x[i] - ref[i]);
+  return s / ref.length;
+}
+
+function blobError(L: Float32Array, clean: Float32Array, px: Int32Array): number {
+  let s = 0;
+  for (const i of px) s += Math.abs(L[i] - clean[i]);
+  return s / px.length;
+}
+
+interface Row {
+  clip: string;
+  damage: string;
+  psnrDamaged: number;
+  psnrRestored: number;
+  ssimDamaged: number;
+  ssimRestored: number;
+  flickerDamaged: number;
+  flickerRestored: number;
+  flickerClean: number;
+  dustRemoved: number | null;
+  dustBlobs: number;
+}
+
+const CASES: { name: string; damage: DamageOptions }[] = [
+  { name: 'flicker', damage: { dust: false, scratches: false, grain: false } },
+  { name: 'dust', damage: { flicker: false, scratches: false, grain: false } },
+  { name: 'scratches', damage: { dust: false, flicker: false, grain: false } },
+  { name: 'grain', damage: { dust: false, flicker: false, scratches: false } },
+  { name: 'all', damage: {} },
+];
+
+export function measureCase(clip: Clip, name: string, damage: DamageOptions, settings: RestoreSettings, seed: number): Row {
+  const { width, height } = clip;
+  const gen = new FilmDamage(width, height, { ...damage, seed });
+  const damaged: Float32Array[] = [];
+  const blobs: { t: number; px: Int32Array }[] = [];
+  clip.frames.forEach((L, t) => {
+    const d = L.slice();
+    for (const px of gen.apply(d).blobs) blobs.push({ t, px });
+    damaged.push(d);
+  });
+  const restored = restoreFrames(damaged, width, height, settings);
+  const ssim = new Ssim(width, height);
+  const qd = quality(damaged, clip.frames, ssim), qr = quality(restored, clip.frames, ssim);
+  let counted = 0, removed = 0;
+  const frameError = restored.map((L, t) => meanAbs(L, clip.frames[t]));
+  for (const b of blobs) {
+    const ed = blobError(damaged[b.t], clip.frames[b.t], b.px);
+    if (ed < VISIBLE) continue;
+    counted++;
+    if (blobError(restored[b.t], clip.frames[b.t], b.px) <= Math.max(0.3 * ed, 1.5 * frameError[b.t])) removed++;
+  }
+  return {
+    clip: clip.name, damage: name,
+    psnrDamaged: qd.psnr, psnrRestored: qr.psnr, ssimDamaged: qd.ssim, ssimRestored: qr.ssim,
+    flickerDamaged: flickerOf(damaged), flickerRestored: flickerOf(restored), flickerClean: flickerOf(clip.frames),
+    dustRemoved: counted ? removed / counted : null, dustBlobs: counted,
+  };
+}
+
+/** The stage on a clean clip: PSNR of what it changed, share of pixels taken for dust, frames with scratches found. */
+export function measureClean(clip: Clip, settings: RestoreSettings): { psnr: number; dustPixelShare: number; scratchPixelShare: number } {
+  let dustPixels = 0, scratchPixels = 0;
+  const restored = restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
+    dust: (_i, r) => (dustPixels += r?.pixels ?? 0),
+    scratches: (_i, r) => (scratchPixels += r.pixels),
+  });
+  let p = 0;
+  restored.forEach((L, t) => (p += Math.min(99, psnrL(L, clip.frames[t]))));
+  const total = clip.width * clip.height * clip.frames.length;
+  return { psnr: p / restored.length, dustPixelShare: dustPixels / total, scratchPixelShare: scratchPixels / total };
+}
+
+const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2), f3 = (x: number) => x.toFixed(3);
+
+async function main(): Promise<void> {
+  const { values: v } = parseArgs({
+    options: {
+      frames: { type: 'string', default: '48' },
+      clips: { type: 'string' },
+      preset: { type: 'string', default: 'auto' },
+      'cost-frames': { type: 'string', default: '12' },
+      'no-cost': { type: 'boolean' },
+      bw: { type: 'boolean' },
+      png: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const settings = RESTORE_PRESETS[v.preset as keyof typeof RESTORE_PRESETS];
+  if (!settings) throw new Error(`--preset ${v.preset}: expected auto, light or strong`);
+  const frames = Number(v.frames);
+  const names = v.clips ? v.clips.split(',') : ['davis_car-roundabout', 'sam2_dog', 'sam2_juggle', 'intel_asl_book'];
+  const rows: Row[] = [];
+  const clean: { clip: string; psnr: number; dustPixelShare: number; scratchPixelShare: number }[] = [];
+  const out: Record<string, unknown> = { preset: v.preset, frames };
+  console.log(`restore bench: preset ${v.preset}, ${frames} frames per clip, look-ahead\n`);
+  console.log('clip                  damage     PSNR dmg  PSNR rst   gain  SSIM dmg SSIM rst  flicker dmg -> rst (clean)  dust removed');
+  let seed = 1;
+  for (const name of names) {
+    const path = join(CLIP_DIR, `${name}.mp4`);
+    if (!existsSync(path)) {
+      console.log(`${name}: not found, skipped`);
+      continue;
+    }
+    const clip = await readGrayL(path, frames);
+    for (const c of CASES) {
+      // One defect: that repair alone (--restore <defect>); all: the whole preset.
+      const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, [c.name]: settings[c.name as RestoreDefect] };
+      const r = measureCase(clip, c.name, c.damage, only, seed++);
+      rows.push(r);
+      console.log(`${r.clip.padEnd(21)} ${r.damage.padEnd(9)} ${f2(r.psnrDamaged).padStart(8)} ${f2(r.psnrRestored).padStart(9)} ${(r.psnrRestored - r.psnrDamaged >= 0 ? '+' : '') + f2(r.psnrRestored - r.psnrDamaged)} ${f3(r.ssimDamaged).padStart(8)} ${f3(r.ssimRestored).padStart(8)}  ${f2(r.flickerDamaged).padStart(6)} -> ${f2(r.flickerRestored)} (${f2(r.flickerClean)})        ${r.dustRemoved === null ? '-' : `${f1(100 * r.dustRemoved)} % of ${r.dustBlobs}`}`);
+    }
+    const k = measureClean(clip, settings);
+    clean.push({ clip: clip.name, ...k });
+  }
+  console.log('\nmean over clips:');
+  for (const c of CASES) {
+    const rs = rows.filter((r) => r.damage === c.name);
+    if (!rs.length) continue;
+    const m = (f: (r: Row) => number) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
+    const dust = rs.filter((r) => r.dustRemoved !== null);
+    const removed = dust.length ? dust.reduce((s, r) => s + r.dustRemoved! * r.dustBlobs, 0) / dust.reduce((s, r) => s + r.dustBlobs, 0) : null;
+    console.log(`  ${c.name.padEnd(9)} PSNR ${f2(m((r) => r.psnrDamaged))} -> ${f2(m((r) => r.psnrRestored))} dB (+${f2(m((r) => r.psnrRestored - r.psnrDamaged))}), SSIM ${f3(m((r) => r.ssimDamaged))} -> ${f3(m((r) => r.ssimRestored))}, flicker ${f2(m((r) => r.flickerDamaged))} -> ${f2(m((r) => r.flickerRestored))} (${f1(100 * (1 - m((r) => r.flickerRestored) / m((r) => r.flickerDamaged)))} % cut)${removed === null ? '' : `, dust removed ${f1(100 * removed)} %`}`);
+  }
+  console.log('\nclean clips through the stage (nothing to repair):');
+  for (const c of clean) console.log(`  ${c.clip.padEnd(21)} PSNR vs input ${f2(c.psnr)} dB, pixels taken for dust ${f3(100 * c.dustPixelShare)} %, for scratches ${f3(100 * c.scratchPixelShare)} %`);
+  out.rows = rows;
+  out.clean = clean;
+
+  if (!v['no-cost']) {
+    console.log('\ncost per frame (all damage, every stage, look-ahead; ms):');
+    const cost: Record<string, Record<string, number>> = {};
+    const source = join(CLIP_DIR, 'davis_car-roundabout.mp4');
+    for (const [label, width, height] of [['480p', 854, 480], ['1080p', 1920, 1080]] as const) {
+      const clip = await readGrayL(source, Number(v['cost-frames']), { width, height });
+      const gen = new FilmDamage(width, height, { seed: 99 });
+      const damaged = clip.frames.map((L) => {
+        gen.apply(L);
+        return L;
+      });
+      const timer = new StageTimer();
+      const total = restoreFrames(damaged, width, height, settings, timer).ms! / damaged.length;
+      const per = timer.perFrame();
+      cost[label] = { ...per, total };
+      console.log(`  ${label.padEnd(6)} total ${f1(total)}  ` + Object.entries(per).map(([k, ms]) => `${k.replace('restore-', '')} ${f1(ms)}`).join('  '));
+    }
+    out.cost = cost;
+  }
+
+  if (v.bw && existsSync(BW_CLIP)) {
+    const clip = await readGrayL(BW_CLIP, 1000);
+    const found = { dust: 0, dustPixels: 0, scratchPixels: 0, grain: 0, grainFrames: 0 };
+    const restored = restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
+      dust: (_i, r) => {
+        found.dust += r?.blobs ?? 0;
+        found.dustPixels += r?.pixels ?? 0;
+      },
+      scratches: (_i, r) => (found.scratchPixels += r.pixels),
+      grain: (_i, level) => {
+        if (level !== null) {
+          found.grain += level;
+          found.grainFrames++;
+        }
+      },
+    });
+    let p = 0;
+    restored.forEach((L, t) => (p += Math.min(99, psnrL(L, clip.frames[t]))));
+    const nf = clip.frames.length;
+    console.log(`\nreal B&W clip ${basename(BW_CLIP)} (${clip.width}x${clip.height}, ${nf} frames): ${f1(found.dust / nf)} dust blobs a frame (${f3((100 * found.dustPixels) / (nf * clip.width * clip.height))} % of pixels), scratch pixels ${f3((100 * found.scratchPixels) / (nf * clip.width * clip.height))} %, grain level ${f2(found.grain / Math.max(1, found.grainFrames))} L, flicker ${f2(flickerOf(clip.frames))} -> ${f2(flickerOf(restored))}, PSNR restored vs input ${f2(p / nf)} dB`);
+    out.bw = { ...found, frames: nf, flickerBefore: flickerOf(clip.frames), flickerAfter: flickerOf(restored) };
+    if (v.png) {
+      mkdirSync(v.png, { recursive: true });
+      const { width: w, height: h } = clip;
+      for (const t of [Math.floor(nf * 0.2), Math.floor(nf * 0.5), Math.floor(nf * 0.8)]) {
+        const img = Buffer.alloc(2 * w * h);
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            img[y * 2 * w + x] = Math.round(lToCode(clip.frames[t][y * w + x]));
+            img[y * 2 * w + w + x] = Math.round(lToCode(restored[t][y * w + x]));
+          }
+        }
+        const file = join(v.png, `bw-frame-${t}.png`);
+        await sharp(img, { raw: { width: 2 * w, height: h, channels: 1 } }).png().toFile(file);
+        console.log(`  wrote ${file} (left: input, right: restored)`);
+      }
+    }
+  }
+  if (v.json) console.log(JSON.stringify(out));
+}
+
+/** CIE L* -> 8-bit sRGB gray code. */
+function lToCode(L: number): number {
+  const fy = (L + 16) / 116;
+  const Y = L > 8 ? fy * fy * fy : L / 903.3;
+  const c = Y <= 0.0031308 ? 12.92 * Y : 1.055 * Math.pow(Y, 1 / 2.4) - 0.055;
+  return Math.max(0, Math.min(255, c * 255));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  });
+}

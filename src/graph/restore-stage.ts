@@ -1,0 +1,73 @@
+// The restoration stage in front of the colour graph: the film's L plane is repaired before the
+// model sees it, and the repaired L is what the output carries. The defects are repaired in the
+// order each needs: flicker first (the temporal tests compare brightness across frames), then the
+// two that use the motion-compensated neighbours (grain, then dust: the grain filter's range
+// weights leave a speck as it is, and the speck stands out better from a quieter frame), then
+// scratches (spatial, easier to see once the grain is down).
+import { identity, pipe, type OperatorFunction } from 'rxjs';
+import { restoreFlicker } from '../operators/restore-flicker.js';
+import { restoreMotion } from '../operators/restore-motion.js';
+import { restoreDust } from '../operators/restore-dust.js';
+import { restoreGrain } from '../operators/restore-grain.js';
+import { restoreScratches } from '../operators/restore-scratches.js';
+import { restorePreview, type RestorePreviewOptions } from '../operators/restore-preview.js';
+import { restoresNothing, type RestoreMode, type RestoreSettings } from '../restore/options.js';
+import type { DustResult } from '../restore/dust.js';
+import type { ScratchResult } from '../restore/scratches.js';
+import type { LFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
+
+/** The restoration stage: L frames in, the same records out with `L` repaired in place. */
+export type LStage = OperatorFunction<LFrame, LFrame>;
+
+/** What the stage did to one frame, for reports and the bench. */
+export interface RestoreEvents {
+  flicker?: (index: number, mean: number, reference: number) => void;
+  dust?: (index: number, result: DustResult | null) => void;
+  grain?: (index: number, level: number | null) => void;
+  scratches?: (index: number, result: ScratchResult) => void;
+}
+
+export interface RestoreStageOptions {
+  /** 'lookahead' (files, default) or 'causal' (live: no future frames, past ones only). */
+  mode?: RestoreMode;
+  timer?: StageTimer;
+  events?: RestoreEvents;
+  /** Write the before/after preview (--restore-debug) around the stage. */
+  preview?: RestorePreviewOptions;
+}
+
+/** Restoration as a job asks for it (GraphOptions.restore). */
+export interface RestoreOptions {
+  /** What to repair: a preset (RESTORE_PRESETS) or parseRestoreOption's result; null repairs nothing. */
+  settings: RestoreSettings | null;
+  /** --restore-debug: a before/after preview of the first seconds, written to `path`. */
+  preview?: { path: string; seconds?: number };
+  /** Set by Colorizer: the temporary name the preview is written under until the job is done. */
+  previewTemp?: string;
+}
+
+/**
+ * Frames the stage holds back in look-ahead mode (the file graph's FlowGate must leave room for
+ * them, as for the smoothing window).
+ */
+export function restoreHold(s: RestoreSettings | null): number {
+  if (restoresNothing(s)) return 0;
+  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain ? 1 : 0);
+}
+
+/** The restoration stage for `settings`; identity when it repairs nothing. */
+export function restoreStage(settings: RestoreSettings | null, opts: RestoreStageOptions = {}): LStage {
+  if (restoresNothing(settings)) return identity;
+  const s = settings!;
+  const { mode = 'lookahead', timer, events = {} } = opts;
+  const when = <T>(on: unknown, stage: () => OperatorFunction<T, T>): OperatorFunction<T, T> => (on ? stage() : identity);
+  const stage: LStage = pipe(
+    when(s.flicker, () => restoreFlicker<LFrame>(s.flicker!, { mode, timer, ...(events.flicker ? { onFrame: events.flicker } : {}) })),
+    when(s.dust || s.grain, () => restoreMotion<LFrame>({ mode, timer })),
+    when(s.grain, () => restoreGrain<LFrame>(s.grain!, { timer, ...(events.grain ? { onFrame: events.grain } : {}) })),
+    when(s.dust, () => restoreDust<LFrame>(s.dust!, { timer, ...(events.dust ? { onFrame: events.dust } : {}) })),
+    when(s.scratches, () => restoreScratches<LFrame>(s.scratches!, { timer, ...(events.scratches ? { onFrame: events.scratches } : {}) })),
+  );
+  return opts.preview ? restorePreview(opts.preview, stage) : stage;
+}

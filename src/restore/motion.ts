@@ -1,0 +1,126 @@
+// Motion-compensated neighbours: the frames around the current one warped onto it, so that the
+// temporal detectors (dust, grain) compare a pixel with the same point of the scene in the frames
+// around it. The flow is computed on reduced planes (long side at most `maxSide`) and applied at
+// full resolution. It is measured between the two neighbours, not from the current frame: a
+// speck on the current frame would pull a flow computed from it towards whatever dark or bright
+// thing lies near, and the warped neighbours would then carry that thing into the speck's place.
+// With the flow F from the later neighbour to the earlier one (or between the two past frames,
+// live), each neighbour is sampled a fraction of F away, as for frame interpolation.
+import { FlowEstimator } from '../motion/flow.js';
+
+export interface MotionOptions {
+  /** Longest side of the plane the flow is computed on (default 256). */
+  maxSide?: number;
+}
+
+export class MotionCompensator {
+  /** Integer reduction factor from the frame to the flow plane. */
+  readonly factor: number;
+  readonly lowWidth: number;
+  readonly lowHeight: number;
+  private readonly flow: FlowEstimator;
+  private readonly uv: Float32Array;
+  private readonly rowU: Float32Array;
+  private readonly rowV: Float32Array;
+
+  constructor(readonly width: number, readonly height: number, opts: MotionOptions = {}) {
+    const maxSide = opts.maxSide ?? 256;
+    this.factor = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
+    this.lowWidth = Math.ceil(width / this.factor);
+    this.lowHeight = Math.ceil(height / this.factor);
+    this.flow = new FlowEstimator(this.lowWidth, this.lowHeight, { levels: 4 });
+    this.uv = new Float32Array(2 * this.lowWidth * this.lowHeight);
+    this.rowU = new Float32Array(this.lowWidth);
+    this.rowV = new Float32Array(this.lowWidth);
+  }
+
+  /** Box-averages a full plane into `out` (lowWidth * lowHeight), edges averaging what they have. */
+  reduce(L: Float32Array, out: Float32Array): void {
+    const { width: w, height: h, factor: f, lowWidth: lw, lowHeight: lh } = this;
+    if (f === 1) {
+      out.set(L.subarray(0, w * h));
+      return;
+    }
+    for (let ly = 0; ly < lh; ly++) {
+      const y0 = ly * f, y1 = Math.min(h, y0 + f);
+      for (let lx = 0; lx < lw; lx++) {
+        const x0 = lx * f, x1 = Math.min(w, x0 + f);
+        let s = 0;
+        for (let y = y0; y < y1; y++) {
+          const r = y * w;
+          for (let x = x0; x < x1; x++) s += L[r + x];
+        }
+        out[ly * lw + lx] = s / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+
+  /** Computes the flow between two reduced planes, from -> to (to(x + F(x)) ~ from(x)), for warp(). */
+  estimate(fromLow: Float32Array, toLow: Float32Array): void {
+    this.flow.compute(fromLow, toLow, this.uv);
+  }
+
+  /**
+   * Samples `plane` (full resolution) along the last estimated flow F scaled by `k` into `out`:
+   * out(x) = plane(x + k F(x)), F upsampled from the reduced plane.
+   */
+  warp(plane: Float32Array, k: number, out: Float32Array): void {
+    const { width: w, height: h, factor: f, lowWidth: lw, lowHeight: lh, uv, rowU, rowV } = this;
+    const neighbour = plane;
+    const fk = f * k;
+    const ln = lw * lh;
+    const inv = 1 / f;
+    for (let y = 0; y < h; y++) {
+      // The flow row at this full-resolution row (vertical interpolation once per row).
+      let fy = (y + 0.5) * inv - 0.5;
+      if (fy < 0) fy = 0;
+      else if (fy > lh - 1) fy = lh - 1;
+      const y0 = fy | 0, y1 = y0 < lh - 1 ? y0 + 1 : y0, ty = fy - y0;
+      const r0 = y0 * lw, r1 = y1 * lw;
+      for (let x = 0; x < lw; x++) {
+        rowU[x] = (uv[r0 + x] + (uv[r1 + x] - uv[r0 + x]) * ty) * fk;
+        rowV[x] = (uv[ln + r0 + x] + (uv[ln + r1 + x] - uv[ln + r0 + x]) * ty) * fk;
+      }
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        let fx = (x + 0.5) * inv - 0.5;
+        if (fx < 0) fx = 0;
+        else if (fx > lw - 1) fx = lw - 1;
+        const x0 = fx | 0, x1 = x0 < lw - 1 ? x0 + 1 : x0, tx = fx - x0;
+        let sx = x + rowU[x0] + (rowU[x1] - rowU[x0]) * tx;
+        let sy = y + rowV[x0] + (rowV[x1] - rowV[x0]) * tx;
+        if (sx < 0) sx = 0;
+        else if (sx > w - 1) sx = w - 1;
+        if (sy < 0) sy = 0;
+        else if (sy > h - 1) sy = h - 1;
+        const ix = sx | 0, iy = sy | 0;
+        const ix1 = ix < w - 1 ? ix + 1 : ix, iy1 = iy < h - 1 ? iy + 1 : iy;
+        const ax = sx - ix, ay = sy - iy;
+        const a = iy * w, b = iy1 * w;
+        const top = neighbour[a + ix] + (neighbour[a + ix1] - neighbour[a + ix]) * ax;
+        const bot = neighbour[b + ix] + (neighbour[b + ix1] - neighbour[b + ix]) * ax;
+        out[row + x] = top + (bot - top) * ay;
+      }
+    }
+  }
+}
+
+/**
+ * The compensated neighbours of a frame, lent to the stages after restore-motion while it emits
+ * the frame (the stages between are synchronous); gone once the emission returns.
+ */
+export interface Neighbours {
+  /** The previous frame (already restored), warped onto this one; null for a shot's first frame. */
+  a: Float32Array | null;
+  /** Look-ahead: the next frame; causal: the frame before the previous one. Warped; may be null. */
+  b: Float32Array | null;
+}
+
+export const NEIGHBOURS: unique symbol = Symbol('chroma.restoreNeighbours');
+
+export type WithNeighbours = { [NEIGHBOURS]?: Neighbours };
+
+/** The neighbours lent with this frame, or null outside restore-motion's emission. */
+export function neighboursOf(f: object): Neighbours | null {
+  return (f as WithNeighbours)[NEIGHBOURS] ?? null;
+}

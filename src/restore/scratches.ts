@@ -1,0 +1,123 @@
+// Line scratches: thin near-vertical lines that stay on the film for many frames, so no
+// neighbouring frame has the scene behind them and the fill is spatial. A column is flagged in a
+// band of rows when most of the band's rows show a narrow spike there: the pixel stands out, with
+// one polarity, from the pixels 3 columns away on both sides, while those two agree (an edge is a
+// step, not a spike). A column seen in the previous frame (within 2 columns: scratches drift)
+// needs less evidence, so a scratch is kept through the frames where it fades. Flagged pixels and
+// their left and right neighbours are filled from the nearest clean pixels on the same row.
+import { inpaintMasked } from './inpaint.js';
+import type { ScratchSettings } from './options.js';
+
+/** Half-width of the spike test: scratches up to 2 * SPAN - 1 = 5 px wide are seen as spikes. */
+const SPAN = 3;
+const FILL = 1;
+
+export interface ScratchResult {
+  /** Band columns flagged in this frame. */
+  columns: number;
+  /** Pixels replaced. */
+  pixels: number;
+}
+
+export class ScratchDetector {
+  readonly bands: number;
+  private readonly bright: Uint16Array;
+  private readonly dark: Uint16Array;
+  private flag: Int8Array;
+  private prev: Int8Array;
+  private readonly mask: Uint8Array;
+
+  constructor(readonly width: number, readonly height: number, readonly bandRows: number) {
+    this.bands = Math.ceil(height / bandRows);
+    const m = this.bands * width;
+    this.bright = new Uint16Array(m);
+    this.dark = new Uint16Array(m);
+    this.flag = new Int8Array(m);
+    this.prev = new Int8Array(m);
+    this.mask = new Uint8Array(width * height);
+  }
+
+  /** Forgets the previous frame's scratches (a new shot). */
+  reset(): void {
+    this.prev.fill(0);
+  }
+
+  /** Finds line scratches in `L` and fills them in place. */
+  repair(L: Float32Array, s: ScratchSettings): ScratchResult {
+    const { width: w, height: h, bands, bright, dark, mask } = this;
+    const t = s.threshold, flat = 1.5 * t;
+    bright.fill(0);
+    dark.fill(0);
+    for (let y = 0; y < h; y++) {
+      const r = y * w, band = ((y / this.bandRows) | 0) * w;
+      for (let x = SPAN; x < w - SPAN; x++) {
+        // A spike stands out from all four pixels 2 and 3 columns away; an edge or texture does not.
+        const c = L[r + x], p2 = L[r + x - 2], p3 = L[r + x - SPAN], q2 = L[r + x + 2], q3 = L[r + x + SPAN];
+        const hi = Math.max(p2, p3, q2, q3), lo = Math.min(p2, p3, q2, q3);
+        if (hi - lo > flat) continue;
+        if (c - hi > t) bright[band + x]++;
+        else if (lo - c > t) dark[band + x]++;
+      }
+    }
+    const flag = this.flag, prev = this.prev;
+    let columns = 0;
+    for (let b = 0; b < bands; b++) {
+      const rows = Math.min(this.bandRows, h - b * this.bandRows);
+      for (let x = 0; x < w; x++) {
+        const i = b * w + x;
+        const up = bright[i] >= dark[i];
+        const share = (up ? bright[i] : dark[i]) / rows;
+        const sign = up ? 1 : -1;
+        let seen = false;
+        for (let d = -2; d <= 2 && !seen; d++) {
+          const xx = x + d;
+          if (xx >= 0 && xx < w && prev[b * w + xx] === sign) seen = true;
+        }
+        const on = share >= s.rowShare || (seen && share >= 0.6 * s.rowShare);
+        flag[i] = on ? sign : 0;
+        if (on) columns++;
+      }
+    }
+    // A line flagged in the band above or below continues through a band where texture hides
+    // most of it (one pass downwards, one upwards).
+    if (columns) {
+      for (const dir of [1, -1]) {
+        for (let b = dir > 0 ? 1 : bands - 2; b >= 0 && b < bands; b += dir) {
+          const rows = Math.min(this.bandRows, h - b * this.bandRows);
+          for (let x = 1; x < w - 1; x++) {
+            const i = b * w + x;
+            if (flag[i]) continue;
+            const o = (b - dir) * w + x;
+            const sign = flag[o] || flag[o - 1] || flag[o + 1];
+            if (!sign) continue;
+            const share = (sign > 0 ? bright[i] : dark[i]) / rows;
+            if (share >= 0.3 * s.rowShare) {
+              flag[i] = sign;
+              columns++;
+            }
+          }
+        }
+      }
+    }
+    let pixels = 0;
+    if (columns) {
+      // Mark the pixels of flagged columns that show the line, and one pixel either side.
+      for (let y = 0; y < h; y++) {
+        const r = y * w, band = ((y / this.bandRows) | 0) * w;
+        for (let x = SPAN; x < w - SPAN; x++) {
+          const sign = flag[band + x];
+          if (!sign) continue;
+          const hp = L[r + x] - 0.5 * (L[r + x - SPAN] + L[r + x + SPAN]);
+          if (hp * sign < t / 3) continue;
+          for (let d = -FILL; d <= FILL; d++) mask[r + x + d] = 1;
+        }
+      }
+      for (let i = 0; i < w * h; i++) pixels += mask[i];
+      inpaintMasked(L, mask, w, h, 1, 4 * SPAN, false);
+      mask.fill(0);
+    }
+    this.prev = flag;
+    this.flag = prev;
+    return { columns, pixels };
+  }
+}
