@@ -6,7 +6,7 @@ import { extname, join, relative, dirname, resolve } from 'node:path';
 import { loadModel, type LoadModelOptions } from './model/load-model.js';
 import type { LoadedModel } from './core/model-contract.js';
 import { probeMedia } from './media/probe.js';
-import { prepareOutput } from './core/output-file.js';
+import { prepareOutput, type OutputTarget } from './core/output-file.js';
 import { colorizeVideoFile } from './jobs/file-job.js';
 import { abortReason } from './jobs/run-video-job.js';
 import { smoothingOf, type VideoJobOptions } from './jobs/video-job.js';
@@ -78,6 +78,7 @@ export function checkColorizeOptions(opts: ColorizeOptions): void {
   checkNumber('size', opts.size, 32, 4096, true);
   checkNumber('inFlight', opts.inFlight, 1, 65536, true);
   smoothingOf(opts.smooth);
+  if (opts.restore?.preview && opts.resume) throw usageError('--restore-debug cannot be combined with --resume');
 }
 
 export class Colorizer {
@@ -101,6 +102,10 @@ export class Colorizer {
     if (opts.signal?.aborted) throw abortReason(opts.signal);
     checkColorizeOptions(opts);
     checkOutputName(output);
+    const previewPath = opts.restore?.preview?.path;
+    if (previewPath !== undefined && resolve(previewPath) === resolve(output)) {
+      throw usageError(`--restore-debug ${previewPath}: that is the output; choose another name`);
+    }
     let s;
     try {
       s = await stat(input);
@@ -110,6 +115,7 @@ export class Colorizer {
     if (!s.isFile()) throw inputError(`${input}: not a file`);
     if (s.size === 0) throw inputError(`${input}: empty file (0 bytes)`);
     const target = await prepareOutput(input, output, opts.overwrite ?? false);
+    let preview: OutputTarget | null = null;
     try {
       if (isImagePath(input)) {
         if (!isImagePath(output)) throw usageError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
@@ -123,12 +129,16 @@ export class Colorizer {
       if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
       if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
       const resume = opts.resume === true ? {} : opts.resume || null;
+      // The preview is a second output, under the same rules: a temporary name until complete.
+      preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;
+      const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
       const job = resume
         ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...opts, timer, resume }, opts.signal)
-        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer }, opts.signal);
+        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer, restore }, opts.signal);
       job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
       const r = await job.done;
       await target.commit();
+      await preview?.commit();
       if (resume) await discardResume(target.final);
       return {
         input, output: target.final, kind: 'video', frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
@@ -137,6 +147,7 @@ export class Colorizer {
       };
     } catch (err) {
       await target.discard();
+      await preview?.discard();
       throw err;
     }
   }

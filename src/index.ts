@@ -10,6 +10,9 @@ export type { Progress } from './core/frames.js';
 export type { Device, LoadModelOptions } from './model/load-model.js';
 export type { Codec, EncodeSettings } from './media/encode-args.js';
 export type { SmoothOptions, SmoothStrength, SmoothPreset, SmoothMode, SmoothMotion } from './smoothing/options.js';
+export { RESTORE_PRESETS, parseRestoreOption } from './restore/options.js';
+export type { RestoreSettings, RestorePreset, RestoreDefect, RestoreMode, FlickerSettings, DustSettings, ScratchSettings, GrainSettings } from './restore/options.js';
+export type { RestoreOptions } from './graph/restore-stage.js';
 
 export { startServer } from './server/index.js';
 export type { ServerOptions, ServerHandle, ServerStats } from './server/index.js';

@@ -9,6 +9,7 @@ import { TEMPERATURE_RANGE } from '../core/defaults.js';
 import { EXIT, describeError, exitCodeOf, inputError, signalExitCode, usageError } from '../core/errors.js';
 import type { Codec } from '../media/encode-args.js';
 import { parseSmoothOption, DEFAULT_VIDEO_SMOOTH } from '../smoothing/options.js';
+import { restoreFromCli } from './restore-option.js';
 
 export const COLORIZE_HELP = `Usage: chroma colorize INPUT -o OUTPUT [options]
        chroma colorize DIR -o OUTDIR [options]
@@ -34,6 +35,12 @@ Model:
   --device D           auto | cpu | cuda (default auto: CUDA when available, else CPU)
   --threads N          CPU inference threads (default: all cores)
   --smooth S           temporal smoothing: off | low | medium | high | 0..1 (default medium)
+
+Film repair (videos; README "Restoring damaged film"):
+  --restore R          repair the film's L before colouring: auto | light | strong | off, or a
+                       comma list of dust,scratches,flicker,grain (default off). The output
+                       carries the repaired L.
+  --restore-debug F    also write F (.mp4): the first 5 s as original | restored | what changed
 
 Output:
   -o, --output PATH    output file (or folder when INPUT is a folder)
@@ -80,6 +87,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       device: { type: 'string' },
       threads: { type: 'string' },
       smooth: { type: 'string' },
+      restore: { type: 'string' },
+      'restore-debug': { type: 'string' },
       overwrite: { type: 'boolean', short: 'y' },
       codec: { type: 'string' },
       crf: { type: 'string' },
@@ -140,6 +149,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       size: numberFlag(v.size, 'size', 32, 4096, true),
       deinterlace,
       smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
+      restore: restoreFromCli(v.restore, v['restore-debug'], Boolean(v.resume)),
       encode: {
         codec,
         ...(v.crf !== undefined ? { crf: numberFlag(v.crf, 'crf', 0, 51, true) } : {}),

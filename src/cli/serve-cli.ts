@@ -10,6 +10,7 @@ import { parseSmoothOption } from '../smoothing/options.js';
 import { isRtspTransport, RTSP_TRANSPORTS } from '../server/sources/rtsp.js';
 import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from '../server/log.js';
 import { redactUrl } from '../server/source.js';
+import { parseRestoreOption } from '../restore/options.js';
 
 export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
        chroma serve --input NAME=SRC --input NAME=SRC ... [options]
@@ -55,6 +56,8 @@ Model:
   --temperature T      annealed-mean temperature, 0.05..1 (default 0.38); viewers can change it
   --smooth S           causal temporal smoothing: off | low | medium | high | 0..1 (default off);
                        when on, viewers can change its strength
+  --restore R          repair the film's L first, from past frames only: auto | light | strong |
+                       off, or a list of dust,scratches,flicker,grain (default off; see README)
 
 Viewers:
   --host ADDR          address to bind (default 127.0.0.1: this machine only)
@@ -112,6 +115,7 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
     'max-wait': { type: 'string' },
     temperature: { type: 'string' },
     smooth: { type: 'string' },
+    restore: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
     token: { type: 'string' },
@@ -156,6 +160,7 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
     maxWaitMs: numberFlag(v['max-wait'], 'max-wait'),
     temperature: numberFlag(v.temperature, 'temperature'),
     smooth: smoothOption(v.smooth),
+    restore: parseRestoreOption(v.restore ?? 'off'),
     host: v.host,
     port: numberFlag(v.port, 'port'),
     token: v.token ?? env.CHROMA_TOKEN ?? null,

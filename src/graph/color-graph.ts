@@ -1,4 +1,4 @@
-// The model half of every job: L -> resize -> batch -> infer -> annealed mean -> [smooth] ->
+// The model half of every job: L -> [restore] -> resize -> batch -> infer -> annealed mean -> [smooth] ->
 // compose, shared by files, stills and live sources. Callers that need to watch frames pass
 // between stages (the live server's latency marks) give a hook instead of rebuilding the list.
 import { identity, pipe, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
@@ -14,6 +14,7 @@ import { DEFAULT_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
+import type { LStage } from './restore-stage.js';
 
 /** A smoothing stage for the slot between the annealed mean and composition. */
 export type AbStage = OperatorFunction<AbFrame, AbFrame>;
@@ -32,6 +33,8 @@ export interface GraphOptions {
   size?: number;
   /** The temporal smoothing stage (src/smoothing). Default: none (identity). */
   smooth?: AbStage | null;
+  /** The film-repair stage on L, in front of the model (graph/restore-stage.ts). Default: none (identity). */
+  restore?: LStage | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
   /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3. */
@@ -64,6 +67,7 @@ export function colorGraph(
   return (source) =>
     source.pipe(
       extractL(timer),
+      opts.restore ?? identity,
       resizeForModel({
         shortSide: opts.size ?? model.info.trainSize,
         multiple: model.info.sizeMultiple,

@@ -29,11 +29,13 @@ export interface RestoreEvents {
 }
 
 export interface RestoreStageOptions {
-  /** 'lookahead' (files, default) or 'causal' (live: no future frames, past ones only). */
+  /** 'lookahead' (files) or 'causal' (live: no future frames, past ones only). Default 'lookahead'. */
   mode?: RestoreMode;
+  /** Charges each repair's time here ('restore-flicker', ...). Default: none. */
   timer?: StageTimer;
+  /** Sees what each repair did to each frame (the bench's counts). Default: none. */
   events?: RestoreEvents;
-  /** Write the before/after preview (--restore-debug) around the stage. */
+  /** Write the before/after preview (--restore-debug) around the stage. Default: none. */
   preview?: RestorePreviewOptions;
 }
 
@@ -41,9 +43,9 @@ export interface RestoreStageOptions {
 export interface RestoreOptions {
   /** What to repair: a preset (RESTORE_PRESETS) or parseRestoreOption's result; null repairs nothing. */
   settings: RestoreSettings | null;
-  /** --restore-debug: a before/after preview of the first seconds, written to `path`. */
+  /** --restore-debug: a before/after preview of the first `seconds` (default 5), written to `path`. Default: none. */
   preview?: { path: string; seconds?: number };
-  /** Set by Colorizer: the temporary name the preview is written under until the job is done. */
+  /** Set by Colorizer: the temporary name the preview is written under until the job is done. Default: none (no preview is written). */
   previewTemp?: string;
 }
 

@@ -6,20 +6,18 @@ import { smoothStage } from '../operators/smooth-ab.js';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { encoderSink } from './sinks/encoder-sink.js';
 import { runVideoJob } from './run-video-job.js';
-import { fixVariableRateMp4, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions } from './video-job.js';
-import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
+import { fixVariableRateMp4, jobGateLimit, restoreStageOf, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions } from './video-job.js';
+import { FlowGate } from '../core/flow-gate.js';
 import { ChildGroup } from '../media/child.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { Progress } from '../core/frames.js';
-import { DEFAULT_BATCH } from '../core/defaults.js';
 
 /** Colorize `info.path` into `tempOutput` (the caller renames it into place). */
 export function colorizeVideoFile(
   model: LoadedModel, info: MediaInfo, tempOutput: string, finalName: string, opts: VideoJobOptions, signal?: AbortSignal,
 ): VideoJob {
-  const batch = opts.batch ?? DEFAULT_BATCH;
-  const gate = new FlowGate(opts.inFlight ?? defaultGateLimit(batch));
+  const gate = new FlowGate(jobGateLimit(opts));
   const deint = wantsDeinterlace(info, opts);
   const sink = encoderSink({ info, output: tempOutput, finalName, encode: opts.encode, gate, children: new ChildGroup(), timer: opts.timer });
   const { children } = sink;
@@ -39,7 +37,11 @@ export function colorizeVideoFile(
     label: info.path,
     codecName: info.codecLongName,
     children,
-  }).pipe(colorGraph(model, { ...opts, smooth: smoothStage(smoothingOf(opts.smooth), opts.timer) }));
+  }).pipe(colorGraph(model, {
+    ...opts,
+    smooth: smoothStage(smoothingOf(opts.smooth), opts.timer),
+    restore: restoreStageOf(opts, info, children, opts.timer),
+  }));
 
   const done = runVideoJob(colour$, sink.sink, {
     children, progress$, signal, started, total: info.frames, frameDuration: info.fps ? 1 / info.fps : null,

@@ -13,14 +13,14 @@ import { DEFAULT_ENCODE, segmentEncodeArgs, type EncodeSettings } from '../media
 import { ChildGroup } from '../media/child.js';
 import { joinSegments } from '../media/join.js';
 import { decoderTimestampOffset, type MediaInfo } from '../media/probe.js';
-import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
+import { FlowGate } from '../core/flow-gate.js';
 import { outputError } from '../core/errors.js';
 import { DEFAULT_BATCH } from '../core/defaults.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { Progress } from '../core/frames.js';
 import { colorGraph } from '../graph/color-graph.js';
 import { smoothStage } from '../operators/smooth-ab.js';
-import { fixVariableRateMp4, smoothingKey, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './video-job.js';
+import { fixVariableRateMp4, jobGateLimit, restoreStageOf, smoothingKey, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJob, type VideoJobOptions, type VideoJobResult } from './video-job.js';
 import { checkpointStore, identify, MANIFEST_VERSION, prune, readManifest, resumeDirFor, takeLock, writeManifest, type Manifest, type SegmentRecord } from './checkpoint.js';
 import { seekSource } from './seek-source.js';
 import { segmentSink } from './sinks/segment-sink.js';
@@ -73,6 +73,7 @@ export function colorizeVideoResumable(
         temperature, size: opts.size ?? null, batch: opts.batch ?? DEFAULT_BATCH,
         deinterlace: deint, encode, container: basename(finalName).split('.').pop() ?? '',
         width: info.width, height: info.height, smooth: smoothingKey(smoothingOf(opts.smooth)),
+        restore: opts.restore?.settings ?? null,
       };
       const input = await identify(info.path);
       const previous = await readManifest(dir);
@@ -163,8 +164,7 @@ interface EncodeJob {
 /** Decode from the resume point, colorize, and write segments until the video ends. */
 async function encodeRemaining(j: EncodeJob): Promise<void> {
   const { info, opts } = j;
-  const batch = opts.batch ?? DEFAULT_BATCH;
-  const gate = new FlowGate(opts.inFlight ?? defaultGateLimit(batch));
+  const gate = new FlowGate(jobGateLimit(opts));
   const frameDuration = info.fps ? 1 / info.fps : null;
 
   const decoded$ = seekSource({ ...j, gate });
@@ -173,7 +173,12 @@ async function encodeRemaining(j: EncodeJob): Promise<void> {
     segmentSeconds: j.manifest.segmentSeconds, firstNumber: j.manifest.segments.length, store: checkpointStore(j.dir, j.manifest),
   });
   j.drain = drain;
-  const written = await runVideoJob(decoded$.pipe(colorGraph(j.model, { ...opts, smooth: smoothStage(smoothingOf(opts.smooth), opts.timer) })), sink, {
+  const written = await runVideoJob(decoded$.pipe(colorGraph(j.model, {
+    ...opts,
+    smooth: smoothStage(smoothingOf(opts.smooth), opts.timer),
+    // No preview with resume (the colorizer refuses it); restoration restarts where a job resumes.
+    restore: restoreStageOf(opts, info, j.children, opts.timer),
+  })), sink, {
     children: j.children, progress$: j.progress$, signal: j.signal, started: j.started,
     total: info.frames, frameDuration: info.fps ? 1 / info.fps : null, startFrame: j.startFrame,
   });

@@ -10,8 +10,8 @@ import { smoothStage } from '../operators/smooth-ab.js';
 import { DEFAULT_ENCODE } from '../media/encode-args.js';
 import { ChildGroup } from '../media/child.js';
 import { decoderTimestampOffset, type MediaInfo } from '../media/probe.js';
-import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
-import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
+import { FlowGate } from '../core/flow-gate.js';
+import { FALLBACK_FPS } from '../core/defaults.js';
 import { inputError } from '../core/errors.js';
 import { sha256File } from '../core/sha256.js';
 import type { LoadedModel } from '../core/model-contract.js';
@@ -19,7 +19,7 @@ import type { Progress } from '../core/frames.js';
 import { seekSource } from './seek-source.js';
 import { memoryStore, segmentSink } from './sinks/segment-sink.js';
 import { runVideoJob } from './run-video-job.js';
-import { smoothingOf, wantsDeinterlace, type VideoJobOptions } from './video-job.js';
+import { jobGateLimit, restoreStageOf, smoothingOf, wantsDeinterlace, type VideoJobOptions } from './video-job.js';
 import type { SegmentRecord } from './checkpoint.js';
 
 export interface SegmentJob extends VideoJobOptions {
@@ -42,7 +42,7 @@ export interface SegmentResult extends SegmentRecord {
 
 export async function colorizeSegment(model: LoadedModel, job: SegmentJob): Promise<SegmentResult> {
   const { info } = job;
-  const gate = new FlowGate(job.inFlight ?? defaultGateLimit(job.batch ?? DEFAULT_BATCH));
+  const gate = new FlowGate(jobGateLimit(job));
   const children = new ChildGroup();
   const end = job.endPts ?? Infinity;
   const frameDuration = info.fps ? 1 / info.fps : null;
@@ -61,7 +61,9 @@ export async function colorizeSegment(model: LoadedModel, job: SegmentJob): Prom
       info, encode: { ...DEFAULT_ENCODE, ...job.encode }, dir, segmentSeconds: Infinity, firstNumber: 0, store,
       startFrame: job.firstFrame ?? 0, label: job.output, gate, children, timer: job.timer,
     });
-    await runVideoJob(decoded$.pipe(colorGraph(model, { ...job, smooth: smoothStage(smoothingOf(job.smooth), job.timer) })), sink, {
+    await runVideoJob(decoded$.pipe(colorGraph(model, {
+      ...job, smooth: smoothStage(smoothingOf(job.smooth), job.timer), restore: restoreStageOf(job, info, children, job.timer),
+    })), sink, {
       children, progress$: new Subject<Progress>(), signal: job.signal, total: null, frameDuration,
     });
     const rec = store.segments[0];

@@ -11,7 +11,7 @@ import { inputError, outputError } from '../core/errors.js';
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 
 export async function colorizeImageFile(
-  model: LoadedModel, input: string, tempOutput: string, finalName: string, opts: Omit<GraphOptions, 'smooth'>,
+  model: LoadedModel, input: string, tempOutput: string, finalName: string, opts: Omit<GraphOptions, 'smooth' | 'restore'>,
 ): Promise<{ width: number; height: number }> {
   let data: Buffer, info: OutputInfo;
   let alpha: Buffer | null = null;
@@ -25,7 +25,7 @@ export async function colorizeImageFile(
   }
   if (info.channels !== 3) throw inputError(`${input}: unexpected ${info.channels}-channel image after conversion to sRGB`);
   const frames = await lastValueFrom(
-    of({ index: 0, pts: 0, width: info.width, height: info.height, rgb: data }).pipe(colorGraph(model, { ...opts, smooth: null }), toArray()),
+    of({ index: 0, pts: 0, width: info.width, height: info.height, rgb: data }).pipe(colorGraph(model, { ...opts, smooth: null, restore: null }), toArray()),
   );
   const out = frames[0].out;
   let img = sharp(out, { raw: { width: info.width, height: info.height, channels: 3 } });

@@ -9,8 +9,9 @@ import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
 export interface RestoreDustOptions {
+  /** Charges the stage's time to 'restore-dust'. Default: none. */
   timer?: StageTimer;
-  /** Sees every frame's result (null when it was passed unchanged). */
+  /** Sees every frame's result (null when it was passed unchanged). Default: none. */
   onFrame?: (index: number, result: DustResult | null) => void;
 }
 

@@ -11,10 +11,11 @@ import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
 export interface RestoreFlickerOptions {
-  /** 'lookahead' (default) or 'causal'. */
+  /** 'lookahead' or 'causal'. Default 'lookahead'. */
   mode?: RestoreMode;
+  /** Charges the stage's time to 'restore-flicker'. Default: none. */
   timer?: StageTimer;
-  /** Sees each frame's measured and reference mean L as it is corrected. */
+  /** Sees each frame's measured and reference mean L as it is corrected. Default: none. */
   onFrame?: (index: number, mean: number, reference: number) => void;
 }
 

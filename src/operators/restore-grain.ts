@@ -14,8 +14,9 @@ import type { StageTimer } from '../core/stage-timer.js';
 const LEVEL_HISTORY = 0.7;
 
 export interface RestoreGrainOptions {
+  /** Charges the stage's time to 'restore-grain'. Default: none. */
   timer?: StageTimer;
-  /** Sees every frame's grain level in L units (null: no neighbour to measure it against). */
+  /** Sees every frame's grain level in L units (null: no neighbour to measure it against). Default: none. */
   onFrame?: (index: number, level: number | null) => void;
 }
 

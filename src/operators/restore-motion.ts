@@ -17,7 +17,7 @@ export interface RestoreMotionOptions {
   mode?: RestoreMode;
   /** Longest side of the plane the flow is computed on (default 256). */
   flowSide?: number;
-  /** Charges the stage's time to 'restore-motion'. */
+  /** Charges the stage's time to 'restore-motion'. Default: none. */
   timer?: StageTimer;
 }
 

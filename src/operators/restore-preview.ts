@@ -21,7 +21,7 @@ export interface RestorePreviewOptions {
   seconds?: number;
   /** Frame rate of the preview (default 25; the file job passes the source's). */
   fps?: number;
-  /** The job's children, so the job waits for this encoder too. */
+  /** The job's children, so the job waits for this encoder too. Default: none (not tracked by a job). */
   children?: ChildGroup;
 }
 

@@ -7,7 +7,9 @@ import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
 export interface RestoreScratchesOptions {
+  /** Charges the stage's time to 'restore-scratches'. Default: none. */
   timer?: StageTimer;
+  /** Sees every frame's result. Default: none. */
   onFrame?: (index: number, result: ScratchResult) => void;
 }
 

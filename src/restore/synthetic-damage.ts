@@ -9,9 +9,13 @@
 //  - grain: film-like (spatially correlated over a few pixels), strongest in the mid-tones.
 
 export interface DamageOptions {
+  /** Add dust blobs. Default true. */
   dust?: boolean;
+  /** Add line scratches. Default true. */
   scratches?: boolean;
+  /** Add flicker. Default true. */
   flicker?: boolean;
+  /** Add grain. Default true. */
   grain?: boolean;
   /** Seed of the random generator (default 1). */
   seed?: number;

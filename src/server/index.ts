@@ -28,6 +28,7 @@ import { isRtspTransport, RTSP_TRANSPORTS, type RtspTransport } from './sources/
 import type { SharedInference } from './shared-inference.js';
 import { WebcamSessions } from './webcam-session.js';
 import { isUpload, MAX_UPLOAD_BYTES, MAX_UPLOAD_FPS, MAX_UPLOAD_HEIGHT, MAX_UPLOAD_WIDTH } from './webcam-upload.js';
+import type { RestoreSettings } from '../restore/options.js';
 
 export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
 export type { LiveSettings } from './control.js';
@@ -76,6 +77,8 @@ export interface ServerOptions {
   temperature?: number;
   /** Causal temporal smoothing at this strength (0..1; viewers may change it). Default: none (no smoothing stage). */
   smooth?: number;
+  /** Film repair on L before colouring, causal (past frames only). Default: none. */
+  restore?: RestoreSettings | null;
 
   /** JPEG quality (default 75). */
   quality?: number;
@@ -289,6 +292,7 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
       paused: () => settings.paused,
       idle: () => broadcaster.size === 0 && !opts.record,
       smooth: smoothStage,
+      restore: opts.restore ?? null,
       release: (n) => gate.release(n),
       onOutput: (f, stages) => {
         metrics.framesOut.inc();

@@ -8,6 +8,8 @@
 import { Subject, type OperatorFunction, type Subscription } from 'rxjs';
 import { colorGraph, type AbStage } from '../graph/color-graph.js';
 import type { InferredBatch } from '../operators/infer-batch.js';
+import { restoreStage } from '../graph/restore-stage.js';
+import type { RestoreSettings } from '../restore/options.js';
 import { smoothAb } from '../operators/smooth-ab.js';
 import { LatestMailbox } from './mailbox.js';
 import type { LoadedModel } from '../core/model-contract.js';
@@ -47,6 +49,8 @@ export interface LiveGraphOptions {
   idle?: () => boolean;
   /** Causal temporal smoothing stage, or null. */
   smooth?: AbStage | null;
+  /** Film repair on L, causal (past frames only, none held). Default: none. */
+  restore?: RestoreSettings | null;
   /** Gives decoder slots back (one per frame that leaves the graph or is dropped). */
   release: (count: number) => void;
   onOutput: (frame: LiveColorFrame, stages: Omit<StageTimes, 'jpeg'>) => void;
@@ -133,6 +137,7 @@ export class LiveGraph {
       temperature: o.temperature,
       smooth: o.smooth ?? null,
       infer: o.infer?.(o.temperature),
+      restore: restoreStage(o.restore ?? null, { mode: 'causal' }),
     }, { onStage: (point, f) => (marksOf(f)[point] = performance.now()) }));
     this.input = input;
     this.sub = graph.subscribe({
