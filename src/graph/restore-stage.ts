@@ -50,12 +50,13 @@ export interface RestoreOptions {
 }
 
 /**
- * Frames the stage holds back in look-ahead mode (the file graph's FlowGate must leave room for
- * them, as for the smoothing window).
+ * Frames the stage holds back at most in look-ahead mode: the flicker window, and two for the
+ * motion stage at the start of a run (one after). The file graph's FlowGate leaves room for them,
+ * as for the smoothing window.
  */
 export function restoreHold(s: RestoreSettings | null): number {
   if (restoresNothing(s)) return 0;
-  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain ? 1 : 0);
+  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain ? 2 : 0);
 }
 
 /** The restoration stage for `settings`; identity when it repairs nothing. */

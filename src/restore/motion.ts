@@ -6,7 +6,7 @@
 // thing lies near, and the warped neighbours would then carry that thing into the speck's place.
 // With the flow F from the later neighbour to the earlier one (or between the two past frames,
 // live), each neighbour is sampled a fraction of F away, as for frame interpolation.
-import { FlowEstimator } from '../motion/flow.js';
+import { FlowEstimator, sampleBilinear } from '../motion/flow.js';
 
 export interface MotionOptions {
   /** Longest side of the plane the flow is computed on (default 256). */
@@ -66,7 +66,6 @@ export class MotionCompensator {
    */
   warp(plane: Float32Array, k: number, out: Float32Array): void {
     const { width: w, height: h, factor: f, lowWidth: lw, lowHeight: lh, uv, rowU, rowV } = this;
-    const neighbour = plane;
     const fk = f * k;
     const ln = lw * lh;
     const inv = 1 / f;
@@ -87,19 +86,9 @@ export class MotionCompensator {
         if (fx < 0) fx = 0;
         else if (fx > lw - 1) fx = lw - 1;
         const x0 = fx | 0, x1 = x0 < lw - 1 ? x0 + 1 : x0, tx = fx - x0;
-        let sx = x + rowU[x0] + (rowU[x1] - rowU[x0]) * tx;
-        let sy = y + rowV[x0] + (rowV[x1] - rowV[x0]) * tx;
-        if (sx < 0) sx = 0;
-        else if (sx > w - 1) sx = w - 1;
-        if (sy < 0) sy = 0;
-        else if (sy > h - 1) sy = h - 1;
-        const ix = sx | 0, iy = sy | 0;
-        const ix1 = ix < w - 1 ? ix + 1 : ix, iy1 = iy < h - 1 ? iy + 1 : iy;
-        const ax = sx - ix, ay = sy - iy;
-        const a = iy * w, b = iy1 * w;
-        const top = neighbour[a + ix] + (neighbour[a + ix1] - neighbour[a + ix]) * ax;
-        const bot = neighbour[b + ix] + (neighbour[b + ix1] - neighbour[b + ix]) * ax;
-        out[row + x] = top + (bot - top) * ay;
+        const sx = x + rowU[x0] + (rowU[x1] - rowU[x0]) * tx;
+        const sy = y + rowV[x0] + (rowV[x1] - rowV[x0]) * tx;
+        out[row + x] = sampleBilinear(plane, w, h, sx, sy);
       }
     }
   }

@@ -1,6 +1,6 @@
 // What `--restore` asks for: which defects to repair and how hard, as plain numbers the detectors
 // read. The presets are the only place the numbers live; bench/restore.ts measured them.
-import { usageError } from '../core/errors.js';
+import { invalidOption } from '../core/errors.js';
 
 export type RestoreDefect = 'flicker' | 'dust' | 'scratches' | 'grain';
 export type RestorePreset = 'auto' | 'light' | 'strong' | 'off';
@@ -100,7 +100,7 @@ export function parseRestoreOption(value: string): RestoreSettings | null {
   const parts = t.split(',').map((p) => p.trim()).filter(Boolean);
   const bad = parts.filter((p) => !(RESTORE_DEFECTS as readonly string[]).includes(p));
   if (!parts.length || bad.length) {
-    throw usageError(`--restore ${value}: expected auto, light, strong, off or a list of ${RESTORE_DEFECTS.join(', ')}`);
+    throw invalidOption('--restore', `auto, light, strong, off or a list of ${RESTORE_DEFECTS.join(', ')}`, value);
   }
   const auto = RESTORE_PRESETS.auto;
   return {

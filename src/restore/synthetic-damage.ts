@@ -8,6 +8,10 @@
 //  - flicker: per-frame gain within +-8 % and offset within +-5 L;
 //  - grain: film-like (spatially correlated over a few pixels), strongest in the mid-tones.
 
+import { seededRandom } from '../core/random.js';
+
+export { seededRandom };
+
 export interface DamageOptions {
   /** Add dust blobs. Default true. */
   dust?: boolean;
@@ -42,18 +46,6 @@ interface Scratch {
   bottom: number;
   slant: number;
   seed: number;
-}
-
-/** A seeded uniform generator in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FilmDamage {
