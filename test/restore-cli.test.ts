@@ -78,6 +78,12 @@ test('bad --restore options: one line, exit 2, nothing written', async () => {
     [['--restore-debug', 'p.mp4'], /--restore-debug needs --restore/],
     [['--restore', 'dust', '--restore-debug', 'p.mp4', '--resume'], /--restore-debug cannot be combined with --resume/],
   ];
+  // A folder as INPUT: the preview is for one video.
+  const folder = join(tmp.dir, 'folder-in');
+  mkdirSync(folder);
+  const r = await runCli(['colorize', folder, '-o', join(tmp.dir, 'folder-out'), '--restore', 'auto', '--restore-debug', join(tmp.dir, 'p.mp4'), '--device', 'cpu']);
+  assert.equal(r.code, EXIT.usage, r.stderr);
+  assert.match(r.stderr, /--restore-debug previews one video; INPUT is a folder/);
   for (const [args, pattern] of cases) {
     const dir = join(tmp.dir, `bad-${Math.random().toString(36).slice(2, 8)}`);
     mkdirSync(dir);

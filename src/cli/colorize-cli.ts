@@ -173,6 +173,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     if (!st) throw inputError(`${input}: no such file`);
     const isDir = st.isDirectory();
     if (!isDir) checkOutputName(v.output);
+    if (isDir && v['restore-debug'] !== undefined) throw usageError('--restore-debug previews one video; INPUT is a folder');
     colorizer = await Colorizer.create({
       model: v.model,
       device,
