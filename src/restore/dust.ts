@@ -1,7 +1,10 @@
 // Dust and dirt: a speck sits on one frame only. A pixel is a candidate when it differs from both
 // motion-compensated neighbours by more than a threshold, with the same sign, while the two
-// neighbours agree with each other (spike detection). Candidates are grouped into 8-connected
-// blobs; a blob larger than dust can be is taken for motion the flow missed and left alone.
+// neighbours agree with each other (spike detection), and stands out beyond every value of both
+// neighbours within a pixel (a flow a pixel off on fine texture is not a spike). Candidates are
+// grouped into 8-connected blobs. A blob is taken for motion the flow missed, and left alone, when
+// it is larger or longer than dust can be, when the frame around it does not match the
+// neighbours, or when both neighbours hold a thing like it nearby where this frame does not.
 // Accepted blobs, grown by a pixel or two for their soft edges, are filled with the neighbours'
 // mean where the neighbours agree, and spatially (inpaintMasked) where they do not.
 import { inpaintMasked } from './inpaint.js';

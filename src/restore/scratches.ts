@@ -1,14 +1,15 @@
 // Line scratches: thin near-vertical lines that stay on the film for many frames, so no
 // neighbouring frame has the scene behind them and the fill is spatial. A column is flagged in a
 // band of rows when most of the band's rows show a narrow spike there: the pixel stands out, with
-// one polarity, from the pixels 3 columns away on both sides, while those two agree (an edge is a
-// step, not a spike). A column seen in the previous frame (within 2 columns: scratches drift)
-// needs less evidence, so a scratch is kept through the frames where it fades. Flagged pixels and
-// their left and right neighbours are filled from the nearest clean pixels on the same row.
+// one polarity, from all four pixels 2 and 3 columns away, while those agree (an edge is a step,
+// not a spike). A column seen in the previous frame (within 2 columns: scratches drift), or in
+// the band above or below, needs less evidence, so a scratch is followed through the frames where
+// it fades and the bands where texture hides it. Flagged pixels and their left and right
+// neighbours are filled from the nearest clean pixels on the same row.
 import { inpaintMasked } from './inpaint.js';
 import type { ScratchSettings } from './options.js';
 
-/** Half-width of the spike test: scratches up to 2 * SPAN - 1 = 5 px wide are seen as spikes. */
+/** Half-width of the spike test: lines up to 3 px wide (the test column in their middle) are spikes. */
 const SPAN = 3;
 const FILL = 1;
 
