@@ -133,6 +133,28 @@ test('a worker SIGKILLed mid-segment: another one redoes that segment, and the r
   assert.equal(await stopWorker(rescuer), 0);
 });
 
+test('SIGTERM twice mid-segment: the worker gives its segment back and exits 0; another finishes the run', { skip: skipWithoutRedis }, async () => {
+  const store = fresh('store-return');
+  const out = join(fresh('out-return'), 'film.mp4');
+  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
+  assert.equal(sub.code, 0, sub.stderr);
+  // Default (long) locks: the segment can only come back quickly by being returned.
+  const leaving = startWorker(redis.url, store, [], false);
+  await waitForChild(leaving.child.pid!, /-f nut/);
+  leaving.child.kill('SIGTERM');
+  await leaving.waitFor((e) => e.event === 'stopping'); // two signals at once would merge into one
+  leaving.child.kill('SIGTERM');
+  const left = await leaving.done;
+  assert.equal(left.code, 0, left.stderr);
+  const returned = eventsOf(left.stdout).filter((e) => e.event === 'returned');
+  assert.equal(returned.length, 1, left.stdout);
+  const other = startWorker(redis.url, store, [], false);
+  const r = await runCli(['status', sub.stdout.trim(), '--queue', redis.url, '--store', store], { timeoutMs: 180_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assertSameOutput(reference, out);
+  assert.equal(await stopWorker(other), 0);
+});
+
 test('a worker stopped past its lock (SIGSTOP) while another finishes its segment, then resumed: its late result changes nothing', { skip: skipWithoutRedis }, async () => {
   const store = fresh('store-stop');
   const out = join(fresh('out-stop'), 'film.mp4');
@@ -142,9 +164,11 @@ test('a worker stopped past its lock (SIGSTOP) while another finishes its segmen
   const sleeper = startWorker(redis.url, store);
   await waitForChild(sleeper.child.pid!, /-f nut/);
   sleeper.child.kill('SIGSTOP');
+  const stoppedAt = Date.now();
   const other = startWorker(redis.url, store);
   const r = await runCli(['status', run, '--queue', redis.url, '--store', store, '--json'], { timeoutMs: 180_000 });
   assert.equal(r.code, 0, r.stderr);
+  process.stdout.write(`# recovery after SIGSTOP: run finished ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the stop (a fresh worker started)\n`);
   const before = sha(out);
   sleeper.child.kill('SIGCONT');
   // The resumed worker finds its lock gone when it tries to commit, and drops its result.
@@ -165,7 +189,9 @@ test('Redis restarted mid-run: workers reconnect and the run completes; a worker
   await redis.stop();
   await new Promise((r) => setTimeout(r, 1000));
   await redis.start(); // same port and folder: the AOF brings the run back
+  const restartedAt = Date.now();
   const r = await follower.done;
+  process.stdout.write(`# after the Redis restart the run finished in ${((r.endedAt - restartedAt) / 1000).toFixed(1)} s\n`);
   if (r.code !== 0) w.child.kill('SIGTERM');
   assert.equal(r.code, 0, `${r.stderr}\n${r.code === 0 ? '' : (await w.done).stdout}`);
   assertSameOutput(reference, out);
@@ -173,7 +199,9 @@ test('Redis restarted mid-run: workers reconnect and the run completes; a worker
   const doomed = startWorker(redis.url, store, ['--reconnect-seconds', '1']);
   await doomed.waitFor((e) => e.event === 'worker');
   await redis.stop();
+  const lostAt = Date.now();
   const gone = await doomed.done;
+  process.stdout.write(`# a worker with --reconnect-seconds 1 exited ${((gone.endedAt - lostAt) / 1000).toFixed(1)} s after Redis went away\n`);
   await redis.start();
   assert.equal(gone.code, EXIT.queue, gone.stderr);
   assert.ok(eventsOf(gone.stdout).some((e) => /lost the queue/.test(String(e.message))));

@@ -61,7 +61,9 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
-    if (!json) process.stderr.write(signals === 1 ? `chroma worker: ${sig}: finishing the running segment(s); send it again to give them back\n` : `chroma worker: ${sig}: giving the running segment(s) back to the queue\n`);
+    const message = signals === 1 ? `${sig}: finishing the running segment(s); send it again to give them back` : `${sig}: giving the running segment(s) back to the queue`;
+    if (json) process.stdout.write(`${JSON.stringify({ event: 'stopping', message, graceful: signals === 1 })}\n`);
+    else process.stderr.write(`chroma worker: ${message}\n`);
     void worker?.stop(signals === 1);
   };
   process.on('SIGTERM', onSignal);
