@@ -51,6 +51,20 @@ const fresh = (name: string) => {
 };
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
+/** Submit the clip with --detach (workers come later): its store, output folder and name, and run id. */
+async function submitDetached(name: string): Promise<{ store: string; outDir: string; out: string; run: string }> {
+  const store = fresh(`store-${name}`);
+  const outDir = fresh(`out-${name}`);
+  const out = join(outDir, 'film.mp4');
+  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
+  assert.equal(sub.code, 0, sub.stderr);
+  return { store, outDir, out, run: sub.stdout.trim() };
+}
+
+/** Re-attach to a run with chroma status and follow it to its end. */
+const follow = (run: string, store: string, json = true) =>
+  runCli(['status', run, '--queue', redis.url, '--store', store, ...(json ? ['--json'] : [])], { timeoutMs: 180_000 });
+
 test('a folder of two films over 2 workers: one run, outputs equal to in-process ones; /metrics; a log line per segment; status lists it', { skip: skipWithoutRedis }, async () => {
   const films = fresh('films');
   makeClip(join(films, 'a.mp4'), { width: 128, height: 96, seconds: 4, fps: 25, audio: true, extra: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p'] });
@@ -105,25 +119,21 @@ test('submitter killed: the run goes on, and chroma status re-attaches and deliv
   submitter.child.kill('SIGKILL');
   await submitter.done;
   const w = startWorker(redis.url, store);
-  const r = await runCli(['status', String(run), '--queue', redis.url, '--store', store, '--json'], { timeoutMs: 180_000 });
+  const r = await follow(String(run), store);
   assert.equal(r.code, 0, r.stderr);
   assertSameOutput(reference, out);
   assert.equal(await stopWorker(w), 0);
 });
 
 test('a worker SIGKILLed mid-segment: another one redoes that segment, and the result is frame-exact', { skip: skipWithoutRedis }, async () => {
-  const store = fresh('store-kill');
-  const out = join(fresh('out-kill'), 'film.mp4');
-  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
-  assert.equal(sub.code, 0, sub.stderr);
-  const run = sub.stdout.trim();
+  const { store, out, run } = await submitDetached('kill');
   const victim = startWorker(redis.url, store);
   await waitForChild(victim.child.pid!, /-f nut/); // a segment encoder: mid-segment
   victim.child.kill('SIGKILL');
   const killedAt = Date.now();
   await victim.done;
   const rescuer = startWorker(redis.url, store);
-  const r = await runCli(['status', run, '--queue', redis.url, '--store', store, '--json'], { timeoutMs: 180_000 });
+  const r = await follow(run, store);
   assert.equal(r.code, 0, r.stderr);
   assertSameOutput(reference, out);
   const segs = eventsOf(r.stdout).filter((e) => e.event === 'segment');
@@ -134,10 +144,7 @@ test('a worker SIGKILLed mid-segment: another one redoes that segment, and the r
 });
 
 test('SIGTERM twice mid-segment: the worker gives its segment back and exits 0; another finishes the run', { skip: skipWithoutRedis }, async () => {
-  const store = fresh('store-return');
-  const out = join(fresh('out-return'), 'film.mp4');
-  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
-  assert.equal(sub.code, 0, sub.stderr);
+  const { store, out, run } = await submitDetached('return');
   // Default (long) locks: the segment can only come back quickly by being returned.
   const leaving = startWorker(redis.url, store, [], false);
   await waitForChild(leaving.child.pid!, /-f nut/);
@@ -149,24 +156,20 @@ test('SIGTERM twice mid-segment: the worker gives its segment back and exits 0; 
   const returned = eventsOf(left.stdout).filter((e) => e.event === 'returned');
   assert.equal(returned.length, 1, left.stdout);
   const other = startWorker(redis.url, store, [], false);
-  const r = await runCli(['status', sub.stdout.trim(), '--queue', redis.url, '--store', store], { timeoutMs: 180_000 });
+  const r = await follow(run, store);
   assert.equal(r.code, 0, r.stderr);
   assertSameOutput(reference, out);
   assert.equal(await stopWorker(other), 0);
 });
 
 test('a worker stopped past its lock (SIGSTOP) while another finishes its segment, then resumed: its late result changes nothing', { skip: skipWithoutRedis }, async () => {
-  const store = fresh('store-stop');
-  const out = join(fresh('out-stop'), 'film.mp4');
-  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
-  assert.equal(sub.code, 0, sub.stderr);
-  const run = sub.stdout.trim();
+  const { store, out, run } = await submitDetached('stop');
   const sleeper = startWorker(redis.url, store);
   await waitForChild(sleeper.child.pid!, /-f nut/);
   sleeper.child.kill('SIGSTOP');
   const stoppedAt = Date.now();
   const other = startWorker(redis.url, store);
-  const r = await runCli(['status', run, '--queue', redis.url, '--store', store, '--json'], { timeoutMs: 180_000 });
+  const r = await follow(run, store);
   assert.equal(r.code, 0, r.stderr);
   process.stdout.write(`# recovery after SIGSTOP: run finished ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the stop (a fresh worker started)\n`);
   const before = sha(out);
@@ -209,16 +212,11 @@ test('Redis restarted mid-run: workers reconnect and the run completes; a worker
 });
 
 test('a damaged segment fails the run at once: one line naming the film and the frame, no retries, nothing at the output', { skip: skipWithoutRedis }, async () => {
-  const store = fresh('store-corrupt');
-  const outDir = fresh('out-corrupt');
-  const out = join(outDir, 'film.mp4');
-  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
-  assert.equal(sub.code, 0, sub.stderr);
-  const run = sub.stdout.trim();
+  const { store, outDir, run } = await submitDetached('corrupt');
   const piece = join(store, 'runs', run, 'f0', 'piece-000001.nut');
   truncateSync(piece, Math.floor(statSync(piece).size / 2));
   const w = startWorker(redis.url, store);
-  const r = await runCli(['status', run, '--queue', redis.url, '--store', store], { timeoutMs: 180_000 });
+  const r = await follow(run, store, false);
   assert.equal(r.code, EXIT.input, r.stderr);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
@@ -251,15 +249,12 @@ test('a missing Redis: one clear line and exit code 7 (colorize, worker and stat
 });
 
 test('chroma cancel: the run stops, its files leave the store, and following it says so (exit 7)', { skip: skipWithoutRedis }, async () => {
-  const store = fresh('store-cancel');
-  const out = join(fresh('out-cancel'), 'film.mp4');
-  const sub = await runCli(['colorize', film, '-o', out, ...colour(), ...queued(store), '--detach']);
-  const run = sub.stdout.trim();
+  const { store, out, run } = await submitDetached('cancel');
   assert.ok(existsSync(join(store, 'runs', run)));
   const c = await runCli(['cancel', run, '--queue', redis.url, '--store', store]);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(existsSync(join(store, 'runs', run)), false);
-  const r = await runCli(['status', run, '--queue', redis.url, '--store', store]);
+  const r = await follow(run, store, false);
   assert.equal(r.code, EXIT.queue, r.stderr);
   assert.match(r.stderr, new RegExp(`run ${run} was cancelled`));
   assert.equal(existsSync(out), false);

@@ -161,26 +161,6 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const segmentSeconds = numberFlag(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
     if (segmentSeconds !== undefined && !v.resume && !v.queue) throw usageError('--segment-seconds needs --resume or --queue');
     checkQueueOptions(v);
-    if (v.queue) {
-      return await runQueuedColorize({
-        input, output: v.output, queue: v.queue, store: v.store!, overwrite: Boolean(v.overwrite), detach: Boolean(v.detach),
-        json, quiet: Boolean(v.quiet), signal: controller.signal, emit, note: (n) => (json ? emit({ event: 'note', message: n }) : !v.quiet && process.stderr.write(`note: ${n}\n`)),
-        settings: {
-          model: v.model ?? 'default', smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH), deinterlace,
-          ...(temperature !== undefined ? { temperature } : {}),
-          ...(v.size !== undefined ? { size: numberFlag(v.size, 'size', 32, 4096, true)! } : {}),
-          ...(v.batch !== undefined ? { batch: numberFlag(v.batch, 'batch', 1, 256, true)! } : {}),
-          encode: {
-            ...DEFAULT_ENCODE, codec,
-            ...(v.crf !== undefined ? { crf: numberFlag(v.crf, 'crf', 0, 51, true)! } : {}),
-            ...(v.preset ? { preset: v.preset } : {}),
-            ...(v['pix-fmt'] ? { pixFmt: v['pix-fmt'] } : {}),
-          },
-        },
-        ...(segmentSeconds !== undefined ? { segmentSeconds } : {}),
-        ...(v.attempts !== undefined ? { attempts: numberFlag(v.attempts, 'attempts', 1, 100, true)! } : {}),
-      });
-    }
     const opts: ColorizeOptions = {
       overwrite: Boolean(v.overwrite),
       temperature,
@@ -213,6 +193,20 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const isDir = st.isDirectory();
     if (!isDir) checkOutputName(v.output);
     if (isDir && v['restore-debug'] !== undefined) throw usageError('--restore-debug previews one video; INPUT is a folder');
+    if (v.queue) {
+      // Queue workers run the colour graph without the restore stage (not yet carried in the job).
+      if ((v.restore !== undefined && v.restore !== 'off') || v['restore-debug'] !== undefined) throw usageError('--restore does not work with --queue yet; colorize without --queue');
+      return await runQueuedColorize({
+        input, output: v.output, queue: v.queue, store: v.store!, overwrite: Boolean(v.overwrite), detach: Boolean(v.detach),
+        json, quiet: Boolean(v.quiet), signal: controller.signal, emit, note: (n) => opts.onNote?.(n),
+        settings: {
+          model: v.model ?? 'default', smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH), deinterlace,
+          temperature, size: opts.size, batch: opts.batch, encode: { ...DEFAULT_ENCODE, ...opts.encode },
+        },
+        ...(segmentSeconds !== undefined ? { segmentSeconds } : {}),
+        ...(v.attempts !== undefined ? { attempts: numberFlag(v.attempts, 'attempts', 1, 100, true)! } : {}),
+      });
+    }
     colorizer = await Colorizer.create({
       model: v.model,
       device,
