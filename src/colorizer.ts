@@ -189,7 +189,7 @@ export type DirectoryEntryResult =
   | { input: string; output: string; ok: true; result: ColorizeResult }
   | { input: string; output: string; ok: false; error: string; exitCode: number };
 
-async function listMedia(dir: string): Promise<string[]> {
+export async function listMedia(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));

@@ -7,7 +7,8 @@ import { ProgressBar } from './progress-bar.js';
 import { numberFlag, parseFlags } from './flags.js';
 import { TEMPERATURE_RANGE } from '../core/defaults.js';
 import { EXIT, describeError, exitCodeOf, inputError, signalExitCode, usageError } from '../core/errors.js';
-import type { Codec } from '../media/encode-args.js';
+import { DEFAULT_ENCODE, type Codec } from '../media/encode-args.js';
+import { checkQueueOptions, runQueuedColorize } from './queue-colorize.js';
 import { parseSmoothOption, DEFAULT_VIDEO_SMOOTH } from '../smoothing/options.js';
 import { restoreFromCli } from './restore-option.js';
 
@@ -61,13 +62,26 @@ Long jobs:
   --segment-seconds S  source seconds per checkpointed segment (default 10; each starts with a
                        keyframe)
 
+A farm (any number of machines, see README "Colorize on a farm"):
+  --queue URL          submit to the farm's Redis (redis://HOST:PORT) instead of colorizing here:
+                       the video is cut at keyframes into segments that 'chroma worker's colorize;
+                       this command follows the run (progress bar over all segments, ETA from all
+                       workers) and copies each finished film to its output
+  --store S            where the run's files live, reachable by every worker: a shared directory
+                       (or file:///DIR) or s3://BUCKET/PREFIX?endpoint=URL (path-style)
+  --detach             print the run id and return at once ('chroma status RUN' re-attaches)
+  --attempts N         tries per segment before the run fails, 1..100 (default 3; a damaged input
+                       fails at once)
+  --segment-seconds S  with --queue: source seconds per segment (default 30)
+
 Reporting:
   --json               NDJSON progress events and a final summary on stdout
   -q, --quiet          no progress bar
   -h, --help           this help
 
 Exit codes: 0 ok, 1 internal (e.g. ffmpeg killed), 2 usage, 3 bad input, 4 output not writable
-            or disk full, 5 model problem, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM
+            or disk full, 5 model problem, 7 queue (Redis unreachable or lost),
+            129/130/143 stopped by SIGHUP/SIGINT/SIGTERM
             (the README has the whole table).
 Nothing is left under the output name unless it is complete; an interrupted or failed job
 removes its temporary files (with --resume, finished segments are kept for the next run).
@@ -97,6 +111,10 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       deinterlace: { type: 'string' },
       resume: { type: 'boolean' },
       'segment-seconds': { type: 'string' },
+      queue: { type: 'string' },
+      store: { type: 'string' },
+      detach: { type: 'boolean' },
+      attempts: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -141,7 +159,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     if (!['auto', 'on', 'off'].includes(deinterlace)) throw usageError(`--deinterlace ${v.deinterlace}: expected auto, on or off`);
     const temperature = numberFlag(v.temperature, 'temperature', TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
     const segmentSeconds = numberFlag(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
-    if (segmentSeconds !== undefined && !v.resume) throw usageError('--segment-seconds needs --resume');
+    if (segmentSeconds !== undefined && !v.resume && !v.queue) throw usageError('--segment-seconds needs --resume or --queue');
+    checkQueueOptions(v);
     const opts: ColorizeOptions = {
       overwrite: Boolean(v.overwrite),
       temperature,
@@ -174,6 +193,20 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const isDir = st.isDirectory();
     if (!isDir) checkOutputName(v.output);
     if (isDir && v['restore-debug'] !== undefined) throw usageError('--restore-debug previews one video; INPUT is a folder');
+    if (v.queue) {
+      // Queue workers run the colour graph without the restore stage (not yet carried in the job).
+      if ((v.restore !== undefined && v.restore !== 'off') || v['restore-debug'] !== undefined) throw usageError('--restore does not work with --queue yet; colorize without --queue');
+      return await runQueuedColorize({
+        input, output: v.output, queue: v.queue, store: v.store!, overwrite: Boolean(v.overwrite), detach: Boolean(v.detach),
+        json, quiet: Boolean(v.quiet), signal: controller.signal, emit, note: (n) => opts.onNote?.(n),
+        settings: {
+          model: v.model ?? 'default', smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH), deinterlace,
+          temperature, size: opts.size, batch: opts.batch, encode: { ...DEFAULT_ENCODE, ...opts.encode },
+        },
+        ...(segmentSeconds !== undefined ? { segmentSeconds } : {}),
+        ...(v.attempts !== undefined ? { attempts: numberFlag(v.attempts, 'attempts', 1, 100, true)! } : {}),
+      });
+    }
     colorizer = await Colorizer.create({
       model: v.model,
       device,
@@ -216,7 +249,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     if (controller.signal.aborted) {
       const code = signalExitCode(caught);
       const kept = v.resume ? '; finished segments kept: run the same command with --resume to continue' : '';
-      process.stderr.write(`chroma: interrupted by ${caught ?? 'signal'}; partial output removed${kept}\n`);
+      const what = v.queue ? 'stopped following; the run goes on (chroma status RUN re-attaches)' : `partial output removed${kept}`;
+      process.stderr.write(`chroma: interrupted by ${caught ?? 'signal'}; ${what}\n`);
       emit({ event: 'error', message: `interrupted by ${caught ?? 'signal'}`, exitCode: code });
       return code;
     }

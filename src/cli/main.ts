@@ -12,6 +12,10 @@ const HELP = `chroma: colorize black-and-white video, stills and live streams
 
 Usage:
   chroma colorize INPUT -o OUTPUT [options]   colorize a video, an image, or a folder
+  chroma colorize IN -o OUT --queue URL --store S   submit to a farm and follow the run
+  chroma worker --queue URL --store S         colorize queued segments until stopped
+  chroma status [RUN] --queue URL             list runs, or re-attach to one
+  chroma cancel RUN --queue URL --store S     give up a queued run
   chroma serve --input SRC [options]          live: camera/RTSP/file -> browser viewer over WebSocket
   chroma models list | pull NAME | convert F  the built-in model and the authors' ECCV16/SIGGRAPH17
   chroma metrics COLORIZED [--original ORIG]  flicker, warping error, CDC, AuC, PSNR, colourfulness
@@ -33,6 +37,9 @@ const lazy = (spec: string, name: string) => async (): Promise<Command> =>
 const commands: Record<string, () => Promise<Command>> = {
   colorize: async () => runColorizeCommand,
   serve: lazy('./serve-cli.js', 'runServeCommand'),
+  worker: lazy('./worker-cli.js', 'runWorkerCommand'),
+  status: lazy('./status-cli.js', 'runStatusCommand'),
+  cancel: lazy('./status-cli.js', 'runCancelCommand'),
   models: lazy('./models-cli.js', 'runModelsCommand'),
   metrics: lazy('./metrics-cli.js', 'runMetricsCommand'),
   bench: lazy('../../bench/bench-cli.js', 'runBenchCommand'),

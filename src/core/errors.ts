@@ -9,6 +9,8 @@ export const EXIT = {
   output: 4,
   model: 5,
   source: 6,
+  /** The job queue's Redis is unreachable or was lost; a queued run cancelled or unknown. */
+  queue: 7,
   dependency: 8,
   /** 128 + the signal's number, as a shell reports a process stopped by it. */
   hangup: 129,

@@ -158,7 +158,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
 }
 
 /** The first video frame's timestamp as ffmpeg's showinfo reports it, exactly (pts x time base). */
-async function firstFramePts(path: string, copyts: boolean): Promise<number | null> {
+export async function firstFramePts(path: string, copyts: boolean): Promise<number | null> {
   try {
     const { stderr } = await run(FFMPEG, [
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', ...(copyts ? ['-copyts'] : []),

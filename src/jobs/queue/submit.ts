@@ -1,0 +1,159 @@
+// Submitting a run: probe each film, cut its video at keyframes into pieces (stream copy), put the
+// pieces and the source in the store, and add one BullMQ flow per film: a join job whose children
+// are the film's segment jobs. The join runs only when every segment has completed; a segment that
+// fails for good fails its join (failParentOnFailure), so a run never waits forever.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { FlowProducer, type FlowJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { cutAtKeyframes, packetTimes } from '../../media/cut.js';
+import { firstFramePts, probeMedia, type MediaInfo } from '../../media/probe.js';
+import { prepareOutput } from '../../core/output-file.js';
+import { SMOOTH_DEFAULTS, smoothingAlpha } from '../../smoothing/options.js';
+import { inputError } from '../../core/errors.js';
+import { JOIN_QUEUE, SEGMENT_QUEUE, joinJobId, newRunId, runPrefix, segmentJobId } from './connection.js';
+import type { Store } from './store.js';
+import type { ColourSettings, JoinJobData, PieceInfo, SegmentJobData } from './types.js';
+
+/** Default source seconds per queued segment: long enough that queue, store and carry costs stay small. */
+export const DEFAULT_QUEUE_SEGMENT_SECONDS = 30;
+/** Tries per segment (and per join) before the run fails; retries wait 2 s, 4 s, ... */
+export const DEFAULT_ATTEMPTS = 3;
+const BACKOFF = { type: 'exponential' as const, delay: 2000 };
+/** Finished jobs stay in Redis this long (for `chroma status`), then BullMQ drops them. */
+const KEEP_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Frames of warm-up a segment needs so that the smoothing's history at its first frame is within 1 %
+ * of a continuous run's: the recursive filter's weight of a frame n frames back is alpha^n.
+ */
+export function carryFrames(smooth: number): { carry: number; lookahead: number } {
+  const alpha = smoothingAlpha(smooth);
+  if (alpha === 0) return { carry: 0, lookahead: 0 };
+  return { carry: Math.min(200, Math.ceil(Math.log(0.01) / Math.log(alpha))), lookahead: SMOOTH_DEFAULTS.window };
+}
+
+export interface FilmSpec {
+  input: string;
+  output: string;
+}
+
+export interface SubmitOptions {
+  redis: Redis;
+  store: Store;
+  films: FilmSpec[];
+  settings: ColourSettings;
+  /** Source seconds per segment (default DEFAULT_QUEUE_SEGMENT_SECONDS). */
+  segmentSeconds?: number;
+  /** Tries per segment before the run fails (default DEFAULT_ATTEMPTS). */
+  attempts?: number;
+  overwrite?: boolean;
+  onNote?: (line: string) => void;
+}
+
+export interface SubmittedFilm {
+  film: number;
+  input: string;
+  output: string;
+  segments: number;
+  frames: number;
+}
+
+export interface SubmittedRun {
+  run: string;
+  films: SubmittedFilm[];
+}
+
+interface PlannedFilm {
+  info: MediaInfo;
+  pieces: PieceInfo[];
+  frames: number;
+}
+
+/** Cut one film and upload its pieces and source; returns the piece list with exact frame timing. */
+async function planFilm(store: Store, run: string, film: number, input: string, seconds: number): Promise<PlannedFilm> {
+  const info = await probeMedia(input);
+  if (info.still) throw inputError(`${input}: a still image; the queue takes videos (colorize stills without --queue)`);
+  const work = await mkdtemp(join(tmpdir(), 'chroma-cut-'));
+  try {
+    const [files, sourcePts, plainFirst] = await Promise.all([
+      cutAtKeyframes(input, work, seconds), packetTimes(input), firstFramePts(input, false),
+    ]);
+    if (!sourcePts.length) throw inputError(`${input}: no video frames`);
+    // A one-pass decode's timestamps: the packets' own, moved so the first is where ffmpeg puts it.
+    const toPlain = (plainFirst ?? 0) - sourcePts[0];
+    const pieces: PieceInfo[] = [];
+    let next = 0;
+    for (const [i, file] of files.entries()) {
+      const pts = await packetTimes(file, `${input} (piece ${i})`);
+      if (!pts.length) continue;
+      const key = `${runPrefix(run)}f${film}/piece-${String(pieces.length).padStart(6, '0')}.nut`;
+      const first = sourcePts[next], last = sourcePts[next + pts.length - 1];
+      if (first === undefined || last === undefined) break;
+      // The segment muxer may shift a piece's timestamps (it did so for the first piece of a file
+      // with B-frames); the worker takes the shift off again.
+      const ptsOffset = pts[0] - first - toPlain;
+      pieces.push({ key, firstFrame: next, frames: pts.length, firstPts: first + toPlain, lastPts: last + toPlain, ptsOffset });
+      await store.put(key, file);
+      next += pts.length;
+    }
+    if (next !== sourcePts.length) {
+      throw inputError(`${input}: cutting at keyframes gave ${next} frames, the source has ${sourcePts.length} (unsupported stream layout for the queue; colorize it without --queue)`);
+    }
+    return { info, pieces, frames: next };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Cut, upload and enqueue every film; returns the fresh run id. Nothing is queued if any film fails. */
+export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
+  const run = newRunId();
+  const seconds = o.segmentSeconds ?? DEFAULT_QUEUE_SEGMENT_SECONDS;
+  const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
+  const { carry, lookahead } = carryFrames(o.settings.smooth);
+  const keep = { age: KEEP_SECONDS };
+  const flows: FlowJob[] = [];
+  const films: SubmittedFilm[] = [];
+  try {
+    for (const [film, spec] of o.films.entries()) {
+      const target = await prepareOutput(spec.input, spec.output, o.overwrite ?? false);
+      const plan = await planFilm(o.store, run, film, spec.input, seconds);
+      const sourceKey = `${runPrefix(run)}f${film}/source${extname(spec.input).toLowerCase()}`;
+      await o.store.put(sourceKey, spec.input);
+      const label = basename(spec.input);
+      const info = { ...plan.info, path: resolve(spec.input) };
+      const children: FlowJob[] = plan.pieces.map((piece, index) => {
+        const data: SegmentJobData = {
+          run, film, label, index, count: plan.pieces.length, piece,
+          previous: plan.pieces[index - 1] ?? null, next: plan.pieces[index + 1] ?? null,
+          carry, lookahead, info, output: target.final, settings: o.settings,
+        };
+        return {
+          name: 'segment', queueName: SEGMENT_QUEUE, data,
+          opts: { jobId: segmentJobId(run, film, index), attempts, backoff: BACKOFF, failParentOnFailure: true, removeOnComplete: keep, removeOnFail: keep },
+        };
+      });
+      const data: JoinJobData = {
+        run, film, input: resolve(spec.input), output: target.final, sourceKey,
+        outputKey: `${runPrefix(run)}f${film}/output${extname(target.final)}`,
+        segments: plan.pieces.length, frames: plan.frames, info, submittedAt: Date.now(), films: o.films.length, overwrite: o.overwrite ?? false,
+      };
+      flows.push({ name: 'join', queueName: JOIN_QUEUE, data, children, opts: { jobId: joinJobId(run, film), attempts, backoff: BACKOFF, removeOnComplete: keep, removeOnFail: keep } });
+      films.push({ film, input: spec.input, output: target.final, segments: plan.pieces.length, frames: plan.frames });
+      o.onNote?.(`${label}: ${plan.pieces.length} segment(s), ${plan.frames} frames, ${carry} carry + ${lookahead} look-ahead frames at each seam`);
+    }
+    const producer = new FlowProducer({ connection: o.redis });
+    producer.on('error', () => {}); // a failed add rejects below; BullMQ would also print it
+    try {
+      await producer.addBulk(flows);
+    } finally {
+      await producer.close();
+    }
+  } catch (err) {
+    await o.store.removeAll(runPrefix(run)).catch(() => {});
+    throw err;
+  }
+  return { run, films };
+}
