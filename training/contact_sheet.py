@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (eval_hint_points, hint_planes, image_path, input_size, lab_to_srgb, load_bins,  # noqa: E402
                     load_config, no_hints, repo_path, resize_planes, srgb_to_lab)
 from evaluate import OrtModel  # noqa: E402
+from propagate import propagate, seeds_from_planes  # noqa: E402
 from export import load_net  # noqa: E402
 
 
@@ -36,6 +37,7 @@ def main():
     ap.add_argument('--every', type=int, default=1, help='take every k-th name of the split')
     ap.add_argument('--height', type=int, default=128)
     ap.add_argument('--T', type=float, default=0.38)
+    ap.add_argument('--propagate', help='SIGMA,LAM: hinted columns with the app\'s hint propagation (as evaluate.py)')
     ap.add_argument('--out', required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -63,9 +65,14 @@ def main():
             x = (resize_planes(lab[..., :1], H8, W8) - 50.0) / 100.0
             for nh in (args.hints or [0]) if takes_hints else [0]:
                 pts, psz = eval_hint_points(H, W, nh, seed=i)
+                hp = hint_planes(lab, pts, psz, H8, W8) if nh else no_hints(1, H8, W8)
                 with torch.no_grad():
-                    lg = net(x, hint_planes(lab, pts, psz, H8, W8) if nh else no_hints(1, H8, W8)) if takes_hints else net(x)
+                    lg = net(x, hp) if takes_hints else net(x)
                     ab4 = torch.einsum('nqhw,qc->nchw', torch.softmax(lg / args.T, 1), bins_t)
+                    if nh and args.propagate:
+                        Ls, sab, seed = seeds_from_planes(hp[0].numpy(), x[0, 0].numpy() * 100 + 50, H8 // ab4.shape[2])
+                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed,
+                                                         *(float(v) for v in args.propagate.split(',')))).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 t = np.rint(lab_to_srgb(np.concatenate([lab[..., :1], ab], -1)) * 255).astype(np.uint8)
                 if nh:
