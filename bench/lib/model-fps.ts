@@ -3,7 +3,7 @@
 // ("net") and the network plus the annealed-mean decoder ("model": what the pipeline's inference
 // costs for a logits model) are timed separately in the same loop.
 import * as ort from 'onnxruntime-node';
-import { loadModel } from '../../src/model/load-model.js';
+import { loadModel, netFeeds } from '../../src/model/load-model.js';
 import type { LoadedModel } from '../../src/core/model-contract.js';
 import { cpuSample, cpuDelta } from './cpu.js';
 import type { BenchModel } from './models.js';
@@ -61,9 +61,10 @@ export async function timePoint(
   for (let i = 0; i < data.length; i++) data[i] = 0.4 * Math.sin(i * 0.013) * Math.cos(i * 0.0007) + 0.1 * (Math.random() - 0.5);
   const input = new ort.Tensor('float32', data, [batch, 1, height, width]);
   const invT = new ort.Tensor('float32', Float32Array.of(1 / 0.38), [1]);
+  const feeds = netFeeds(model, input);
   const once = async (): Promise<{ net: number; all: number }> => {
     const t0 = performance.now();
-    const out = await model.session.run({ [model.inputName]: input });
+    const out = await model.session.run(feeds);
     const t1 = performance.now();
     if (model.annealer) await model.annealer.run({ logits: out[model.outputName], inv_t: invT });
     return { net: t1 - t0, all: performance.now() - t0 };

@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { FFMPEG } from '../../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { encodeArgs, DEFAULT_ENCODE } from '../../src/media/encode-args.js';
-import { loadModel, type Device } from '../../src/model/load-model.js';
+import { loadModel, netFeeds, type Device } from '../../src/model/load-model.js';
 import { rgbToL, composeLab, makeUpsampleMap, type UpsampleMap } from '../../src/color/lab.js';
 import { PlaneResampler, modelSize } from '../../src/color/resample.js';
 import { simdComposer } from '../../src/color/compose-simd.js';
@@ -69,7 +69,7 @@ export async function runPeer(
       const small = new Float32Array(size.width * size.height);
       resampler.run(L, small);
       for (let i = 0; i < small.length; i++) small[i] = (small[i] - model.info.lOffset) * model.info.lScale;
-      const out = await model.session.run({ [model.inputName]: new ort.Tensor('float32', small, [1, 1, size.height, size.width]) });
+      const out = await model.session.run(netFeeds(model, new ort.Tensor('float32', small, [1, 1, size.height, size.width])));
       let ab = out[model.outputName];
       if (model.annealer) ab = (await model.annealer.run({ logits: ab, inv_t: invT })).ab;
       const abData = ab.data as Float32Array;

@@ -154,3 +154,15 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
     },
   };
 }
+
+/** Feeds for one run of the bare network on an N x 1 x H x W L tensor: a hint-taking model gets empty hint planes. */
+export function netFeeds(model: Pick<LoadedModel, 'inputName' | 'hintsName'>, L: ort.Tensor): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = { [model.inputName]: L };
+  if (model.hintsName) {
+    const [n, , h, w] = L.dims;
+    const planes = new Float32Array(n * 3 * h * w);
+    for (let i = 0; i < n; i++) noHintPlanes(w, h, planes.subarray(i * 3 * h * w, (i + 1) * 3 * h * w));
+    feeds[model.hintsName] = new ort.Tensor('float32', planes, [n, 3, h, w]);
+  }
+  return feeds;
+}
