@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import REPO, build_model, no_hints, repo_path  # noqa: E402
+from common import REPO, build_model, load_bins, no_hints, repo_path  # noqa: E402
 
 
 def load_net(ckpt_path, which='ema', prior_correct=0.0, tilt=None, logit_scale=1.0):
@@ -39,7 +39,7 @@ def load_net(ckpt_path, which='ema', prior_correct=0.0, tilt=None, logit_scale=1
         with torch.no_grad():
             net.head.bias -= float(prior_correct) * torch.from_numpy(np.log(w)).float()
     if tilt is not None:
-        bins = torch.from_numpy(np.load(repo_path(cfg['bins'])).astype(np.float32))
+        bins = torch.from_numpy(load_bins(repo_path(cfg['bins'])))
         with torch.no_grad():
             net.head.bias += bins @ torch.tensor(tilt, dtype=torch.float32)
     if logit_scale != 1.0:  # decode at T_app on the scaled logits == decode at T_app / scale on the originals

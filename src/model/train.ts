@@ -215,7 +215,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   if (opts.signal?.aborted) throw new ChromaError('interrupted', `training stopped; rerun the same command to continue from ${workDir}`);
   const exported = join(workDir, 'model.onnx');
   if (status !== 0 || !existsSync(exported)) {
-    throw new ChromaError('internal', `training failed (exit ${status}): ${tail.slice(-3).join(' | ').slice(0, 600)}`);
+    const why = status === 0 ? 'the trainer finished but exported no model' : `training failed (exit ${status})`;
+    throw new ChromaError('internal', `${why}: ${tail.slice(-3).join(' | ').slice(0, 600)}`);
   }
   // Same folder as the output, so the rename is atomic: no half-written model under the user's name.
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
