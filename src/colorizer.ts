@@ -12,7 +12,10 @@ import { abortReason } from './jobs/run-video-job.js';
 import { smoothingOf, type VideoJobOptions } from './jobs/video-job.js';
 import { colorizeVideoResumable, type ResumeOptions } from './jobs/resumable-job.js';
 import { discardResume } from './jobs/checkpoint.js';
-import { colorizeImageFile, IMAGE_EXTENSIONS } from './jobs/still-job.js';
+import { colorizeImageFile, imageSize, IMAGE_EXTENSIONS } from './jobs/still-job.js';
+import { loadJobHints, stillHintProvider, type HintsInput, type JobHints } from './jobs/job-hints.js';
+import { hintsUnsupported } from './graph/color-graph.js';
+import type { MediaInfo } from './media/probe.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
 import { checkNumber } from './core/options.js';
@@ -26,7 +29,13 @@ export interface ColorizerOptions extends LoadModelOptions {
   model?: string;
 }
 
-export interface ColorizeOptions extends VideoJobOptions {
+export interface ColorizeOptions extends Omit<VideoJobOptions, 'hints'> {
+  /**
+   * Colour hints: a hints file's path or its parsed form (format: README, "Colour hints"). Checked
+   * against the input before any frame is colorized: a bad file is a HintsError (exit 2), and a
+   * model without the `hints` input a model error (exit 5). Default: none.
+   */
+  hints?: HintsInput;
   /** Replace an existing output (default false: refuse). */
   overwrite?: boolean;
   /** Abort the job: children are killed and the temporary output removed. Default: none. */
@@ -114,27 +123,40 @@ export class Colorizer {
     }
     if (!s.isFile()) throw inputError(`${input}: not a file`);
     if (s.size === 0) throw inputError(`${input}: empty file (0 bytes)`);
+    // Hints are checked against the input before the output is touched or a frame colorized.
+    let hints: JobHints | null = null;
+    let probed: MediaInfo | null = null;
+    if (opts.hints !== undefined) {
+      if (!this.model.hintsName) throw hintsUnsupported(this.model);
+      if (isImagePath(input)) hints = await loadJobHints(opts.hints, { ...(await imageSize(input)), media: 'image' });
+      else {
+        probed = await probeMedia(input);
+        hints = await loadJobHints(opts.hints, { width: probed.width, height: probed.height, media: 'video', frameCount: probed.frames ?? undefined, fps: probed.fps ?? undefined });
+      }
+    }
     const target = await prepareOutput(input, output, opts.overwrite ?? false);
     let preview: OutputTarget | null = null;
     try {
       if (isImagePath(input)) {
         if (!isImagePath(output)) throw usageError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
-        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer });
+        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer, hints: hints && stillHintProvider(hints.file) });
         await target.commit();
         progress$.next({ frames: 1, total: 1, seconds: 0, fps: 0, etaSeconds: 0 });
         const seconds = (performance.now() - started) / 1000;
         return { input, output: target.final, kind: 'image', frames: 1, seconds, fps: 1 / seconds, ...size, notes: [], stages: timer.perFrame() };
       }
-      const info = await probeMedia(input);
+      const info = probed ?? (await probeMedia(input));
       if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
       if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
+      if (hints) throw usageError('hints: video files do not take hints yet (stills only)');
       const resume = opts.resume === true ? {} : opts.resume || null;
       // The preview is a second output, under the same rules: a temporary name until complete.
       preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;
       const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
+      const videoOpts = { ...opts, timer, hints: null };
       const job = resume
-        ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...opts, timer, resume }, opts.signal)
-        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer, restore }, opts.signal);
+        ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...videoOpts, resume }, opts.signal)
+        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...videoOpts, restore }, opts.signal);
       job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
       const r = await job.done;
       await target.commit();

@@ -25,6 +25,7 @@ Examples:
   chroma colorize reel.mov -o reel.mkv --codec ffv1          (lossless archival copy)
   chroma colorize film.mp4 -o out.mp4 --model eccv16 --temperature 0.3
   chroma colorize long-film.mkv -o colour.mkv --resume    (run it again after a crash: it continues)
+  chroma colorize photo.jpg -o out.jpg --hints hints.json   (this coat is red: see "Colour hints")
 
 Model:
   --model M            'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'),
@@ -42,6 +43,11 @@ Film repair (videos; README "Restoring damaged film"):
                        comma list of dust,scratches,flicker,grain (default off). The output
                        carries the repaired L.
   --restore-debug F    also write F (.mp4): the first 5 s as original | restored | what changed
+Colour hints (a hint-capable model: the built-in default, or siggraph17):
+  --hints FILE         JSON hints: {"hints": [{"x": 120, "y": 80, "color": "#2e7d32", "size": 7}]}
+                       x, y in input pixels; "color" (sRGB hex, its lightness ignored) or
+                       "ab": [a, b]; "size" patch side in input pixels (default short side / 48,
+                       3..25). The README has the whole format. A bad file: one line, exit 2.
 
 Output:
   -o, --output PATH    output file (or folder when INPUT is a folder)
@@ -103,6 +109,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       smooth: { type: 'string' },
       restore: { type: 'string' },
       'restore-debug': { type: 'string' },
+      hints: { type: 'string' },
       overwrite: { type: 'boolean', short: 'y' },
       codec: { type: 'string' },
       crf: { type: 'string' },
@@ -169,6 +176,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       deinterlace,
       smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
       restore: restoreFromCli(v.restore, v['restore-debug'], Boolean(v.resume)),
+      ...(v.hints !== undefined ? { hints: v.hints } : {}),
       encode: {
         codec,
         ...(v.crf !== undefined ? { crf: numberFlag(v.crf, 'crf', 0, 51, true) } : {}),
@@ -193,6 +201,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const isDir = st.isDirectory();
     if (!isDir) checkOutputName(v.output);
     if (isDir && v['restore-debug'] !== undefined) throw usageError('--restore-debug previews one video; INPUT is a folder');
+    if (isDir && v.hints !== undefined) throw usageError('--hints is for one INPUT, not a folder (its points are pixels of one picture or film)');
     if (v.queue) {
       // Queue workers run the colour graph without the restore stage (not yet carried in the job).
       if ((v.restore !== undefined && v.restore !== 'off') || v['restore-debug'] !== undefined) throw usageError('--restore does not work with --queue yet; colorize without --queue');
