@@ -36,11 +36,9 @@ async function run(onnx: Uint8Array, input: Float32Array, dims: number[], hints?
   const feeds: Record<string, ort.Tensor> = { [s.inputNames[0]]: new ort.Tensor('float32', input, dims) };
   const [n, , h, w] = dims;
   if (s.inputNames.includes(HINTS_INPUT)) {
-    let planes = hints;
-    if (!planes) {
-      planes = new Float32Array(3 * w * h * n);
-      for (let i = 0; i < n; i++) noHintPlanes(w, h, planes.subarray(3 * w * h * i));
-    }
+    const none = new Float32Array(hints ? 0 : 3 * w * h * n);
+    for (let i = 0; i < n && !hints; i++) noHintPlanes(w, h, none.subarray(3 * w * h * i));
+    const planes = hints ?? none;
     feeds[HINTS_INPUT] = new ort.Tensor('float32', planes, [n, 3, h, w]);
   }
   const r = await s.run(feeds);
