@@ -16,6 +16,8 @@ import { colorizeImageFile, imageSize, IMAGE_EXTENSIONS } from './jobs/still-job
 import { loadJobHints, stillHintProvider, type HintsInput, type JobHints } from './jobs/job-hints.js';
 import { hintsUnsupported } from './graph/color-graph.js';
 import type { MediaInfo } from './media/probe.js';
+import { videoHintsForJob, type HintLoss } from './jobs/video-hints.js';
+import { wantsDeinterlace } from './jobs/video-job.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
 import { checkNumber } from './core/options.js';
@@ -36,6 +38,11 @@ export interface ColorizeOptions extends Omit<VideoJobOptions, 'hints'> {
    * model without the `hints` input a model error (exit 5). Default: none.
    */
   hints?: HintsInput;
+  /**
+   * Videos with hints: called for each hint point the tracker lost (it paints nothing from that
+   * frame on, in that direction), once tracking is done and before the colour pass. Default: none.
+   */
+  onHintLost?: (loss: HintLoss) => void;
   /** Replace an existing output (default false: refuse). */
   overwrite?: boolean;
   /** Abort the job: children are killed and the temporary output removed. Default: none. */
@@ -59,6 +66,8 @@ export interface ColorizeResult {
   notes: string[];
   /** Milliseconds per frame spent in each stage. */
   stages: Record<string, number>;
+  /** Videos with hints: the points the tracker lost, and the scene cuts that bound `"shot"` hints. */
+  hints?: { losses: HintLoss[]; cuts: number[] };
   /** With `resume`: where this run took over from earlier runs' finished segments. */
   resumedFrom?: { frame: number; seconds: number; segments: number };
 }
@@ -148,12 +157,17 @@ export class Colorizer {
       const info = probed ?? (await probeMedia(input));
       if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
       if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
-      if (hints) throw usageError('hints: video files do not take hints yet (stills only)');
       const resume = opts.resume === true ? {} : opts.resume || null;
       // The preview is a second output, under the same rules: a temporary name until complete.
       preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;
       const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
-      const videoOpts = { ...opts, timer, hints: null };
+      if (hints && resume) throw usageError('hints and resume: a job with hints cannot be resumed yet; run it without --resume');
+      const smoothing = smoothingOf(opts.smooth);
+      const plan = hints && (await videoHintsForJob(this.model, info, hints.file, {
+        size: opts.size, deinterlace: wantsDeinterlace(info, { deinterlace: opts.deinterlace }), cutThreshold: smoothing?.cutThreshold, signal: opts.signal,
+      }));
+      plan?.losses.forEach((l) => opts.onHintLost?.(l));
+      const videoOpts = { ...opts, timer, hints: plan ? plan.provider : null };
       const job = resume
         ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...videoOpts, resume }, opts.signal)
         : colorizeVideoFile(this.model, info, target.temp, target.final, { ...videoOpts, restore }, opts.signal);
@@ -165,6 +179,7 @@ export class Colorizer {
       return {
         input, output: target.final, kind: 'video', frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
         width: info.width, height: info.height, notes: r.notes, stages: timer.perFrame(),
+        ...(plan ? { hints: { losses: plan.losses, cuts: plan.cuts } } : {}),
         ...(r.resumedFrom ? { resumedFrom: r.resumedFrom } : {}),
       };
     } catch (err) {

@@ -48,6 +48,10 @@ Colour hints (a hint-capable model: the built-in default, or siggraph17):
                        x, y in input pixels; "color" (sRGB hex, its lightness ignored) or
                        "ab": [a, b]; "size" patch side in input pixels (default short side / 48,
                        3..25). The README has the whole format. A bad file: one line, exit 2.
+                       Video: per hint "frame" (or "time" in s, default frame 0) and "until":
+                       "frame" | "shot" (default: to the scene cuts either side) | a frame number.
+                       Each point is tracked through its span; a lost point is reported
+                       (--json event "hint-lost") and paints nothing from that frame on.
 
 Output:
   -o, --output PATH    output file (or folder when INPUT is a folder)
@@ -190,6 +194,10 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
           onSegment: (sg) => emit({ event: 'segment', index: sg.index, firstFrame: sg.firstFrame, frames: sg.frames, startPts: sg.startPts, endPts: sg.endPts }),
         },
       } : {}),
+      onHintLost: (l) => {
+        emit({ event: 'hint-lost', ...l });
+        if (!json && !v.quiet) process.stderr.write(`note: hint ${l.hint} lost at frame ${l.frame} (tracking ${l.direction}: ${l.reason}); it paints nothing from there on\n`);
+      },
       onNote: (n) => {
         emit({ event: 'note', message: n });
         if (!json && !v.quiet) process.stderr.write(`note: ${n}\n`);
