@@ -136,7 +136,7 @@ test('CLI: a point that leaves the frame is lost from that frame on and reported
   assert.equal(l.direction, 'forward');
   // The point (12 px into the object) reaches the right edge at frame 16.
   assert.ok(l.frame >= 10 && l.frame <= 17, `lost at ${l.frame}`);
-  const summary = events.find((e) => e.event === 'summary') as { hints: { losses: HintLoss[] } };
+  const summary = events.find((e) => e.event === 'summary') as unknown as { hints: { losses: HintLoss[] } };
   assert.deepEqual(summary.hints.losses, [l]);
   const frames = readFrames(output);
   for (let t = l.frame; t < 30; t++) assert.equal(hintColoured(frames[t]), 0, `frame ${t} after the loss`);
