@@ -17,6 +17,8 @@ import { loadJobHints, stillHintProvider, type HintsInput, type JobHints } from 
 import { hintsUnsupported } from './graph/color-graph.js';
 import type { MediaInfo } from './media/probe.js';
 import { videoHintsForJob, type HintLoss } from './jobs/video-hints.js';
+import { referenceTiltFor, type ReferenceOptions } from './jobs/job-reference.js';
+import { referenceImagePath } from './hints/hints-file.js';
 import { wantsDeinterlace } from './jobs/video-job.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
@@ -31,7 +33,13 @@ export interface ColorizerOptions extends LoadModelOptions {
   model?: string;
 }
 
-export interface ColorizeOptions extends Omit<VideoJobOptions, 'hints'> {
+export interface ColorizeOptions extends Omit<VideoJobOptions, 'hints' | 'tilt'> {
+  /**
+   * "Colour it like this photograph": tilts every pixel's colour distribution towards the photo's
+   * colours (logits models only; see README, "Reference photo"). Wins over the hints file's
+   * `reference`. Default: the hints file's `reference`, else none.
+   */
+  reference?: ReferenceOptions;
   /**
    * Colour hints: a hints file's path or its parsed form (format: README, "Colour hints"). Checked
    * against the input before any frame is colorized: a bad file is a HintsError (exit 2), and a
@@ -143,12 +151,17 @@ export class Colorizer {
         hints = await loadJobHints(opts.hints, { width: probed.width, height: probed.height, media: 'video', frameCount: probed.frames ?? undefined, fps: probed.fps ?? undefined });
       }
     }
+    const fromFile = hints?.file.reference;
+    const reference = opts.reference ?? (fromFile && {
+      image: hints?.path ? referenceImagePath(hints.path, fromFile) : fromFile.image, strength: fromFile.strength,
+    });
+    const tilt = reference ? await referenceTiltFor(this.model, reference) : null;
     const target = await prepareOutput(input, output, opts.overwrite ?? false);
     let preview: OutputTarget | null = null;
     try {
       if (isImagePath(input)) {
         if (!isImagePath(output)) throw usageError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
-        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer, hints: hints && stillHintProvider(hints.file) });
+        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer, tilt, hints: hints && stillHintProvider(hints.file) });
         await target.commit();
         progress$.next({ frames: 1, total: 1, seconds: 0, fps: 0, etaSeconds: 0 });
         const seconds = (performance.now() - started) / 1000;
@@ -167,7 +180,7 @@ export class Colorizer {
         size: opts.size, deinterlace: wantsDeinterlace(info, { deinterlace: opts.deinterlace }), cutThreshold: smoothing?.cutThreshold, signal: opts.signal,
       }));
       plan?.losses.forEach((l) => opts.onHintLost?.(l));
-      const videoOpts = { ...opts, timer, hints: plan ? plan.provider : null };
+      const videoOpts = { ...opts, timer, tilt, hints: plan ? plan.provider : null };
       const job = resume
         ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...videoOpts, resume }, opts.signal)
         : colorizeVideoFile(this.model, info, target.temp, target.final, { ...videoOpts, restore }, opts.signal);

@@ -11,6 +11,7 @@ import { DEFAULT_ENCODE, type Codec } from '../media/encode-args.js';
 import { checkQueueOptions, runQueuedColorize } from './queue-colorize.js';
 import { parseSmoothOption, DEFAULT_VIDEO_SMOOTH } from '../smoothing/options.js';
 import { restoreFromCli } from './restore-option.js';
+import { DEFAULT_REFERENCE_STRENGTH } from '../hints/hints-file.js';
 
 export const COLORIZE_HELP = `Usage: chroma colorize INPUT -o OUTPUT [options]
        chroma colorize DIR -o OUTDIR [options]
@@ -52,6 +53,10 @@ Colour hints (a hint-capable model: the built-in default, or siggraph17):
                        "frame" | "shot" (default: to the scene cuts either side) | a frame number.
                        Each point is tracked through its span; a lost point is reported
                        (--json event "hint-lost") and paints nothing from that frame on.
+  --reference PHOTO    colour it like this photograph: tilt the colour distribution towards
+                       the photo's colours (logits models; default: the hints file's
+                       "reference", else none)
+  --reference-strength S   0..1, how far to tilt (default 0.7)
 
 Output:
   -o, --output PATH    output file (or folder when INPUT is a folder)
@@ -114,6 +119,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       restore: { type: 'string' },
       'restore-debug': { type: 'string' },
       hints: { type: 'string' },
+      reference: { type: 'string' },
+      'reference-strength': { type: 'string' },
       overwrite: { type: 'boolean', short: 'y' },
       codec: { type: 'string' },
       crf: { type: 'string' },
@@ -169,6 +176,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const deinterlace = (v.deinterlace ?? 'auto') as 'auto' | 'on' | 'off';
     if (!['auto', 'on', 'off'].includes(deinterlace)) throw usageError(`--deinterlace ${v.deinterlace}: expected auto, on or off`);
     const temperature = numberFlag(v.temperature, 'temperature', TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+    const referenceStrength = numberFlag(v['reference-strength'], 'reference-strength', 0, 1);
+    if (referenceStrength !== undefined && v.reference === undefined) throw usageError('--reference-strength needs --reference');
     const segmentSeconds = numberFlag(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
     if (segmentSeconds !== undefined && !v.resume && !v.queue) throw usageError('--segment-seconds needs --resume or --queue');
     checkQueueOptions(v);
@@ -181,6 +190,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
       restore: restoreFromCli(v.restore, v['restore-debug'], Boolean(v.resume)),
       ...(v.hints !== undefined ? { hints: v.hints } : {}),
+      ...(v.reference !== undefined ? { reference: { image: v.reference, strength: referenceStrength ?? DEFAULT_REFERENCE_STRENGTH } } : {}),
       encode: {
         codec,
         ...(v.crf !== undefined ? { crf: numberFlag(v.crf, 'crf', 0, 51, true) } : {}),

@@ -47,6 +47,12 @@ export interface GraphOptions {
    * `hints` input (colorGraph throws a model error otherwise). Default: none.
    */
   hints?: HintProvider | null;
+  /**
+   * Added to every pixel's 313 logits before the annealed mean (a reference photo's tilt, see
+   * jobs/job-reference.ts); logits models only. The inference worker then returns logits instead
+   * of decoding them. Default: none.
+   */
+  tilt?: Float32Array | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
   /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3. */
@@ -92,11 +98,12 @@ export function colorGraph(
       opts.infer ? pipe(mark<ModelFrame>('batched'), opts.infer) : pipe(
         batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) }),
         markBatch('batched'),
-        // Logits become ab next to the inference (in its worker when it has one).
-        inferBatch(model, timer, { temperature }),
+        // Logits become ab next to the inference (in its worker when it has one), unless a tilt
+        // must be added to them first.
+        inferBatch(model, timer, opts.tilt ? {} : { temperature }),
       ),
     ).pipe(
-      annealedMeanAb(model, temperature, timer),
+      annealedMeanAb(model, temperature, timer, opts.tilt),
       propagateHints(opts.propagate, timer),
       mark('inferred'),
       opts.smooth ?? identity,
