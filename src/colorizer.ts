@@ -176,9 +176,12 @@ export class Colorizer {
       const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
       if (hints && resume) throw usageError('hints and resume: a job with hints cannot be resumed yet; run it without --resume');
       const smoothing = smoothingOf(opts.smooth);
+      const t0 = performance.now();
       const plan = hints && (await videoHintsForJob(this.model, info, hints.file, {
         size: opts.size, deinterlace: wantsDeinterlace(info, { deinterlace: opts.deinterlace }), cutThreshold: smoothing?.cutThreshold, signal: opts.signal,
       }));
+      // The first pass (decode at model size, cuts, tracking), charged per frame like a stage.
+      if (plan) timer.add('track', performance.now() - t0, plan.frames);
       plan?.losses.forEach((l) => opts.onHintLost?.(l));
       const videoOpts = { ...opts, timer, tilt, hints: plan ? plan.provider : null };
       const job = resume
