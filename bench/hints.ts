@@ -1,7 +1,7 @@
 // Colour hints on real clips: what hints placed on one frame do over the whole shot, how many
 // tracked points survive, and what a reference photo does.
 //
-//   node --import tsx bench/hints.ts --model PATH [--clips DIR] [--counts 0,1,3,5] [--work DIR] [--json]
+//   node --import tsx bench/hints.ts --model PATH [--clips DIR] [--counts 0,1,3,5] [--size PX] [--no-reference] [--work DIR] [--json]
 //
 // For each clip in DIR (default /work/shared/data/videos/*.mp4): the colour original is turned gray
 // (ffmpeg format=gray, lossless FFV1) and colorized with 0 hints, then with the first 1, 3, 5 hints
@@ -35,6 +35,9 @@ const { values: opts } = parseArgs({
     clips: { type: 'string', default: '/work/shared/data/videos' },
     counts: { type: 'string', default: '0,1,3,5' },
     work: { type: 'string', default: join(tmpdir(), 'chroma-bench-hints') },
+    /** Hint patch side in input pixels (default: the hints file's default, short side / 48). */
+    size: { type: 'string' },
+    'no-reference': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -69,11 +72,11 @@ async function abError(colorized: string, original: string, width: number, heigh
 }
 
 /** Up to `k` hints where the automatic frame 0 is most wrong, coloured from the original. */
-function placeHints(auto: Buffer, truth: Buffer, w: number, h: number, k: number): Hint[] {
+function placeHints(auto: Buffer, truth: Buffer, w: number, h: number, k: number, size: number): Hint[] {
   const pa = allocLab(w, h), pt = allocLab(w, h);
   rgbToLabPlanes(auto, pa);
   rgbToLabPlanes(truth, pt);
-  const size = defaultHintSize(w, h), r = size >> 1, step = 2;
+  const r = size >> 1, step = 2;
   const minGap = Math.min(w, h) / 5;
   const cands: { x: number; y: number; e: number; a: number; b: number }[] = [];
   for (let y = r; y < h - r; y += step) for (let x = r; x < w - r; x += step) {
@@ -125,7 +128,8 @@ try {
     const r0 = await run('h0', {});
     res.frames = r0.frames;
     res.abError['0'] = await abError(out('h0'), original, w, h);
-    const ranked = placeHints(frame0(out('h0'), w, h), frame0(original, w, h), w, h, Math.max(...COUNTS));
+    const size = opts.size !== undefined ? Number(opts.size) : defaultHintSize(w, h);
+    const ranked = placeHints(frame0(out('h0'), w, h), frame0(original, w, h), w, h, Math.max(...COUNTS), size);
     for (const k of COUNTS.filter((c) => c > 0)) {
       const hints = { hints: ranked.slice(0, k) };
       writeFileSync(join(WORK, `${name}-h${k}.json`), JSON.stringify(hints));
@@ -139,6 +143,11 @@ try {
     for (let j = 1; j <= 5; j++) for (let i = 1; i <= 5; i++) grid.push({ x: Math.round((i * w) / 6), y: Math.round((j * h) / 6), ab: [0, 0], frame: 0, until: last });
     const plan = await planVideoHints(colorizer.model, info, { hints: grid }, { children: new ChildGroup() });
     res.trackedKept = { points: grid.length, kept: plan.spans.filter((s) => s !== null && s.last >= last).length, frames: last + 1 };
+    if (opts['no-reference']) {
+      results.push(res);
+      if (!opts.json) console.error(`${name}: ${JSON.stringify(res)}`);
+      continue;
+    }
     // Reference: the clip's own first colour frame.
     const ref = join(WORK, `${name}-ref.png`);
     ff(['-i', original, '-frames:v', '1', ref]);

@@ -6,9 +6,10 @@
 //
 // Plain surfaces. The tracker refuses a window without texture (LOST_WEAK), and a hint is often put
 // on exactly that: the middle of a plain coat. Such a point is not lost at once: it moves with the
-// median motion of the points on a ring around it (edges of the coat, the texture beside it), or,
-// when the ring is plain too, with its own last motion, for at most `coastFrames` frames in a row;
-// after that it is lost as weak. Every other loss (left the frame, failed the forward–backward or
+// median motion of the points on two rings around it (8 and 16 px: edges of the coat, the texture
+// beside it), or, when the rings are plain too, with its own last motion, for at most `coastFrames` frames in a row;
+// after that it is lost as weak (the middle of a plain area much wider than the rings is: straight
+// edges are as weak as no edge, the aperture problem). Every other loss (left the frame, failed the forward–backward or
 // correlation check) ends the hint at once: those say the content is gone, not only hard to see.
 import {
   LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult,
@@ -46,8 +47,8 @@ export interface HintTrackOptions {
   tracker?: TrackerOptions;
   /** Frames in a row a point on a plain surface may move without being located (default 10). */
   coastFrames?: number;
-  /** Radius of the ring of helper points, model pixels (default 10). */
-  ringRadius?: number;
+  /** Radii of the two rings of eight helper points each, model pixels (default 8 and 16). */
+  ringRadii?: readonly [number, number];
   /** Ring points that must be tracked for their median to move a plain point (default 3). */
   minRingPoints?: number;
 }
@@ -55,7 +56,8 @@ export interface HintTrackOptions {
 /** Reads frame `index`'s model-resolution L plane (8-bit codes, L* x 2.55) into a buffer it owns. */
 export type PlaneReader = (index: number) => Promise<Uint8Array>;
 
-const RING = 8;
+/** Helper points: two rings of eight. */
+const RING = 16;
 const REASONS: Record<number, LostReason> = {
   [LOST_OUTSIDE]: 'outside', [LOST_FORWARD_BACKWARD]: 'forward-backward', [LOST_WEAK]: 'weak', [LOST_MISMATCH]: 'mismatch',
 };
@@ -92,7 +94,7 @@ async function follow(
   const end = (i: number) => (direction === 'forward' ? specs[i].last : specs[i].first);
   let active = members.filter((i) => end(i) !== start);
   if (active.length === 0) return;
-  const coastFrames = opts.coastFrames ?? 10, radius = opts.ringRadius ?? 10, minRing = opts.minRingPoints ?? 3;
+  const coastFrames = opts.coastFrames ?? 10, radii = opts.ringRadii ?? [8, 16], minRing = opts.minRingPoints ?? 3;
   const per = 1 + RING;
   const pts = new Float32Array(2 * per * members.length);
   const guess = new Float32Array(2 * per * members.length);
@@ -108,9 +110,11 @@ async function follow(
     active.forEach((m, j) => {
       const s = state[slot.get(m)!];
       for (let r = 0; r < per; r++) {
-        const ang = (2 * Math.PI * (r - 1)) / RING;
-        pts[2 * (j * per + r)] = s.x + (r === 0 ? 0 : radius * Math.cos(ang));
-        pts[2 * (j * per + r) + 1] = s.y + (r === 0 ? 0 : radius * Math.sin(ang));
+        // The outer ring turned by half a step, so its points fall between the inner ring's.
+        const outer = r > 8, ang = (2 * Math.PI * ((r - 1) % 8 + (outer ? 0.5 : 0))) / 8;
+        const radius = r === 0 ? 0 : radii[outer ? 1 : 0];
+        pts[2 * (j * per + r)] = s.x + radius * Math.cos(ang);
+        pts[2 * (j * per + r) + 1] = s.y + radius * Math.sin(ang);
         guess[2 * (j * per + r)] = s.vx;
         guess[2 * (j * per + r) + 1] = s.vy;
       }
@@ -131,8 +135,9 @@ async function follow(
           dx.push(result.points[2 * (c + r)] - pts[2 * (c + r)]);
           dy.push(result.points[2 * (c + r) + 1] - pts[2 * (c + r) + 1]);
         }
-        const moveX = dx.length >= minRing ? median(dx) : s.vx, moveY = dy.length >= minRing ? median(dy) : s.vy;
-        s.coast++;
+        const located = dx.length >= minRing;
+        const moveX = located ? median(dx) : s.vx, moveY = located ? median(dy) : s.vy;
+        s.coast = located ? 0 : s.coast + 1;
         nx = s.x + moveX;
         ny = s.y + moveY;
         const inside = nx >= 0 && ny >= 0 && nx <= tracker.width - 1 && ny <= tracker.height - 1;
