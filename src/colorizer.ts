@@ -18,7 +18,7 @@ import { hintsUnsupported } from './graph/color-graph.js';
 import type { MediaInfo } from './media/probe.js';
 import { videoHintsForJob, type HintLoss } from './jobs/video-hints.js';
 import { referenceTiltFor, type ReferenceOptions } from './jobs/job-reference.js';
-import { referenceImagePath } from './hints/hints-file.js';
+import { referenceImagePath, serializeHints } from './hints/hints-file.js';
 import { wantsDeinterlace } from './jobs/video-job.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
@@ -174,7 +174,6 @@ export class Colorizer {
       // The preview is a second output, under the same rules: a temporary name until complete.
       preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;
       const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
-      if (hints && resume) throw usageError('hints and resume: a job with hints cannot be resumed yet; run it without --resume');
       const smoothing = smoothingOf(opts.smooth);
       const t0 = performance.now();
       const plan = hints && (await videoHintsForJob(this.model, info, hints.file, {
@@ -183,7 +182,9 @@ export class Colorizer {
       // The first pass (decode at model size, cuts, tracking), charged per frame like a stage.
       if (plan) timer.add('track', performance.now() - t0, plan.frames);
       plan?.losses.forEach((l) => opts.onHintLost?.(l));
-      const videoOpts = { ...opts, timer, tilt, hints: plan ? plan.provider : null };
+      // The first pass runs again on a resumed job: tracking is deterministic, so its segments agree.
+      const hintsKey = hints || tilt ? JSON.stringify({ hints: hints && serializeHints(hints.file), tilt: tilt && Array.from(tilt) }) : null;
+      const videoOpts = { ...opts, timer, tilt, hintsKey, hints: plan ? plan.provider : null };
       const job = resume
         ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...videoOpts, resume }, opts.signal)
         : colorizeVideoFile(this.model, info, target.temp, target.final, { ...videoOpts, restore }, opts.signal);
