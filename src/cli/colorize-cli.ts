@@ -223,6 +223,7 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     if (v.queue) {
       // Queue workers run the colour graph without the restore stage (not yet carried in the job).
       if ((v.restore !== undefined && v.restore !== 'off') || v['restore-debug'] !== undefined) throw usageError('--restore does not work with --queue yet; colorize without --queue');
+      if (v.hints !== undefined || v.reference !== undefined) throw usageError('--hints and --reference do not work with --queue yet; colorize without --queue');
       return await runQueuedColorize({
         input, output: v.output, queue: v.queue, store: v.store!, overwrite: Boolean(v.overwrite), detach: Boolean(v.detach),
         json, quiet: Boolean(v.quiet), signal: controller.signal, emit, note: (n) => opts.onNote?.(n),
