@@ -9,10 +9,16 @@ import { probeMedia } from './media/probe.js';
 import { prepareOutput, type OutputTarget } from './core/output-file.js';
 import { colorizeVideoFile } from './jobs/file-job.js';
 import { abortReason } from './jobs/run-video-job.js';
-import { smoothingOf, type VideoJobOptions } from './jobs/video-job.js';
+import { smoothingOf, wantsDeinterlace, type VideoJobOptions } from './jobs/video-job.js';
 import { colorizeVideoResumable, type ResumeOptions } from './jobs/resumable-job.js';
 import { discardResume } from './jobs/checkpoint.js';
-import { colorizeImageFile, IMAGE_EXTENSIONS } from './jobs/still-job.js';
+import { colorizeImageFile, imageSize, IMAGE_EXTENSIONS } from './jobs/still-job.js';
+import { loadJobHints, stillHintProvider, type HintsInput, type JobHints } from './jobs/job-hints.js';
+import { hintsUnsupported } from './graph/color-graph.js';
+import type { MediaInfo } from './media/probe.js';
+import { videoHintsForJob, type HintLoss } from './jobs/video-hints.js';
+import { referenceTiltFor, type ReferenceOptions } from './jobs/job-reference.js';
+import { referenceImagePath, serializeHints } from './hints/hints-file.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
 import { checkNumber } from './core/options.js';
@@ -26,7 +32,24 @@ export interface ColorizerOptions extends LoadModelOptions {
   model?: string;
 }
 
-export interface ColorizeOptions extends VideoJobOptions {
+export interface ColorizeOptions extends Omit<VideoJobOptions, 'hints' | 'tilt'> {
+  /**
+   * "Colour it like this photograph": tilts every pixel's colour distribution towards the photo's
+   * colours (logits models only; see README, "Reference photo"). Wins over the hints file's
+   * `reference`. Default: the hints file's `reference`, else none.
+   */
+  reference?: ReferenceOptions;
+  /**
+   * Colour hints: a hints file's path or its parsed form (format: README, "Colour hints"). Checked
+   * against the input before any frame is colorized: a bad file is a HintsError (exit 2), and a
+   * model without the `hints` input a model error (exit 5). Default: none.
+   */
+  hints?: HintsInput;
+  /**
+   * Videos with hints: called for each hint point the tracker lost (it paints nothing from that
+   * frame on, in that direction), once tracking is done and before the colour pass. Default: none.
+   */
+  onHintLost?: (loss: HintLoss) => void;
   /** Replace an existing output (default false: refuse). */
   overwrite?: boolean;
   /** Abort the job: children are killed and the temporary output removed. Default: none. */
@@ -50,6 +73,8 @@ export interface ColorizeResult {
   notes: string[];
   /** Milliseconds per frame spent in each stage. */
   stages: Record<string, number>;
+  /** Videos with hints: the points the tracker lost, and the scene cuts that bound `"shot"` hints. */
+  hints?: { losses: HintLoss[]; cuts: number[] };
   /** With `resume`: where this run took over from earlier runs' finished segments. */
   resumedFrom?: { frame: number; seconds: number; segments: number };
 }
@@ -114,27 +139,54 @@ export class Colorizer {
     }
     if (!s.isFile()) throw inputError(`${input}: not a file`);
     if (s.size === 0) throw inputError(`${input}: empty file (0 bytes)`);
+    // Hints are checked against the input before the output is touched or a frame colorized.
+    let hints: JobHints | null = null;
+    let probed: MediaInfo | null = null;
+    if (opts.hints !== undefined) {
+      if (!this.model.hintsName) throw hintsUnsupported(this.model);
+      if (isImagePath(input)) hints = await loadJobHints(opts.hints, { ...(await imageSize(input)), media: 'image' });
+      else {
+        probed = await probeMedia(input);
+        hints = await loadJobHints(opts.hints, { width: probed.width, height: probed.height, media: 'video', frameCount: probed.frames ?? undefined, fps: probed.fps ?? undefined });
+      }
+    }
+    const fromFile = hints?.file.reference;
+    const reference = opts.reference ?? (fromFile && {
+      image: hints?.path ? referenceImagePath(hints.path, fromFile) : fromFile.image, strength: fromFile.strength,
+    });
+    const tilt = reference ? await referenceTiltFor(this.model, reference) : null;
     const target = await prepareOutput(input, output, opts.overwrite ?? false);
     let preview: OutputTarget | null = null;
     try {
       if (isImagePath(input)) {
         if (!isImagePath(output)) throw usageError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
-        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer });
+        const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer, tilt, hints: hints && stillHintProvider(hints.file) });
         await target.commit();
         progress$.next({ frames: 1, total: 1, seconds: 0, fps: 0, etaSeconds: 0 });
         const seconds = (performance.now() - started) / 1000;
         return { input, output: target.final, kind: 'image', frames: 1, seconds, fps: 1 / seconds, ...size, notes: [], stages: timer.perFrame() };
       }
-      const info = await probeMedia(input);
+      const info = probed ?? (await probeMedia(input));
       if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
       if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
       const resume = opts.resume === true ? {} : opts.resume || null;
       // The preview is a second output, under the same rules: a temporary name until complete.
       preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;
       const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
+      const smoothing = smoothingOf(opts.smooth);
+      const t0 = performance.now();
+      const plan = hints && (await videoHintsForJob(this.model, info, hints.file, {
+        size: opts.size, deinterlace: wantsDeinterlace(info, { deinterlace: opts.deinterlace }), cutThreshold: smoothing?.cutThreshold, signal: opts.signal,
+      }));
+      // The first pass (decode at model size, cuts, tracking), charged per frame like a stage.
+      if (plan) timer.add('track', performance.now() - t0, plan.frames);
+      plan?.losses.forEach((l) => opts.onHintLost?.(l));
+      // The first pass runs again on a resumed job: tracking is deterministic, so its segments agree.
+      const hintsKey = hints || tilt ? JSON.stringify({ hints: hints && serializeHints(hints.file), tilt: tilt && Array.from(tilt) }) : null;
+      const videoOpts = { ...opts, timer, tilt, hintsKey, hints: plan ? plan.provider : null };
       const job = resume
-        ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...opts, timer, resume }, opts.signal)
-        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...opts, timer, restore }, opts.signal);
+        ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...videoOpts, resume }, opts.signal)
+        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...videoOpts, restore }, opts.signal);
       job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
       const r = await job.done;
       await target.commit();
@@ -143,6 +195,7 @@ export class Colorizer {
       return {
         input, output: target.final, kind: 'video', frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
         width: info.width, height: info.height, notes: r.notes, stages: timer.perFrame(),
+        ...(plan ? { hints: { losses: plan.losses, cuts: plan.cuts } } : {}),
         ...(r.resumedFrom ? { resumedFrom: r.resumedFrom } : {}),
       };
     } catch (err) {

@@ -59,3 +59,14 @@ test('smoothAb look-ahead: W frames late, in order, flushed at completion', () =
     expectObservable(src.pipe(smoothAb({ mode: 'lookahead', window: 2 }), map((f) => f.index))).toBe('----a-b(cd|)', { a: 0, b: 1, c: 2, d: 3 });
   });
 });
+
+test('applyHints: no delay; hint planes only on the frames the provider names, none allocated for the rest', async () => {
+  const { applyHints } = await import('../src/operators/apply-hints.js');
+  const hinted = new Set([1, 3]);
+  const provider = (i: number) => (hinted.has(i) ? [{ x: 2, y: 2, ab: [55, -11] as const, size: 1 }] : null);
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a-b-c-d|', frames('abcd'));
+    const seen = map((f: AbFrame) => (f.modelHints ? `${f.index}:${f.modelHints[2 * 8 + 2].toFixed(2)},${f.modelHints[64 * 2 + 2 * 8 + 2]}` : `${f.index}`));
+    expectObservable(src.pipe(applyHints(provider), seen)).toBe('a-b-c-d|', { a: '0', b: '1:0.50,0.5', c: '2', d: '3:0.50,0.5' });
+  });
+});

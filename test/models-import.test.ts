@@ -13,7 +13,7 @@ import { unpickle, PickleError } from '../src/model/pth/pickle.js';
 import { ZipReader } from '../src/model/pth/zip.js';
 import { convertEccv16, convertSiggraph17, convertStateDict, detectArchitecture, ConvertError } from '../src/model/convert.js';
 import { readMetadataProps } from '../src/onnx/builder.js';
-import { META_KEYS } from '../src/core/model-contract.js';
+import { HINTS_INPUT, META_KEYS, noHintPlanes } from '../src/core/model-contract.js';
 import { listModels, modelsCacheDir, pullModel, convertFile, MODEL_CATALOG, type PullProgress } from '../src/model/registry.js';
 import { runModelsCommand } from '../src/cli/models-cli.js';
 
@@ -30,9 +30,18 @@ function f32(file: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-async function run(onnx: Uint8Array, input: Float32Array, dims: number[]): Promise<ort.Tensor> {
+/** Runs a model on one L input; a model with the `hints` input gets `hints`, else the "no hints" planes. */
+async function run(onnx: Uint8Array, input: Float32Array, dims: number[], hints?: Float32Array): Promise<ort.Tensor> {
   const s = await ort.InferenceSession.create(Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength));
-  const r = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', input, dims) });
+  const feeds: Record<string, ort.Tensor> = { [s.inputNames[0]]: new ort.Tensor('float32', input, dims) };
+  const [n, , h, w] = dims;
+  if (s.inputNames.includes(HINTS_INPUT)) {
+    const none = new Float32Array(hints ? 0 : 3 * w * h * n);
+    for (let i = 0; i < n && !hints; i++) noHintPlanes(w, h, none.subarray(3 * w * h * i));
+    const planes = hints ?? none;
+    feeds[HINTS_INPUT] = new ort.Tensor('float32', planes, [n, 3, h, w]);
+  }
+  const r = await s.run(feeds);
   return r[s.outputNames[0]];
 }
 
@@ -134,6 +143,42 @@ describe('conversion', () => {
       });
     }
   }
+
+  test('siggraph17 takes the contract\'s hints input: no hints is its automatic mode (above), a hint changes the colours around it', async () => {
+    const sd = loadStateDict(join(FIX, `${manifest.models.siggraph17.stem}.zip.pth`));
+    const onnx = convertSiggraph17(sd);
+    const s = await ort.InferenceSession.create(Buffer.from(onnx));
+    assert.deepEqual(s.inputNames, ['L', HINTS_INPUT]);
+    await s.release();
+    const dims = manifest.input.dims;
+    const [, , h, w] = dims;
+    const x = f32(manifest.input.file);
+    const none = (await run(onnx, x, dims)).data as Float32Array;
+    // One 3x3 hint of a = 60 near the centre (a/110, b/110, mask - 0.5 = +0.5 under the patch).
+    const hints = new Float32Array(3 * w * h * dims[0]);
+    for (let i = 0; i < dims[0]; i++) noHintPlanes(w, h, hints.subarray(3 * w * h * i));
+    const cy = h >> 1, cx = w >> 1;
+    for (let y = cy - 1; y <= cy + 1; y++) for (let xx = cx - 1; xx <= cx + 1; xx++) {
+      hints[y * w + xx] = 60 / 110;
+      hints[2 * w * h + y * w + xx] = 0.5;
+    }
+    const hinted = (await run(onnx, x, dims, hints)).data as Float32Array;
+    const at = cy * w + cx;
+    assert.ok(Math.abs(hinted[at] - none[at]) > 1e-3, `a at the hint: ${none[at]} -> ${hinted[at]}`);
+    // An L-only state dict (1 input channel) gives an automatic-only model.
+    const lOnly: StateDict = new Map(sd);
+    const w0 = sd.get('model1.0.weight')!;
+    const [c1, , kh, kw] = w0.dims;
+    const k = kh * kw;
+    const data = new Float32Array(c1 * k);
+    for (let o = 0; o < c1; o++) data.set(w0.data.subarray(o * 4 * k, o * 4 * k + k), o * k);
+    lOnly.set('model1.0.weight', { dims: [c1, 1, kh, kw], data });
+    const auto = convertSiggraph17(lOnly);
+    const s1 = await ort.InferenceSession.create(Buffer.from(auto));
+    assert.deepEqual(s1.inputNames, ['L']);
+    await s1.release();
+    assert.ok(maxDiff((await run(auto, x, dims)).data as Float32Array, none) < 1e-5, 'L-only equals the hint model with no hints');
+  });
 
   test('missing and mismatched keys are named', () => {
     const full = loadStateDict(join(FIX, 'eccv16_small.zip.pth'));

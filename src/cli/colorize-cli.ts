@@ -11,6 +11,7 @@ import { DEFAULT_ENCODE, type Codec } from '../media/encode-args.js';
 import { checkQueueOptions, runQueuedColorize } from './queue-colorize.js';
 import { parseSmoothOption, DEFAULT_VIDEO_SMOOTH } from '../smoothing/options.js';
 import { restoreFromCli } from './restore-option.js';
+import { DEFAULT_REFERENCE_STRENGTH } from '../hints/hints-file.js';
 
 export const COLORIZE_HELP = `Usage: chroma colorize INPUT -o OUTPUT [options]
        chroma colorize DIR -o OUTDIR [options]
@@ -25,6 +26,7 @@ Examples:
   chroma colorize reel.mov -o reel.mkv --codec ffv1          (lossless archival copy)
   chroma colorize film.mp4 -o out.mp4 --model eccv16 --temperature 0.3
   chroma colorize long-film.mkv -o colour.mkv --resume    (run it again after a crash: it continues)
+  chroma colorize photo.jpg -o out.jpg --hints hints.json   (this coat is red: see "Colour hints")
 
 Model:
   --model M            'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'),
@@ -42,6 +44,19 @@ Film repair (videos; README "Restoring damaged film"):
                        comma list of dust,scratches,flicker,grain (default off). The output
                        carries the repaired L.
   --restore-debug F    also write F (.mp4): the first 5 s as original | restored | what changed
+Colour hints (a hint-capable model: the built-in default, or siggraph17):
+  --hints FILE         JSON hints: {"hints": [{"x": 120, "y": 80, "color": "#2e7d32", "size": 7}]}
+                       x, y in input pixels; "color" (sRGB hex, its lightness ignored) or
+                       "ab": [a, b]; "size" patch side in input pixels (default short side / 48,
+                       3..25). The README has the whole format. A bad file: one line, exit 2.
+                       Video: per hint "frame" (or "time" in s, default frame 0) and "until":
+                       "frame" | "shot" (default: to the scene cuts either side) | a frame number.
+                       Each point is tracked through its span; a lost point is reported
+                       (--json event "hint-lost") and paints nothing from that frame on.
+  --reference PHOTO    colour it like this photograph: tilt the colour distribution towards
+                       the photo's colours (logits models; default: the hints file's
+                       "reference", else none)
+  --reference-strength S   0..1, how far to tilt (default 0.7)
 
 Output:
   -o, --output PATH    output file (or folder when INPUT is a folder)
@@ -103,6 +118,9 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       smooth: { type: 'string' },
       restore: { type: 'string' },
       'restore-debug': { type: 'string' },
+      hints: { type: 'string' },
+      reference: { type: 'string' },
+      'reference-strength': { type: 'string' },
       overwrite: { type: 'boolean', short: 'y' },
       codec: { type: 'string' },
       crf: { type: 'string' },
@@ -158,6 +176,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const deinterlace = (v.deinterlace ?? 'auto') as 'auto' | 'on' | 'off';
     if (!['auto', 'on', 'off'].includes(deinterlace)) throw usageError(`--deinterlace ${v.deinterlace}: expected auto, on or off`);
     const temperature = numberFlag(v.temperature, 'temperature', TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+    const referenceStrength = numberFlag(v['reference-strength'], 'reference-strength', 0, 1);
+    if (referenceStrength !== undefined && v.reference === undefined) throw usageError('--reference-strength needs --reference');
     const segmentSeconds = numberFlag(v['segment-seconds'], 'segment-seconds', 0.5, 3600);
     if (segmentSeconds !== undefined && !v.resume && !v.queue) throw usageError('--segment-seconds needs --resume or --queue');
     checkQueueOptions(v);
@@ -169,6 +189,8 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
       deinterlace,
       smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
       restore: restoreFromCli(v.restore, v['restore-debug'], Boolean(v.resume)),
+      ...(v.hints !== undefined ? { hints: v.hints } : {}),
+      ...(v.reference !== undefined ? { reference: { image: v.reference, strength: referenceStrength ?? DEFAULT_REFERENCE_STRENGTH } } : {}),
       encode: {
         codec,
         ...(v.crf !== undefined ? { crf: numberFlag(v.crf, 'crf', 0, 51, true) } : {}),
@@ -182,6 +204,10 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
           onSegment: (sg) => emit({ event: 'segment', index: sg.index, firstFrame: sg.firstFrame, frames: sg.frames, startPts: sg.startPts, endPts: sg.endPts }),
         },
       } : {}),
+      onHintLost: (l) => {
+        emit({ event: 'hint-lost', ...l });
+        if (!json && !v.quiet) process.stderr.write(`note: hint ${l.hint} lost at frame ${l.frame} (tracking ${l.direction}: ${l.reason}); it paints nothing from there on\n`);
+      },
       onNote: (n) => {
         emit({ event: 'note', message: n });
         if (!json && !v.quiet) process.stderr.write(`note: ${n}\n`);
@@ -193,9 +219,11 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     const isDir = st.isDirectory();
     if (!isDir) checkOutputName(v.output);
     if (isDir && v['restore-debug'] !== undefined) throw usageError('--restore-debug previews one video; INPUT is a folder');
+    if (isDir && v.hints !== undefined) throw usageError('--hints is for one INPUT, not a folder (its points are pixels of one picture or film)');
     if (v.queue) {
       // Queue workers run the colour graph without the restore stage (not yet carried in the job).
       if ((v.restore !== undefined && v.restore !== 'off') || v['restore-debug'] !== undefined) throw usageError('--restore does not work with --queue yet; colorize without --queue');
+      if (v.hints !== undefined || v.reference !== undefined) throw usageError('--hints and --reference do not work with --queue yet; colorize without --queue');
       return await runQueuedColorize({
         input, output: v.output, queue: v.queue, store: v.store!, overwrite: Boolean(v.overwrite), detach: Boolean(v.detach),
         json, quiet: Boolean(v.quiet), signal: controller.signal, emit, note: (n) => opts.onNote?.(n),

@@ -10,11 +10,18 @@ import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
 import { composeFrames } from '../operators/compose-frames.js';
 import { propagateHints } from '../operators/propagate-hints.js';
 import type { PropagateOptions } from '../hints/propagate.js';
+import { applyHints, type HintProvider } from '../operators/apply-hints.js';
 import { DEFAULT_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 import type { LStage } from './restore-stage.js';
+import { modelError } from '../core/errors.js';
+
+/** The one line for hints given to a model that cannot take them (exit 5). */
+export function hintsUnsupported(model: LoadedModel): Error {
+  return modelError(`${model.info.name}: this model takes no colour hints (it has no 'hints' input); use a hint-capable model (e.g. the built-in default, or an imported siggraph17)`);
+}
 
 /** A smoothing stage for the slot between the annealed mean and composition. */
 export type AbStage = OperatorFunction<AbFrame, AbFrame>;
@@ -35,6 +42,17 @@ export interface GraphOptions {
   smooth?: AbStage | null;
   /** The film-repair stage on L, in front of the model (graph/restore-stage.ts). Default: none (identity). */
   restore?: LStage | null;
+  /**
+   * The user's colour hints, per frame (src/operators/apply-hints.ts). Needs a model with the
+   * `hints` input (colorGraph throws a model error otherwise). Default: none.
+   */
+  hints?: HintProvider | null;
+  /**
+   * Added to every pixel's 313 logits before the annealed mean (a reference photo's tilt, see
+   * jobs/job-reference.ts); logits models only. The inference worker then returns logits instead
+   * of decoding them. Default: none.
+   */
+  tilt?: Float32Array | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
   /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3. */
@@ -59,6 +77,7 @@ export function colorGraph(
   const temperature = typeof t === 'function' ? t : () => t;
   const { timer } = opts;
   const on = hooks.onStage;
+  if (opts.hints && !model.hintsName) throw hintsUnsupported(model);
   const mark = <F extends ModelFrame>(point: GraphPoint): MonoTypeOperatorFunction<F> =>
     on ? tap((f) => on(point, f)) : identity;
   const markBatch = <F extends ModelFrame>(point: GraphPoint): MonoTypeOperatorFunction<F[]> =>
@@ -74,15 +93,17 @@ export function colorGraph(
         lOffset: model.info.lOffset,
         lScale: model.info.lScale,
       }, timer),
+      opts.hints ? applyHints(opts.hints, timer) : identity,
       mark('prepped'),
       opts.infer ? pipe(mark<ModelFrame>('batched'), opts.infer) : pipe(
         batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) }),
         markBatch('batched'),
-        // Logits become ab next to the inference (in its worker when it has one).
-        inferBatch(model, timer, { temperature }),
+        // Logits become ab next to the inference (in its worker when it has one), unless a tilt
+        // must be added to them first.
+        inferBatch(model, timer, opts.tilt ? {} : { temperature }),
       ),
     ).pipe(
-      annealedMeanAb(model, temperature, timer),
+      annealedMeanAb(model, temperature, timer, opts.tilt),
       propagateHints(opts.propagate, timer),
       mark('inferred'),
       opts.smooth ?? identity,

@@ -74,6 +74,7 @@ export function colorizeVideoResumable(
         deinterlace: deint, encode, container: basename(finalName).split('.').pop() ?? '',
         width: info.width, height: info.height, smooth: smoothingKey(smoothingOf(opts.smooth)),
         restore: opts.restore?.settings ?? null,
+        ...(opts.hintsKey ? { hints: opts.hintsKey } : {}),
       };
       const input = await identify(info.path);
       const previous = await readManifest(dir);

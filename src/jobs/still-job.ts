@@ -10,6 +10,20 @@ import { inputError, outputError } from '../core/errors.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 
+/** A still's upright size (EXIF orientation applied, as colorizeImageFile reads it), without decoding it. */
+export async function imageSize(input: string): Promise<{ width: number; height: number }> {
+  let meta;
+  try {
+    meta = await sharp(input).metadata();
+  } catch (err) {
+    throw inputError(`${input}: cannot read image (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!meta.width || !meta.height) throw inputError(`${input}: cannot read image (no size in its header)`);
+  // Orientations 5..8 turn the picture by 90 degrees.
+  const turned = (meta.orientation ?? 1) >= 5;
+  return turned ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+}
+
 export async function colorizeImageFile(
   model: LoadedModel, input: string, tempOutput: string, finalName: string, opts: Omit<GraphOptions, 'smooth' | 'restore'>,
 ): Promise<{ width: number; height: number }> {

@@ -31,6 +31,11 @@ export interface VideoJobOptions extends Omit<GraphOptions, 'smooth' | 'restore'
   deinterlace?: 'auto' | 'on' | 'off';
   /** Frames allowed between decoder and encoder. Default: defaultGateLimit(batch) (24 at batch 4). */
   inFlight?: number;
+  /**
+   * What in the job's hints and reference photo changes the result (e.g. their JSON), so that
+   * `resume` does not continue a job made with other hints. Default: none (no hints).
+   */
+  hintsKey?: string | null;
   /** Receives one-line notes about the job (deinterlacing, dropped alpha, codec changes). Default: none. */
   onNote?: (line: string) => void;
 }

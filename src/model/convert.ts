@@ -3,7 +3,7 @@
 // dilations and paddings come from the published architectures.
 
 import { GraphBuilder } from '../onnx/builder.js';
-import { DEFAULT_MODEL_INFO, META_KEYS, type ModelKind } from '../core/model-contract.js';
+import { DEFAULT_MODEL_INFO, HINTS_INPUT, META_KEYS, type ModelKind } from '../core/model-contract.js';
 import type { StateDict, StateTensor } from './pth/load.js';
 
 export type Architecture = 'eccv16' | 'siggraph17';
@@ -120,13 +120,12 @@ class Emitter {
   }
 
   /** A block of `n` (conv, ReLU) pairs at indices 0,2,4,... followed by BatchNorm at index 2n. */
-  convBlock(x: Value, block: string, n: number, o: { lastStride?: number; dilation?: number; firstWeight?: StateTensor } = {}): Value {
+  convBlock(x: Value, block: string, n: number, o: { lastStride?: number; dilation?: number } = {}): Value {
     let y = x;
     for (let i = 0; i < n; i++) {
       y = this.conv(y, `${block}.${2 * i}`, {
         stride: i === n - 1 ? o.lastStride ?? 1 : 1,
         dilation: o.dilation ?? 1,
-        weight: i === 0 ? o.firstWeight : undefined,
       });
       y = this.relu(y);
     }
@@ -191,26 +190,30 @@ export function convertEccv16(sd: StateDict, opts: ConvertOptions = {}): Uint8Ar
 }
 
 /**
- * SIGGRAPH17 → ONNX (opset 17), automatic mode. Input `L` N x 1 x H x W (normalised, H, W
- * multiples of 8); the first conv keeps only its L-channel weights, which is exact when the hint
- * channels (ab / 110, mask) are zero. Subsampling between blocks 1-4 is Slice with steps 2.
+ * SIGGRAPH17 → ONNX (opset 17). Input `L` N x 1 x H x W (normalised, H, W multiples of 8) and,
+ * when the state dict's first conv has its 4 input channels (the authors' release does), the
+ * contract's `hints` input N x 3 x H x W (a/110, b/110, mask - 0.5): the authors' net reads the mask
+ * uncentred (0 = no hint, 1 = hint), so 0.5 is added back to the mask plane before L and the hint
+ * planes are concatenated into the first conv. With the contract's "no hints" planes that is
+ * exactly the authors' automatic mode (hint channels all zero). A 1-channel first conv gives an
+ * L-only model. Subsampling between blocks 1-4 is Slice with steps 2.
  * Output `ab` N x 2 x H x W = 110 · tanh(model_out(...)). Metadata kind "ab", ab_scale 1.
  */
 export function convertSiggraph17(sd: StateDict, opts: ConvertOptions = {}): Uint8Array {
   requireArch(sd, 'siggraph17');
-  const g = new GraphBuilder({ name: 'siggraph17', producerName: 'chroma convert', docString: 'Zhang et al. SIGGRAPH17 colorization, automatic mode (no hints)' });
+  const g = new GraphBuilder({ name: 'siggraph17', producerName: 'chroma convert', docString: 'Zhang et al. SIGGRAPH17 user-guided colorization (L and optional colour hints)' });
   const e = new Emitter(g, sd, 'SIGGRAPH17');
   g.addInput('L', ['N', 1, 'H', 'W']);
 
   const w0 = e.tensor('model1.0.weight', 4);
-  const [c1, cin, kh, kw] = w0.dims;
+  const cin = w0.dims[1];
   if (cin !== 4 && cin !== 1) throw new ConvertError(`SIGGRAPH17 state dict: "model1.0.weight" has ${cin} input channels, expected 4 (L, ab hint, mask)`);
-  let first = w0;
+  let input: Value = { name: 'L', channels: 1 };
   if (cin === 4) {
-    const k = kh * kw;
-    const data = new Float32Array(c1 * k);
-    for (let o = 0; o < c1; o++) data.set(w0.data.subarray(o * 4 * k, o * 4 * k + k), o * k);
-    first = { dims: [c1, 1, kh, kw], data };
+    g.addInput(HINTS_INPUT, ['N', 3, 'H', 'W']);
+    const uncentre = g.addInitializer('hint_mask_uncentre', Float32Array.of(0, 0, 0.5), [1, 3, 1, 1]);
+    const hints = g.node('Add', [HINTS_INPUT, uncentre]);
+    input = { name: g.node('Concat', ['L', hints], { axis: 1 }), channels: 4 };
   }
 
   const starts = g.addInt64Initializer('sub2_starts', [0, 0]);
@@ -220,8 +223,7 @@ export function convertSiggraph17(sd: StateDict, opts: ConvertOptions = {}): Uin
   const steps = g.addInt64Initializer('sub2_steps', [2, 2]);
   const sub = (x: Value): Value => ({ name: g.node('Slice', [x.name, starts, ends, axes, steps]), channels: x.channels });
 
-  const L: Value = { name: 'L', channels: 1 };
-  const f1 = e.convBlock(L, 'model1', 2, { firstWeight: first });
+  const f1 = e.convBlock(input, 'model1', 2);
   const f2 = e.convBlock(sub(f1), 'model2', 2);
   const f3 = e.convBlock(sub(f2), 'model3', 3);
   let x = e.convBlock(sub(f3), 'model4', 3);

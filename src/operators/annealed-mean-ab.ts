@@ -1,16 +1,19 @@
 // Stage: from the network's output to one ab per pixel. Logits models go through the annealed
 // mean (softmax(z / T) . centres) in its ONNX graph; ab models are only scaled. The
 // temperature is read per batch, so a live viewer can change it. Batches the inference worker
-// already decoded (inferBatch with a temperature) only need slicing.
+// already decoded (inferBatch with a temperature) only need slicing. A reference photo's tilt
+// (hints/reference-tilt.ts) is added to the logits here, before the annealed mean, so a job with
+// one runs its inference without decoding in the worker.
 import { concatMap, mergeMap, pipe, type OperatorFunction } from 'rxjs';
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { AbFrame, ModelFrame } from '../core/frames.js';
 import type { InferredBatch } from './infer-batch.js';
 import type { StageTimer } from '../core/stage-timer.js';
+import { applyTilt } from '../hints/reference-tilt.js';
 
 export function annealedMeanAb<T extends ModelFrame>(
-  model: LoadedModel, temperature: () => number, timer?: StageTimer,
+  model: LoadedModel, temperature: () => number, timer?: StageTimer, tilt?: Float32Array | null,
 ): OperatorFunction<InferredBatch<T>, T & AbFrame> {
   const invT = new Float32Array(1);
   const slice = (frames: T[], ab: ort.Tensor): (T & AbFrame)[] => {
@@ -23,10 +26,14 @@ export function annealedMeanAb<T extends ModelFrame>(
     );
   };
   return pipe(concatMap(async ({ frames, output, decoded }) => {
-    if (decoded) return slice(frames, output);
+    if (decoded) {
+      if (tilt) throw new Error('annealedMeanAb: a tilt needs the logits, but the batch was decoded in the inference worker');
+      return slice(frames, output);
+    }
     const t0 = performance.now();
     let ab: ort.Tensor = output;
     if (model.annealer) {
+      if (tilt) applyTilt(output.data as Float32Array, output.dims[0], output.dims[2] * output.dims[3], tilt);
       invT[0] = 1 / temperature();
       const res = await model.annealer.run({
         logits: output,

@@ -109,3 +109,45 @@ export function makeBadFixture(opts: FixtureOptions = {}): Uint8Array {
   metadata(g, 'ab', 'fixture-bad', opts);
   return g.serialize();
 }
+
+/** Where the hint-echo fixture has no hint it paints this (a bin centre): a* = -20, b* = 40, a green. */
+export const ECHO_FALLBACK_AB: readonly [number, number] = [-20, 40];
+
+/**
+ * Hint-echo fixture (kind "logits313", name "fixture-hint-echo", inputs `L` and `hints`): a model
+ * that does exactly what the hints say, so tests can check the hint plumbing to the pixel without
+ * trained weights. Per pixel (full resolution), with the hint planes (ha, hb, m') = (a/110, b/110,
+ * mask - 0.5), the target colour is
+ *     t = 110 · (ha, hb) + (0.5 - m') · ECHO_FALLBACK_AB
+ * (the hint's ab under a hint, the fallback elsewhere), and each bin's logit is
+ *     logit[q] = gain · (c_q · t - |c_q|² / 2)  =  -gain/2 · |c_q - t|² + const,
+ * one 1x1 Conv of the hint planes. With the default gain 1, a target on a bin centre beats the
+ * nearest other bin by 50 logits, so the annealed mean returns it to within 1e-6; a small gain
+ * gives a broad distribution (what a reference-photo tilt can move). L enters through a zero-weight
+ * Conv so the input is part of the graph.
+ */
+export function makeHintEchoFixture(opts: FixtureOptions & { gain?: number } = {}): Uint8Array {
+  const gain = opts.gain ?? 1;
+  const [fa, fb] = ECHO_FALLBACK_AB;
+  const w = new Float32Array(Q * 3);
+  const b = new Float32Array(Q);
+  for (let q = 0; q < Q; q++) {
+    const a = AB_BINS_313[2 * q], bb = AB_BINS_313[2 * q + 1];
+    w[3 * q] = gain * 110 * a;
+    w[3 * q + 1] = gain * 110 * bb;
+    w[3 * q + 2] = -gain * (a * fa + bb * fb);
+    b[q] = gain * (0.5 * (a * fa + bb * fb) - (a * a + bb * bb) / 2);
+  }
+  const g = new GraphBuilder({ name: 'fixture_hint_echo' });
+  g.addInput('L', ['N', 1, 'H', 'W']);
+  g.addInput('hints', ['N', 3, 'H', 'W']);
+  const W = g.addInitializer('hint_w', w, [Q, 3, 1, 1]);
+  const B = g.addInitializer('hint_b', b, [Q]);
+  const Z = g.addInitializer('l_w', new Float32Array(Q), [Q, 1, 1, 1]);
+  const fromHints = g.node('Conv', ['hints', W, B], { kernel_shape: [1, 1] });
+  const fromL = g.node('Conv', ['L', Z], { kernel_shape: [1, 1] });
+  g.node('Add', [fromHints, fromL], {}, 'logits');
+  g.addOutput('logits', ['N', Q, 'H', 'W']);
+  metadata(g, 'logits313', 'fixture-hint-echo', opts);
+  return g.serialize();
+}

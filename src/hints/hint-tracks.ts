@@ -1,0 +1,177 @@
+// Where each video hint is in every frame of its span: the hint's point followed through the
+// model-resolution L planes, forwards and backwards from the frame it was placed on, with the
+// pyramidal Lucas–Kanade tracker (motion/track-points.ts). A point that is lost ends the hint from
+// that frame on (in the direction it was being followed), and the loss is reported, so a hint
+// never paints whatever came to cover its object.
+//
+// Plain surfaces. The tracker refuses a window without texture (LOST_WEAK), and a hint is often put
+// on exactly that: the middle of a plain coat. Such a point is not lost at once: it moves with the
+// median motion of the points on two rings around it (8 and 16 px: edges of the coat, the texture
+// beside it), or, when the rings are plain too, with its own last motion, for at most `coastFrames` frames in a row;
+// after that it is lost as weak (the middle of a plain area much wider than the rings is: straight
+// edges are as weak as no edge, the aperture problem). Every other loss (left the frame, failed the forward–backward or
+// correlation check) ends the hint at once: those say the content is gone, not only hard to see.
+import {
+  LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult,
+  type TrackerOptions,
+} from '../motion/track-points.js';
+
+/** One hint to follow, in model pixels. */
+export interface TrackSpec {
+  /** The frame it was placed on (first <= start <= last). */
+  start: number;
+  /** Its span: frames it may live in, inclusive (cuts, `until`, the video's ends). */
+  first: number;
+  last: number;
+  /** Where it was placed, model pixels (pixel centres at integers). */
+  x: number;
+  y: number;
+}
+
+/** Why a tracked point was dropped. */
+export type LostReason = 'outside' | 'forward-backward' | 'weak' | 'mismatch';
+
+export interface HintTrack {
+  /** Frames with a position: from `first` to `last` inclusive (narrower than the span after a loss). */
+  first: number;
+  last: number;
+  /** The span's first frame: `xy` holds x, y per frame from it, model pixels (NaN where not alive). */
+  origin: number;
+  xy: Float32Array;
+  /** Losses that ended the track early, one per direction at most. */
+  lost: { frame: number; direction: 'forward' | 'backward'; reason: LostReason }[];
+}
+
+export interface HintTrackOptions {
+  /** Tracker settings (default: the tracker's own). */
+  tracker?: TrackerOptions;
+  /** Frames in a row a point on a plain surface may move without being located (default 10). */
+  coastFrames?: number;
+  /** Radii of the two rings of eight helper points each, model pixels (default 8 and 16). */
+  ringRadii?: readonly [number, number];
+  /** Ring points that must be tracked for their median to move a plain point (default 3). */
+  minRingPoints?: number;
+}
+
+/** Reads frame `index`'s model-resolution L plane (8-bit codes, L* x 2.55) into a buffer it owns. */
+export type PlaneReader = (index: number) => Promise<Uint8Array>;
+
+/** Helper points: two rings of eight. */
+const RING = 16;
+const REASONS: Record<number, LostReason> = {
+  [LOST_OUTSIDE]: 'outside', [LOST_FORWARD_BACKWARD]: 'forward-backward', [LOST_WEAK]: 'weak', [LOST_MISMATCH]: 'mismatch',
+};
+
+/**
+ * Follow every spec through its span. Specs placed on the same frame share one pass each way, so
+ * the cost is one pyramid per frame read plus a few windows per point.
+ */
+export async function trackHints(
+  specs: readonly TrackSpec[], width: number, height: number, read: PlaneReader, opts: HintTrackOptions = {},
+): Promise<HintTrack[]> {
+  const tracks: HintTrack[] = specs.map((s) => {
+    const xy = new Float32Array(2 * (s.last - s.first + 1)).fill(NaN);
+    xy[2 * (s.start - s.first)] = s.x;
+    xy[2 * (s.start - s.first) + 1] = s.y;
+    return { first: s.start, last: s.start, origin: s.first, xy, lost: [] };
+  });
+  const byStart = new Map<number, number[]>();
+  specs.forEach((s, i) => byStart.set(s.start, [...(byStart.get(s.start) ?? []), i]));
+  const tracker = new PointTracker(width, height, opts.tracker);
+  for (const [start, members] of byStart) {
+    for (const direction of ['forward', 'backward'] as const) {
+      await follow(tracker, specs, tracks, members, start, direction, read, opts);
+    }
+  }
+  return tracks;
+}
+
+async function follow(
+  tracker: PointTracker, specs: readonly TrackSpec[], tracks: HintTrack[], members: number[], start: number,
+  direction: 'forward' | 'backward', read: PlaneReader, opts: HintTrackOptions,
+): Promise<void> {
+  const step = direction === 'forward' ? 1 : -1;
+  const end = (i: number) => (direction === 'forward' ? specs[i].last : specs[i].first);
+  let active = members.filter((i) => end(i) !== start);
+  if (active.length === 0) return;
+  const coastFrames = opts.coastFrames ?? 10, radii = opts.ringRadii ?? [8, 16], minRing = opts.minRingPoints ?? 3;
+  const per = 1 + RING;
+  const pts = new Float32Array(2 * per * members.length);
+  const guess = new Float32Array(2 * per * members.length);
+  const result = createTrackResult(per * members.length);
+  // Per member: position, last motion, frames coasted.
+  const state = members.map((i) => ({ x: specs[i].x, y: specs[i].y, vx: 0, vy: 0, coast: 0 }));
+  const slot = new Map(members.map((m, k) => [m, k]));
+  tracker.pushFrame(await read(start));
+  const dx: number[] = [], dy: number[] = [];
+  for (let t = start + step; active.length > 0; t += step) {
+    tracker.pushFrame(await read(t));
+    const n = active.length;
+    active.forEach((m, j) => {
+      const s = state[slot.get(m)!];
+      for (let r = 0; r < per; r++) {
+        // The outer ring turned by half a step, so its points fall between the inner ring's.
+        const outer = r > 8, ang = (2 * Math.PI * ((r - 1) % 8 + (outer ? 0.5 : 0))) / 8;
+        const radius = r === 0 ? 0 : radii[outer ? 1 : 0];
+        pts[2 * (j * per + r)] = s.x + radius * Math.cos(ang);
+        pts[2 * (j * per + r) + 1] = s.y + radius * Math.sin(ang);
+        guess[2 * (j * per + r)] = s.vx;
+        guess[2 * (j * per + r) + 1] = s.vy;
+      }
+    });
+    tracker.track(pts, result, n * per, guess);
+    const still: number[] = [];
+    active.forEach((m, j) => {
+      const s = state[slot.get(m)!];
+      const track = tracks[m];
+      const c = j * per;
+      let status = result.lost[c];
+      let nx = result.points[2 * c], ny = result.points[2 * c + 1];
+      if (status === LOST_WEAK) {
+        dx.length = 0;
+        dy.length = 0;
+        for (let r = 1; r < per; r++) {
+          if (result.lost[c + r] !== TRACK_KEPT) continue;
+          dx.push(result.points[2 * (c + r)] - pts[2 * (c + r)]);
+          dy.push(result.points[2 * (c + r) + 1] - pts[2 * (c + r) + 1]);
+        }
+        const located = dx.length >= minRing;
+        const moveX = located ? median(dx) : s.vx, moveY = located ? median(dy) : s.vy;
+        s.coast = located ? 0 : s.coast + 1;
+        nx = s.x + moveX;
+        ny = s.y + moveY;
+        const inside = nx >= 0 && ny >= 0 && nx <= tracker.width - 1 && ny <= tracker.height - 1;
+        if (s.coast <= coastFrames && inside) status = TRACK_KEPT;
+        else if (!inside) status = LOST_OUTSIDE;
+      } else if (status === TRACK_KEPT) s.coast = 0;
+      if (status !== TRACK_KEPT) {
+        track.lost.push({ frame: t, direction, reason: REASONS[status] ?? 'mismatch' });
+        return;
+      }
+      s.vx = nx - s.x;
+      s.vy = ny - s.y;
+      s.x = nx;
+      s.y = ny;
+      const k = t - specs[m].first;
+      track.xy[2 * k] = nx;
+      track.xy[2 * k + 1] = ny;
+      if (direction === 'forward') track.last = t;
+      else track.first = t;
+      if (t !== end(m)) still.push(m);
+    });
+    active = still;
+  }
+}
+
+function median(v: number[]): number {
+  v.sort((a, b) => a - b);
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+/** A track's position at frame `t` (model pixels), or null when the hint is not alive there. */
+export function trackAt(track: HintTrack, t: number): [number, number] | null {
+  if (t < track.first || t > track.last) return null;
+  const k = t - track.origin;
+  return [track.xy[2 * k], track.xy[2 * k + 1]];
+}

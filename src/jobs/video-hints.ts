@@ -1,0 +1,200 @@
+// Hints for a video file: a first pass that finds where each hint is in every frame of its span,
+// so the colour pass (the usual graph) can paint it there. Tracking runs both ways from the frame a
+// hint was placed on, and backwards needs frames the colour pass has not decoded yet, so the first
+// pass decodes the video once at model resolution (ffmpeg scales it: about 30 KB a frame at
+// 192x144) and spools the 8-bit L planes to a temporary file; the tracker then reads them back in
+// either order. Memory stays bounded whatever the length of the film: the planes are on disk, and
+// what stays in memory is two positions a hint a frame.
+//
+// Shots: the same scene-cut test as the smoothing stage (smoothing/scene-cut.ts) runs on the
+// planes. A cut ends every hint (a point cannot be followed across one): `"shot"` lives from the
+// cut before its frame to the one after it, a numeric `until` at most to the next cut.
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { concatMap } from 'rxjs';
+import { decodeFrames } from '../operators/decode-frames.js';
+import { FlowGate } from '../core/flow-gate.js';
+import { FALLBACK_FPS } from '../core/defaults.js';
+import { outputError } from '../core/errors.js';
+import { modelSize } from '../color/resample.js';
+import { rgbToL } from '../color/lab.js';
+import { HIST_BINS, histogram, tvDistance } from '../smoothing/scene-cut.js';
+import { SMOOTH_DEFAULTS } from '../smoothing/options.js';
+import { hintFrame, type HintsFile } from '../hints/hints-file.js';
+import { toInputPixels, toModelPixels, type RasterHint } from '../hints/rasterize.js';
+import { trackAt, trackHints, type HintTrack, type HintTrackOptions, type LostReason, type TrackSpec } from '../hints/hint-tracks.js';
+import type { HintProvider } from '../operators/apply-hints.js';
+import { ChildGroup } from '../media/child.js';
+import type { MediaInfo } from '../media/probe.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import { abortReason } from './run-video-job.js';
+
+/** A hint point that stopped being followed: from `frame` on (in `direction`), it paints nothing. */
+export interface HintLoss {
+  /** The hint's `id`, or `hints[i]` when it has none. */
+  hint: string;
+  /** Index in the file's `hints`. */
+  index: number;
+  frame: number;
+  direction: 'forward' | 'backward';
+  reason: LostReason | 'past-the-end';
+}
+
+export interface VideoHintsPlan {
+  /** Per-frame hints for the colour pass (applyHints). */
+  provider: HintProvider;
+  losses: HintLoss[];
+  /** First frames of shots after the first (scene cuts), in order. */
+  cuts: number[];
+  /** Frames the first pass decoded. */
+  frames: number;
+  /** Per hint: the frames it lives in after tracking, inclusive (null: none). */
+  spans: ({ first: number; last: number } | null)[];
+}
+
+export interface VideoHintsOptions {
+  /** Model input short side (default: the model's training size), as the colour pass uses it. */
+  size?: number;
+  /** ffmpeg filters before scaling (the job's deinterlacing). Default: none. */
+  filters?: string[];
+  /** Histogram distance above which a frame starts a new shot (default: the smoothing stage's, 0.2). */
+  cutThreshold?: number;
+  /** Tracking settings (default: hint-tracks.ts's). */
+  tracking?: HintTrackOptions;
+  signal?: AbortSignal;
+  /** The job's ffmpeg children: the decoder joins them. */
+  children: ChildGroup;
+}
+
+/** Run the first pass and the tracking; the returned provider serves the colour pass. */
+export async function planVideoHints(model: LoadedModel, info: MediaInfo, file: HintsFile, opts: VideoHintsOptions): Promise<VideoHintsPlan> {
+  const { width: mw, height: mh } = modelSize(info.width, info.height, opts.size ?? model.info.trainSize, model.info.sizeMultiple);
+  const plane = mw * mh;
+  const dir = await mkdtemp(join(tmpdir(), 'chroma-hints-')).catch((err: Error) => {
+    throw outputError(`cannot create a temporary folder for hint tracking (${err.message})`);
+  });
+  const fh = await open(join(dir, 'planes.u8'), 'w+');
+  try {
+    const { frames, cuts } = await spoolPlanes(info, mw, mh, fh, opts);
+    const buf = new Uint8Array(plane);
+    const read = async (i: number) => {
+      await fh.read(buf, 0, plane, i * plane);
+      return buf;
+    };
+    const fps = info.fps ?? FALLBACK_FPS;
+    const sx = mw / info.width, sy = mh / info.height;
+    const losses: HintLoss[] = [];
+    const specs: TrackSpec[] = [];
+    const owners: number[] = [];
+    file.hints.forEach((h, i) => {
+      const label = h.id ?? `hints[${i}]`;
+      const start = hintFrame(h, fps);
+      if (start >= frames) {
+        losses.push({ hint: label, index: i, frame: start, direction: 'forward', reason: 'past-the-end' });
+        return;
+      }
+      const shotFirst = cuts.filter((c) => c <= start).pop() ?? 0;
+      const shotLast = (cuts.find((c) => c > start) ?? frames) - 1;
+      const until = h.until ?? 'shot';
+      const first = until === 'shot' ? shotFirst : start;
+      const last = until === 'shot' ? shotLast : until === 'frame' ? start : Math.min(until, shotLast);
+      specs.push({ start, first, last, x: toModelPixels(h.x, sx), y: toModelPixels(h.y, sy) });
+      owners.push(i);
+    });
+    const tracks = await trackHints(specs, mw, mh, read, opts.tracking);
+    const spans: VideoHintsPlan['spans'] = file.hints.map(() => null);
+    tracks.forEach((t, k) => {
+      const i = owners[k];
+      const h = file.hints[i];
+      spans[i] = { first: t.first, last: t.last };
+      for (const l of t.lost) losses.push({ hint: h.id ?? `hints[${i}]`, index: i, ...l });
+    });
+    losses.sort((a, b) => a.index - b.index || a.frame - b.frame);
+    return { provider: providerOf(file, tracks, owners, sx, sy), losses, cuts, frames, spans };
+  } finally {
+    await fh.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function providerOf(file: HintsFile, tracks: HintTrack[], owners: number[], sx: number, sy: number): HintProvider {
+  return (t) => {
+    const out: RasterHint[] = [];
+    tracks.forEach((track, k) => {
+      const at = trackAt(track, t);
+      if (!at) return;
+      const h = file.hints[owners[k]];
+      out.push({ x: toInputPixels(at[0], sx), y: toInputPixels(at[1], sy), ab: h.ab, ...(h.size !== undefined ? { size: h.size } : {}) });
+    });
+    return out;
+  };
+}
+
+/** Decode at model size, write each frame's 8-bit L plane at its index, and find the scene cuts. */
+function spoolPlanes(info: MediaInfo, mw: number, mh: number, fh: FileHandle, opts: VideoHintsOptions): Promise<{ frames: number; cuts: number[] }> {
+  const plane = mw * mh;
+  const gate = new FlowGate(8);
+  const L = new Float32Array(plane);
+  const codes = new Uint8Array(plane);
+  let hist = new Float64Array(HIST_BINS), prevHist = new Float64Array(HIST_BINS);
+  const threshold = opts.cutThreshold ?? SMOOTH_DEFAULTS.cutThreshold;
+  const cuts: number[] = [];
+  let frames = 0;
+  const frames$ = decodeFrames({
+    input: info.path, width: mw, height: mh, gate, fps: info.fps, label: info.path, codecName: info.codecLongName,
+    // Area averaging, as the colour pass resamples L for the model.
+    filters: [...(opts.filters ?? []), `scale=${mw}:${mh}:flags=area`],
+    children: opts.children,
+  }).pipe(concatMap(async (f) => {
+    rgbToL(f.rgb, L, plane);
+    for (let i = 0; i < plane; i++) codes[i] = Math.round(L[i] * 2.55);
+    histogram(L, plane, hist);
+    if (f.index > 0 && tvDistance(hist, prevHist) > threshold) cuts.push(f.index);
+    [hist, prevHist] = [prevHist, hist];
+    await fh.write(codes, 0, plane, f.index * plane);
+    frames = f.index + 1;
+    gate.release();
+  }));
+  return new Promise((resolve, reject) => {
+    const { signal } = opts;
+    const onAbort = () => {
+      sub.unsubscribe();
+      reject(abortReason(signal!));
+    };
+    const sub = frames$.subscribe({
+      error: (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+      complete: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ frames, cuts });
+      },
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The first pass for a file job, with the job's own settings (model size, deinterlacing, the
+ * smoothing's cut threshold); waits for its decoder to exit, also on failure.
+ */
+export async function videoHintsForJob(
+  model: LoadedModel, info: MediaInfo, file: HintsFile, o: { size?: number; deinterlace: boolean; cutThreshold?: number; signal?: AbortSignal },
+): Promise<VideoHintsPlan> {
+  const children = new ChildGroup();
+  try {
+    return await planVideoHints(model, info, file, {
+      ...(o.size !== undefined ? { size: o.size } : {}),
+      ...(o.cutThreshold !== undefined ? { cutThreshold: o.cutThreshold } : {}),
+      filters: o.deinterlace ? ['yadif=0'] : [], children, ...(o.signal ? { signal: o.signal } : {}),
+    });
+  } catch (err) {
+    children.killAll();
+    throw err;
+  } finally {
+    await children.settled();
+  }
+}
