@@ -15,7 +15,7 @@ export type { RestoreSettings, RestorePreset, RestoreDefect, RestoreMode, Flicke
 export type { RestoreOptions } from './graph/restore-stage.js';
 
 export { startServer } from './server/index.js';
-export type { ServerOptions, ServerHandle, ServerStats } from './server/index.js';
+export type { ServerOptions, ServerHandle, ServerStats } from './server/server-types.js';
 export { startMultiServer } from './server/multi.js';
 export type { MultiServerOptions, MultiServerHandle, NamedInput } from './server/multi.js';
 
