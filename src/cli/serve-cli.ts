@@ -70,6 +70,11 @@ Viewers:
                        The page's "use my camera" sends the viewer's own camera up the socket
                        and shows it colorized (needs --token; 15 fps, 640x480, 4 cameras at most)
 
+Editing a film's colour hints:
+  --edit               with --input FILM: the hints editor instead of the live viewer (step, seek,
+                       click to colour, tracked through the shot, saved beside the film); see
+                       chroma serve --edit --help
+
 Recording:
   --record OUT.mp4     also write the colorized stream to a file (finalised on stop)
 
@@ -179,6 +184,7 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
 }
 
 export async function runServeCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--edit')) return (await import('./edit-cli.js')).runEditCommand(argv);
   let parsed: ReturnType<typeof serveOptionsFromArgv>;
   try {
     parsed = serveOptionsFromArgv(argv);

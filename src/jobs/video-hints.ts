@@ -21,9 +21,9 @@ import { modelSize } from '../color/resample.js';
 import { rgbToL } from '../color/lab.js';
 import { HIST_BINS, histogram, tvDistance } from '../smoothing/scene-cut.js';
 import { SMOOTH_DEFAULTS } from '../smoothing/options.js';
-import { hintFrame, type HintsFile } from '../hints/hints-file.js';
+import { hintFrame, type Hint, type HintsFile } from '../hints/hints-file.js';
 import { toInputPixels, toModelPixels, type RasterHint } from '../hints/rasterize.js';
-import { trackAt, trackHints, type HintTrack, type HintTrackOptions, type LostReason, type TrackSpec } from '../hints/hint-tracks.js';
+import { trackAt, trackHints, type HintTrack, type HintTrackOptions, type LostReason, type PlaneReader, type TrackSpec } from '../hints/hint-tracks.js';
 import type { HintProvider } from '../operators/apply-hints.js';
 import { ChildGroup } from '../media/child.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -69,64 +69,113 @@ export interface VideoHintsOptions {
 
 /** Run the first pass and the tracking; the returned provider serves the colour pass. */
 export async function planVideoHints(model: LoadedModel, info: MediaInfo, file: HintsFile, opts: VideoHintsOptions): Promise<VideoHintsPlan> {
+  const planes = await spoolFilmPlanes(model, info, opts);
+  try {
+    return await planFromPlanes(planes, info, file, opts.tracking);
+  } finally {
+    await planes.close();
+  }
+}
+
+/** The film at model resolution, spooled to disk, for tracking in any order. */
+export interface FilmPlanes {
+  /** Model-resolution size. */
+  width: number;
+  height: number;
+  frames: number;
+  /** First frames of shots after the first (scene cuts), in order. */
+  cuts: number[];
+  /** Frame `i`'s 8-bit L plane (L* x 2.55), in a buffer that the next read overwrites. */
+  read: PlaneReader;
+  /** Remove the spool. */
+  close(): Promise<void>;
+}
+
+/** Decode `info` once at model size (the first pass) into a temporary spool; close() removes it. */
+export async function spoolFilmPlanes(model: LoadedModel, info: MediaInfo, opts: VideoHintsOptions): Promise<FilmPlanes> {
   const { width: mw, height: mh } = modelSize(info.width, info.height, opts.size ?? model.info.trainSize, model.info.sizeMultiple);
   const plane = mw * mh;
   const dir = await mkdtemp(join(tmpdir(), 'chroma-hints-')).catch((err: Error) => {
     throw outputError(`cannot create a temporary folder for hint tracking (${err.message})`);
   });
   const fh = await open(join(dir, 'planes.u8'), 'w+');
+  const close = async () => {
+    await fh.close().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const { frames, cuts } = await spoolPlanes(info, mw, mh, fh, opts);
     const buf = new Uint8Array(plane);
+    // Reads are serialised by their callers (one tracker at a time), so one buffer serves them all.
     const read = async (i: number) => {
       await fh.read(buf, 0, plane, i * plane);
       return buf;
     };
-    const fps = info.fps ?? FALLBACK_FPS;
-    const sx = mw / info.width, sy = mh / info.height;
-    const losses: HintLoss[] = [];
-    const specs: TrackSpec[] = [];
-    const owners: number[] = [];
-    file.hints.forEach((h, i) => {
-      const label = h.id ?? `hints[${i}]`;
-      const start = hintFrame(h, fps);
-      if (start >= frames) {
-        losses.push({ hint: label, index: i, frame: start, direction: 'forward', reason: 'past-the-end' });
-        return;
-      }
-      const shotFirst = cuts.filter((c) => c <= start).pop() ?? 0;
-      const shotLast = (cuts.find((c) => c > start) ?? frames) - 1;
-      const until = h.until ?? 'shot';
-      const first = until === 'shot' ? shotFirst : start;
-      const last = until === 'shot' ? shotLast : until === 'frame' ? start : Math.min(until, shotLast);
-      specs.push({ start, first, last, x: toModelPixels(h.x, sx), y: toModelPixels(h.y, sy) });
-      owners.push(i);
-    });
-    const tracks = await trackHints(specs, mw, mh, read, opts.tracking);
-    const spans: VideoHintsPlan['spans'] = file.hints.map(() => null);
-    tracks.forEach((t, k) => {
-      const i = owners[k];
-      const h = file.hints[i];
-      spans[i] = { first: t.first, last: t.last };
-      for (const l of t.lost) losses.push({ hint: h.id ?? `hints[${i}]`, index: i, ...l });
-    });
-    losses.sort((a, b) => a.index - b.index || a.frame - b.frame);
-    return { provider: providerOf(file, tracks, owners, sx, sy), losses, cuts, frames, spans };
-  } finally {
-    await fh.close();
-    await rm(dir, { recursive: true, force: true });
+    return { width: mw, height: mh, frames, cuts, read, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 
-function providerOf(file: HintsFile, tracks: HintTrack[], owners: number[], sx: number, sy: number): HintProvider {
+/** Where a hint lives before tracking: its placed frame, its span (cuts, `until`) and its point in model pixels. */
+export function hintSpec(hint: Hint, planes: Pick<FilmPlanes, 'width' | 'height' | 'frames' | 'cuts'>, info: MediaInfo): TrackSpec | null {
+  const start = hintFrame(hint, info.fps ?? FALLBACK_FPS);
+  const { frames, cuts } = planes;
+  if (start >= frames) return null;
+  const shotFirst = cuts.filter((c) => c <= start).pop() ?? 0;
+  const shotLast = (cuts.find((c) => c > start) ?? frames) - 1;
+  const until = hint.until ?? 'shot';
+  const first = until === 'shot' ? shotFirst : start;
+  const last = until === 'shot' ? shotLast : until === 'frame' ? start : Math.min(until, shotLast);
+  const sx = planes.width / info.width, sy = planes.height / info.height;
+  return { start, first, last, x: toModelPixels(hint.x, sx), y: toModelPixels(hint.y, sy) };
+}
+
+/** Track every hint of `file` through the spooled planes. */
+export async function planFromPlanes(planes: FilmPlanes, info: MediaInfo, file: HintsFile, tracking?: HintTrackOptions): Promise<VideoHintsPlan> {
+  const { frames, cuts } = planes;
+  const losses: HintLoss[] = [];
+  const specs: TrackSpec[] = [];
+  const owners: number[] = [];
+  file.hints.forEach((h, i) => {
+    const spec = hintSpec(h, planes, info);
+    if (!spec) {
+      losses.push({ hint: h.id ?? `hints[${i}]`, index: i, frame: hintFrame(h, info.fps ?? FALLBACK_FPS), direction: 'forward', reason: 'past-the-end' });
+      return;
+    }
+    specs.push(spec);
+    owners.push(i);
+  });
+  const tracks = await trackHints(specs, planes.width, planes.height, planes.read, tracking);
+  const spans: VideoHintsPlan['spans'] = file.hints.map(() => null);
+  const placed: PlacedTrack[] = [];
+  tracks.forEach((t, k) => {
+    const i = owners[k];
+    const h = file.hints[i];
+    spans[i] = { first: t.first, last: t.last };
+    placed.push({ hint: h, track: t });
+    for (const l of t.lost) losses.push({ hint: h.id ?? `hints[${i}]`, index: i, ...l });
+  });
+  losses.sort((a, b) => a.index - b.index || a.frame - b.frame);
+  return { provider: trackedHintProvider(placed, planes.width / info.width, planes.height / info.height), losses, cuts, frames, spans };
+}
+
+/** A hint with its track. */
+export interface PlacedTrack {
+  hint: Hint;
+  track: HintTrack;
+}
+
+/** Per frame, every tracked hint alive there, at its tracked point in input pixels; sx, sy: model / input pixels. */
+export function trackedHintProvider(placed: readonly PlacedTrack[], sx: number, sy: number): HintProvider {
   return (t) => {
     const out: RasterHint[] = [];
-    tracks.forEach((track, k) => {
+    for (const { hint: h, track } of placed) {
       const at = trackAt(track, t);
-      if (!at) return;
-      const h = file.hints[owners[k]];
+      if (!at) continue;
       out.push({ x: toInputPixels(at[0], sx), y: toInputPixels(at[1], sy), ab: h.ab, ...(h.size !== undefined ? { size: h.size } : {}) });
-    });
+    }
     return out;
   };
 }

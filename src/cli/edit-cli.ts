@@ -1,0 +1,155 @@
+// `chroma serve --input film.mp4 --edit`: the editor for a film's colour hints. It runs until
+// SIGINT/SIGTERM; hints are saved when the page asks (a button), never behind the user's back.
+import { existsSync } from 'node:fs';
+import { parseFlags, numberFlag } from './flags.js';
+import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
+import { loadModel } from '../model/load-model.js';
+import { probeMedia } from '../media/probe.js';
+import { isImagePath } from '../colorizer.js';
+import { hintsUnsupported } from '../graph/color-graph.js';
+import { readHintsFile, referenceImagePath } from '../hints/hints-file.js';
+import { referenceTiltFor } from '../jobs/job-reference.js';
+import { EditSession, defaultHintsPath } from '../jobs/edit-session.js';
+import { startEditServer } from '../server/edit-server.js';
+import { checkNumber } from '../core/options.js';
+import { TEMPERATURE_RANGE } from '../core/defaults.js';
+
+export const EDIT_HELP = `Usage: chroma serve --input FILM --edit [options]
+
+Place colour hints on a film in the browser: step, play and seek through it, click a point to
+give it a colour (a colour picker, or one of the model's own top colours at that point), drag a
+hint to move it, Delete to remove it. Each hint follows its object through the shot (tracked),
+and the frame is re-coloured at once. Save writes the hints file beside the film; render it with
+  chroma colorize FILM -o out.mp4 --hints FILM.hints.json
+(the editor shows single frames without temporal smoothing: '--smooth off' renders exactly what
+it showed). The editor keeps a decoded copy of the film in a temporary folder while it runs
+(width x height x 3 bytes a frame; films needing over 8 GiB are refused: cut the shot out).
+
+Examples:
+  chroma serve --input reel.mp4 --edit
+  chroma serve --input reel.mp4 --edit --hints reel-v2.hints.json --port 9000
+
+Options:
+  -i, --input FILM     the film (a video file)
+  --edit               the editor instead of the live viewer
+  --hints FILE         the hints file to start from and save to (default FILM.hints.json beside
+                       the film; loaded when it exists)
+  --model M            'default' (built in), 'siggraph17' (pulled), or an ONNX path with a hints
+                       input (default: default)
+  --device D           auto | cpu | cuda (default auto)
+  --threads N          CPU inference threads (default: all cores)
+  --size N             model input short side (default: the model's training size)
+  --temperature T      annealed-mean temperature, 0.01..1 (default 0.38)
+  --host ADDR          address to bind (default 127.0.0.1)
+  --port N             port (default 8080; 0 = any free port)
+  --token T            the page's token (also env CHROMA_TOKEN; default: a random one, printed in
+                       the URL). The editor always needs one: it saves files
+  --allow-origin O     also accept WebSocket connections from pages at origin O (repeatable)
+  --quality Q          JPEG quality of the frames shown, 1..100 (default 85)
+  -q, --quiet          print only the URL
+  -h, --help           this help
+
+Endpoints: /  the editor   /ws  its socket   /hints.json  the hints as a download
+           /frame.png?frame=N  frame N rendered with the hints, lossless
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage (also a bad hints file), 3 bad input film,
+            5 model problem (e.g. a model without a hints input).
+`;
+
+/** Flags of the live viewer that mean nothing for a film being edited. */
+const LIVE_ONLY = ['--loop', '--format', '--width', '--height', '--fps', '--batch', '--max-wait', '--smooth', '--restore',
+  '--max-viewers', '--record', '--rtsp-transport', '--exit-on-source-failure', '--log-format'];
+
+export function editOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  const live = argv.find((a) => LIVE_ONLY.includes(a.split('=')[0]));
+  if (live) throw usageError(`${live.split('=')[0]} is for live sources; --edit opens a film (see chroma serve --edit --help)`);
+  const { values: v, positionals } = parseFlags('serve', argv, {
+    input: { type: 'string', short: 'i', multiple: true },
+    edit: { type: 'boolean' },
+    hints: { type: 'string' },
+    model: { type: 'string' },
+    device: { type: 'string' },
+    threads: { type: 'string' },
+    size: { type: 'string' },
+    temperature: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    token: { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true },
+    quality: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) return { help: true as const };
+  if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the film goes after --input)`);
+  if (!v.input?.length) throw usageError('--edit needs --input FILM');
+  if (v.input.length > 1) throw usageError('--edit opens one film: give one --input');
+  const film = v.input[0];
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(film) || film === '-' || film.startsWith('/dev/')) {
+    throw usageError(`--edit needs a film file, not a live source (${film})`);
+  }
+  if (isImagePath(film)) throw usageError(`${film}: --edit is for films; hints for a still go in a file given to 'chroma colorize --hints'`);
+  const device = v.device ?? 'auto';
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
+  const temperature = numberFlag(v.temperature, 'temperature', TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+  return {
+    help: false as const, quiet: Boolean(v.quiet), film, device: device as 'auto' | 'cpu' | 'cuda',
+    hints: v.hints, model: v.model, threads: numberFlag(v.threads, 'threads', 1, 1024, true),
+    size: numberFlag(v.size, 'size', 32, 4096, true), temperature,
+    host: v.host, port: numberFlag(v.port, 'port', 0, 65535, true), token: v.token ?? env.CHROMA_TOKEN ?? null,
+    allowOrigins: v['allow-origin'] ?? [], quality: numberFlag(v.quality, 'quality', 1, 100, true),
+  };
+}
+
+export async function runEditCommand(argv: string[]): Promise<number> {
+  let o: ReturnType<typeof editOptionsFromArgv>;
+  try {
+    o = editOptionsFromArgv(argv);
+  } catch (err) {
+    process.stderr.write(`chroma serve: ${describeError(err)}\n`);
+    return EXIT.usage;
+  }
+  if (o.help) {
+    process.stdout.write(EDIT_HELP);
+    return EXIT.ok;
+  }
+  const log = o.quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
+  let stop: NodeJS.Signals | null = null;
+  let wake: (() => void) | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stop = sig;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (!existsSync(o.film)) throw usageError(`${o.film}: no such file`);
+    const info = await probeMedia(o.film);
+    if (info.still) throw usageError(`${o.film}: a still image; --edit is for films`);
+    const model = await loadModel(o.model, { device: o.device, ...(o.threads ? { threads: o.threads } : {}), log });
+    if (!model.hintsName) throw hintsUnsupported(model);
+    if (o.temperature !== undefined) checkNumber('temperature', o.temperature, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
+    const hintsPath = o.hints ?? defaultHintsPath(o.film);
+    const target = { width: info.width, height: info.height, media: 'video' as const, frameCount: info.frames ?? undefined, fps: info.fps ?? undefined };
+    const hints = existsSync(hintsPath) ? await readHintsFile(hintsPath, target) : null;
+    const tilt = hints?.reference ? await referenceTiltFor(model, { image: referenceImagePath(hintsPath, hints.reference), strength: hints.reference.strength }) : null;
+    log(`chroma serve --edit: decoding ${o.film} (${info.frames ?? '?'} frames)…`);
+    const session = await EditSession.open(model, info, {
+      hints, hintsPath, tilt, ...(o.size ? { size: o.size } : {}), ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+    });
+    const server = await startEditServer(session, {
+      ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), token: o.token,
+      allowOrigins: o.allowOrigins, ...(o.quality ? { quality: o.quality } : {}),
+    });
+    process.stdout.write(`chroma serve --edit: ${server.url}  (${session.frames} frames, ${hints ? `${hints.hints.length} hints from ` : 'hints save to '}${hintsPath})\n`);
+    if (!stop) await new Promise<void>((resolve) => (wake = resolve));
+    await server.close();
+    await model.release();
+    return EXIT.ok;
+  } catch (err) {
+    process.stderr.write(`chroma serve: ${describeError(err)}\n`);
+    return exitCodeOf(err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
