@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../core/package-root.js';
 import { modelError, usageError } from '../core/errors.js';
-import { referenceHistogramFromRgb, referenceTilt, smoothHistogram } from '../hints/reference-tilt.js';
+import { referencePaletteFromRgb, referenceTilt, smoothHistogram } from '../hints/reference-tilt.js';
 import { DEFAULT_REFERENCE_STRENGTH } from '../hints/hints-file.js';
 import type { LoadedModel } from '../core/model-contract.js';
 
@@ -52,5 +52,5 @@ export async function referenceTiltFor(model: LoadedModel, ref: ReferenceOptions
   } catch (err) {
     throw usageError(`reference ${ref.image}: cannot read the photograph (${(err as Error).message.split('\n')[0]})`);
   }
-  return referenceTilt(referenceHistogramFromRgb(data, pixels), trainingPrior(), { strength });
+  return referenceTilt(referencePaletteFromRgb(data, pixels), trainingPrior(), { strength });
 }
