@@ -58,8 +58,6 @@ export type PlaneReader = (index: number) => Promise<Uint8Array>;
 
 /** Helper points: two rings of eight. */
 const RING = 16;
-/** Points tracked per hint: itself and its rings. */
-const PER = 1 + RING;
 const REASONS: Record<number, LostReason> = {
   [LOST_OUTSIDE]: 'outside', [LOST_FORWARD_BACKWARD]: 'forward-backward', [LOST_WEAK]: 'weak', [LOST_MISMATCH]: 'mismatch',
 };
@@ -140,9 +138,14 @@ export const lostReason = (status: number): LostReason => REASONS[status] ?? 'mi
  * server) allocates nothing per frame.
  */
 export class RingStepper {
-  private readonly pts: Float32Array;
-  private readonly guess: Float32Array;
-  private readonly result: ReturnType<typeof createTrackResult>;
+  // The points themselves, then the rings of those that need them (two calls to the tracker).
+  private readonly cp: Float32Array;
+  private readonly cg: Float32Array;
+  private readonly cres: ReturnType<typeof createTrackResult>;
+  private readonly rp: Float32Array;
+  private readonly rg: Float32Array;
+  private readonly rres: ReturnType<typeof createTrackResult>;
+  private readonly ringOf: Int32Array;
   private readonly status: Uint8Array;
   private readonly dx: number[] = [];
   private readonly dy: number[] = [];
@@ -151,9 +154,13 @@ export class RingStepper {
   private readonly minRing: number;
 
   constructor(readonly capacity: number, opts: HintTrackOptions = {}) {
-    this.pts = new Float32Array(2 * PER * capacity);
-    this.guess = new Float32Array(2 * PER * capacity);
-    this.result = createTrackResult(PER * capacity);
+    this.cp = new Float32Array(2 * capacity);
+    this.cg = new Float32Array(2 * capacity);
+    this.cres = createTrackResult(capacity);
+    this.rp = new Float32Array(2 * RING * capacity);
+    this.rg = new Float32Array(2 * RING * capacity);
+    this.rres = createTrackResult(RING * capacity);
+    this.ringOf = new Int32Array(capacity);
     this.status = new Uint8Array(capacity);
     this.coastFrames = opts.coastFrames ?? 10;
     this.radii = opts.ringRadii ?? [8, 16];
@@ -163,37 +170,50 @@ export class RingStepper {
   /**
    * Move `points` (at most `capacity`) to where they are in the newest frame. Returns a status per
    * point (TRACK_KEPT or the LOST_* reason; a view into a buffer the next call overwrites); kept
-   * points are updated in place, lost ones left as they were.
+   * points are updated in place, lost ones left as they were. Rings are tracked only around the
+   * points the tracker refused as weak, the only ones whose rings are used: a textured point costs
+   * one tracked point, not seventeen.
    */
   step(tracker: PointTracker, points: readonly RingPoint[]): Uint8Array {
     const n = points.length;
     if (n > this.capacity) throw new RangeError(`${n} points, room for ${this.capacity}`);
-    const { pts, guess, result, radii, dx, dy } = this;
+    if (n === 0) return this.status.subarray(0, 0);
+    const { cp, cg, cres, rp, rg, rres, ringOf, radii, dx, dy } = this;
     for (let j = 0; j < n; j++) {
-      const s = points[j];
-      for (let r = 0; r < PER; r++) {
-        // The outer ring turned by half a step, so its points fall between the inner ring's.
-        const outer = r > 8, ang = (2 * Math.PI * ((r - 1) % 8 + (outer ? 0.5 : 0))) / 8;
-        const radius = r === 0 ? 0 : radii[outer ? 1 : 0];
-        pts[2 * (j * PER + r)] = s.x + radius * Math.cos(ang);
-        pts[2 * (j * PER + r) + 1] = s.y + radius * Math.sin(ang);
-        guess[2 * (j * PER + r)] = s.vx;
-        guess[2 * (j * PER + r) + 1] = s.vy;
-      }
+      cp[2 * j] = points[j].x;
+      cp[2 * j + 1] = points[j].y;
+      cg[2 * j] = points[j].vx;
+      cg[2 * j + 1] = points[j].vy;
     }
-    if (n > 0) tracker.track(pts, result, n * PER, guess);
+    tracker.track(cp, cres, n, cg);
+    let weak = 0;
+    for (let j = 0; j < n; j++) {
+      if (cres.lost[j] !== LOST_WEAK) continue;
+      const s = points[j];
+      ringOf[j] = weak;
+      for (let r = 0; r < RING; r++) {
+        // The outer ring turned by half a step, so its points fall between the inner ring's.
+        const outer = r >= 8, ang = (2 * Math.PI * ((r % 8) + (outer ? 0.5 : 0))) / 8, radius = radii[outer ? 1 : 0];
+        const k = 2 * (weak * RING + r);
+        rp[k] = s.x + radius * Math.cos(ang);
+        rp[k + 1] = s.y + radius * Math.sin(ang);
+        rg[k] = s.vx;
+        rg[k + 1] = s.vy;
+      }
+      weak++;
+    }
+    if (weak) tracker.track(rp, rres, weak * RING, rg);
     for (let j = 0; j < n; j++) {
       const s = points[j];
-      const c = j * PER;
-      let status = result.lost[c];
-      let nx = result.points[2 * c], ny = result.points[2 * c + 1];
+      let status = cres.lost[j];
+      let nx = cres.points[2 * j], ny = cres.points[2 * j + 1];
       if (status === LOST_WEAK) {
         dx.length = 0;
         dy.length = 0;
-        for (let r = 1; r < PER; r++) {
-          if (result.lost[c + r] !== TRACK_KEPT) continue;
-          dx.push(result.points[2 * (c + r)] - pts[2 * (c + r)]);
-          dy.push(result.points[2 * (c + r) + 1] - pts[2 * (c + r) + 1]);
+        for (let r = 0, c = ringOf[j] * RING; r < RING; r++) {
+          if (rres.lost[c + r] !== TRACK_KEPT) continue;
+          dx.push(rres.points[2 * (c + r)] - rp[2 * (c + r)]);
+          dy.push(rres.points[2 * (c + r) + 1] - rp[2 * (c + r) + 1]);
         }
         const located = dx.length >= this.minRing;
         const moveX = located ? median(dx) : s.vx, moveY = located ? median(dy) : s.vy;
