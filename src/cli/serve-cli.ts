@@ -69,6 +69,9 @@ Viewers:
   --max-viewers N      most viewers at once (default 64)
                        The page's "use my camera" sends the viewer's own camera up the socket
                        and shows it colorized (needs --token; 15 fps, 640x480, 4 cameras at most)
+                       A click on the video puts the picker's colour there from the next frame
+                       on, tracked, for every viewer (needs --token and a hint-capable model such
+                       as the built-in one; 16 hints at most; a scene cut ends them)
 
 Editing a film's colour hints:
   --edit               with --input FILM: the hints editor instead of the live viewer (step, seek,

@@ -94,72 +94,145 @@ async function follow(
   const end = (i: number) => (direction === 'forward' ? specs[i].last : specs[i].first);
   let active = members.filter((i) => end(i) !== start);
   if (active.length === 0) return;
-  const coastFrames = opts.coastFrames ?? 10, radii = opts.ringRadii ?? [8, 16], minRing = opts.minRingPoints ?? 3;
-  const per = 1 + RING;
-  const pts = new Float32Array(2 * per * members.length);
-  const guess = new Float32Array(2 * per * members.length);
-  const result = createTrackResult(per * members.length);
+  const stepper = new RingStepper(members.length, opts);
   // Per member: position, last motion, frames coasted.
-  const state = members.map((i) => ({ x: specs[i].x, y: specs[i].y, vx: 0, vy: 0, coast: 0 }));
-  const slot = new Map(members.map((m, k) => [m, k]));
+  const state = new Map(members.map((i) => [i, { x: specs[i].x, y: specs[i].y, vx: 0, vy: 0, coast: 0 }]));
   tracker.pushFrame(await read(start));
-  const dx: number[] = [], dy: number[] = [];
   for (let t = start + step; active.length > 0; t += step) {
     tracker.pushFrame(await read(t));
-    const n = active.length;
-    active.forEach((m, j) => {
-      const s = state[slot.get(m)!];
-      for (let r = 0; r < per; r++) {
-        // The outer ring turned by half a step, so its points fall between the inner ring's.
-        const outer = r > 8, ang = (2 * Math.PI * ((r - 1) % 8 + (outer ? 0.5 : 0))) / 8;
-        const radius = r === 0 ? 0 : radii[outer ? 1 : 0];
-        pts[2 * (j * per + r)] = s.x + radius * Math.cos(ang);
-        pts[2 * (j * per + r) + 1] = s.y + radius * Math.sin(ang);
-        guess[2 * (j * per + r)] = s.vx;
-        guess[2 * (j * per + r) + 1] = s.vy;
-      }
-    });
-    tracker.track(pts, result, n * per, guess);
+    const status = stepper.step(tracker, active.map((m) => state.get(m)!));
     const still: number[] = [];
     active.forEach((m, j) => {
-      const s = state[slot.get(m)!];
       const track = tracks[m];
-      const c = j * per;
-      let status = result.lost[c];
-      let nx = result.points[2 * c], ny = result.points[2 * c + 1];
-      if (status === LOST_WEAK) {
-        dx.length = 0;
-        dy.length = 0;
-        for (let r = 1; r < per; r++) {
-          if (result.lost[c + r] !== TRACK_KEPT) continue;
-          dx.push(result.points[2 * (c + r)] - pts[2 * (c + r)]);
-          dy.push(result.points[2 * (c + r) + 1] - pts[2 * (c + r) + 1]);
-        }
-        const located = dx.length >= minRing;
-        const moveX = located ? median(dx) : s.vx, moveY = located ? median(dy) : s.vy;
-        s.coast = located ? 0 : s.coast + 1;
-        nx = s.x + moveX;
-        ny = s.y + moveY;
-        const inside = nx >= 0 && ny >= 0 && nx <= tracker.width - 1 && ny <= tracker.height - 1;
-        if (s.coast <= coastFrames && inside) status = TRACK_KEPT;
-        else if (!inside) status = LOST_OUTSIDE;
-      } else if (status === TRACK_KEPT) s.coast = 0;
-      if (status !== TRACK_KEPT) {
-        track.lost.push({ frame: t, direction, reason: REASONS[status] ?? 'mismatch' });
+      if (status[j] !== TRACK_KEPT) {
+        track.lost.push({ frame: t, direction, reason: lostReason(status[j]) });
         return;
       }
-      s.vx = nx - s.x;
-      s.vy = ny - s.y;
-      s.x = nx;
-      s.y = ny;
+      const s = state.get(m)!;
       const k = t - specs[m].first;
-      track.xy[2 * k] = nx;
-      track.xy[2 * k + 1] = ny;
+      track.xy[2 * k] = s.x;
+      track.xy[2 * k + 1] = s.y;
       if (direction === 'forward') track.last = t;
       else track.first = t;
       if (t !== end(m)) still.push(m);
     });
     active = still;
+  }
+}
+
+/** A followed point: position (model pixels), last motion, frames in a row it coasted on a plain surface. */
+export interface RingPoint {
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  coast: number;
+}
+
+/** The reason a LOST_* status stands for. */
+export const lostReason = (status: number): LostReason => REASONS[status] ?? 'mismatch';
+
+/**
+ * One step of following points with their rings, from the tracker's previous frame to its newest:
+ * the buffers for `capacity` points are made once, so a caller that steps every frame (the live
+ * server) allocates nothing per frame.
+ */
+export class RingStepper {
+  // The points themselves, then the rings of those that need them (two calls to the tracker).
+  private readonly cp: Float32Array;
+  private readonly cg: Float32Array;
+  private readonly cres: ReturnType<typeof createTrackResult>;
+  private readonly rp: Float32Array;
+  private readonly rg: Float32Array;
+  private readonly rres: ReturnType<typeof createTrackResult>;
+  private readonly ringOf: Int32Array;
+  private readonly status: Uint8Array;
+  private readonly dx: number[] = [];
+  private readonly dy: number[] = [];
+  private readonly coastFrames: number;
+  private readonly radii: readonly [number, number];
+  private readonly minRing: number;
+
+  constructor(readonly capacity: number, opts: HintTrackOptions = {}) {
+    this.cp = new Float32Array(2 * capacity);
+    this.cg = new Float32Array(2 * capacity);
+    this.cres = createTrackResult(capacity);
+    this.rp = new Float32Array(2 * RING * capacity);
+    this.rg = new Float32Array(2 * RING * capacity);
+    this.rres = createTrackResult(RING * capacity);
+    this.ringOf = new Int32Array(capacity);
+    this.status = new Uint8Array(capacity);
+    this.coastFrames = opts.coastFrames ?? 10;
+    this.radii = opts.ringRadii ?? [8, 16];
+    this.minRing = opts.minRingPoints ?? 3;
+  }
+
+  /**
+   * Move `points` (at most `capacity`) to where they are in the newest frame. Returns a status per
+   * point (TRACK_KEPT or the LOST_* reason; a view into a buffer the next call overwrites); kept
+   * points are updated in place, lost ones left as they were. Rings are tracked only around the
+   * points the tracker refused as weak, the only ones whose rings are used: a textured point costs
+   * one tracked point, not seventeen.
+   */
+  step(tracker: PointTracker, points: readonly RingPoint[]): Uint8Array {
+    const n = points.length;
+    if (n > this.capacity) throw new RangeError(`${n} points, room for ${this.capacity}`);
+    if (n === 0) return this.status.subarray(0, 0);
+    const { cp, cg, cres, rp, rg, rres, ringOf, radii, dx, dy } = this;
+    for (let j = 0; j < n; j++) {
+      cp[2 * j] = points[j].x;
+      cp[2 * j + 1] = points[j].y;
+      cg[2 * j] = points[j].vx;
+      cg[2 * j + 1] = points[j].vy;
+    }
+    tracker.track(cp, cres, n, cg);
+    let weak = 0;
+    for (let j = 0; j < n; j++) {
+      if (cres.lost[j] !== LOST_WEAK) continue;
+      const s = points[j];
+      ringOf[j] = weak;
+      for (let r = 0; r < RING; r++) {
+        // The outer ring turned by half a step, so its points fall between the inner ring's.
+        const outer = r >= 8, ang = (2 * Math.PI * ((r % 8) + (outer ? 0.5 : 0))) / 8, radius = radii[outer ? 1 : 0];
+        const k = 2 * (weak * RING + r);
+        rp[k] = s.x + radius * Math.cos(ang);
+        rp[k + 1] = s.y + radius * Math.sin(ang);
+        rg[k] = s.vx;
+        rg[k + 1] = s.vy;
+      }
+      weak++;
+    }
+    if (weak) tracker.track(rp, rres, weak * RING, rg);
+    for (let j = 0; j < n; j++) {
+      const s = points[j];
+      let status = cres.lost[j];
+      let nx = cres.points[2 * j], ny = cres.points[2 * j + 1];
+      if (status === LOST_WEAK) {
+        dx.length = 0;
+        dy.length = 0;
+        for (let r = 0, c = ringOf[j] * RING; r < RING; r++) {
+          if (rres.lost[c + r] !== TRACK_KEPT) continue;
+          dx.push(rres.points[2 * (c + r)] - rp[2 * (c + r)]);
+          dy.push(rres.points[2 * (c + r) + 1] - rp[2 * (c + r) + 1]);
+        }
+        const located = dx.length >= this.minRing;
+        const moveX = located ? median(dx) : s.vx, moveY = located ? median(dy) : s.vy;
+        const coast = located ? 0 : s.coast + 1;
+        nx = s.x + moveX;
+        ny = s.y + moveY;
+        const inside = nx >= 0 && ny >= 0 && nx <= tracker.width - 1 && ny <= tracker.height - 1;
+        if (coast <= this.coastFrames && inside) status = TRACK_KEPT;
+        else if (!inside) status = LOST_OUTSIDE;
+        s.coast = coast;
+      } else if (status === TRACK_KEPT) s.coast = 0;
+      this.status[j] = status;
+      if (status !== TRACK_KEPT) continue;
+      s.vx = nx - s.x;
+      s.vy = ny - s.y;
+      s.x = nx;
+      s.y = ny;
+    }
+    return this.status.subarray(0, n);
   }
 }
 

@@ -10,13 +10,14 @@ import type { StageTimer } from '../core/stage-timer.js';
 
 /**
  * The hints of one frame, by its index in decode order: positions in input pixels of that frame.
- * Return an empty list (or null) for none.
+ * Return an empty list (or null) for none. `frame` is the frame itself (its model-resolution L, for
+ * a provider that follows hints as frames arrive: the live server's).
  */
-export type HintProvider = (frameIndex: number) => readonly RasterHint[] | null;
+export type HintProvider = (frameIndex: number, frame?: ModelFrame) => readonly RasterHint[] | null;
 
 export function applyHints<T extends ModelFrame>(provider: HintProvider, timer?: StageTimer): OperatorFunction<T, T> {
   return map((f) => {
-    const hints = provider(f.index);
+    const hints = provider(f.index, f);
     if (!hints || hints.length === 0) return f;
     const t0 = performance.now();
     const planes = new Float32Array(3 * f.modelWidth * f.modelHeight);

@@ -13,6 +13,8 @@ export interface Client {
   readonly ws: WebSocket;
   readonly remote: string;
   readonly connectedAt: number;
+  /** Its connection presented the server's token (false on a server without one). */
+  readonly trusted: boolean;
   /** Frame messages handed to the socket whose write has not completed. */
   pending: number;
   sent: number;
@@ -101,9 +103,9 @@ export class Broadcaster {
     }));
   }
 
-  add(ws: WebSocket, remote: string): Client {
+  add(ws: WebSocket, remote: string, trusted = false): Client {
     const c: Client = {
-      id: this.nextId++, ws, remote, connectedAt: Date.now(), pending: 0, sent: 0, dropped: 0, alive: true,
+      id: this.nextId++, ws, remote, connectedAt: Date.now(), trusted, pending: 0, sent: 0, dropped: 0, alive: true,
       msgWindowStart: performance.now(), msgCount: 0,
     };
     this.clients.set(ws, c);

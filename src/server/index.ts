@@ -13,13 +13,15 @@ import { checkNumber } from '../core/options.js';
 import { classifySource, checkSourceExists, redactUrl, LiveSource, type SourceState, type SourceGeometry } from './source.js';
 import { LiveGraph, causalSmoothing } from './live-graph.js';
 import { Broadcaster, type Client } from './broadcaster.js';
-import { parseControl, MAX_CONTROL_BYTES, LIVE_TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
+import { parseControl, MAX_CONTROL_BYTES, LIVE_TEMPERATURE_RANGE, SMOOTH_RANGE, type ControlMessage, type LiveSettings } from './control.js';
 import { createMetrics } from './metrics.js';
 import { createRequestHandler, createUpgradeHandler } from './routes.js';
 import { buildViewerPage } from './viewer-page.js';
 import { Recorder } from './recorder.js';
 import { wallNow } from './frame-header.js';
-import { isLoopbackHost } from './auth.js';
+import { authorized, isLoopbackHost } from './auth.js';
+import { LiveHints } from './live-hints.js';
+import { hintsUnsupported } from '../graph/color-graph.js';
 import { startSource, probeGeometry } from './sources/start.js';
 import { createLogger, urlSecrets, LOG_FORMATS } from './log.js';
 import { isRtspTransport, RTSP_TRANSPORTS } from './sources/rtsp.js';
@@ -97,10 +99,39 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
     openRecorder();
     let source: LiveSource;
 
+    // Viewers' colour hints: only with a token (a hint changes what every viewer sees) and a model that takes them.
+    const hintsReason = !model.hintsName ? hintsUnsupported(model).message : !token ? 'colour hints need a server started with --token' : null;
+    const announceHints = (by?: number) => broadcaster.broadcastJson({ type: 'hints', hints: liveHints.list(), ...(by ? { by } : {}) });
+    const liveHints = new LiveHints({
+      onLost: (lost, at) => {
+        for (const l of lost) broadcaster.broadcastJson({ type: 'hint-lost', id: l.id, reason: l.reason, seq: at });
+        announceHints();
+      },
+      onStart: () => announceHints(),
+    });
+    const onHint = (c: Client, m: Extract<ControlMessage, { type: 'hint' | 'unhint' | 'clear-hints' }>) => {
+      const refuse = (message: string) => {
+        metrics.controlErrors.inc();
+        broadcaster.send(c, { type: 'error', message });
+      };
+      if (hintsReason) return refuse(hintsReason);
+      if (!c.trusted) return refuse('colour hints need the server\'s token: open the viewer with ?token=...');
+      if (m.type === 'hint') {
+        if (m.hint.frame !== undefined && m.hint.frame >= seq) return refuse(`"frame" ${m.hint.frame} has not been sent yet (newest ${seq - 1})`);
+        const id = liveHints.add(m.hint);
+        if (!id) return refuse(`too many live hints (max ${liveHints.max}): remove one or clear them first`);
+        broadcaster.send(c, { type: 'hint-added', id });
+      } else if (m.type === 'unhint') {
+        if (!liveHints.remove(m.id)) return refuse(`no live hint "${m.id.slice(0, 40)}"`);
+      } else liveHints.clear();
+      announceHints(c.id);
+    };
+
     const hello = () => ({
       type: 'hello', version: 1, width, height, fps: geom.fps, model: model.info.name,
       state: { ...settings }, smoothAvailable: smoothStage !== null, source: publicSource(source.state),
       limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: LIVE_TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
+      hints: { enabled: hintsReason === null, reason: hintsReason, max: liveHints.max, list: liveHints.list() },
       camera: { enabled: token !== null, maxBytes: MAX_UPLOAD_BYTES, maxFps: MAX_UPLOAD_FPS, maxWidth: MAX_UPLOAD_WIDTH, maxHeight: MAX_UPLOAD_HEIGHT },
     });
 
@@ -109,12 +140,13 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
       if (isBinary && isUpload(buf)) return webcam.handle(c, buf);
       // The socket takes camera-sized messages; text keeps the control cap, closing as ws would (1009).
       if (!isBinary && buf.length > MAX_CONTROL_BYTES) return c.ws.close(1009, 'message too big');
-      const r = parseControl(data, isBinary, { smoothAvailable: smoothStage !== null });
+      const r = parseControl(data, isBinary, { smoothAvailable: smoothStage !== null, width, height });
       if (!r.ok) {
         metrics.controlErrors.inc();
         broadcaster.send(c, { type: 'error', message: r.error });
         return;
       }
+      if (r.message.type === 'hint' || r.message.type === 'unhint' || r.message.type === 'clear-hints') return onHint(c, r.message);
       if (r.message.type === 'get') {
         broadcaster.send(c, { type: 'state', state: { ...settings } });
         return;
@@ -156,11 +188,14 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
       paused: () => settings.paused,
       idle: () => broadcaster.size === 0 && !opts.record,
       smooth: smoothStage,
+      hints: model.hintsName ? liveHints.provider : null,
       restore: opts.restore ?? null,
       release: (n) => gate.release(n),
       onOutput: (f, stages) => {
         metrics.framesOut.inc();
         for (const [k, v] of Object.entries(stages)) metrics.stageSeconds.observe({ stage: k }, v / 1000);
+        const at = LiveHints.positionsOf(f);
+        if (at) broadcaster.broadcastJson({ type: 'hints-at', seq: f.live.seq, hints: at });
         broadcaster.publish(f, stages);
         recorder?.write(f);
       },
@@ -254,7 +289,7 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
       },
       wss,
       canAccept: () => broadcaster.size < maxViewers,
-      onConnection: (ws: WebSocket, req: IncomingMessage) => broadcaster.add(ws, remoteOf(req)),
+      onConnection: (ws: WebSocket, req: IncomingMessage) => broadcaster.add(ws, remoteOf(req), token !== null && authorized(req, token)),
     };
     const handlers: SourceHandlers = { request: createRequestHandler(ctx), upgrade: createUpgradeHandler(ctx), health: ctx.health };
     // Viewers are told and closed before the HTTP side goes; the recording is finalised after.

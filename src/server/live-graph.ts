@@ -15,6 +15,7 @@ import { LatestMailbox } from './mailbox.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
 import type { StageTimes } from './frame-header.js';
+import type { HintProvider } from '../operators/apply-hints.js';
 import { DEFAULT_LIVE_BATCH } from '../core/defaults.js';
 
 /** Timestamps (performance.now() ms) a live frame collects on its way through. */
@@ -49,6 +50,8 @@ export interface LiveGraphOptions {
   idle?: () => boolean;
   /** Causal temporal smoothing stage, or null. */
   smooth?: AbStage | null;
+  /** Viewers' colour hints (live-hints.ts), for a model with a hints input. Default: none. */
+  hints?: HintProvider | null;
   /** Film repair on L, causal (past frames only, none held). Default: none. */
   restore?: RestoreSettings | null;
   /** Gives decoder slots back (one per frame that leaves the graph or is dropped). */
@@ -136,6 +139,7 @@ export class LiveGraph {
       size: o.size,
       temperature: o.temperature,
       smooth: o.smooth ?? null,
+      hints: o.hints ?? null,
       infer: o.infer?.(o.temperature),
       restore: restoreStage(o.restore ?? null, { mode: 'causal' }),
     }, { onStage: (point, f) => (marksOf(f)[point] = performance.now()) }));

@@ -1,7 +1,8 @@
 // The viewer: one self-contained HTML page (inline CSS and JS, no external requests) served from
 // memory. The Content-Security-Policy allows exactly these inline blocks, by hash, and connections
-// to this server only.
+// to this server only. The colour hints' script, style and markup live in viewer-hints.ts.
 import { createHash } from 'node:crypto';
+import { HINTS_CONTROLS, HINTS_CSS, HINTS_JS, HINTS_OVERLAY } from './viewer-hints.js';
 
 const CSS = `
 :root { color-scheme: dark; --fg: #e8e6e3; --muted: #9a968f; --ok: #5fd068; --warn: #f0b429; --bad: #f25f5c; }
@@ -49,6 +50,9 @@ const JS = `
     source: 'unknown', link: 'connecting', width: 0, height: 0, stages: null, reconnects: 0, lastSeq: -1
   };
   window.chromaViewer = s;
+  s.shownSeq = -1;
+  // Colour hints (viewer-hints.ts: its own block, run before this one).
+  var hints = window.chromaHints || null;
   // The viewer's own camera: frames go up the same socket (CHU1 + seq + capture time + JPEG), at
   // most camCfg.maxFps a second and two in flight; results come back flagged (header bit 1).
   var UPLOAD_MAGIC = 0x31554843;
@@ -127,6 +131,7 @@ const JS = `
   }
 
   function onJson(m) {
+    if (hints) hints.onJson(m);
     switch (m.type) {
       case 'hello':
         if (m.camera) {
@@ -171,12 +176,14 @@ const JS = `
     for (var i = 0; i < STAGES.length; i++) stages[STAGES[i]] = dv.getFloat32(40 + 4 * i, true);
     s.droppedSource = dv.getUint32(64, true);
     s.reconnects = dv.getUint32(68, true);
-    s.lastSeq = dv.getUint32(8, true);
+    var seq = s.lastSeq = dv.getUint32(8, true);
     var blob = new Blob([new Uint8Array(buf, hl)], { type: 'image/jpeg' });
     createImageBitmap(blob).then(function (bmp) {
       if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
       ctx.drawImage(bmp, 0, 0);
       if (bmp.close) bmp.close();
+      s.shownSeq = seq;
+      if (hints) hints.onFrame(seq);
       latencies.push(wallNow() - decodedAt);
       s.frames++;
       s.width = w;
@@ -289,12 +296,14 @@ const JS = `
     render();
   }, 1000);
 
-  function sendSet(patch) {
-    if (!ws || ws.readyState !== 1) { flash('not connected', true); return; }
-    patch.type = 'set';
-    ws.send(JSON.stringify(patch));
+  function send(obj) {
+    if (!ws || ws.readyState !== 1) { flash('not connected', true); return false; }
+    ws.send(JSON.stringify(obj));
     flash('', false);
+    return true;
   }
+  function sendSet(patch) { patch.type = 'set'; send(patch); }
+  if (hints) hints.init({ canvas: canvas, send: send, flash: flash, state: s });
   var pendingPatch = null, patchTimer = 0;
   function queueSet(patch) {
     pendingPatch = Object.assign(pendingPatch || {}, patch);
@@ -319,6 +328,8 @@ const JS = `
 })();
 `;
 
+const STYLE = CSS + HINTS_CSS;
+
 const HTML_HEAD = `<!doctype html>
 <html lang="en">
 <head>
@@ -326,7 +337,7 @@ const HTML_HEAD = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>chroma live</title>
-<style>${CSS}</style>
+<style>${STYLE}</style>
 </head>
 <body>
 <main>
@@ -340,6 +351,7 @@ const HTML_HEAD = `<!doctype html>
       <div><span class="k">server</span><span id="link" class="status" data-state="connecting">connecting</span></div>
       <div id="stages"></div>
     </div>
+    ${HINTS_OVERLAY}
     <div id="banner" role="status" hidden></div>
   </div>
   <form id="controls">
@@ -347,6 +359,7 @@ const HTML_HEAD = `<!doctype html>
     <label>smoothing <input id="smooth" type="range" min="0" max="1" step="0.05" value="0"><output id="smoothOut">0.00</output></label>
     <label><input id="paused" type="checkbox"> pause</label>
     <button id="useCamera" type="button" hidden>use my camera</button>
+    ${HINTS_CONTROLS}
     <span id="message" role="status"></span>
   </form>
   <section id="camera" hidden aria-label="Your camera, colorized">
@@ -369,11 +382,11 @@ export interface ViewerPage {
 }
 
 export function buildViewerPage(): ViewerPage {
-  const html = `${HTML_HEAD}<script>${JS}</script>\n</body>\n</html>\n`;
+  const html = `${HTML_HEAD}<script>${HINTS_JS}</script>\n<script>${JS}</script>\n</body>\n</html>\n`;
   const csp = [
     "default-src 'none'",
-    `script-src ${sha256(JS)}`,
-    `style-src ${sha256(CSS)}`,
+    `script-src ${sha256(HINTS_JS)} ${sha256(JS)}`,
+    `style-src ${sha256(STYLE)}`,
     "img-src 'self' blob: data:",
     "connect-src 'self'",
     "base-uri 'none'",
