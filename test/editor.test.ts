@@ -22,6 +22,8 @@ import { EditSession } from '../src/jobs/edit-session.js';
 import { startEditServer, EDIT_FRAME_MAGIC, type EditServerHandle } from '../src/server/edit-server.js';
 import { parseEditMessage, MAX_EDIT_COMMAND_BYTES } from '../src/server/edit-control.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
+import { topColours } from '../src/hints/top-colours.js';
+import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const W = 160, H = 120, SIDE = 28, Y0 = 46, FRAMES = 24;
@@ -119,6 +121,26 @@ test('edit messages: what is accepted and the one line for what is not', () => {
   }
   assert.match((parseEditMessage(Buffer.from('{'), false) as { error: string }).error, /not valid JSON/);
   assert.match((parseEditMessage(Buffer.from('{}'), true) as { error: string }).error, /binary/);
+});
+
+test('top colours: the modes of a two-peaked distribution, most likely first, not its gray mean', () => {
+  const nearest = (a: number, b: number) => {
+    let best = 0;
+    for (let q = 1; q < Q; q++) if (Math.hypot(AB_BINS_313[2 * q] - a, AB_BINS_313[2 * q + 1] - b) < Math.hypot(AB_BINS_313[2 * best] - a, AB_BINS_313[2 * best + 1] - b)) best = q;
+    return best;
+  };
+  const plane = 4, index = 2;
+  const logits = new Float32Array(Q * plane).fill(-5);
+  const red = nearest(60, 40), blue = nearest(10, -50);
+  logits[red * plane + index] = 3;
+  logits[blue * plane + index] = 2.5;
+  const s = topColours(logits, plane, index, 55, 4);
+  assert.equal(s.length, 4);
+  assert.deepEqual(s[0].ab, [AB_BINS_313[2 * red], AB_BINS_313[2 * red + 1]]);
+  assert.deepEqual(s[1].ab, [AB_BINS_313[2 * blue], AB_BINS_313[2 * blue + 1]]);
+  assert.ok(s[0].p > s[1].p && s[1].p > s[2].p, s.map((x) => x.p).join(' '));
+  for (let i = 0; i < s.length; i++) for (let j = 0; j < i; j++) assert.ok(Math.hypot(s[i].ab[0] - s[j].ab[0], s[i].ab[1] - s[j].ab[1]) >= 18);
+  assert.match(s[0].color, /^#[0-9a-f]{6}$/);
 });
 
 test('session round trip: a hint placed on one frame, tracked, saved, renders the same frames with colorize --hints --smooth off', async () => {

@@ -24,8 +24,7 @@ import { ChildGroup } from '../media/child.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
-import { AB_BINS_313, Q } from '../color/ab-bins.js';
-import { labToSrgb } from '../color/lab.js';
+import { labHex, topColours, type Suggestion } from '../hints/top-colours.js';
 import { serializeHints, validateHints, type Hint, type HintsFile, type HintsTarget } from '../hints/hints-file.js';
 import { trackHints, type HintTrack, type HintTrackOptions } from '../hints/hint-tracks.js';
 import { hintSpec, spoolFilmPlanes, trackedHintProvider, type FilmPlanes, type HintLoss, type PlacedTrack } from './video-hints.js';
@@ -75,14 +74,6 @@ export interface HintView {
   tracked: boolean;
 }
 
-/** One of the model's own colours at a pixel: a mode of its distribution there. */
-export interface Suggestion {
-  color: string;
-  ab: [number, number];
-  /** Probability mass of the bins around it (annealed-mean temperature 1). */
-  p: number;
-}
-
 export const DEFAULT_EDIT_MAX_HINTS = 256;
 export const DEFAULT_MAX_SPOOL_BYTES = 8 * 1024 ** 3;
 
@@ -90,6 +81,8 @@ export const DEFAULT_MAX_SPOOL_BYTES = 8 * 1024 ** 3;
 export function defaultHintsPath(film: string): string {
   return join(dirname(film), `${basename(film, extname(film))}.hints.json`);
 }
+
+export type { Suggestion };
 
 export class EditSession {
   private file: HintsFile;
@@ -338,24 +331,8 @@ export class EditSession {
     const [, , h, w] = out.dims;
     const px = Math.min(w - 1, Math.max(0, Math.round(((x + 0.5) * w) / this.info.width - 0.5)));
     const py = Math.min(h - 1, Math.max(0, Math.round(((y + 0.5) * h) / this.info.height - 0.5)));
-    const data = out.data as Float32Array;
-    const p = new Float64Array(Q);
-    let max = -Infinity;
-    for (let q = 0; q < Q; q++) max = Math.max(max, data[q * h * w + py * w + px]);
-    let sum = 0;
-    for (let q = 0; q < Q; q++) sum += p[q] = Math.exp(data[q * h * w + py * w + px] - max);
     const L = f.L[Math.round(y) * this.info.width + Math.round(x)];
-    const order = Array.from({ length: Q }, (_, q) => q).sort((a, b) => p[b] - p[a]);
-    const picked: Suggestion[] = [];
-    for (const q of order) {
-      if (picked.length >= count) break;
-      const a = AB_BINS_313[2 * q], b = AB_BINS_313[2 * q + 1];
-      if (picked.some((s) => Math.hypot(s.ab[0] - a, s.ab[1] - b) < spread)) continue;
-      let mass = 0;
-      for (let r = 0; r < Q; r++) if (Math.hypot(AB_BINS_313[2 * r] - a, AB_BINS_313[2 * r + 1] - b) < spread / 2 + 5) mass += p[r];
-      picked.push({ color: labHex(L, a, b), ab: [a, b], p: mass / sum });
-    }
-    return picked;
+    return topColours(out.data as Float32Array, h * w, py * w + px, L, count, spread);
   }
 
   /** Write the hints file (atomically: a temporary name, then renamed over `path`). */
@@ -386,14 +363,6 @@ function stripUndefined<T extends Record<string, unknown>>(o: T): Record<string,
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-function hex2(v: number): string {
-  return Math.round(Math.min(255, Math.max(0, v))).toString(16).padStart(2, '0');
-}
-
-function labHex(L: number, a: number, b: number): string {
-  const [r, g, bl] = labToSrgb(L, a, b);
-  return `#${hex2(r)}${hex2(g)}${hex2(bl)}`;
-}
 
 /** A hint given as ab: shown at mid lightness. */
 function abHex(ab: [number, number]): string {
