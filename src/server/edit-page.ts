@@ -148,9 +148,11 @@ const JS = `
     else send({ type: 'suggest', frame: shownFrame, x: p[0], y: p[1] });
   });
   function stop() { playing = false; clearTimeout(playTimer); $('play').textContent = 'play'; }
-  $('play').addEventListener('click', function () { if (playing) stop(); else { playing = true; $('play').textContent = 'pause'; seek(shownFrame + 1); } });
-  $('prev').addEventListener('click', function () { stop(); seek(shownFrame - 1); });
-  $('next').addEventListener('click', function () { stop(); seek(shownFrame + 1); });
+  // Steps count from the frame asked for, not the one on screen, so a held key moves on while the
+  // server renders only the newest request.
+  $('play').addEventListener('click', function () { if (playing) stop(); else { playing = true; $('play').textContent = 'pause'; seek(frame + 1); } });
+  $('prev').addEventListener('click', function () { stop(); seek(frame - 1); });
+  $('next').addEventListener('click', function () { stop(); seek(frame + 1); });
   $('seek').addEventListener('input', function (e) { stop(); seek(Number(e.target.value)); });
   $('color').addEventListener('change', function (e) { setColor(e.target.value); });
   $('save').addEventListener('click', function () { send({ type: 'save' }); });
@@ -165,8 +167,8 @@ const JS = `
   });
   document.addEventListener('keydown', function (e) {
     if (e.target.tagName === 'INPUT' || e.target.tagName === 'SELECT') return;
-    if (e.key === 'ArrowLeft') { stop(); seek(shownFrame - 1); }
-    else if (e.key === 'ArrowRight') { stop(); seek(shownFrame + 1); }
+    if (e.key === 'ArrowLeft') { stop(); seek(frame - 1); }
+    else if (e.key === 'ArrowRight') { stop(); seek(frame + 1); }
     else if (e.key === ' ') { e.preventDefault(); $('play').click(); }
     else if ((e.key === 'Delete' || e.key === 'Backspace') && selected) { send({ type: 'delete', id: selected }); selected = null; }
   });
