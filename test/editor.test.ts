@@ -6,12 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
-import { tempDir, runCli } from './helpers/media.js';
+import type { Browser } from 'playwright-core';
+import { tempDir, runCli, readRgbFrames } from './helpers/media.js';
+import { HAS_CHROMIUM, launchChromium } from './helpers/browser.js';
 import { fractalNoise } from './helpers/synthetic.js';
 import { until } from './helpers/until.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
@@ -25,7 +26,6 @@ import type { LoadedModel } from '../src/core/model-contract.js';
 import { topColours } from '../src/hints/top-colours.js';
 import { AB_BINS_313, Q } from '../src/color/ab-bins.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const W = 160, H = 120, SIDE = 28, Y0 = 46, FRAMES = 24;
 const left = (t: number) => 30 + 2 * t;
 
@@ -48,11 +48,7 @@ function writeClip(path: string): string {
   return path;
 }
 
-function readFrames(path: string): Buffer[] {
-  const all = execFileSync(FFMPEG, ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 28 });
-  const n = W * H * 3;
-  return Array.from({ length: all.length / n }, (_, i) => all.subarray(i * n, (i + 1) * n));
-}
+const readFrames = (path: string) => readRgbFrames(path, W, H);
 
 function abAt(rgb: Uint8Array | Buffer, x: number, y: number, w = W): [number, number] {
   const i = (Math.round(y) * w + Math.round(x)) * 3;
@@ -253,8 +249,8 @@ test('server: token required, bad messages and bad files refused with nothing ch
 });
 
 let browser: Browser | null = null;
-test('editor page in Chromium: click with a colour picked re-colours the point; the saved file renders what the page showed', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+test('editor page in Chromium: click with a colour picked re-colours the point; the saved file renders what the page showed', { skip: !HAS_CHROMIUM && 'no /usr/bin/chromium' }, async () => {
+  browser = await launchChromium();
   const dir = tempDir('chroma-editor-page-');
   const srv = await startEditor(dir.dir, { quality: 100 });
   try {

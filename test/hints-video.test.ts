@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, runCli } from './helpers/media.js';
+import { tempDir, runCli, readRgbFrames } from './helpers/media.js';
 import { fractalNoise } from './helpers/synthetic.js';
 import { ECHO_FALLBACK_AB, makeHintEchoFixture } from './helpers/model-fixtures.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
@@ -54,12 +54,7 @@ function writeClip(name: string, frames: number, path: Path, narrowFrom = Infini
   return out;
 }
 
-/** Every frame of a video as rgb24. */
-function readFrames(path: string): Buffer[] {
-  const all = execFileSync(FFMPEG, ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 28 });
-  const n = W * H * 3;
-  return Array.from({ length: all.length / n }, (_, i) => all.subarray(i * n, (i + 1) * n));
-}
+const readFrames = (path: string) => readRgbFrames(path, W, H);
 
 const abOf = (rgb: Buffer, x: number, y: number): [number, number] => {
   const i = (Math.round(y) * W + Math.round(x)) * 3;

@@ -7,7 +7,6 @@
 // while a server without the token, a model without a hints input, and the 17th hint are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -20,10 +19,9 @@ import type { LoadedModel } from '../src/core/model-contract.js';
 import type { ModelFrame } from '../src/core/frames.js';
 import { srgbToLab } from '../src/color/lab.js';
 import { hexToAb } from '../src/hints/hints-file.js';
-import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { ECHO_FALLBACK_AB, makeHintEchoFixture, makeLogitsFixture } from './helpers/model-fixtures.js';
 import { movingScene } from './helpers/synthetic.js';
-import { tempDir } from './helpers/media.js';
+import { tempDir, writeMovingScene } from './helpers/media.js';
 import { until } from './helpers/until.js';
 
 const text = (s: string) => Buffer.from(s, 'utf8');
@@ -194,14 +192,7 @@ before(async () => {
   echo = await loadModel(join(tmp.dir, 'echo.onnx'), { device: 'cpu', threads: 1, log: () => {} });
   logits = await loadModel(join(tmp.dir, 'logits.onnx'), { device: 'cpu', threads: 1, log: () => {} });
   // The moving scene at 320x240 (the disc moves 2.5 px a frame), gray, lossless, 12 s at 15 fps.
-  const frames = 180;
-  const data = Buffer.alloc(W * H * frames);
-  for (let t = 0; t < frames; t++) {
-    const L = movingScene(W, H, t * 0.5);
-    for (let i = 0; i < W * H; i++) data[t * W * H + i] = Math.round(L[i] * 2.55);
-  }
-  clip = join(tmp.dir, 'scene.mkv');
-  execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${W}x${H}`, '-r', String(FPS), '-i', 'pipe:0', '-c:v', 'ffv1', clip], { input: data });
+  clip = writeMovingScene(join(tmp.dir, 'scene.mkv'), W, H, 180, FPS, 0.5);
 });
 after(async () => {
   await echo?.release();

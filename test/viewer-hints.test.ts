@@ -7,21 +7,18 @@
 // its rate (a textured disc crossing a textured background).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { HAS_CHROMIUM, launchChromium } from './helpers/browser.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 import { srgbToLab } from '../src/color/lab.js';
 import { hexToAb } from '../src/hints/hints-file.js';
-import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { ECHO_FALLBACK_AB, makeHintEchoFixture } from './helpers/model-fixtures.js';
-import { movingScene } from './helpers/synthetic.js';
-import { tempDir } from './helpers/media.js';
+import { tempDir, writeMovingScene } from './helpers/media.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const W = 320, H = 240;
 const tmp = tempDir('chroma-viewer-hints-');
 let model: LoadedModel;
@@ -31,20 +28,9 @@ let clip: string;
 before(async () => {
   writeFileSync(join(tmp.dir, 'echo.onnx'), makeHintEchoFixture());
   model = await loadModel(join(tmp.dir, 'echo.onnx'), { device: 'cpu', threads: 1, log: () => {} });
-  const frames = 240;
-  const data = Buffer.alloc(W * H * frames);
-  for (let t = 0; t < frames; t++) {
-    const L = movingScene(W, H, t * 0.25);
-    for (let i = 0; i < W * H; i++) data[t * W * H + i] = Math.round(L[i] * 2.55);
-  }
-  clip = join(tmp.dir, 'scene.mkv');
-  execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${W}x${H}`, '-r', '15', '-i', 'pipe:0', '-c:v', 'ffv1', clip], { input: data });
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+  clip = writeMovingScene(join(tmp.dir, 'scene.mkv'), W, H, 240, 15, 0.25);
+  if (HAS_CHROMIUM) {
+    browser = await launchChromium();
   }
 });
 after(async () => {
@@ -79,7 +65,7 @@ async function canvasAb(page: Page, x: number, y: number): Promise<[number, numb
 }
 const dist = (p: readonly number[], q: readonly number[]) => Math.hypot(p[0] - q[0], p[1] - q[1]);
 
-test('viewer page in Chromium: a click on the video places a tracked colour hint; delete removes it', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async () => {
+test('viewer page in Chromium: a click on the video places a tracked colour hint; delete removes it', { skip: !HAS_CHROMIUM && 'no /usr/bin/chromium' }, async () => {
   const token = 'viewer-hints-token';
   const srv: ServerHandle = await startServer({ input: clip, model, size: 120, token, port: 0, log: () => {} });
   const page = await browser!.newPage();

@@ -3,9 +3,10 @@
 // sends control messages from its controls, and reconnects by itself after the server comes back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { HAS_CHROMIUM, launchChromium } from './helpers/browser.js';
 import { startServer, type ServerHandle, type ServerOptions } from '../src/server/index.js';
 import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
@@ -13,7 +14,6 @@ import { makeLogitsFixture } from './helpers/model-fixtures.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const tmp = tempDir('chroma-viewer-');
 let model: LoadedModel;
 let browser: Browser | null = null;
@@ -22,12 +22,8 @@ before(async () => {
   const path = join(tmp.dir, 'fixture-logits.onnx');
   writeFileSync(path, makeLogitsFixture());
   model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+  if (HAS_CHROMIUM) {
+    browser = await launchChromium();
   }
 });
 after(async () => {
@@ -41,7 +37,7 @@ function serve(extra: Partial<ServerOptions> = {}): Promise<ServerHandle> {
 }
 
 
-test('viewer page in Chromium: colour frames, overlay, controls, auto-reconnect', { skip: !existsSync(CHROMIUM) && 'no /usr/bin/chromium' }, async () => {
+test('viewer page in Chromium: colour frames, overlay, controls, auto-reconnect', { skip: !HAS_CHROMIUM && 'no /usr/bin/chromium' }, async () => {
   const token = 'viewer-test-token';
   let srv = await serve({ token });
   const port = srv.port;

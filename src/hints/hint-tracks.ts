@@ -222,13 +222,7 @@ export class RingStepper {
       let status = cres.lost[j];
       let nx = cres.points[2 * j], ny = cres.points[2 * j + 1];
       if (status === LOST_WEAK) {
-        dx.length = 0;
-        dy.length = 0;
-        for (let r = 0, c = ringOf[j] * RING; r < RING; r++) {
-          if (rres.lost[c + r] !== TRACK_KEPT) continue;
-          dx.push(rres.points[2 * (c + r)] - rp[2 * (c + r)]);
-          dy.push(rres.points[2 * (c + r) + 1] - rp[2 * (c + r) + 1]);
-        }
+        this.ringMotions(ringOf[j]);
         const located = dx.length >= this.minRing;
         const moveX = located ? median(dx) : s.vx, moveY = located ? median(dy) : s.vy;
         const coast = located ? 0 : s.coast + 1;
@@ -242,13 +236,7 @@ export class RingStepper {
         // The point's own window disagrees with itself both ways (a plain coat under moving folds,
         // motion blur), but if most of the rings around it are followed cleanly, the content is
         // still there and the rings carry it; an occluder or the frame's edge takes the rings too.
-        dx.length = 0;
-        dy.length = 0;
-        for (let r = 0, c = ringOf[j] * RING; r < RING; r++) {
-          if (rres.lost[c + r] !== TRACK_KEPT) continue;
-          dx.push(rres.points[2 * (c + r)] - rp[2 * (c + r)]);
-          dy.push(rres.points[2 * (c + r) + 1] - rp[2 * (c + r) + 1]);
-        }
+        this.ringMotions(ringOf[j]);
         const mx = dx.length ? median(dx) : 0, my = dx.length ? median(dy) : 0;
         // ... and only when they move as the point last did (rings on a background the object
         // moves across would otherwise pin the hint to the background).
@@ -268,6 +256,18 @@ export class RingStepper {
       s.y = ny;
     }
     return this.status.subarray(0, n);
+  }
+
+  /** The motions of ring `ring`'s followed points, into dx, dy. */
+  private ringMotions(ring: number): void {
+    const { dx, dy, rres, rp } = this;
+    dx.length = 0;
+    dy.length = 0;
+    for (let r = 0, c = ring * RING; r < RING; r++) {
+      if (rres.lost[c + r] !== TRACK_KEPT) continue;
+      dx.push(rres.points[2 * (c + r)] - rp[2 * (c + r)]);
+      dy.push(rres.points[2 * (c + r) + 1] - rp[2 * (c + r) + 1]);
+    }
   }
 }
 

@@ -67,12 +67,8 @@ export function referenceHistogram(samples: AbSamples, sigma: number = HISTOGRAM
   return smoothHistogram(counts, sigma);
 }
 
-/**
- * The smoothed histogram of a decoded photograph (packed rgb24, `pixels` pixels), each pixel taken
- * to Lab with the project's exact D65 conversion. It runs once per job, not per frame; decode the
- * photograph at a modest size (a megapixel is plenty for 313 bins).
- */
-export function referenceHistogramFromRgb(rgb: Uint8Array, pixels: number, sigma: number = HISTOGRAM_SIGMA): Float64Array {
+/** Interleaved a, b of packed rgb24 (the project's exact D65 conversion). */
+function abOfRgb(rgb: Uint8Array, pixels: number): Float32Array {
   if (rgb.length < 3 * pixels) throw new RangeError(`rgb24 of ${pixels} pixels needs ${3 * pixels} bytes, got ${rgb.length}`);
   const ab = new Float32Array(2 * pixels);
   for (let i = 0, p = 0; i < pixels; i++, p += 3) {
@@ -80,7 +76,16 @@ export function referenceHistogramFromRgb(rgb: Uint8Array, pixels: number, sigma
     ab[2 * i] = a;
     ab[2 * i + 1] = b;
   }
-  return referenceHistogram(ab, sigma);
+  return ab;
+}
+
+/**
+ * The smoothed histogram of a decoded photograph (packed rgb24, `pixels` pixels), each pixel taken
+ * to Lab with the project's exact D65 conversion. It runs once per job, not per frame; decode the
+ * photograph at a modest size (a megapixel is plenty for 313 bins).
+ */
+export function referenceHistogramFromRgb(rgb: Uint8Array, pixels: number, sigma: number = HISTOGRAM_SIGMA): Float64Array {
+  return referenceHistogram(abOfRgb(rgb, pixels), sigma);
 }
 
 /**
@@ -142,14 +147,7 @@ export function referencePalette(samples: AbSamples, sigma: number = HISTOGRAM_S
 
 /** The palette of a decoded photograph (packed rgb24), as referenceHistogramFromRgb reads it. */
 export function referencePaletteFromRgb(rgb: Uint8Array, pixels: number, sigma: number = HISTOGRAM_SIGMA): ReferencePalette {
-  if (rgb.length < 3 * pixels) throw new RangeError(`rgb24 of ${pixels} pixels needs ${3 * pixels} bytes, got ${rgb.length}`);
-  const ab = new Float32Array(2 * pixels);
-  for (let i = 0, p = 0; i < pixels; i++, p += 3) {
-    const [, a, b] = srgbToLab(rgb[p], rgb[p + 1], rgb[p + 2]);
-    ab[2 * i] = a;
-    ab[2 * i + 1] = b;
-  }
-  return referencePalette(ab, sigma);
+  return referencePalette(abOfRgb(rgb, pixels), sigma);
 }
 
 export interface TiltOptions {

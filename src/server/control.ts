@@ -14,6 +14,8 @@
 // is refused with {"type":"error","message":...} and changes nothing.
 import { hexToAb } from '../hints/hints-file.js';
 
+import { parseJsonMessage } from './json-message.js';
+
 export interface LiveSettings {
   /** Annealed-mean temperature. */
   temperature: number;
@@ -74,19 +76,10 @@ export interface ParseOptions {
 
 /** Validate one frame received from a viewer. */
 export function parseControl(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean, opts: ParseOptions): ControlParse {
-  if (isBinary) return fail('binary messages are not accepted; send JSON text');
-  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-  if (buf.length > MAX_CONTROL_BYTES) return fail(`message too large (${buf.length} bytes, max ${MAX_CONTROL_BYTES})`);
-  let value: unknown;
-  try {
-    value = JSON.parse(buf.toString('utf8'));
-  } catch {
-    return fail('not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('expected a JSON object');
-  const obj = value as Record<string, unknown>;
+  const parsed = parseJsonMessage(data, isBinary, MAX_CONTROL_BYTES);
+  if (!parsed.ok) return fail(parsed.error);
+  const obj = parsed.obj;
   const type = obj.type;
-  if (typeof type !== 'string') return fail('missing "type"');
 
   if (type === 'get' || type === 'clear-hints') {
     const extra = Object.keys(obj).filter((k) => k !== 'type');

@@ -15,6 +15,7 @@
 //
 // Anything else is refused with {"type":"error","message":...} and changes nothing.
 import type { HintEdit } from '../jobs/edit-session.js';
+import { parseJsonMessage } from './json-message.js';
 
 /** Largest message, bytes (a `load` of a hints file; the socket's maxPayload). */
 export const MAX_EDIT_MESSAGE_BYTES = 256 * 1024;
@@ -68,21 +69,12 @@ const shown = (s: string) => JSON.stringify(s.slice(0, 40));
 
 /** Validate one socket message from the editor page. */
 export function parseEditMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): EditParse {
-  if (isBinary) return fail('binary messages are not accepted; send JSON text');
-  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-  if (buf.length > MAX_EDIT_MESSAGE_BYTES) return fail(`message too large (${buf.length} bytes, max ${MAX_EDIT_MESSAGE_BYTES})`);
-  let value: unknown;
-  try {
-    value = JSON.parse(buf.toString('utf8'));
-  } catch {
-    return fail('not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('expected a JSON object');
-  const obj = value as Record<string, unknown>;
-  if (typeof obj.type !== 'string') return fail('missing "type"');
+  const parsed = parseJsonMessage(data, isBinary, MAX_EDIT_MESSAGE_BYTES);
+  if (!parsed.ok) return fail(parsed.error);
+  const { obj, bytes } = parsed;
   const spec = Object.hasOwn(TYPES, obj.type) ? TYPES[obj.type] : undefined;
   if (!spec) return fail(`unknown type ${shown(obj.type)} (expected one of ${Object.keys(TYPES).join(', ')})`);
-  if (obj.type !== 'load' && buf.length > MAX_EDIT_COMMAND_BYTES) return fail(`message too large (${buf.length} bytes, max ${MAX_EDIT_COMMAND_BYTES} for "${obj.type}")`);
+  if (obj.type !== 'load' && bytes > MAX_EDIT_COMMAND_BYTES) return fail(`message too large (${bytes} bytes, max ${MAX_EDIT_COMMAND_BYTES} for "${obj.type}")`);
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'type') continue;
     const kind = Object.hasOwn(spec.fields, k) ? spec.fields[k] : undefined;

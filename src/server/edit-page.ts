@@ -3,7 +3,7 @@
 // play, seek; click to place a hint (the colour picker's colour, then the model's own top colours at
 // that point to choose from), drag a marker to move it, Delete to remove it; save beside the film,
 // download, or load a hints file. Every change is sent to the server, which re-colours the frame.
-import { sha256, type ViewerPage } from './viewer-page.js';
+import { buildPage, type ViewerPage } from './page-shell.js';
 
 const CSS = `
 :root { color-scheme: dark; --fg: #e8e6e3; --muted: #9a968f; --bad: #f25f5c; --sel: #ffd54f; }
@@ -176,17 +176,7 @@ const JS = `
 })();
 `;
 
-const HTML_HEAD = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>chroma editor</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
+const BODY = `<main>
   <div id="left">
     <canvas id="view" width="640" height="480" aria-label="Film frame, colorized; click to place a colour hint"></canvas>
     <div id="bar">
@@ -212,16 +202,8 @@ const HTML_HEAD = `<!doctype html>
 `;
 
 export function buildEditPage(): ViewerPage {
-  const html = `${HTML_HEAD}<script>${JS}</script>\n</body>\n</html>\n`;
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(JS)}`,
-    `style-src ${sha256(CSS)}`,
-    "img-src 'self' blob: data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-  return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
+  return buildPage({
+    title: 'chroma editor', css: CSS, body: BODY, scripts: [JS],
+    allow: ["img-src 'self' blob: data:", "connect-src 'self'"], frameAncestors: "'none'",
+  });
 }

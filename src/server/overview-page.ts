@@ -1,6 +1,6 @@
 // The overview page of a several-source server: every source's own viewer page side by side (one
 // frame each, same origin). The token, when there is one, is passed on from this page's address.
-import { sha256, type ViewerPage } from './viewer-page.js';
+import { buildPage, type ViewerPage } from './page-shell.js';
 
 const CSS = `body { margin: 0; padding: 12px; background: #101113; color: #e6e6e6; font: 14px system-ui, sans-serif; }
 h1 { font-size: 16px; margin: 0 0 12px; }
@@ -15,16 +15,8 @@ document.querySelectorAll('a[data-href]').forEach(function (a) { a.href = a.getA
 /** `names` are source names (letters, digits, - and _ only: nothing to escape). */
 export function buildOverviewPage(names: readonly string[]): ViewerPage {
   const sections = names.map((n) => `<section><h2><a data-href="${n}/">${n}</a></h2><iframe data-src="${n}/" title="${n}"></iframe></section>`).join('\n');
-  const html = `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>chroma: ${names.length} sources</title>\n` +
-    `<style>${CSS}</style>\n</head>\n<body>\n<h1>chroma live: ${names.join(', ')}</h1>\n<main>\n${sections}\n</main>\n<script>${JS}</script>\n</body>\n</html>\n`;
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(JS)}`,
-    `style-src ${sha256(CSS)}`,
-    "frame-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-  return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
+  return buildPage({
+    title: `chroma: ${names.length} sources`, css: CSS, body: `<h1>chroma live: ${names.join(', ')}</h1>\n<main>\n${sections}\n</main>\n`,
+    scripts: [JS], allow: ["frame-src 'self'"], frameAncestors: "'none'",
+  });
 }

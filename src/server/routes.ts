@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { authorized, hostAllowed, originAllowed } from './auth.js';
-import type { ViewerPage } from './viewer-page.js';
+import type { ViewerPage } from './page-shell.js';
 import type { Registry } from 'prom-client';
 
 export interface RouteContext {

@@ -1,7 +1,7 @@
 // The viewer: one self-contained HTML page (inline CSS and JS, no external requests) served from
 // memory. The Content-Security-Policy allows exactly these inline blocks, by hash, and connections
 // to this server only. The colour hints' script, style and markup live in viewer-hints.ts.
-import { createHash } from 'node:crypto';
+import { buildPage, type ViewerPage } from './page-shell.js';
 import { HINTS_CONTROLS, HINTS_CSS, HINTS_JS, HINTS_OVERLAY } from './viewer-hints.js';
 
 const CSS = `
@@ -330,17 +330,7 @@ const JS = `
 
 const STYLE = CSS + HINTS_CSS;
 
-const HTML_HEAD = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>chroma live</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
+const BODY = `<main>
   <div id="stage">
     <canvas id="view" width="640" height="480" aria-label="Colorized live video"></canvas>
     <div id="overlay" aria-live="off">
@@ -372,27 +362,11 @@ const HTML_HEAD = `<!doctype html>
 </main>
 `;
 
-export function sha256(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
-
-export interface ViewerPage {
-  body: Buffer;
-  contentSecurityPolicy: string;
-}
-
 export function buildViewerPage(): ViewerPage {
-  const html = `${HTML_HEAD}<script>${HINTS_JS}</script>\n<script>${JS}</script>\n</body>\n</html>\n`;
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(HINTS_JS)} ${sha256(JS)}`,
-    `style-src ${sha256(STYLE)}`,
-    "img-src 'self' blob: data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
+  return buildPage({
+    title: 'chroma live', css: STYLE, body: BODY, scripts: [HINTS_JS, JS],
+    allow: ["img-src 'self' blob: data:", "connect-src 'self'"],
     // The overview page of a several-source server frames each source's page; nobody else may.
-    "frame-ancestors 'self'",
-  ].join('; ');
-  return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
+    frameAncestors: "'self'",
+  });
 }

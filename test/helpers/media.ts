@@ -7,6 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FFMPEG, FFPROBE, FFPROBE_ENV } from '../../src/media/ffmpeg-paths.js';
 import { makeLogitsFixture, makeAbFixture, makeBadFixture } from './model-fixtures.js';
+import { movingScene } from './synthetic.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -127,4 +128,22 @@ export function cliFixtures(): { tmp: { dir: string; cleanup: () => void }; mode
   });
   after(() => f.tmp.cleanup());
   return f;
+}
+
+/** Every frame of a w x h video as rgb24. */
+export function readRgbFrames(path: string, w: number, h: number): Buffer[] {
+  const all = execFileSync(FFMPEG, ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 28 });
+  const n = w * h * 3;
+  return Array.from({ length: all.length / n }, (_, i) => all.subarray(i * n, (i + 1) * n));
+}
+
+/** A gray lossless clip (FFV1) of movingScene at `step` scene-frames per frame. */
+export function writeMovingScene(path: string, w: number, h: number, frames: number, fps: number, step: number): string {
+  const data = Buffer.alloc(w * h * frames);
+  for (let t = 0; t < frames; t++) {
+    const L = movingScene(w, h, t * step);
+    for (let i = 0; i < w * h; i++) data[t * w * h + i] = Math.round(L[i] * 2.55);
+  }
+  execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${w}x${h}`, '-r', String(fps), '-i', 'pipe:0', '-c:v', 'ffv1', path], { input: data });
+  return path;
 }

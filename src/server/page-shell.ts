@@ -1,0 +1,44 @@
+// What every page the server sends shares: one HTML document whose inline scripts and styles are
+// allowed by hash and nothing else, and the Content-Security-Policy that says so.
+import { createHash } from 'node:crypto';
+
+/** A page served from memory. */
+export interface ViewerPage {
+  body: Buffer;
+  contentSecurityPolicy: string;
+}
+
+/** A CSP source for an inline block. */
+export function sha256(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+export interface PageParts {
+  title: string;
+  css: string;
+  /** The body's markup (without scripts). */
+  body: string;
+  /** Inline scripts, in order, each allowed by its hash. */
+  scripts: string[];
+  /** Extra CSP directives (e.g. "img-src 'self' blob: data:", "connect-src 'self'"). */
+  allow: string[];
+  /** Who may frame the page: "'none'" or "'self'". */
+  frameAncestors: string;
+}
+
+export function buildPage(p: PageParts): ViewerPage {
+  const html = `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="referrer" content="no-referrer">\n` +
+    `<title>${p.title}</title>\n<style>${p.css}</style>\n</head>\n<body>\n${p.body}` +
+    `${p.scripts.map((s) => `<script>${s}</script>\n`).join('')}</body>\n</html>\n`;
+  const csp = [
+    "default-src 'none'",
+    `script-src ${p.scripts.map(sha256).join(' ')}`,
+    `style-src ${sha256(p.css)}`,
+    ...p.allow,
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${p.frameAncestors}`,
+  ].join('; ');
+  return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
+}
