@@ -221,11 +221,12 @@ test('server: token required, bad messages and bad files refused with nothing ch
     c.send({ type: 'load', file: { hints: [{ x: 1, y: 1, color: '#fff', colour: 'typo' }] } });
     c.send({ type: 'delete', id: 'nope' });
     c.send({ type: 'seek', frame: FRAMES });
-    await until('editor', () => errors().length >= 7, 10_000);
+    c.send({ type: 'load', file: { hints: [], reference: { image: 'other.jpg' } } });
+    await until('editor', () => errors().length >= 8, 10_000);
     // Each refusal is one line; replies to different messages may come in any order.
     const e = errors();
     for (const want of [/not valid JSON/, /hints\[0\]\.x: 165 is outside the picture \(0\.\.159\)/, /hints\[0\]\.color: "red" is not an sRGB hex colour/,
-      /hints\[0\]\.frame: 24 is not a frame of this video/, /hints\[0\]\.colour: unknown key/, /no hint with id "nope"/, /frame 24: not a frame of this film/]) {
+      /hints\[0\]\.frame: 24 is not a frame of this video/, /hints\[0\]\.colour: unknown key/, /no hint with id "nope"/, /frame 24: not a frame of this film/, /another reference photo/]) {
       assert.ok(e.some((m) => want.test(m)), `${want} not in ${JSON.stringify(e)}`);
     }
     assert.equal(srv.session.hintsFile().hints.length, 0, 'nothing was added');
