@@ -1,7 +1,7 @@
 // Colour hints on real clips: what hints placed on one frame do over the whole shot, how many
 // tracked points survive, and what a reference photo does.
 //
-//   node --import tsx bench/hints.ts --model PATH [--clips DIR] [--counts 0,1,3,5] [--size PX] [--no-reference] [--work DIR] [--json]
+//   node --import tsx bench/hints.ts --model PATH [--clips DIR] [--counts 0,1,3,5] [--size PX] [--reach CELLS] [--edge-cost C] [--no-reference] [--work DIR] [--json]
 //
 // For each clip in DIR (default /work/shared/data/videos/*.mp4): the colour original is turned gray
 // (ffmpeg format=gray, lossless FFV1) and colorized with 0 hints, then with the first 1, 3, 5 hints
@@ -37,6 +37,9 @@ const { values: opts } = parseArgs({
     work: { type: 'string', default: join(tmpdir(), 'chroma-bench-hints') },
     /** Hint patch side in input pixels (default: the hints file's default, short side / 48). */
     size: { type: 'string' },
+    /** The propagation stage's reach in output cells and edge cost (default: the app's, 24 and 0.3). */
+    reach: { type: 'string' },
+    'edge-cost': { type: 'string' },
     'no-reference': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -121,7 +124,8 @@ try {
     ff(['-i', original, '-an', '-vf', 'format=gray', '-c:v', 'ffv1', gray]);
     const out = (tag: string) => join(WORK, `${name}-${tag}.mkv`);
     const run = async (tag: string, extra: Record<string, unknown>) => {
-      const r = await colorizer.colorize(gray, out(tag), { overwrite: true, encode: { codec: 'ffv1' }, ...extra }).done;
+      const propagate = { ...(opts.reach !== undefined ? { reach: Number(opts.reach) } : {}), ...(opts['edge-cost'] !== undefined ? { edgeCost: Number(opts['edge-cost']) } : {}) };
+      const r = await colorizer.colorize(gray, out(tag), { overwrite: true, encode: { codec: 'ffv1' }, propagate, ...extra }).done;
       return r;
     };
     const res: ClipResult = { clip: name, frames: 0, abError: {}, hintsLost: {}, trackedKept: { points: 0, kept: 0, frames: 0 }, reference: { colorfulnessRatio: [null, null], aucBalanced: [null, null] } };
