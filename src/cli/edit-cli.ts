@@ -11,7 +11,7 @@ import { readHintsFile, referenceImagePath } from '../hints/hints-file.js';
 import { referenceTiltFor } from '../jobs/job-reference.js';
 import { EditSession, defaultHintsPath } from '../jobs/edit-session.js';
 import { startEditServer } from '../server/edit-server.js';
-import { checkNumber } from '../core/options.js';
+import { listenForStop } from './stop-signal.js';
 import { TEMPERATURE_RANGE } from '../core/defaults.js';
 
 export const EDIT_HELP = `Usage: chroma serve --input FILM --edit [options]
@@ -113,21 +113,13 @@ export async function runEditCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const log = o.quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
-  let stop: NodeJS.Signals | null = null;
-  let wake: (() => void) | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    stop = sig;
-    wake?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = listenForStop();
   try {
     if (!existsSync(o.film)) throw usageError(`${o.film}: no such file`);
     const info = await probeMedia(o.film);
     if (info.still) throw usageError(`${o.film}: a still image; --edit is for films`);
     const model = await loadModel(o.model, { device: o.device, ...(o.threads ? { threads: o.threads } : {}), log });
     if (!model.hintsName) throw hintsUnsupported(model);
-    if (o.temperature !== undefined) checkNumber('temperature', o.temperature, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
     const hintsPath = o.hints ?? defaultHintsPath(o.film);
     const target = { width: info.width, height: info.height, media: 'video' as const, frameCount: info.frames ?? undefined, fps: info.fps ?? undefined };
     const hints = existsSync(hintsPath) ? await readHintsFile(hintsPath, target) : null;
@@ -141,7 +133,7 @@ export async function runEditCommand(argv: string[]): Promise<number> {
       allowOrigins: o.allowOrigins, ...(o.quality ? { quality: o.quality } : {}),
     });
     process.stdout.write(`chroma serve --edit: ${server.url}  (${session.frames} frames, ${hints ? `${hints.hints.length} hints from ` : 'hints save to '}${hintsPath})\n`);
-    if (!stop) await new Promise<void>((resolve) => (wake = resolve));
+    await stop.wait();
     await server.close();
     await model.release();
     return EXIT.ok;
@@ -149,7 +141,6 @@ export async function runEditCommand(argv: string[]): Promise<number> {
     process.stderr.write(`chroma serve: ${describeError(err)}\n`);
     return exitCodeOf(err);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }

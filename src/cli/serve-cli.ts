@@ -11,6 +11,7 @@ import { isRtspTransport, RTSP_TRANSPORTS } from '../server/sources/rtsp.js';
 import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from '../server/log.js';
 import { redactUrl } from '../server/source.js';
 import { parseRestoreOption } from '../restore/options.js';
+import { listenForStop } from './stop-signal.js';
 
 export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
        chroma serve --input NAME=SRC --input NAME=SRC ... [options]
@@ -206,18 +207,10 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     write: log, format: options.logFormat, secrets: [...all.flatMap((i) => urlSecrets(i.input)), ...(options.token ? [options.token] : [])],
   });
 
-  // Signals that arrive while the model loads stop the start-up too.
-  let stopRequested: NodeJS.Signals | null = null;
-  let wake: (() => void) | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    stopRequested = sig;
-    wake?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = listenForStop();
   try {
     const server = inputs ? await startMultiServer({ ...options, inputs, log }) : await startServer({ ...options, log });
-    if (stopRequested) {
+    if (stop.received) {
       await server.close();
       return EXIT.ok;
     }
@@ -229,10 +222,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
       process.stdout.write(`chroma serve: ${server.url}${tokenNote}  (source ${st.width ? `${st.width}x${st.height}` : 'waiting'}` +
         `${st.fps ? ` @ ${Math.round(st.fps * 100) / 100} fps` : ''})\n`);
     }
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    own.info(`chroma serve: ${stopRequested ?? 'stop'}: shutting down`);
+    await stop.wait();
+    own.info(`chroma serve: ${stop.received ?? 'stop'}: shutting down`);
     // Hard stop after 2 s whatever happens (a wedged child or socket must not keep us alive).
     const deadline = setTimeout(() => killAllChildren(), 1800);
     deadline.unref();
@@ -244,7 +235,6 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`chroma serve: ${describeError(err)}\n`);
     return exitCodeOf(err);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
