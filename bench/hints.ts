@@ -1,14 +1,15 @@
 // Colour hints on real clips: what hints placed on one frame do over the whole shot, how many
 // tracked points survive, and what a reference photo does.
 //
-//   node --import tsx bench/hints.ts --model PATH [--clips DIR] [--counts 0,1,3,5] [--size PX] [--reach CELLS] [--edge-cost C] [--no-reference] [--work DIR] [--json]
+//   node --import tsx bench/hints.ts --model PATH [--clips DIR] [--counts 0,1,3,5] [--size PX] [--reach CELLS] [--edge-cost C] [--lightness-chroma G] [--placement worst|grid] [--no-reference] [--work DIR] [--json]
 //
 // For each clip in DIR (default /work/shared/data/videos/*.mp4): the colour original is turned gray
 // (ffmpeg format=gray, lossless FFV1) and colorized with 0 hints, then with the first 1, 3, 5 hints
 // of one ranking placed on frame 0 "from the colour original", as a person with the original would
 // place them: where the automatic result is most wrong (the ab error of the 0-hint frame averaged
 // over a hint patch, peaks at least a fifth of the short side apart), each hint coloured with the
-// mean true ab of its patch, `until: "shot"`. Reported: mean ab error (Lab units, per pixel, over
+// mean true ab of its patch, `until: "shot"` (--placement grid: at the centre and then the quadrants'
+// centres instead, wherever the objects are). Reported: mean ab error (Lab units, per pixel, over
 // every frame, at long side 320) and its change against 0 hints. Tracking: a 5x5 grid of points on
 // frame 0 followed for 100 frames (or to the clip's end): the share still alive at the end. Reference:
 // the clip's own first colour frame as --reference (strength 0.7), no hints: colourfulness ratio
@@ -40,11 +41,16 @@ const { values: opts } = parseArgs({
     /** The propagation stage's reach in output cells and edge cost (default: the app's, 24 and 0.3). */
     reach: { type: 'string' },
     'edge-cost': { type: 'string' },
+    /** The propagation stage's lightness-chroma gate (default the app's, 200; Infinity: off). */
+    'lightness-chroma': { type: 'string' },
+    /** Where the hints go: 'worst' (where the automatic frame is most wrong) or 'grid' (the centre, then the quadrants' centres; at most 5). */
+    placement: { type: 'string', default: 'worst' },
     'no-reference': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 if (!opts.model) throw new Error('--model PATH is required (a hint-capable model)');
+if (opts.placement !== 'worst' && opts.placement !== 'grid') throw new Error("--placement is 'worst' or 'grid'");
 const COUNTS = opts.counts!.split(',').map(Number);
 const WORK = opts.work!;
 mkdirSync(WORK, { recursive: true });
@@ -74,6 +80,29 @@ async function abError(colorized: string, original: string, width: number, heigh
   return sum / frames;
 }
 
+/** Mean true ab over the hint patch at (x, y). */
+function patchAb(pt: ReturnType<typeof allocLab>, w: number, x: number, y: number, r: number): [number, number] {
+  let sa = 0, sb = 0, n = 0;
+  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+    const i = (y + dy) * w + x + dx;
+    sa += pt.a[i];
+    sb += pt.b[i];
+    n++;
+  }
+  return [Math.round((sa / n) * 10) / 10, Math.round((sb / n) * 10) / 10];
+}
+
+/** Up to 5 hints on a fixed grid (centre, then the quadrants' centres), coloured from the original. */
+function gridHints(truth: Buffer, w: number, h: number, k: number, size: number): Hint[] {
+  const pt = allocLab(w, h);
+  rgbToLabPlanes(truth, pt);
+  const at = [[0.5, 0.5], [0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]].slice(0, k);
+  return at.map(([fx, fy], i) => {
+    const x = Math.round(fx * w), y = Math.round(fy * h);
+    return { id: `g${i + 1}`, frame: 0, x, y, ab: patchAb(pt, w, x, y, size >> 1), size, until: 'shot' };
+  });
+}
+
 /** Up to `k` hints where the automatic frame 0 is most wrong, coloured from the original. */
 function placeHints(auto: Buffer, truth: Buffer, w: number, h: number, k: number, size: number): Hint[] {
   const pa = allocLab(w, h), pt = allocLab(w, h);
@@ -81,17 +110,14 @@ function placeHints(auto: Buffer, truth: Buffer, w: number, h: number, k: number
   rgbToLabPlanes(truth, pt);
   const r = size >> 1, step = 2;
   const minGap = Math.min(w, h) / 5;
-  const cands: { x: number; y: number; e: number; a: number; b: number }[] = [];
+  const cands: { x: number; y: number; e: number }[] = [];
   for (let y = r; y < h - r; y += step) for (let x = r; x < w - r; x += step) {
-    let e = 0, sa = 0, sb = 0, n = 0;
+    let e = 0;
     for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
       const i = (y + dy) * w + x + dx;
       e += Math.hypot(pa.a[i] - pt.a[i], pa.b[i] - pt.b[i]);
-      sa += pt.a[i];
-      sb += pt.b[i];
-      n++;
     }
-    cands.push({ x, y, e: e / n, a: sa / n, b: sb / n });
+    cands.push({ x, y, e });
   }
   cands.sort((p, q) => q.e - p.e);
   const chosen: typeof cands = [];
@@ -99,7 +125,7 @@ function placeHints(auto: Buffer, truth: Buffer, w: number, h: number, k: number
     if (chosen.length >= k) break;
     if (chosen.every((o) => Math.hypot(o.x - c.x, o.y - c.y) >= minGap)) chosen.push(c);
   }
-  return chosen.map((c, i) => ({ id: `h${i + 1}`, frame: 0, x: c.x, y: c.y, ab: [Math.round(c.a * 10) / 10, Math.round(c.b * 10) / 10], size, until: 'shot' }));
+  return chosen.map((c, i) => ({ id: `h${i + 1}`, frame: 0, x: c.x, y: c.y, ab: patchAb(pt, w, c.x, c.y, r), size, until: 'shot' }));
 }
 
 interface ClipResult {
@@ -124,7 +150,7 @@ try {
     ff(['-i', original, '-an', '-vf', 'format=gray', '-c:v', 'ffv1', gray]);
     const out = (tag: string) => join(WORK, `${name}-${tag}.mkv`);
     const run = async (tag: string, extra: Record<string, unknown>) => {
-      const propagate = { ...(opts.reach !== undefined ? { reach: Number(opts.reach) } : {}), ...(opts['edge-cost'] !== undefined ? { edgeCost: Number(opts['edge-cost']) } : {}) };
+      const propagate = { ...(opts.reach !== undefined ? { reach: Number(opts.reach) } : {}), ...(opts['edge-cost'] !== undefined ? { edgeCost: Number(opts['edge-cost']) } : {}), ...(opts['lightness-chroma'] !== undefined ? { lightnessChroma: Number(opts['lightness-chroma']) } : {}) };
       const r = await colorizer.colorize(gray, out(tag), { overwrite: true, encode: { codec: 'ffv1' }, propagate, ...extra }).done;
       return r;
     };
@@ -133,7 +159,9 @@ try {
     res.frames = r0.frames;
     res.abError['0'] = await abError(out('h0'), original, w, h);
     const size = opts.size !== undefined ? Number(opts.size) : defaultHintSize(w, h);
-    const ranked = placeHints(frame0(out('h0'), w, h), frame0(original, w, h), w, h, Math.max(...COUNTS), size);
+    const ranked = opts.placement === 'grid'
+      ? gridHints(frame0(original, w, h), w, h, Math.max(...COUNTS), size)
+      : placeHints(frame0(out('h0'), w, h), frame0(original, w, h), w, h, Math.max(...COUNTS), size);
     for (const k of COUNTS.filter((c) => c > 0)) {
       const hints = { hints: ranked.slice(0, k) };
       writeFileSync(join(WORK, `${name}-h${k}.json`), JSON.stringify(hints));

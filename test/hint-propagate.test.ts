@@ -47,5 +47,21 @@ const cases: { name: string; check: () => void }[] = [
       p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 100, edgeCost: 0 });
       assert.ok(a(s.ab, 1, 4) > 40 && a(s.ab, w - 2, 4) < -40);
     } },
+    { name: 'a saturated hint stays on its own lightness; a near-neutral one spreads over the same ramp', check: () => {
+      // A smooth ramp (no edge to stop at): L from 30 to 85 across the frame.
+      const ramp = (x: number) => 30 + (55 * x) / W;
+      const pull = (ab: [number, number]) => {
+        const s = scene([{ x: 4, y: 16, ab }], ramp);
+        p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 100, edgeCost: 0 });
+        return a(s.ab, w - 1, 4) / ab[0];
+      };
+      const saturated = pull([60, 0]), neutral = pull([6, 0]);
+      assert.ok(neutral > 0.15 && saturated < 0.001, `neutral ${neutral}, saturated ${saturated}`);
+    } },
+    { name: 'lightnessChroma Infinity turns the gate off', check: () => {
+      const s = scene([{ x: 4, y: 16, ab: [60, 0] }], (x) => 30 + (55 * x) / W);
+      p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 100, edgeCost: 0, lightnessChroma: Infinity });
+      assert.ok(Math.abs(a(s.ab, w - 1, 4) / 60 - Math.exp(-10 / 100)) < 1e-3, String(a(s.ab, w - 1, 4)));
+    } },
 ];
 for (const c of cases) test(`hint propagation: ${c.name}`, c.check);

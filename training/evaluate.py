@@ -122,7 +122,7 @@ def main():
     ap.add_argument('--hints', action='append', type=int,
                     help='also score with N simulated hints per image (uniform points, true ab, the app\'s default size)')
     ap.add_argument('--propagate', action='append', default=[],
-                    help='SIGMA,LAM: also score hinted variants with the app\'s hint propagation (training/propagate.py)')
+                    help='SIGMA,LAM[,LC]: also score hinted variants with the app\'s hint propagation (training/propagate.py)')
     ap.add_argument('--json')
     args = ap.parse_args()
     props = [tuple(float(v) for v in p.split(',')) for p in args.propagate]
@@ -203,8 +203,8 @@ def main():
                     ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
                     if pr:
                         f = H8 // ab4.shape[2]
-                        Ls, sab, seed = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
-                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr)).float()[None]
+                        Ls, sab, seed, sL = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
+                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr, seed_L=sL)).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 pred = np.concatenate([lab[..., :1], ab], -1)
                 rgb_pred = np.rint(lab_to_srgb(pred) * 255).astype(np.uint8)

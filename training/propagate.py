@@ -3,9 +3,12 @@
 The net sees the hints as input, but a small net trained for minutes on 2 cores learns to spread them only a
 little. This pulls the decoded ab towards each hint's colour over the region it belongs to: a geodesic
 distance transform from the hinted cells (step cost = 1 per cell + lam * |delta L|, chamfer sweeps over the
-8-neighbourhood) carries the nearest hint's ab, and ab' = ab + exp(-d / sigma) * (ab_hint - ab).
+8-neighbourhood) carries the nearest hint's ab and lightness, and
+ab' = ab + exp(-d / sigma - |L - L_hint| * |ab_hint| / lc) * (ab_hint - ab): a saturated hint stays on its own
+lightness, a near-neutral one spreads wide.
 
-    propagate(ab (2,h,w), L (h,w) at the same resolution, seed_ab (2,h,w), seed (h,w) bool, sigma, lam)
+    propagate(ab (2,h,w), L (h,w) at the same resolution, seed_ab (2,h,w), seed (h,w) bool, sigma, lam, lc,
+              seed_L (h,w): the hinted pixels' own mean L per seed cell, default L)
 """
 import numpy as np
 
@@ -14,12 +17,13 @@ FORWARD = ((-1, -1, SQRT2), (-1, 0, 1.0), (-1, 1, SQRT2), (0, -1, 1.0))
 BACKWARD = ((1, 1, SQRT2), (1, 0, 1.0), (1, -1, SQRT2), (0, 1, 1.0))
 
 
-def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, passes=2):
+def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, lc=np.inf, seed_L=None, passes=2):
     h, w = L.shape
     if not seed.any():
         return ab
     d = np.where(seed, 0.0, np.inf)
-    lab = np.where(seed[None], seed_ab, 0.0).astype(np.float64)
+    # Carried with the nearest seed: its ab (rows 0, 1) and its lightness (row 2).
+    lab = np.where(seed[None], np.concatenate([seed_ab, (L if seed_L is None else seed_L)[None]]), 0.0).astype(np.float64)
     for _ in range(passes):
         for sweep, ys, xs in ((FORWARD, range(h), range(w)), (BACKWARD, range(h - 1, -1, -1), range(w - 1, -1, -1))):
             for y in ys:
@@ -33,14 +37,14 @@ def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, passes=2):
                                 best = c
                                 lab[:, y, x] = lab[:, yy, xx]
                     d[y, x] = best
-    wgt = np.exp(-d / sigma)
-    return ab + wgt[None] * (lab - ab)
+    wgt = np.exp(-d / sigma - (np.abs(L - lab[2]) * np.hypot(lab[0], lab[1]) / lc if np.isfinite(lc) else 0.0))
+    return ab + wgt[None] * (lab[:2] - ab)
 
 
 def seeds_from_planes(hints, L_model, factor):
     """Hint planes (3,H,W) (a/110, b/110, mask - 0.5) and L (H,W) at model resolution -> the output-resolution
-    (H/factor, W/factor) L, seed ab and seed mask: a cell is a seed when any of its pixels is hinted, with the
-    mean hint ab of those pixels."""
+    (H/factor, W/factor) L, seed ab, seed mask and seed L: a cell is a seed when any of its pixels is hinted,
+    with the mean hint ab and mean L of those pixels."""
     H, W = L_model.shape
     h, w = H // factor, W // factor
     Ls = L_model[:h * factor, :w * factor].reshape(h, factor, w, factor).mean((1, 3))
@@ -50,4 +54,6 @@ def seeds_from_planes(hints, L_model, factor):
     for c in range(2):
         v = (hints[c] * 110.0)[:h * factor, :w * factor].reshape(h, factor, w, factor)
         ab[c] = np.where(cnt > 0, (v * m).sum((1, 3)) / np.maximum(cnt, 1), 0.0)
-    return Ls, ab, cnt > 0
+    Lm = L_model[:h * factor, :w * factor].reshape(h, factor, w, factor)
+    seed_L = np.where(cnt > 0, (Lm * m).sum((1, 3)) / np.maximum(cnt, 1), Ls)
+    return Ls, ab, cnt > 0, seed_L

@@ -3,8 +3,10 @@
 // spreads them only a little, so a person's click would barely show. A geodesic distance transform
 // from the hinted cells, where a step costs 1 per cell plus `edgeCost` per unit of L difference,
 // carries the nearest hint's ab; the blend weight exp(-d / reach) fades with that distance, so a
-// hint stops at edges in L and far from its point. Runs at the model's output resolution (a 48x36
-// grid for a 640x480 frame), two chamfer passes over the 8-neighbourhood: well under a millisecond.
+// hint stops at edges in L and far from its point. A saturated hint is also held to its own lightness
+// (lightnessChroma): spilt onto a white wall it costs far more than a near-neutral one does. Runs at
+// the model's output resolution (a 48x36 grid for a 640x480 frame), two chamfer passes over the
+// 8-neighbourhood: well under a millisecond.
 // training/propagate.py is the same algorithm, used to choose the defaults on validation photos.
 
 /** Options of {@link propagateHints}. */
@@ -13,11 +15,20 @@ export interface PropagateOptions {
   reach?: number;
   /** Added step cost per unit of CIE L difference between neighbouring cells. Default {@link DEFAULT_EDGE_COST}. */
   edgeCost?: number;
+  /**
+   * Keeps a saturated hint on its own lightness: a cell's pull is also scaled by
+   * exp(-|L - L_hint| * chroma_hint / lightnessChroma), however smooth the way there. A near-neutral
+   * hint (a wall, the sky's haze) still spreads wide; a red coat's colour stops where the lightness
+   * changes. Infinity turns the gate off. Default {@link DEFAULT_LIGHTNESS_CHROMA}.
+   */
+  lightnessChroma?: number;
 }
 
 /** Chosen on the tuning half of the validation split (training/RESULTS.md, "Hint propagation"). */
 export const DEFAULT_REACH = 24;
 export const DEFAULT_EDGE_COST = 0.3;
+/** Chosen on the dev clips with two hint placements (docs/hints.md, "Keeping saturated hints in place"). */
+export const DEFAULT_LIGHTNESS_CHROMA = 200;
 
 const SQRT2 = Math.SQRT2;
 
@@ -27,6 +38,7 @@ export class HintPropagator {
   private sa = new Float32Array(0);
   private sb = new Float32Array(0);
   private l = new Float32Array(0);
+  private sl = new Float32Array(0);
   private cnt = new Uint16Array(0);
 
   /**
@@ -36,13 +48,14 @@ export class HintPropagator {
    */
   apply(ab: Float32Array, w: number, h: number, planes: Float32Array, modelL: Float32Array, W: number, H: number, opts: PropagateOptions = {}): boolean {
     const reach = opts.reach ?? DEFAULT_REACH, edge = opts.edgeCost ?? DEFAULT_EDGE_COST;
+    const invLC = 1 / (opts.lightnessChroma ?? DEFAULT_LIGHTNESS_CHROMA);
     const n = w * h, fx = Math.floor(W / w), fy = Math.floor(H / h);
     if (this.d.length !== n) {
       this.d = new Float32Array(n); this.sa = new Float32Array(n); this.sb = new Float32Array(n);
-      this.l = new Float32Array(n); this.cnt = new Uint16Array(n);
+      this.l = new Float32Array(n); this.sl = new Float32Array(n); this.cnt = new Uint16Array(n);
     }
-    const { d, sa, sb, l, cnt } = this;
-    l.fill(0); sa.fill(0); sb.fill(0); cnt.fill(0);
+    const { d, sa, sb, l, sl, cnt } = this;
+    l.fill(0); sa.fill(0); sb.fill(0); sl.fill(0); cnt.fill(0);
     const plane = W * H, inv = 1 / (fx * fy);
     let any = false;
     // Cells: mean L; seed ab = mean hint ab of the cell's hinted pixels.
@@ -52,14 +65,15 @@ export class HintPropagator {
         const c = cy + ((x / fx) | 0), p = row + x;
         l[c] += modelL[p] * inv;
         if (planes[2 * plane + p] > 0) {
-          sa[c] += planes[p] * 110; sb[c] += planes[plane + p] * 110; cnt[c]++;
+          sa[c] += planes[p] * 110; sb[c] += planes[plane + p] * 110; sl[c] += modelL[p]; cnt[c]++;
           any = true;
         }
       }
     }
     if (!any) return false;
     for (let c = 0; c < n; c++) {
-      if (cnt[c]) { sa[c] /= cnt[c]; sb[c] /= cnt[c]; d[c] = 0; } else d[c] = Infinity;
+      // A seed's lightness is that of its hinted pixels, not of the whole cell (which may straddle an edge).
+      if (cnt[c]) { sa[c] /= cnt[c]; sb[c] /= cnt[c]; sl[c] /= cnt[c]; d[c] = 0; } else d[c] = Infinity;
     }
     for (let pass = 0; pass < 2; pass++) {
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
@@ -79,7 +93,7 @@ export class HintPropagator {
     }
     for (let c = 0; c < n; c++) {
       if (d[c] === Infinity) continue;
-      const k = Math.exp(-d[c] / reach);
+      const k = Math.exp(-d[c] / reach - Math.abs(l[c] - sl[c]) * Math.hypot(sa[c], sb[c]) * invLC);
       ab[c] += k * (sa[c] - ab[c]);
       ab[n + c] += k * (sb[c] - ab[n + c]);
     }
@@ -88,7 +102,7 @@ export class HintPropagator {
     function relax(c: number, from: number, step: number): void {
       if (from < 0) return;
       const v = d[from] + step + edge * Math.abs(l[c] - l[from]);
-      if (v < d[c]) { d[c] = v; sa[c] = sa[from]; sb[c] = sb[from]; }
+      if (v < d[c]) { d[c] = v; sa[c] = sa[from]; sb[c] = sb[from]; sl[c] = sl[from]; }
     }
   }
 }
