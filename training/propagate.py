@@ -38,6 +38,7 @@ def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, lc=np.inf, seed_L=None,
                                 lab[:, y, x] = lab[:, yy, xx]
                     d[y, x] = best
     wgt = np.exp(-d / sigma - (np.abs(L - lab[2]) * np.hypot(lab[0], lab[1]) / lc if np.isfinite(lc) else 0.0))
+    wgt[seed] = 1.0  # a hinted cell always takes its hint, whatever its mean L
     return ab + wgt[None] * (lab[:2] - ab)
 
 

@@ -93,7 +93,8 @@ export class HintPropagator {
     }
     for (let c = 0; c < n; c++) {
       if (d[c] === Infinity) continue;
-      const k = Math.exp(-d[c] / reach - Math.abs(l[c] - sl[c]) * Math.hypot(sa[c], sb[c]) * invLC);
+      // A hinted cell always takes its hint: its mean L may differ from its hinted pixels' (an edge inside it).
+      const k = cnt[c] ? 1 : Math.exp(-d[c] / reach - Math.abs(l[c] - sl[c]) * Math.hypot(sa[c], sb[c]) * invLC);
       ab[c] += k * (sa[c] - ab[c]);
       ab[n + c] += k * (sb[c] - ab[n + c]);
     }
