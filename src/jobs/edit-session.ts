@@ -88,7 +88,6 @@ export class EditSession {
   private file: HintsFile;
   private readonly tracks = new Map<string, HintTrack>();
   private trackingNow = false;
-  private opened = false;
   private nextId = 1;
   private readonly target: HintsTarget;
   private readonly frameBytes: number;
@@ -134,7 +133,6 @@ export class EditSession {
       planes = p;
       const s = new EditSession(model, info, p, rgb, dir, Math.min(frames, p.frames), opts, opts.hintsPath ?? defaultHintsPath(info.path));
       if (opts.hints) s.edit({ type: 'replace', file: JSON.parse(serializeHints(opts.hints)) });
-      s.opened = true;
       return s;
     } catch (err) {
       children.killAll();
@@ -174,9 +172,9 @@ export class EditSession {
     let id: string | null = null;
     if (e.type === 'replace') {
       const next = validateHints(e.file, this.target);
-      // The reference photo's tilt was read when the session opened; another one would make the
+      // The reference photo's tilt was read from the opening hints; another one would make the
       // editor show what the saved file does not render.
-      if (JSON.stringify(next.reference ?? null) !== JSON.stringify(this.file.reference ?? this.opts.hints?.reference ?? null) && this.opened) {
+      if (JSON.stringify(next.reference ?? null) !== JSON.stringify(this.opts.hints?.reference ?? null)) {
         throw usageError('hints: this file names another reference photo than the editor started with; restart the editor with it (--hints FILE)');
       }
       // Every hint gets an id, so the viewer can name it.
