@@ -70,9 +70,9 @@ def main():
                     lg = net(x, hp) if takes_hints else net(x)
                     ab4 = torch.einsum('nqhw,qc->nchw', torch.softmax(lg / args.T, 1), bins_t)
                     if nh and args.propagate:
-                        Ls, sab, seed, sL = seeds_from_planes(hp[0].numpy(), x[0, 0].numpy() * 100 + 50, H8 // ab4.shape[2])
+                        Ls, sab, seed, sL, Lr = seeds_from_planes(hp[0].numpy(), x[0, 0].numpy() * 100 + 50, H8 // ab4.shape[2])
                         ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed,
-                                                         *(float(v) for v in args.propagate.split(',')), seed_L=sL)).float()[None]
+                                                         *(float(v) for v in args.propagate.split(',')), seed_L=sL, L_range=Lr)).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 t = np.rint(lab_to_srgb(np.concatenate([lab[..., :1], ab], -1)) * 255).astype(np.uint8)
                 if nh:

@@ -203,8 +203,8 @@ def main():
                     ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
                     if pr:
                         f = H8 // ab4.shape[2]
-                        Ls, sab, seed, sL = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
-                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr, seed_L=sL)).float()[None]
+                        Ls, sab, seed, sL, Lr = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
+                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr, seed_L=sL, L_range=Lr)).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 pred = np.concatenate([lab[..., :1], ab], -1)
                 rgb_pred = np.rint(lab_to_srgb(pred) * 255).astype(np.uint8)

@@ -4,11 +4,11 @@ The net sees the hints as input, but a small net trained for minutes on 2 cores 
 little. This pulls the decoded ab towards each hint's colour over the region it belongs to: a geodesic
 distance transform from the hinted cells (step cost = 1 per cell + lam * |delta L|, chamfer sweeps over the
 8-neighbourhood) carries the nearest hint's ab and lightness, and
-ab' = ab + exp(-d / sigma - |L - L_hint| * |ab_hint| / lc) * (ab_hint - ab): a saturated hint stays on its own
+ab' = ab + exp(-d / sigma - gap * |ab_hint| / lc) * (ab_hint - ab), gap = how far L_hint lies outside the cell's L range: a saturated hint stays on its own
 lightness, a near-neutral one spreads wide.
 
     propagate(ab (2,h,w), L (h,w) at the same resolution, seed_ab (2,h,w), seed (h,w) bool, sigma, lam, lc,
-              seed_L (h,w): the hinted pixels' own mean L per seed cell, default L)
+              seed_L (h,w): the hinted pixels' own mean L per seed cell, default L; L_range: per-cell (min, max) L)
 """
 import numpy as np
 
@@ -17,7 +17,7 @@ FORWARD = ((-1, -1, SQRT2), (-1, 0, 1.0), (-1, 1, SQRT2), (0, -1, 1.0))
 BACKWARD = ((1, 1, SQRT2), (1, 0, 1.0), (1, -1, SQRT2), (0, 1, 1.0))
 
 
-def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, lc=np.inf, seed_L=None, passes=2):
+def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, lc=np.inf, seed_L=None, L_range=None, passes=2):
     h, w = L.shape
     if not seed.any():
         return ab
@@ -37,8 +37,11 @@ def propagate(ab, L, seed_ab, seed, sigma=4.0, lam=0.25, lc=np.inf, seed_L=None,
                                 best = c
                                 lab[:, y, x] = lab[:, yy, xx]
                     d[y, x] = best
-    wgt = np.exp(-d / sigma - (np.abs(L - lab[2]) * np.hypot(lab[0], lab[1]) / lc if np.isfinite(lc) else 0.0))
-    wgt[seed] = 1.0  # a hinted cell always takes its hint, whatever its mean L
+    # The lightness gap is to each cell's range of L (L_range = (min, max), default the mean): a cell across the
+    # object's edge holds some of the object, a hinted cell its own hinted pixels.
+    lo, hi = (L, L) if L_range is None else L_range
+    gap = np.maximum(0.0, np.maximum(lo - lab[2], lab[2] - hi))
+    wgt = np.exp(-d / sigma - (gap * np.hypot(lab[0], lab[1]) / lc if np.isfinite(lc) else 0.0))
     return ab + wgt[None] * (lab[:2] - ab)
 
 
@@ -57,4 +60,4 @@ def seeds_from_planes(hints, L_model, factor):
         ab[c] = np.where(cnt > 0, (v * m).sum((1, 3)) / np.maximum(cnt, 1), 0.0)
     Lm = L_model[:h * factor, :w * factor].reshape(h, factor, w, factor)
     seed_L = np.where(cnt > 0, (Lm * m).sum((1, 3)) / np.maximum(cnt, 1), Ls)
-    return Ls, ab, cnt > 0, seed_L
+    return Ls, ab, cnt > 0, seed_L, (Lm.min((1, 3)), Lm.max((1, 3)))

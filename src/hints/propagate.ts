@@ -17,7 +17,8 @@ export interface PropagateOptions {
   edgeCost?: number;
   /**
    * Keeps a saturated hint on its own lightness: a cell's pull is also scaled by
-   * exp(-|L - L_hint| * chroma_hint / lightnessChroma), however smooth the way there. A near-neutral
+   * exp(-gap * chroma_hint / lightnessChroma), gap = how far L_hint lies outside the cell's range of
+   * L, however smooth the way there. A near-neutral
    * hint (a wall, the sky's haze) still spreads wide; a red coat's colour stops where the lightness
    * changes. Infinity turns the gate off. Default {@link DEFAULT_LIGHTNESS_CHROMA}.
    */
@@ -39,6 +40,8 @@ export class HintPropagator {
   private sb = new Float32Array(0);
   private l = new Float32Array(0);
   private sl = new Float32Array(0);
+  private lmin = new Float32Array(0);
+  private lmax = new Float32Array(0);
   private cnt = new Uint16Array(0);
 
   /**
@@ -53,9 +56,10 @@ export class HintPropagator {
     if (this.d.length !== n) {
       this.d = new Float32Array(n); this.sa = new Float32Array(n); this.sb = new Float32Array(n);
       this.l = new Float32Array(n); this.sl = new Float32Array(n); this.cnt = new Uint16Array(n);
+      this.lmin = new Float32Array(n); this.lmax = new Float32Array(n);
     }
-    const { d, sa, sb, l, sl, cnt } = this;
-    l.fill(0); sa.fill(0); sb.fill(0); sl.fill(0); cnt.fill(0);
+    const { d, sa, sb, l, sl, cnt, lmin, lmax } = this;
+    l.fill(0); sa.fill(0); sb.fill(0); sl.fill(0); cnt.fill(0); lmin.fill(Infinity); lmax.fill(-Infinity);
     const plane = W * H, inv = 1 / (fx * fy);
     let any = false;
     // Cells: mean L; seed ab = mean hint ab of the cell's hinted pixels.
@@ -64,6 +68,8 @@ export class HintPropagator {
       for (let x = 0; x < w * fx; x++) {
         const c = cy + ((x / fx) | 0), p = row + x;
         l[c] += modelL[p] * inv;
+        if (modelL[p] < lmin[c]) lmin[c] = modelL[p];
+        if (modelL[p] > lmax[c]) lmax[c] = modelL[p];
         if (planes[2 * plane + p] > 0) {
           sa[c] += planes[p] * 110; sb[c] += planes[plane + p] * 110; sl[c] += modelL[p]; cnt[c]++;
           any = true;
@@ -93,8 +99,10 @@ export class HintPropagator {
     }
     for (let c = 0; c < n; c++) {
       if (d[c] === Infinity) continue;
-      // A hinted cell always takes its hint: its mean L may differ from its hinted pixels' (an edge inside it).
-      const k = cnt[c] ? 1 : Math.exp(-d[c] / reach - Math.abs(l[c] - sl[c]) * Math.hypot(sa[c], sb[c]) * invLC);
+      // The lightness gap is to the cell's range of L, not its mean: a cell across the object's edge
+      // holds some of the object (and a hinted cell holds its own hinted pixels), so it keeps the colour.
+      const gap = Math.max(0, lmin[c] - sl[c], sl[c] - lmax[c]);
+      const k = Math.exp(-d[c] / reach - gap * Math.hypot(sa[c], sb[c]) * invLC);
       ab[c] += k * (sa[c] - ab[c]);
       ab[n + c] += k * (sb[c] - ab[n + c]);
     }
