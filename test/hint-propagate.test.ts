@@ -52,7 +52,7 @@ const cases: { name: string; check: () => void }[] = [
       const ramp = (x: number) => 30 + (55 * x) / W;
       const pull = (ab: [number, number]) => {
         const s = scene([{ x: 4, y: 16, ab }], ramp);
-        p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 100, edgeCost: 0 });
+        p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 100, edgeCost: 0, lightnessChroma: 200 });
         return a(s.ab, w - 1, 4) / ab[0];
       };
       const saturated = pull([60, 0]), neutral = pull([6, 0]);

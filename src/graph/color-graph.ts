@@ -55,7 +55,7 @@ export interface GraphOptions {
   tilt?: Float32Array | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
-  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3, lightness-chroma gate 200. */
+  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3, lightness-chroma gate off. */
   propagate?: PropagateOptions;
   /**
    * Batch + inference done by the caller (the live server's SharedInference: one model call for
