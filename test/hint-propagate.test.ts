@@ -63,5 +63,23 @@ const cases: { name: string; check: () => void }[] = [
       p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 100, edgeCost: 0, lightnessChroma: Infinity });
       assert.ok(Math.abs(a(s.ab, w - 1, 4) / 60 - Math.exp(-10 / 100)) < 1e-3, String(a(s.ab, w - 1, 4)));
     } },
+    { name: "with the unhinted prediction given, the net's hinted change stays near the hint", check: () => {
+      // The net painted the whole frame with the hint's colour; unhinted it predicted 0 everywhere.
+      const s = scene([{ x: 4, y: 16, ab: [60, 0] }], flat);
+      s.ab.fill(60);
+      const base = new Float32Array(2 * w * h);
+      p.apply(s.ab, w, h, s.planes, s.modelL, W, H, { reach: 2, edgeCost: 0, netReach: 3 }, base);
+      const far = a(s.ab, w - 1, 4), near = a(s.ab, 2, 4);
+      // Far cell: net change exp(-10/3) of 60 (~2.1), then the seed pull exp(-10/2) towards 60.
+      const kn = Math.exp(-10 / 3), k = Math.exp(-10 / 2);
+      assert.ok(Math.abs(far - (60 * kn + k * (60 - 60 * kn))) < 1e-3, String(far));
+      assert.ok(near > 40 && far < 5, `near ${near}, far ${far}`);
+    } },
+    { name: 'with the unhinted prediction given, a frame without hints keeps the hinted ab untouched', check: () => {
+      const s = scene([], flat);
+      s.ab.fill(7);
+      assert.equal(p.apply(s.ab, w, h, s.planes, s.modelL, W, H, {}, new Float32Array(2 * w * h)), false);
+      assert.ok(s.ab.every((v) => v === 7));
+    } },
 ];
 for (const c of cases) test(`hint propagation: ${c.name}`, c.check);

@@ -70,3 +70,23 @@ test('applyHints: no delay; hint planes only on the frames the provider names, n
     expectObservable(src.pipe(applyHints(provider), seen)).toBe('a-b-c-d|', { a: '0', b: '1:0.50,0.5', c: '2', d: '3:0.50,0.5' });
   });
 });
+
+test('pairUnhinted: a hinted frame is sent twice, its hint-free twin first, at once; others alone', async () => {
+  const { pairUnhinted } = await import('../src/operators/pair-unhinted.js');
+  const hinted = (i: number) => Object.assign(frame(i), { modelHints: new Float32Array(3 * 64) });
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a-b---c|', { a: frame(0), b: hinted(1), c: frame(2) });
+    const seen = map((f: AbFrame) => `${f.index}${f.unhintedTwin ? 't' : ''}${f.modelHints ? 'h' : ''}`);
+    expectObservable(src.pipe(pairUnhinted(), seen)).toBe('a-(bc)d|', { a: '0', b: '1t', c: '1h', d: '2' });
+  });
+});
+
+test("mergeUnhinted: the twin leaves; its ab becomes its frame's unhintedAb", async () => {
+  const { mergeUnhinted } = await import('../src/operators/merge-unhinted.js');
+  const twin = Object.assign(frame(1), { unhintedTwin: true, ab: new Float32Array(128).fill(-3) });
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a-(bc)-d|', { a: frame(0), b: twin, c: frame(1), d: frame(2) });
+    const seen = map((f: AbFrame) => `${f.index}:${f.unhintedAb ? f.unhintedAb[5] : '-'}`);
+    expectObservable(src.pipe(mergeUnhinted(), seen)).toBe('a-c----d|', { a: '0:-', c: '1:-3', d: '2:-' });
+  });
+});

@@ -37,7 +37,7 @@ def main():
     ap.add_argument('--every', type=int, default=1, help='take every k-th name of the split')
     ap.add_argument('--height', type=int, default=128)
     ap.add_argument('--T', type=float, default=0.38)
-    ap.add_argument('--propagate', help='SIGMA,LAM[,LC]: hinted columns with the app\'s hint propagation (as evaluate.py)')
+    ap.add_argument('--propagate', help='SIGMA,LAM[,LC[,NET_SIGMA]]: hinted columns with the app\'s hint propagation (as evaluate.py)')
     ap.add_argument('--out', required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -71,8 +71,12 @@ def main():
                     ab4 = torch.einsum('nqhw,qc->nchw', torch.softmax(lg / args.T, 1), bins_t)
                     if nh and args.propagate:
                         Ls, sab, seed, sL, Lr = seeds_from_planes(hp[0].numpy(), x[0, 0].numpy() * 100 + 50, H8 // ab4.shape[2])
-                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed,
-                                                         *(float(v) for v in args.propagate.split(',')), seed_L=sL, L_range=Lr)).float()[None]
+                        pr = [float(v) for v in args.propagate.split(',')]
+                        # A fourth value: the app's unhinted pass (the net's hinted change kept that far).
+                        base = None if len(pr) < 4 else torch.einsum(
+                            'nqhw,qc->nchw', torch.softmax(net(x, no_hints(1, H8, W8)) / args.T, 1), bins_t)[0].double().numpy()
+                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr, seed_L=sL, L_range=Lr,
+                                                         base=base)).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 t = np.rint(lab_to_srgb(np.concatenate([lab[..., :1], ab], -1)) * 255).astype(np.uint8)
                 if nh:

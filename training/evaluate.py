@@ -122,7 +122,7 @@ def main():
     ap.add_argument('--hints', action='append', type=int,
                     help='also score with N simulated hints per image (uniform points, true ab, the app\'s default size)')
     ap.add_argument('--propagate', action='append', default=[],
-                    help='SIGMA,LAM[,LC]: also score hinted variants with the app\'s hint propagation (training/propagate.py)')
+                    help='SIGMA,LAM[,LC[,NET_SIGMA]]: (NET_SIGMA: keep the net\'s hinted change only that far, against its unhinted prediction) also score hinted variants with the app\'s hint propagation (training/propagate.py)')
     ap.add_argument('--json')
     args = ap.parse_args()
     props = [tuple(float(v) for v in p.split(',')) for p in args.propagate]
@@ -190,6 +190,8 @@ def main():
                     pts, size = eval_hint_points(H, W, nh, seed=i)
                     planes[nh] = hint_planes(lab, pts, size, H8, W8) if nh else no_hints(1, H8, W8)
                     logits[k, nh] = net(x, planes[nh])
+                    if nh and (k, 0) not in logits and any(len(v[4][1] or ()) > 3 for v in variants):
+                        logits[k, 0] = net(x, no_hints(1, H8, W8))
                 else:
                     logits[k, nh] = net(x)
             for (label, k, T, bias, (nh, pr)), acc in zip(variants, accs):
@@ -204,7 +206,12 @@ def main():
                     if pr:
                         f = H8 // ab4.shape[2]
                         Ls, sab, seed, sL, Lr = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
-                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr, seed_L=sL, L_range=Lr)).float()[None]
+                        base = None
+                        if len(pr) > 3:
+                            z0 = logits[k, 0] / T + (bias.view(1, -1, 1, 1) / T if bias is not None else 0)
+                            base = torch.einsum('nqhw,qc->nchw', torch.softmax(z0, 1), bins_t)[0].double().numpy()
+                        ab4 = torch.from_numpy(propagate(ab4[0].double().numpy(), Ls, sab, seed, *pr, seed_L=sL, L_range=Lr,
+                                                         base=base)).float()[None]
                     ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
                 pred = np.concatenate([lab[..., :1], ab], -1)
                 rgb_pred = np.rint(lab_to_srgb(pred) * 255).astype(np.uint8)

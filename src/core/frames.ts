@@ -34,6 +34,8 @@ export interface ModelFrame extends LFrame {
    * mask - 0.5; see core/model-contract.ts), set by the hints stage. Absent: no hints.
    */
   modelHints?: Float32Array;
+  /** True on the hint-free copy of a hinted frame that the unhinted pass sends through the net (operators/pair-unhinted.ts). */
+  unhintedTwin?: boolean;
 }
 
 /** After inference (and annealed-mean decoding when the model outputs logits): ab at model-output resolution. */
@@ -42,6 +44,8 @@ export interface AbFrame extends ModelFrame {
   abHeight: number;
   /** Planar: a in [0, abW*abH), then b. CIE a*, b* units. */
   ab: Float32Array;
+  /** On a hinted frame when the unhinted pass ran: the net's ab for it without hints, same layout as `ab`. */
+  unhintedAb?: Float32Array;
 }
 
 /** After composition: the colour frame, packed sRGB at full resolution. */

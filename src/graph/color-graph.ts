@@ -11,6 +11,8 @@ import { composeFrames } from '../operators/compose-frames.js';
 import { propagateHints } from '../operators/propagate-hints.js';
 import type { PropagateOptions } from '../hints/propagate.js';
 import { applyHints, type HintProvider } from '../operators/apply-hints.js';
+import { pairUnhinted } from '../operators/pair-unhinted.js';
+import { mergeUnhinted } from '../operators/merge-unhinted.js';
 import { DEFAULT_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { AbFrame, ColorFrame, ModelFrame, RawFrame } from '../core/frames.js';
@@ -55,8 +57,14 @@ export interface GraphOptions {
   tilt?: Float32Array | null;
   /** Charges each stage's time here (benchmarks, --json summaries). Default: none. */
   timer?: StageTimer;
-  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3, lightness-chroma gate off. */
+  /** How far user hints spread over their region after the annealed mean (src/hints/propagate.ts). Default: reach 24 cells, edge cost 0.3, lightness-chroma gate 200, net reach 24. */
   propagate?: PropagateOptions;
+  /**
+   * Send each hinted frame through the net a second time without its hints, so the propagation
+   * keeps the net's hinted change only near the hints (`propagate.netReach`). Costs one more
+   * inference per hinted frame. Default: true.
+   */
+  unhintedPass?: boolean;
   /**
    * Batch + inference done by the caller (the live server's SharedInference: one model call for
    * several sources) in place of batchFrames + inferBatch; `batch` and `maxWaitMs` are then
@@ -95,6 +103,7 @@ export function colorGraph(
       }, timer),
       opts.hints ? applyHints(opts.hints, timer) : identity,
       mark('prepped'),
+      opts.hints && opts.unhintedPass !== false ? pairUnhinted() : identity,
       opts.infer ? pipe(mark<ModelFrame>('batched'), opts.infer) : pipe(
         batchFrames<ModelFrame>({ size: opts.batch ?? DEFAULT_BATCH, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) }),
         markBatch('batched'),
@@ -104,6 +113,7 @@ export function colorGraph(
       ),
     ).pipe(
       annealedMeanAb(model, temperature, timer, opts.tilt),
+      opts.hints && opts.unhintedPass !== false ? mergeUnhinted() : identity,
       propagateHints(opts.propagate, timer),
       mark('inferred'),
       opts.smooth ?? identity,

@@ -17,19 +17,34 @@ export interface PropagateOptions {
   edgeCost?: number;
   /**
    * Keeps a saturated hint on its own lightness: a cell's pull is also scaled by
-   * exp(-gap * chroma_hint / lightnessChroma), gap = how far L_hint lies outside the cell's range of
-   * L, however smooth the way there. A near-neutral
+   * exp(-gap * chroma_hint / lightnessChroma), gap = how far L_hint lies outside the range of L
+   * around the cell (its block of model pixels, at least 4 x 4), however smooth the way there. A near-neutral
    * hint (a wall, the sky's haze) still spreads wide; a red coat's colour stops where the lightness
    * changes. Infinity turns the gate off. Default {@link DEFAULT_LIGHTNESS_CHROMA}.
    */
   lightnessChroma?: number;
+  /**
+   * When the net's unhinted prediction is given too (`base` of {@link HintPropagator.apply}): the
+   * distance, counted like `reach`, at which the net's own hinted change (hinted minus unhinted
+   * prediction) falls to 1/e; the same lightness gate applies. Beyond it the unhinted prediction
+   * stands. Default {@link DEFAULT_NET_REACH}.
+   */
+  netReach?: number;
 }
 
 /** Chosen on the tuning half of the validation split (training/RESULTS.md, "Hint propagation"). */
 export const DEFAULT_REACH = 24;
 export const DEFAULT_EDGE_COST = 0.3;
-/** Off by default until the live viewer's click-on-a-small-object case passes with it (docs/hints.md measures 200). */
-export const DEFAULT_LIGHTNESS_CHROMA = Infinity;
+/** Measured on the development clips and the untouched validation half (docs/hints.md). */
+export const DEFAULT_LIGHTNESS_CHROMA = 200;
+export const DEFAULT_NET_REACH = 24;
+
+/**
+ * The gate reads a cell's range of L over at least this many model pixels a side: a net with
+ * full-resolution output (1 pixel a cell) would otherwise see a textured object's every pixel as
+ * a lightness change. Our nets output one cell per 4 x 4 pixels, where this changes nothing.
+ */
+const GATE_BLOCK = 4;
 
 const SQRT2 = Math.SQRT2;
 
@@ -47,10 +62,13 @@ export class HintPropagator {
   /**
    * In place: `ab` (planar a then b, w x h output cells) pulled towards the hints in `planes`
    * (3 x W x H at model resolution: a/110, b/110, mask - 0.5), with `modelL` (W x H, CIE L) for the
-   * edges. W = w * factor, H = h * factor. Returns false (ab untouched) when no pixel is hinted.
+   * edges. W = w * factor, H = h * factor. With `base` (the net's prediction for the same frame
+   * without hints, same layout as `ab`), the net's hinted change is first kept only near the hints
+   * (`netReach`). Returns false (ab untouched) when no pixel is hinted.
    */
-  apply(ab: Float32Array, w: number, h: number, planes: Float32Array, modelL: Float32Array, W: number, H: number, opts: PropagateOptions = {}): boolean {
+  apply(ab: Float32Array, w: number, h: number, planes: Float32Array, modelL: Float32Array, W: number, H: number, opts: PropagateOptions = {}, base?: Float32Array): boolean {
     const reach = opts.reach ?? DEFAULT_REACH, edge = opts.edgeCost ?? DEFAULT_EDGE_COST;
+    const netReach = opts.netReach ?? DEFAULT_NET_REACH;
     const invLC = 1 / (opts.lightnessChroma ?? DEFAULT_LIGHTNESS_CHROMA);
     const n = w * h, fx = Math.floor(W / w), fy = Math.floor(H / h);
     if (this.d.length !== n) {
@@ -68,8 +86,6 @@ export class HintPropagator {
       for (let x = 0; x < w * fx; x++) {
         const c = cy + ((x / fx) | 0), p = row + x;
         l[c] += modelL[p] * inv;
-        if (modelL[p] < lmin[c]) lmin[c] = modelL[p];
-        if (modelL[p] > lmax[c]) lmax[c] = modelL[p];
         if (planes[2 * plane + p] > 0) {
           sa[c] += planes[p] * 110; sb[c] += planes[plane + p] * 110; sl[c] += modelL[p]; cnt[c]++;
           any = true;
@@ -77,6 +93,21 @@ export class HintPropagator {
       }
     }
     if (!any) return false;
+    // Each cell's range of L, over its block of model pixels widened to GATE_BLOCK a side.
+    const bx = Math.max(fx, GATE_BLOCK), by = Math.max(fy, GATE_BLOCK);
+    for (let cy = 0; cy < h; cy++) {
+      const y0 = Math.max(0, cy * fy + Math.floor((fy - by) / 2)), y1 = Math.min(H, y0 + by);
+      for (let cx = 0; cx < w; cx++) {
+        const x0 = Math.max(0, cx * fx + Math.floor((fx - bx) / 2)), x1 = Math.min(W, x0 + bx);
+        let lo = Infinity, hi = -Infinity;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+          const v = modelL[y * W + x];
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        lmin[cy * w + cx] = lo; lmax[cy * w + cx] = hi;
+      }
+    }
     for (let c = 0; c < n; c++) {
       // A seed's lightness is that of its hinted pixels, not of the whole cell (which may straddle an edge).
       if (cnt[c]) { sa[c] /= cnt[c]; sb[c] /= cnt[c]; sl[c] /= cnt[c]; d[c] = 0; } else d[c] = Infinity;
@@ -98,11 +129,22 @@ export class HintPropagator {
       }
     }
     for (let c = 0; c < n; c++) {
-      if (d[c] === Infinity) continue;
+      if (d[c] === Infinity) {
+        if (base) { ab[c] = base[c]; ab[n + c] = base[n + c]; }
+        continue;
+      }
       // The lightness gap is to the cell's range of L, not its mean: a cell across the object's edge
       // holds some of the object (and a hinted cell holds its own hinted pixels), so it keeps the colour.
       const gap = Math.max(0, lmin[c] - sl[c], sl[c] - lmax[c]);
-      const k = Math.exp(-d[c] / reach - gap * Math.hypot(sa[c], sb[c]) * invLC);
+      const held = gap * Math.hypot(sa[c], sb[c]) * invLC;
+      if (base) {
+        // The net may carry a hint's colour over the whole frame (a hoodie's orange onto the wall):
+        // its change stands only as far as the hint's own region reaches.
+        const kn = Math.exp(-d[c] / netReach - held);
+        ab[c] = base[c] + kn * (ab[c] - base[c]);
+        ab[n + c] = base[n + c] + kn * (ab[n + c] - base[n + c]);
+      }
+      const k = Math.exp(-d[c] / reach - held);
       ab[c] += k * (sa[c] - ab[c]);
       ab[n + c] += k * (sb[c] - ab[n + c]);
     }

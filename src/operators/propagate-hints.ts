@@ -11,7 +11,7 @@ export function propagateHints<F extends AbFrame>(opts: PropagateOptions = {}, t
     return source.pipe(map((f) => {
       if (!f.modelHints) return f;
       const t0 = performance.now();
-      propagator.apply(f.ab, f.abWidth, f.abHeight, f.modelHints, f.modelL, f.modelWidth, f.modelHeight, opts);
+      propagator.apply(f.ab, f.abWidth, f.abHeight, f.modelHints, f.modelL, f.modelWidth, f.modelHeight, opts, f.unhintedAb);
       timer?.add('hints', performance.now() - t0, 1);
       return f;
     }));

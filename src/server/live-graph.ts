@@ -140,6 +140,8 @@ export class LiveGraph {
       temperature: o.temperature,
       smooth: o.smooth ?? null,
       hints: o.hints ?? null,
+      // One inference per frame: a live camera has no time for a second, unhinted pass (README, "Live").
+      unhintedPass: false,
       infer: o.infer?.(o.temperature),
       restore: restoreStage(o.restore ?? null, { mode: 'causal' }),
     }, { onStage: (point, f) => (marksOf(f)[point] = performance.now()) }));
