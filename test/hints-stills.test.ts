@@ -13,6 +13,9 @@ import { EXIT } from '../src/core/errors.js';
 import { srgbToLab } from '../src/color/lab.js';
 import { hexToAb } from '../src/hints/hints-file.js';
 import { Colorizer } from '../src/colorizer.js';
+import { lastValueFrom, of, toArray } from 'rxjs';
+import { colorGraph } from '../src/graph/color-graph.js';
+import { loadModel } from '../src/model/load-model.js';
 
 const W = 160, H = 120;
 let tmp: ReturnType<typeof tempDir>;
@@ -67,6 +70,32 @@ test('library: Colorizer.colorize takes the parsed form too, with the same resul
     assert.equal(existsSync(join(tmp.dir, 'lib2.png')), false);
   } finally {
     await c.close();
+  }
+});
+
+test('the unhinted pass: a net that carries one hint over the whole picture is held to the hint\'s region', async () => {
+  // The spreading fixture paints every pixel with the frame's hint colour; unhinted, its fallback.
+  const path = join(tmp.dir, 'spread.onnx');
+  writeFileSync(path, makeHintEchoFixture({ spread: true }));
+  const model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+  try {
+    const run = async (unhintedPass: boolean) => {
+      const raw = { index: 0, pts: 0, width: W, height: H, rgb: Buffer.alloc(W * H * 3, 128) };
+      const hints = () => [{ x: 20, y: 20, ab: [50, 30] as const, size: 9 }];
+      const [f] = await lastValueFrom(of(raw).pipe(colorGraph(model, { hints, unhintedPass, smooth: null }), toArray()));
+      const at = (x: number, y: number): [number, number] => {
+        const i = (y * W + x) * 3;
+        const [, a, b] = srgbToLab(f.out[i], f.out[i + 1], f.out[i + 2]);
+        return [a, b];
+      };
+      return { hinted: at(20, 20), far: at(150, 110) };
+    };
+    const off = await run(false), on = await run(true);
+    assert.ok(dist(off.far, [50, 30]) < 5, `without the pass the net's spread reaches the far corner: ${off.far}`);
+    assert.ok(dist(on.hinted, [50, 30]) < 5, `hinted: ${on.hinted}`);
+    assert.ok(dist(on.far, ECHO_FALLBACK_AB) < 5, `with the pass the far corner keeps the unhinted colour: ${on.far}`);
+  } finally {
+    await model.release();
   }
 });
 

@@ -1,10 +1,13 @@
 // Hint propagation: pulls the decoded ab towards each user hint's colour over the region the hint
 // sits in. The net also sees the hints (its `hints` input), but a small net trained briefly on CPU
-// spreads them only a little, so a person's click would barely show. A geodesic distance transform
+// spreads them unevenly: too little for a person's click to show on most photos. A geodesic distance transform
 // from the hinted cells, where a step costs 1 per cell plus `edgeCost` per unit of L difference,
 // carries the nearest hint's ab; the blend weight exp(-d / reach) fades with that distance, so a
 // hint stops at edges in L and far from its point. A saturated hint is also held to its own lightness
-// (lightnessChroma): spilt onto a white wall it costs far more than a near-neutral one does. Runs at
+// (lightnessChroma): spilt onto a white wall it costs far more than a near-neutral one does. Given
+// the net's prediction without the hints too (the graph's unhinted pass), the net's own hinted
+// change is held to the same neighbourhood first (netReach), since a net may spread a hint over
+// the whole frame by itself. Runs at
 // the model's output resolution (a 48x36 grid for a 640x480 frame), two chamfer passes over the
 // 8-neighbourhood: well under a millisecond.
 // training/propagate.py is the same algorithm, used to choose the defaults on validation photos.

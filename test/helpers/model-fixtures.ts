@@ -126,7 +126,7 @@ export const ECHO_FALLBACK_AB: readonly [number, number] = [-20, 40];
  * gives a broad distribution (what a reference-photo tilt can move). L enters through a zero-weight
  * Conv so the input is part of the graph.
  */
-export function makeHintEchoFixture(opts: FixtureOptions & { gain?: number } = {}): Uint8Array {
+export function makeHintEchoFixture(opts: FixtureOptions & { gain?: number; spread?: boolean } = {}): Uint8Array {
   const gain = opts.gain ?? 1;
   const [fa, fb] = ECHO_FALLBACK_AB;
   const w = new Float32Array(Q * 3);
@@ -144,7 +144,10 @@ export function makeHintEchoFixture(opts: FixtureOptions & { gain?: number } = {
   const W = g.addInitializer('hint_w', w, [Q, 3, 1, 1]);
   const B = g.addInitializer('hint_b', b, [Q]);
   const Z = g.addInitializer('l_w', new Float32Array(Q), [Q, 1, 1, 1]);
-  const fromHints = g.node('Conv', ['hints', W, B], { kernel_shape: [1, 1] });
+  // spread: the largest hint a, b and mask of the frame everywhere (a net that carries one hint
+  // over the whole picture); positive hint ab only.
+  const hintsIn = opts.spread ? g.node('GlobalMaxPool', ['hints']) : 'hints';
+  const fromHints = g.node('Conv', [hintsIn, W, B], { kernel_shape: [1, 1] });
   const fromL = g.node('Conv', ['L', Z], { kernel_shape: [1, 1] });
   g.node('Add', [fromHints, fromL], {}, 'logits');
   g.addOutput('logits', ['N', Q, 'H', 'W']);
