@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (HERE, build_model, image_path, load_bins, load_config, prior_compare, rebalance_weights,  # noqa: E402
                     repo_path, smooth_prior, soft_table, srgb_to_lab, ab_to_key, annealed_mean, no_hints,
                     place_hints, simulate_hints)
+from filmlook import film_L, film_batch_L, lab_u8_to_rgb_u8  # noqa: E402
 
 
 def log(*a):
@@ -139,13 +140,16 @@ class Dataset:
         return len(self.imgs)
 
 
-def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0, hints=None):
+def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0, hints=None, film=None):
     """-> L input (B,1,c,c) float32 normalised, ab keys at 1/4 (B,c/4,c/4) int64, hint planes (B,3,c,c) or None.
 
     hints: None, or the keyword arguments of common.simulate_hints (simulated user points from the true ab).
 
     zoom: the share of crops taken at a random larger side (up to the image's short side) and scaled down
     to `crop`, so that the net also sees whole scenes at the size it will run at.
+
+    film: None, or {'p_clean': share kept as clean L*, 'strength': 0..1}: the other crops' L is rendered as old
+    film would record them (filmlook.py); the jitter then applies to the clean ones only.
     """
     B = len(idxs)
     out = np.empty((B, crop, crop, 3), np.uint8)
@@ -163,13 +167,17 @@ def sample_batch(ds, idxs, crop, rng, jitter, zoom=0.0, hints=None):
         if rng.rand() < 0.5:
             c = c[:, ::-1]
         out[j] = c
-    L = out[..., 0].astype(np.float32) / 2.55
+    if film:
+        L, filmed = film_batch_L(out, rng, film.get('p_clean', 1 / 3), film.get('strength', 1.0))
+    else:
+        L, filmed = out[..., 0].astype(np.float32) / 2.55, np.zeros(B, bool)
     if jitter:
         g = rng.uniform(1 - jitter['gain'], 1 + jitter['gain'], (B, 1, 1)).astype(np.float32)
         o = rng.uniform(-jitter['offset'], jitter['offset'], (B, 1, 1)).astype(np.float32)
         gm = rng.uniform(1 - jitter['gamma'], 1 + jitter['gamma'], (B, 1, 1)).astype(np.float32)
-        L = 100.0 * np.power(np.clip(L / 100.0, 0, 1), gm)
-        L = np.clip((L - 50.0) * g + 50.0 + o, 0, 100)
+        Lj = 100.0 * np.power(np.clip(L / 100.0, 0, 1), gm)
+        Lj = np.clip((Lj - 50.0) * g + 50.0 + o, 0, 100)
+        L = np.where(filmed[:, None, None], L, Lj)
     x = ((L - 50.0) / 100.0)[:, None]
     ab = out[..., 1:].astype(np.float32) - 128.0
     h4 = crop // 4
@@ -212,7 +220,8 @@ class SoftLoss:
 # ---------------------------------------------------------------- validation
 
 @torch.no_grad()
-def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
+def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w, film=False):
+    """film: read each photo's L through the film look (seeded per photo, the same every validation)."""
     model.eval()
     tot, totp, n = 0.0, 0.0, 0
     sum_pab = np.zeros(2); sum_tab = np.zeros(2); cnt = 0
@@ -220,10 +229,13 @@ def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w):
     errs, ws = [], []
     se0, se10, npx = 0.0, 0.0, 0
     hrng = np.random.RandomState(7)  # the same 10 hint points every validation
-    for im in vds.imgs:
+    for vi, im in enumerate(vds.imgs):
         h, w = (im.shape[0] // 8) * 8, (im.shape[1] // 8) * 8
         c = im[:h, :w]
-        L = c[..., 0].astype(np.float32) / 2.55
+        if film:
+            L = film_L(lab_u8_to_rgb_u8(c), np.random.RandomState(9000 + vi))
+        else:
+            L = c[..., 0].astype(np.float32) / 2.55
         x = torch.from_numpy(((L - 50.0) / 100.0)[None, None])
         ab = c[..., 1:].astype(np.float32) - 128.0
         ab4 = ab.reshape(h // 4, 4, w // 4, 4, 2).mean((1, 3))
@@ -361,6 +373,10 @@ def main():
         log(f'campaign: continued from {camp["checkpoint"]} at step {camp_state["step"]}, '
             f'{camp_state["minutes"]:.1f} min over {camp_state["sessions"]} sessions, best val {camp_state["best_val"]}')
         camp_state['sessions'] += 1
+        if cfg.get('film_look') and not camp_state.get('film_look'):
+            # the best-so-far was clean-only validation loss; the film-look campaign scores clean and film together
+            camp_state['best_val'] = None
+            camp_state['film_look'] = True
     elif local is not None:
         model.load_state_dict(local['model']); ema.load_state_dict(local['ema']); opt.load_state_dict(local['opt'])
         step, elapsed = local['step'], local['elapsed']
@@ -442,10 +458,15 @@ def main():
     def validate(kind):
         t0 = time.time()
         v = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w)
+        score = v['val_loss']
+        if cfg.get('film_look'):  # the net is judged on clean and film-look gray alike
+            vf = quick_val(ema, vds, loss_fn, loss_plain, bins_t, cfg['T'], nearest, cb_w, film=True)
+            v.update({f'film_{k}': vf[k] for k in ('val_loss', 'val_ce', 'pred_chroma', 'auc_q', 'cb_auc_q')})
+            score = 0.5 * (v['val_loss'] + vf['val_loss'])
         v.update({'step': step, 'elapsed_min': elapsed / 60, 'val_s': time.time() - t0, 'kind': kind})
-        improved = camp and (camp_state['best_val'] is None or v['val_loss'] < camp_state['best_val'])
+        improved = camp and (camp_state['best_val'] is None or score < camp_state['best_val'])
         if improved:
-            camp_state['best_val'] = v['val_loss']
+            camp_state['best_val'] = score
             v['best'] = True
         write(v)
         log(json.dumps(v))
@@ -470,7 +491,7 @@ def main():
         for g in opt.param_groups:
             g['lr'] = lr
         idxs = rng.randint(0, len(ds), B)
-        x, keys, hp = sample_batch(ds, idxs, crop, rng, jitter, cfg.get('zoom', 0.0), hint_cfg)
+        x, keys, hp = sample_batch(ds, idxs, crop, rng, jitter, cfg.get('zoom', 0.0), hint_cfg, cfg.get('film_look'))
         logits = model(torch.from_numpy(x), torch.from_numpy(hp)) if hp is not None else model(torch.from_numpy(x))
         loss, ce = loss_fn(logits, keys)
         opt.zero_grad(set_to_none=True)
