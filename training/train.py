@@ -523,11 +523,13 @@ def main():
         if elapsed - last_val >= cfg['val_every_minutes'] * 60:
             validate('val_ema')
             last_val = elapsed
-            t_last = time.time()  # validation time not counted in the training budget
+            img_t0 += time.time() - t_last  # validation counts in neither the budget nor images/s
+            t_last = time.time()
         if time.time() - t_ck >= cfg['checkpoint_every_minutes'] * 60:
             save(last_path)
             save_campaign()
             t_ck = time.time()
+            img_t0 += t_ck - t_last
             t_last = time.time()
     save(last_path)
     validate('val_ema_final')

@@ -17,18 +17,22 @@ Options:
   --minutes N         training time in minutes, validation not counted (default 20; 0.2 to 10080)
   --python P          Python 3 with torch, numpy and Pillow (default: $CHROMA_PYTHON, then python3)
   --threads N         CPU threads for torch (default 2); CUDA is used when torch has it
-  --work-dir DIR      cache, checkpoints and log (default .MODEL.onnx.chroma-train/ beside the output)
+  --work-dir DIR      cache, checkpoints and log (default .MODEL.onnx.chroma-train/ beside the output);
+                      removed after a successful run unless --keep-work-dir
+  --keep-work-dir     keep the work folder after success too
   -y, --overwrite     replace an existing model file
   --json              NDJSON events on stdout: start, progress, validation, summary, error
   -q, --quiet         no progress bar
   -h, --help          this help
 
 PHOTOS_DIR: jpg/png photos, also one folder level down; at least 2 (about a tenth, at most 50, are kept
-aside for validation). Interrupted (Ctrl-C, a crash)? Run the same command again: it continues from the
-work folder's last checkpoint. Without torch it says in one line how to install it.
+aside for validation). The model is written only if it beats the starting weights on those validation
+photos; otherwise nothing is written and it exits 9. Interrupted (Ctrl-C, a crash) or not better yet?
+Run the same command again (with a larger --minutes): it continues from the work folder's last checkpoint.
+Without torch it says in one line how to install it. The model is named after its file (mine.onnx: "mine").
 
 Exit codes: 0 ok, 2 usage, 3 no photos, 4 output exists or not writable, 8 no Python with torch,
-130 interrupted (rerun to continue), 1 the trainer failed.
+9 no better than the starting model (nothing written), 130 interrupted (rerun to continue), 1 the trainer failed.
 `;
 
 export async function runTrainCommand(argv: string[]): Promise<number> {
@@ -41,6 +45,7 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
       python: { type: 'string' },
       threads: { type: 'string' },
       'work-dir': { type: 'string' },
+      'keep-work-dir': { type: 'boolean' },
       overwrite: { type: 'boolean', short: 'y' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -81,11 +86,14 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
     };
     const r = await trainModel({
       photos: positionals[0], output: v.output, from: v.from as 'default' | 'scratch' | undefined, minutes, threads,
-      python: v.python, workDir: v['work-dir'], overwrite: Boolean(v.overwrite), onEvent, signal: ac.signal,
+      python: v.python, workDir: v['work-dir'], keepWorkDir: Boolean(v['keep-work-dir']), overwrite: Boolean(v.overwrite), onEvent, signal: ac.signal,
     });
     bar.done();
     emit({ event: 'summary', ...r });
-    if (!json) process.stderr.write(`wrote ${r.output} (${r.steps} steps, ${r.minutes.toFixed(1)} min; best validation loss ${r.bestValidationLoss?.toFixed(4) ?? '-'})\n`);
+    if (!json) {
+      process.stderr.write(`wrote ${r.output} ("${r.name}"; ${r.steps} steps, ${r.minutes.toFixed(1)} min; validation loss ` +
+        `${r.startValidationLoss?.toFixed(4) ?? '-'} at the start, ${r.bestValidationLoss?.toFixed(4) ?? '-'} best)\n`);
+    }
     return EXIT.ok;
   } catch (err) {
     bar.done();

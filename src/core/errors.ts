@@ -12,6 +12,8 @@ export const EXIT = {
   /** The job queue's Redis is unreachable or was lost; a queued run cancelled or unknown. */
   queue: 7,
   dependency: 8,
+  /** `chroma train` ran but its model did not beat the starting one on validation; nothing was written. */
+  unimproved: 9,
   /** 128 + the signal's number, as a shell reports a process stopped by it. */
   hangup: 129,
   interrupted: 130,

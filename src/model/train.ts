@@ -3,9 +3,10 @@
 // cross-entropy with class rebalancing, simulated hints), then export an ONNX model `colorize --model`
 // runs. The heavy lifting is PyTorch's, so this module finds a Python with torch, writes the run's
 // config into a work folder beside the output, runs the trainer there and turns its log lines into
-// progress events. Rerunning the same command continues an interrupted run from the work folder.
+// progress events. Rerunning the same command continues an interrupted run from the work folder; a
+// successful run removes it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, copyFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, copyFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AB_BINS_313 } from '../color/ab-bins.js';
@@ -26,6 +27,11 @@ export interface TrainOptions {
   python?: string;
   /** Work folder for the cache, checkpoints and log. Default `.NAME.chroma-train/` beside the output. */
   workDir?: string;
+  /**
+   * Keep the work folder after a successful run. Default false: it is removed once the model is written
+   * (a failed, interrupted or unimproved run always keeps it, so a rerun continues).
+   */
+  keepWorkDir?: boolean;
   /** Replace an existing output. Default false. */
   overwrite?: boolean;
   /** CPU threads for torch. Default 2. */
@@ -44,9 +50,41 @@ export type TrainEvent =
 
 export interface TrainResult {
   output: string;
+  /** The model's name in its sidecar: the output file's name without `.onnx`. */
+  name: string;
   steps: number;
   minutes: number;
   bestValidationLoss: number | null;
+  /** The validation loss of the starting weights (step 0 of the first session). */
+  startValidationLoss: number | null;
+}
+
+/** One validation the trainer reported: its step within the run and whether it was the best so far. */
+export interface ValidationRecord { step: number; loss: number; best: boolean }
+
+/**
+ * Did training beat the weights it started from? The trainer validates the starting weights first (step 0)
+ * and exports a model only when validation improves, so a run whose best validation is still step 0 would
+ * hand back the starting model under a new name. Records come from the work folder's log, all sessions.
+ */
+export function trainingImproved(records: ValidationRecord[]): { improved: boolean; start: number | null; best: number | null } {
+  const start = records.find((r) => r.step === 0)?.loss ?? null;
+  const bests = records.filter((r) => r.best);
+  const best = bests.length ? bests[bests.length - 1] : undefined;
+  return { improved: best !== undefined && best.step > 0, start, best: best?.loss ?? null };
+}
+
+function readValidations(logPath: string): ValidationRecord[] {
+  if (!existsSync(logPath)) return [];
+  const out: ValidationRecord[] = [];
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.includes('"val_loss"')) continue;
+    try {
+      const r = JSON.parse(line) as { step?: number; val_loss?: number; best?: boolean; kind?: string };
+      if (typeof r.step === 'number' && typeof r.val_loss === 'number') out.push({ step: r.step, loss: r.val_loss, best: r.best === true });
+    } catch { /* a line cut by a crash: the others still count */ }
+  }
+  return out;
 }
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png']);
@@ -130,13 +168,16 @@ export function trainConfig(opts: { photos: string; count: number; workDir: stri
     hint_sim: { p_free: 0.34, p_geom: 0.125, max_points: 64, sizes: [1, 9] },
     lr: opts.from === 'default' ? 5e-4 : 2e-3,
     lr_min: 2e-5,
-    warmup_steps: opts.from === 'default' ? 50 : 200,
+    // a short run must reach its learning rate within its first minute, or it ends before it has learnt anything
+    warmup_steps: (opts.from === 'default' ? 50 : 200) / (minutes < 5 ? 10 : 1),
     grad_clip: 5.0,
     ema: minutes < 5 ? 0.99 : 0.999,
     max_minutes: minutes,
     threads: opts.threads,
     soft_k: 5, soft_sigma: 5.0, prior_sigma: 5.0, lambda: 0.5, rebalance: true, T: 0.38,
     l_jitter: { gain: 0.1, offset: 5.0, gamma: 0.1 },
+    // the built-in model's recipe: two thirds of the crops read through a film look (training/filmlook.py)
+    film_look: { p_clean: 0.34, strength: 1.0 },
     log_every: 10,
     val_every_minutes: Math.max(0.5, Math.min(10, minutes / 4)),
     checkpoint_every_minutes: Math.max(0.5, Math.min(5, minutes / 4)),
@@ -155,7 +196,9 @@ export function trainConfig(opts: { photos: string; count: number; workDir: stri
 /**
  * Fine-tunes (or trains) a hint-capable colorizer on a folder of photos and writes it as ONNX.
  * Throws ChromaError: `input` (no such folder, fewer than 2 photos), `output` (exists without overwrite),
- * `dependency` (no Python with torch), `internal` (the trainer failed; its last lines are in the message).
+ * `dependency` (no Python with torch), `unimproved` (validation never beat the starting weights: nothing is
+ * written, the work folder is kept so a longer rerun continues), `internal` (the trainer failed; its last
+ * lines are in the message).
  */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const output = resolve(opts.output);
@@ -218,16 +261,20 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     const why = status === 0 ? 'the trainer finished but exported no model' : `training failed (exit ${status})`;
     throw new ChromaError('internal', `${why}: ${tail.slice(-3).join(' | ').slice(0, 600)}`);
   }
+  const verdict = trainingImproved(readValidations(join(workDir, 'log.jsonl')));
+  if (!verdict.improved) {
+    throw new ChromaError('unimproved', `training did not beat the starting model on its ${valCount} validation photo(s) ` +
+      `(validation loss ${verdict.start?.toFixed(4) ?? '-'} at the start, never lower); nothing written. ` +
+      `Train longer (a rerun with a larger --minutes continues from ${workDir}) or on more photos`);
+  }
   // Same folder as the output, so the rename is atomic: no half-written model under the user's name.
+  const name = basename(output, extname(output));
   const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
   copyFileSync(exported, tmp);
-  copyFileSync(`${exported}.json`, `${tmp}.json`);
+  const sidecar = JSON.parse(readFileSync(`${exported}.json`, 'utf8')) as Record<string, unknown>;
+  writeFileSync(`${tmp}.json`, `${JSON.stringify({ ...sidecar, name }, null, 1)}\n`);
   renameSync(`${tmp}.json`, `${output}.json`);
   renameSync(tmp, output);
-  return { output, steps, minutes: mins, bestValidationLoss: best };
-}
-
-/** Removes a finished run's work folder (the CLI keeps it unless asked, so that a rerun can continue). */
-export function removeWorkDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  if (!opts.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+  return { output, name, steps, minutes: mins, bestValidationLoss: best ?? verdict.best, startValidationLoss: verdict.start };
 }
