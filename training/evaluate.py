@@ -36,6 +36,15 @@ from common import (HERE, REPO, ab_to_key, eval_hint_points, hint_planes, image_
                     lab_to_srgb, load_bins, load_config, nearest_bins, no_hints, repo_path, srgb_to_lab)
 from export import load_net  # noqa: E402
 from propagate import propagate, seeds_from_planes  # noqa: E402
+from filmlook import film_L  # noqa: E402
+
+
+def restraint_scale(logits, h0, h1, smin):
+    """Per-pixel chroma scale (N,1,h,w): 1 where the T=1 distribution is concentrated (normalised entropy <= h0),
+    falling linearly to smin at h1, so a spread distribution does not commit to a vivid guess."""
+    lp = torch.log_softmax(logits, 1)
+    hn = -(lp.exp() * lp).sum(1, keepdim=True) / np.log(logits.shape[1])
+    return ((h1 - hn) / (h1 - h0)).clamp(smin, 1.0)
 
 
 def colourfulness(rgb):
@@ -80,9 +89,12 @@ class Acc:
         self.H = np.zeros((313, 152))
         self.psnr, self.cf_pred, self.cf_true = [], [], []
         self.sum_pab = np.zeros(2); self.sum_tab = np.zeros(2); self.n = 0
+        self.vivid_wrong = 0
 
     def add(self, ab_pred, ab_true, tbin, rgb_pred, rgb_true):
         e = np.hypot(ab_pred[..., 0] - ab_true[..., 0], ab_pred[..., 1] - ab_true[..., 1]).ravel()
+        # a vivid wrong colour: the prediction commits (chroma >= 15) and misses by >= 25 (a red lawn, an orange sky)
+        self.vivid_wrong += int(np.count_nonzero((np.hypot(ab_pred[..., 0], ab_pred[..., 1]).ravel() >= 15) & (e >= 25)))
         bucket = np.minimum(np.ceil(e), 151).astype(np.int64)
         self.H += np.bincount(tbin.ravel() * 152 + bucket, minlength=313 * 152).reshape(313, 152)
         mse = np.mean((rgb_pred.astype(np.float64) - rgb_true.astype(np.float64)) ** 2)
@@ -103,7 +115,8 @@ class Acc:
                 'colourfulness_mean_ratio': float(np.mean(cp[ok] / ct[ok])) if ok.any() else 0.0,
                 'colourfulness_ratio_of_means': float(cp.mean() / ct.mean()),
                 'mean_ab_pred': (self.sum_pab / self.n).round(2).tolist(),
-                'mean_ab_true': (self.sum_tab / self.n).round(2).tolist(), 'images': len(self.psnr)}
+                'mean_ab_true': (self.sum_tab / self.n).round(2).tolist(), 'images': len(self.psnr),
+                'vivid_wrong_pct': 100.0 * self.vivid_wrong / max(self.n, 1)}
 
 
 def main():
@@ -123,9 +136,17 @@ def main():
                     help='also score with N simulated hints per image (uniform points, true ab, the app\'s default size)')
     ap.add_argument('--propagate', action='append', default=[],
                     help='SIGMA,LAM[,LC[,NET_SIGMA]]: (NET_SIGMA: keep the net\'s hinted change only that far, against its unhinted prediction) also score hinted variants with the app\'s hint propagation (training/propagate.py)')
+    ap.add_argument('--film', action='store_true',
+                    help='the film-look split: each photo\'s model input is its film-look gray (filmlook.py, seeded by '
+                         'the photo\'s index); the truth and the composed L stay the photo\'s own (PSNR is then not a '
+                         'like-for-like figure)')
+    ap.add_argument('--restraint', action='append', default=[],
+                    help='H0,H1,SMIN: also score each model with its chroma scaled by s = clip((H1 - Hn) / (H1 - H0), '
+                         'SMIN, 1), Hn the normalised entropy of the T=1 distribution (restraint where unsure)')
     ap.add_argument('--json')
     args = ap.parse_args()
     props = [tuple(float(v) for v in p.split(',')) for p in args.propagate]
+    restraints = [None] + [tuple(float(v) for v in r.split(',')) for r in args.restraint]
     torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
     if args.data_dir:
@@ -145,13 +166,15 @@ def main():
     hint_counts = args.hints or [0]
     for m in args.model:
         if m == 'gray':
-            variants.append(('gray', None, None, None, (0, None)))
+            variants.append(('gray', None, None, None, (0, None, None)))
         elif m.endswith('.onnx'):
             nets[m] = OrtModel(m, args.threads)
             for nh in (hint_counts if nets[m].hints else [0]):
                 for T in Ts:
                     for pr in [None] + (props if nh else []):
-                        variants.append((f'{m} T={T}' + (f' hints={nh}' if nh else '') + (f' propagate={pr}' if pr else ''), m, T, None, (nh, pr)))
+                        for rs in (restraints if not nh else [None]):
+                            variants.append((f'{m} T={T}' + (f' hints={nh}' if nh else '') + (f' propagate={pr}' if pr else '')
+                                             + (f' restraint={rs}' if rs else ''), m, T, None, (nh, pr, rs)))
         else:
             net, ck, _ = load_net(m, args.weights)
             nets[m] = net
@@ -161,15 +184,17 @@ def main():
                     bias = None if pc == 0 else torch.from_numpy(-pc * np.log(w)).float()
                     for T in Ts:
                         for pr in [None] + (props if nh else []):
-                            variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else '')
-                                             + (f' hints={nh}' if nh else '') + (f' propagate={pr}' if pr else ''), m, T, bias, (nh, pr)))
+                            for rs in (restraints if not nh else [None]):
+                                variants.append((f'{m} (step {ck["step"]}) T={T}' + (f' pc={pc}' if pc else '')
+                                                 + (f' hints={nh}' if nh else '') + (f' propagate={pr}' if pr else '')
+                                                 + (f' restraint={rs}' if rs else ''), m, T, bias, (nh, pr, rs)))
     for spec in args.calib or []:
         m, cj = spec.split('=')
         c = json.load(open(cj))
         w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
         for fit in c['fits']:
             bias = torch.from_numpy(-fit['pc'] * np.log(w)).float() + bins_t @ torch.tensor(fit['g'], dtype=torch.float32)
-            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias, (0, None)))
+            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias, (0, None, None)))
     accs = [Acc() for _ in variants]
     t0 = time.time()
     for i, n in enumerate(names):
@@ -177,12 +202,15 @@ def main():
         lab = srgb_to_lab(rgb)
         H, W = lab.shape[:2]
         H8, W8 = input_size(H, W, args.size)
-        x = (resize_planes(lab[..., :1], H8, W8) - 50.0) / 100.0
+        Lin = lab[..., :1]
+        if args.film:
+            Lin = film_L(rgb, np.random.RandomState(9000 + i))[..., None]
+        x = (resize_planes(Lin, H8, W8) - 50.0) / 100.0
         tbin = nearest[ab_to_key(lab[..., 1], lab[..., 2])]
         logits = {}
         with torch.no_grad():
             planes = {}
-            for (label, k, T, bias, (nh, pr)) in variants:
+            for (label, k, T, bias, (nh, pr, rs)) in variants:
                 if k is None or (k, nh) in logits:
                     continue
                 net = nets[k]
@@ -194,7 +222,7 @@ def main():
                         logits[k, 0] = net(x, no_hints(1, H8, W8))
                 else:
                     logits[k, nh] = net(x)
-            for (label, k, T, bias, (nh, pr)), acc in zip(variants, accs):
+            for (label, k, T, bias, (nh, pr, rs)), acc in zip(variants, accs):
                 if k is None:
                     ab = np.zeros((H, W, 2), np.float32)
                 else:
@@ -203,6 +231,8 @@ def main():
                         z = z + bias.view(1, -1, 1, 1) / T
                     p = torch.softmax(z, 1)
                     ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
+                    if rs:
+                        ab4 = ab4 * restraint_scale(logits[k, nh], *rs)
                     if pr:
                         f = H8 // ab4.shape[2]
                         Ls, sab, seed, sL, Lr = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)
@@ -219,7 +249,7 @@ def main():
         if i % 50 == 0:
             print(f'{i}/{len(names)} {time.time() - t0:.0f}s', file=sys.stderr, flush=True)
     rows = []
-    for (label, k, T, bias, (nh, pr)), acc in zip(variants, accs):
+    for (label, k, T, bias, (nh, pr, rs)), acc in zip(variants, accs):
         r = acc.result(); r['model'] = label; r['hints'] = nh; r['propagate'] = pr
         if k in nets and isinstance(nets[k], OrtModel):
             r['ort_ms_median'] = float(np.median(nets[k].ms))
@@ -227,14 +257,14 @@ def main():
     for net in nets.values():
         if isinstance(net, OrtModel):
             net.close()
-    print('| model | AuC | CB-AuC | PSNR | colourf. mean ratio | colourf. ratio of means | mean ab pred | mean ab true |')
-    print('|---|---|---|---|---|---|---|---|')
+    print('| model | AuC | CB-AuC | PSNR | colourf. mean ratio | colourf. ratio of means | vivid wrong % | mean ab pred | mean ab true |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for r in rows:
         print(f"| {r['model']} | {r['auc']:.2f} | {r['cb_auc']:.2f} | {r['psnr']:.2f} | {r['colourfulness_mean_ratio']:.3f} | "
-              f"{r['colourfulness_ratio_of_means']:.3f} | {r['mean_ab_pred']} | {r['mean_ab_true']} |")
+              f"{r['colourfulness_ratio_of_means']:.3f} | {r['vivid_wrong_pct']:.2f} | {r['mean_ab_pred']} | {r['mean_ab_true']} |")
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump({'rows': rows, 'images': len(names), 'split': args.split, 'size': args.size}, f, indent=1)
+            json.dump({'rows': rows, 'images': len(names), 'split': args.split, 'size': args.size, 'film': args.film}, f, indent=1)
 
 
 if __name__ == '__main__':

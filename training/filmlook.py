@@ -26,9 +26,13 @@ KINDS = list(RESPONSES)
 KIND_P = np.array([0.22, 0.2, 0.3, 0.12, 0.08, 0.08])
 
 
-def _lin(u8):
-    x = u8.astype(np.float32) / 255.0
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+_X = np.arange(256, dtype=np.float32) / 255.0
+_LIN = np.where(_X <= 0.04045, _X / 12.92, ((_X + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _lin(rgb):
+    """sRGB uint8 -> linear float32 (a table); float input is taken as linear already."""
+    return _LIN[rgb] if rgb.dtype == np.uint8 else rgb
 
 
 def _y_to_L(y):
@@ -38,7 +42,7 @@ def _y_to_L(y):
 
 
 def film_L(rgb_u8, rng, strength=1.0):
-    """rgb_u8: (H,W,3) uint8 sRGB -> L (H,W) float32 in 0..100, rendered as film. strength scales the damage."""
+    """rgb_u8: (H,W,3) uint8 sRGB (or float32 linear RGB) -> L (H,W) float32 in 0..100, rendered as film. strength scales the damage."""
     h, w = rgb_u8.shape[:2]
     kind = KINDS[rng.choice(len(KINDS), p=KIND_P)]
     wts = np.array([rng.uniform(lo, hi) for lo, hi in RESPONSES[kind]], np.float32)
@@ -88,7 +92,7 @@ def film_L(rgb_u8, rng, strength=1.0):
 
 
 def lab_u8_to_rgb_u8(lab_u8):
-    """The training cache's (L*2.55, a+128, b+128) uint8 -> sRGB uint8."""
+    """The training cache's (L*2.55, a+128, b+128) uint8 -> sRGB uint8 (any leading shape)."""
     from common import lab_to_srgb
     lab = lab_u8.astype(np.float32)
     lab[..., 0] /= 2.55
@@ -96,13 +100,28 @@ def lab_u8_to_rgb_u8(lab_u8):
     return np.clip(np.rint(lab_to_srgb(lab) * 255.0), 0, 255).astype(np.uint8)
 
 
+def lab_u8_to_linear(lab_u8):
+    """The cache's uint8 Lab -> linear RGB float32 in 0..1 (skips the sRGB round trip of lab_u8_to_rgb_u8)."""
+    from common import _M_XYZ2RGB, _WHITE
+    lab = lab_u8.astype(np.float32)
+    fy = (lab[..., 0] / 2.55 + 16.0) / 116.0
+    f = np.stack([fy + (lab[..., 1] - 128.0) / 500.0, fy, fy - (lab[..., 2] - 128.0) / 200.0], -1)
+    eps, kappa = 216.0 / 24389.0, 24389.0 / 27.0
+    xyz = np.where(f ** 3 > eps, f ** 3, (116.0 * f - 16.0) / kappa) * _WHITE.astype(np.float32)
+    return np.clip(xyz @ _M_XYZ2RGB.T.astype(np.float32), 0.0, 1.0)
+
+
 def film_batch_L(lab_u8_batch, rng, p_clean=1 / 3, strength=1.0):
-    """(B,H,W,3) cache crops -> (B,H,W) L float32 and a mask of which images took the film look."""
+    """(B,H,W,3) cache crops -> (B,H,W) L float32 and a mask of which images took the film look.
+
+    The batch's colour conversion runs once for all filmed crops (per-crop calls cost more than the net's step).
+    """
     B = lab_u8_batch.shape[0]
     L = lab_u8_batch[..., 0].astype(np.float32) / 2.55
-    filmed = np.zeros(B, bool)
-    for j in range(B):
-        if rng.rand() >= p_clean:
-            L[j] = film_L(lab_u8_to_rgb_u8(lab_u8_batch[j]), rng, strength)
-            filmed[j] = True
+    filmed = rng.rand(B) >= p_clean
+    idx = np.flatnonzero(filmed)
+    if len(idx):
+        rgb = lab_u8_to_linear(lab_u8_batch[idx])
+        for j, i in enumerate(idx):
+            L[i] = film_L(rgb[j], rng, strength)
     return L, filmed
