@@ -1,14 +1,24 @@
-// Marble specs (RxJS TestScheduler) for the stages whose timing is their contract: batchFrames
-// groups and flushes, smoothAb's causal mode adds no delay, its look-ahead mode W frames of delay
-// and a flush at the end. (Stages whose work is a promise or a child process, inferBatch,
-// annealedMeanAb and encodeFrames, run in real time: see pipeline.test.ts and backpressure.test.ts.)
+// Marble specs (RxJS TestScheduler) for every synchronous stage in src/operators: batchFrames
+// groups, flushes and (live) closes a batch after its wait; smoothAb's causal mode adds no delay,
+// its look-ahead mode W frames of delay and a flush at the end; the per-frame stages (extractL,
+// resizeForModel, applyHints, propagateHints, composeFrames) emit each frame the moment it arrives,
+// with the values checked. The restoration stages have theirs in restore-operators.test.ts.
+// (Stages whose work is a promise or a child process run in real time: inferBatch and
+// annealedMeanAb in infer-batch.test.ts, decodeFrames and encodeFrames in pipeline.test.ts and
+// backpressure.test.ts, restorePreview in restore-cli.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { map } from 'rxjs';
+import { map, type Observable, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { batchFrames } from '../src/operators/batch-frames.js';
 import { smoothAb } from '../src/operators/smooth-ab.js';
-import type { AbFrame } from '../src/core/frames.js';
+import { extractL, grayCodesOf } from '../src/operators/extract-l.js';
+import { resizeForModel } from '../src/operators/resize-for-model.js';
+import { propagateHints } from '../src/operators/propagate-hints.js';
+import { composeFrames } from '../src/operators/compose-frames.js';
+import { noHintPlanes } from '../src/core/model-contract.js';
+import { HINT_AB_SCALE } from '../src/hints/rasterize.js';
+import type { AbFrame, ColorFrame, LFrame, ModelFrame, RawFrame } from '../src/core/frames.js';
 
 const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 
@@ -36,6 +46,14 @@ test('batchFrames: a change of model size closes the batch (stills of different 
   scheduler().run(({ cold, expectObservable }) => {
     const src = cold('a-b-c|', { a: frame(0, 8), b: frame(1, 16), c: frame(2, 16) });
     expectObservable(src.pipe(batchFrames({ size: 4 }), indices)).toBe('--x--(y|)', { x: '0', y: '12' });
+  });
+});
+
+test('batchFrames (live): a partial batch closes maxWaitMs after its first frame; a full one at once', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    // a@0 b@5 (first wait ends @10), c@25 d@26 e@27 (full @27), f@28, completion @29 flushes f.
+    const src = cold('a 4ms b 19ms cdef|', frames('abcdef'));
+    expectObservable(src.pipe(batchFrames({ size: 3, maxWaitMs: 10 }), indices)).toBe('10ms x 16ms y-(z|)', { x: '01', y: '234', z: '5' });
   });
 });
 
@@ -88,5 +106,91 @@ test("mergeUnhinted: the twin leaves; its ab becomes its frame's unhintedAb", as
     const src = cold('a-(bc)-d|', { a: frame(0), b: twin, c: frame(1), d: frame(2) });
     const seen = map((f: AbFrame) => `${f.index}:${f.unhintedAb ? f.unhintedAb[5] : '-'}`);
     expectObservable(src.pipe(mergeUnhinted(), seen)).toBe('a-c----d|', { a: '0:-', c: '1:-3', d: '2:-' });
+  });
+});
+
+// The per-frame stages: one frame in, the same record out in the same frame of time, with what the
+// stage adds. Each row: the stage, two input frames, and what the output shows of each.
+const raw = (index: number, rgb: readonly [number, number, number], side = 8): RawFrame => ({
+  index, pts: index / 25, width: side, height: side, rgb: Buffer.from(Array.from({ length: side * side }, () => rgb).flat()),
+});
+const hintAt = (side: number, x: number, y: number, a: number, b: number): Float32Array => {
+  const planes = noHintPlanes(side, side);
+  const n = side * side, p = y * side + x;
+  planes[p] = a / HINT_AB_SCALE;
+  planes[n + p] = b / HINT_AB_SCALE;
+  planes[2 * n + p] = 0.5;
+  return planes;
+};
+const near = (v: number, digits = 1) => v.toFixed(digits);
+const perFrame: {
+  name: string;
+  stage: OperatorFunction<never, unknown>;
+  inputs: [unknown, unknown];
+  seen: (f: never) => string;
+  expected: [string, string];
+}[] = [
+  {
+    // sRGB 119 gray is L* 50.0; pure red is L* 53.2 (its a*, b* are not this stage's business).
+    name: 'extractL: gray frames keep their codes (lazy L), colour frames get an L plane',
+    stage: extractL() as OperatorFunction<never, unknown>,
+    inputs: [raw(0, [119, 119, 119]), raw(1, [255, 0, 0])],
+    seen: (f: LFrame) => `${f.gray} ${grayCodesOf(f) ? 'codes' : 'plane'} ${near(f.L[0])}`,
+    expected: ['true codes 50.0', 'false plane 53.2'],
+  },
+  {
+    // 16 x 8 at short side 4 (multiple 4): 8 x 4; L 75 normalised as (75 - 50) * 0.01.
+    name: 'resizeForModel: the model-size planes, aspect kept, normalised per the contract',
+    stage: resizeForModel({ shortSide: 4, multiple: 4, lOffset: 50, lScale: 0.01 }) as OperatorFunction<never, unknown>,
+    inputs: [{ ...raw(0, [0, 0, 0], 16), height: 8, rgb: Buffer.alloc(16 * 8 * 3), L: new Float32Array(16 * 8).fill(75), gray: false },
+      { ...raw(1, [0, 0, 0], 8), L: new Float32Array(64).fill(20), gray: false }],
+    seen: (f: ModelFrame) => `${f.modelWidth}x${f.modelHeight} ${near(f.modelL[3])} ${near(f.modelInput[3], 2)}`,
+    expected: ['8x4 75.0 0.25', '4x4 20.0 -0.30'],
+  },
+  {
+    // A hint (55, -11) on the model pixel (2, 2) of a flat frame: its cell takes the hint's
+    // colour, a far cell is pulled part of the way from the prediction (10, 10); no hints, no change.
+    name: 'propagateHints: hinted frames pulled towards the hint over their region; others untouched',
+    stage: propagateHints() as OperatorFunction<never, unknown>,
+    inputs: [frame(0), Object.assign(frame(1), { modelHints: hintAt(8, 2, 2, 55, -11) })],
+    seen: (f: AbFrame) => {
+      const far = 7 * 8 + 7;
+      return `${near(f.ab[2 * 8 + 2])},${near(f.ab[64 + 2 * 8 + 2])} ${f.ab[far] > 10 && f.ab[far] < 55 ? 'between' : near(f.ab[far])}`;
+    },
+    expected: ['10.0,10.0 10.0', '55.0,-11.0 between'],
+  },
+  {
+    // L 53.24 with (a, b) = (80.09, 67.20) is sRGB red; a gray frame with ab 0 stays its gray.
+    name: "composeFrames: ab upsampled and joined with the frame's L into its own rgb buffer",
+    stage: composeFrames() as OperatorFunction<never, unknown>,
+    inputs: [
+      (() => {
+        const f = frame(0);
+        const planes = Object.assign(f, { gray: false, L: new Float32Array(64).fill(53.24), ab: new Float32Array(128) });
+        planes.ab.fill(80.09, 0, 64).fill(67.2, 64);
+        return planes;
+      })(),
+      Object.assign(frame(1), { ab: new Float32Array(128) }),
+    ],
+    seen: (f: ColorFrame) => `${f.out === f.rgb} ${[...f.out.subarray(0, 3)].join(',')}`,
+    expected: ['true 255,0,0', 'true 119,119,119'],
+  },
+];
+
+for (const row of perFrame) {
+  test(row.name, () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const src = cold('a--b|', { a: row.inputs[0], b: row.inputs[1] }) as Observable<never>;
+      expectObservable(src.pipe(row.stage, map((f) => row.seen(f as never)))).toBe('a--b|', { a: row.expected[0], b: row.expected[1] });
+    });
+  });
+}
+
+test('per-frame stages: an error passes through at once', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    for (const row of perFrame) {
+      const src = cold('a-#', { a: row.inputs[0] }) as Observable<never>;
+      expectObservable(src.pipe(row.stage, map(() => 'x'))).toBe('x-#');
+    }
   });
 });

@@ -1,7 +1,8 @@
 // Stage: group frames for one inference call. Files: fixed-size batches, the last one flushed at the
 // end of the stream. Live: a batch also closes after `maxWaitMs`, so a slow source never waits for
-// a full batch. A batch never mixes model sizes (a folder of stills may).
-import { Observable, type OperatorFunction } from 'rxjs';
+// a full batch. A batch never mixes model sizes (a folder of stills may). The wait runs on RxJS's
+// async scheduler rather than a bare setTimeout, so marble tests drive it in virtual time.
+import { Observable, asyncScheduler, type OperatorFunction, type Subscription } from 'rxjs';
 import type { ModelFrame } from '../core/frames.js';
 
 export interface BatchOptions {
@@ -15,9 +16,9 @@ export function batchFrames<T extends ModelFrame>(opts: BatchOptions): OperatorF
   return (source) =>
     new Observable<T[]>((subscriber) => {
       let batch: T[] = [];
-      let timer: NodeJS.Timeout | null = null;
+      let timer: Subscription | null = null;
       const emit = () => {
-        if (timer) clearTimeout(timer);
+        timer?.unsubscribe();
         timer = null;
         if (batch.length) {
           const out = batch;
@@ -31,10 +32,10 @@ export function batchFrames<T extends ModelFrame>(opts: BatchOptions): OperatorF
           if (head && (head.modelWidth !== f.modelWidth || head.modelHeight !== f.modelHeight)) emit();
           batch.push(f);
           if (batch.length >= size) emit();
-          else if (opts.maxWaitMs !== undefined && !timer) timer = setTimeout(emit, opts.maxWaitMs);
+          else if (opts.maxWaitMs !== undefined && !timer) timer = asyncScheduler.schedule(emit, opts.maxWaitMs);
         },
         error(e) {
-          if (timer) clearTimeout(timer);
+          timer?.unsubscribe();
           subscriber.error(e);
         },
         complete() {
@@ -43,7 +44,7 @@ export function batchFrames<T extends ModelFrame>(opts: BatchOptions): OperatorF
         },
       });
       return () => {
-        if (timer) clearTimeout(timer);
+        timer?.unsubscribe();
         sub.unsubscribe();
       };
     });
