@@ -25,7 +25,8 @@ export const DEFAULT_ENCODE: EncodeSettings = { codec: 'h264', crf: 18, preset: 
 const MP4_AUDIO = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
 const TEXT_SUBS = new Set(['subrip', 'srt', 'ass', 'ssa', 'mov_text', 'webvtt', 'text']);
 
-export interface EncodePlan {
+/** One ffmpeg command line: its arguments, and the notes to print about it (streams left out, ...). */
+export interface EncodeCommand {
   args: string[];
   notes: string[];
 }
@@ -128,7 +129,7 @@ function containerArgs(container: ReturnType<typeof containerOf>): string[] {
  * Arguments after the raw-frame input (`-f matroska -i pipe:0`): the source as input 1 for its
  * other streams, maps, codecs, tags and the output path.
  */
-export function encodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings): EncodePlan {
+export function encodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings): EncodeCommand {
   const notes: string[] = [];
   const container = containerOf(finalName);
   const args: string[] = [];
@@ -147,7 +148,7 @@ export function encodeArgs(output: string, finalName: string, src: MediaInfo | n
  * exactly, so the join reproduces every timestamp, and it stores decode timestamps for B-frames).
  * Each segment is its own encoder run, so it starts with a keyframe.
  */
-export function segmentEncodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings): EncodePlan {
+export function segmentEncodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings): EncodeCommand {
   const notes: string[] = [];
   const args = ['-map', '0:v:0', '-map_metadata', '-1', ...videoArgs(src, s, notes, containerOf(finalName)), '-f', 'nut', output];
   return { args, notes };
@@ -157,7 +158,7 @@ export function segmentEncodeArgs(output: string, finalName: string, src: MediaI
  * The join: the segments listed in a concat-demuxer file (input 0, copied as they are, starting at
  * `videoStart` seconds) and the source's other streams (input 1), into the output.
  */
-export function joinArgs(listFile: string, output: string, finalName: string, src: MediaInfo, videoStart = 0): EncodePlan {
+export function joinArgs(listFile: string, output: string, finalName: string, src: MediaInfo, videoStart = 0): EncodeCommand {
   const notes: string[] = [];
   const container = containerOf(finalName);
   const args = [
