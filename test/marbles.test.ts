@@ -8,7 +8,7 @@
 // backpressure.test.ts, restorePreview in restore-cli.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { map, type Observable, type OperatorFunction } from 'rxjs';
+import { map, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { batchFrames } from '../src/operators/batch-frames.js';
 import { smoothAb } from '../src/operators/smooth-ab.js';
@@ -18,7 +18,7 @@ import { propagateHints } from '../src/operators/propagate-hints.js';
 import { composeFrames } from '../src/operators/compose-frames.js';
 import { noHintPlanes } from '../src/core/model-contract.js';
 import { HINT_AB_SCALE } from '../src/hints/rasterize.js';
-import type { AbFrame, ColorFrame, LFrame, ModelFrame, RawFrame } from '../src/core/frames.js';
+import type { AbFrame, RawFrame } from '../src/core/frames.js';
 
 const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 
@@ -123,74 +123,76 @@ const hintAt = (side: number, x: number, y: number, a: number, b: number): Float
   return planes;
 };
 const near = (v: number, digits = 1) => v.toFixed(digits);
-const perFrame: {
+interface PerFrame<I, O> {
   name: string;
-  stage: OperatorFunction<never, unknown>;
-  inputs: [unknown, unknown];
-  seen: (f: never) => string;
+  stage: OperatorFunction<I, O>;
+  inputs: [I, I];
+  seen: (f: O) => string;
   expected: [string, string];
-}[] = [
-  {
+}
+/** A row, its types checked, then erased so the rows fit one list. */
+const row = <I, O>(r: PerFrame<I, O>) => r as unknown as PerFrame<unknown, unknown>;
+const perFrame = [
+  row({
     // sRGB 119 gray is L* 50.0; pure red is L* 53.2 (its a*, b* are not this stage's business).
     name: 'extractL: gray frames keep their codes (lazy L), colour frames get an L plane',
-    stage: extractL() as OperatorFunction<never, unknown>,
+    stage: extractL(),
     inputs: [raw(0, [119, 119, 119]), raw(1, [255, 0, 0])],
-    seen: (f: LFrame) => `${f.gray} ${grayCodesOf(f) ? 'codes' : 'plane'} ${near(f.L[0])}`,
+    seen: (f) => `${f.gray} ${grayCodesOf(f) ? 'codes' : 'plane'} ${near(f.L[0])}`,
     expected: ['true codes 50.0', 'false plane 53.2'],
-  },
-  {
+  }),
+  row({
     // 16 x 8 at short side 4 (multiple 4): 8 x 4; L 75 normalised as (75 - 50) * 0.01.
     name: 'resizeForModel: the model-size planes, aspect kept, normalised per the contract',
-    stage: resizeForModel({ shortSide: 4, multiple: 4, lOffset: 50, lScale: 0.01 }) as OperatorFunction<never, unknown>,
+    stage: resizeForModel({ shortSide: 4, multiple: 4, lOffset: 50, lScale: 0.01 }),
     inputs: [{ ...raw(0, [0, 0, 0], 16), height: 8, rgb: Buffer.alloc(16 * 8 * 3), L: new Float32Array(16 * 8).fill(75), gray: false },
       { ...raw(1, [0, 0, 0], 8), L: new Float32Array(64).fill(20), gray: false }],
-    seen: (f: ModelFrame) => `${f.modelWidth}x${f.modelHeight} ${near(f.modelL[3])} ${near(f.modelInput[3], 2)}`,
+    seen: (f) => `${f.modelWidth}x${f.modelHeight} ${near(f.modelL[3])} ${near(f.modelInput[3], 2)}`,
     expected: ['8x4 75.0 0.25', '4x4 20.0 -0.30'],
-  },
-  {
+  }),
+  row({
     // A hint (55, -11) on the model pixel (2, 2) of a flat frame: its cell takes the hint's
     // colour, a far cell is pulled part of the way from the prediction (10, 10); no hints, no change.
     name: 'propagateHints: hinted frames pulled towards the hint over their region; others untouched',
-    stage: propagateHints() as OperatorFunction<never, unknown>,
+    stage: propagateHints<AbFrame>(),
     inputs: [frame(0), Object.assign(frame(1), { modelHints: hintAt(8, 2, 2, 55, -11) })],
-    seen: (f: AbFrame) => {
+    seen: (f) => {
       const far = 7 * 8 + 7;
       return `${near(f.ab[2 * 8 + 2])},${near(f.ab[64 + 2 * 8 + 2])} ${f.ab[far] > 10 && f.ab[far] < 55 ? 'between' : near(f.ab[far])}`;
     },
     expected: ['10.0,10.0 10.0', '55.0,-11.0 between'],
-  },
-  {
+  }),
+  row({
     // L 53.24 with (a, b) = (80.09, 67.20) is sRGB red; a gray frame with ab 0 stays its gray.
     name: "composeFrames: ab upsampled and joined with the frame's L into its own rgb buffer",
-    stage: composeFrames() as OperatorFunction<never, unknown>,
+    stage: composeFrames<AbFrame>(),
     inputs: [
       (() => {
-        const f = frame(0);
-        const planes = Object.assign(f, { gray: false, L: new Float32Array(64).fill(53.24), ab: new Float32Array(128) });
-        planes.ab.fill(80.09, 0, 64).fill(67.2, 64);
-        return planes;
+        const f = Object.assign(frame(0), { gray: false, L: new Float32Array(64).fill(53.24), ab: new Float32Array(128) });
+        f.ab.fill(80.09, 0, 64).fill(67.2, 64);
+        return f;
       })(),
       Object.assign(frame(1), { ab: new Float32Array(128) }),
     ],
-    seen: (f: ColorFrame) => `${f.out === f.rgb} ${[...f.out.subarray(0, 3)].join(',')}`,
+    seen: (f) => `${f.out === f.rgb} ${[...f.out.subarray(0, 3)].join(',')}`,
     expected: ['true 255,0,0', 'true 119,119,119'],
-  },
+  }),
 ];
 
-for (const row of perFrame) {
-  test(row.name, () => {
+for (const r of perFrame) {
+  test(r.name, () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const src = cold('a--b|', { a: row.inputs[0], b: row.inputs[1] }) as Observable<never>;
-      expectObservable(src.pipe(row.stage, map((f) => row.seen(f as never)))).toBe('a--b|', { a: row.expected[0], b: row.expected[1] });
+      const src = cold('a--b|', { a: r.inputs[0], b: r.inputs[1] });
+      expectObservable(src.pipe(r.stage, map((f) => r.seen(f)))).toBe('a--b|', { a: r.expected[0], b: r.expected[1] });
     });
   });
 }
 
 test('per-frame stages: an error passes through at once', () => {
   scheduler().run(({ cold, expectObservable }) => {
-    for (const row of perFrame) {
-      const src = cold('a-#', { a: row.inputs[0] }) as Observable<never>;
-      expectObservable(src.pipe(row.stage, map(() => 'x'))).toBe('x-#');
+    for (const r of perFrame) {
+      const src = cold('a-#', { a: r.inputs[0] });
+      expectObservable(src.pipe(r.stage, map(() => 'x'))).toBe('x-#');
     }
   });
 });
