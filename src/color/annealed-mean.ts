@@ -1,6 +1,6 @@
 // The annealed mean of Zhang et al.: ab = sum_q softmax(z / T)_q * centre_q, per pixel, with
 // z the 313 logits. T = 1 is the plain mean of the predicted distribution; T -> 0 tends to its
-// mode. The pipeline runs this inside an ONNX graph (src/onnx/annealed-mean-graph.ts); this
+// mode. The colour graph runs this as an ONNX graph (src/onnx/annealed-mean-graph.ts); this
 // typed-array version is the reference that graph is tested against.
 import { AB_BINS_313, Q } from './ab-bins.js';
 

@@ -1,5 +1,6 @@
-// The frame records that flow through the colorization graph. Each stage adds fields; nothing is
-// copied between stages, so a frame's planes are owned by whichever stage holds the record.
+// The frame records that flow through a pipeline (source, colour graph, sink). Each stage adds
+// fields; nothing is copied between stages, so a frame's planes are owned by whichever stage holds
+// the record.
 
 /** A decoded frame: packed sRGB, 3 bytes a pixel, row-major. */
 export interface RawFrame {

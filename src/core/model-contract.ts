@@ -1,8 +1,8 @@
 // The model contract: what an ONNX file must be for chroma to run it.
 //
-//   input  : the first graph input, float32 N x 1 x H x W, the CIE L plane normalised as
+//   input  : the ONNX graph's first input, float32 N x 1 x H x W, the CIE L plane normalised as
 //            (L - lOffset) * lScale. H and W are multiples of `sizeMultiple`.
-//   hints  : optional second input named `hints`, float32 N x 3 x H x W: user colour hints as in
+//   hints  : optional second input named `hints`, float32 N x 3 x H x W: the hint planes as in
 //            SIGGRAPH17 (hint a / 110, hint b / 110, mask - 0.5; a frame without hints is 0, 0, -0.5).
 //            A model with it takes --hints; without it, it is an automatic colorizer only.
 //   output : the first graph output, float32, either

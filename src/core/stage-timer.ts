@@ -1,4 +1,4 @@
-// Wall time spent in each stage of the graph, for the benchmark's stage table and --json summaries.
+// Wall time spent in each stage of a pipeline, for the benchmark's stage table and --json summaries.
 
 export type StageName = 'track' | 'decode' | 'l' | 'resize' | 'infer' | 'distribution' | 'hints' | 'smooth' | 'compose' | 'encode' | 'restore-flicker' | 'restore-motion' | 'restore-dust' | 'restore-grain' | 'restore-scratches';
 
