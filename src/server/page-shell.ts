@@ -1,6 +1,9 @@
 // What every page the server sends shares: one HTML document whose inline scripts and styles are
-// allowed by hash and nothing else, and the Content-Security-Policy that says so.
+// allowed by hash and nothing else, and the Content-Security-Policy that says so. The scripts are
+// files of their own (pages/*.js, type-checked by pages/tsconfig.json), read from beside this module:
+// src/server/pages under tsx, dist/src/server/pages once built (the build copies them there).
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /** A page served from memory. */
 export interface ViewerPage {
@@ -11,6 +14,18 @@ export interface ViewerPage {
 /** A CSP source for an inline block. */
 export function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+const scripts = new Map<string, string>();
+
+/** The text of pages/NAME, read once. */
+export function pageScript(name: string): string {
+  let text = scripts.get(name);
+  if (text === undefined) {
+    text = readFileSync(new URL(`./pages/${name}`, import.meta.url), 'utf8');
+    scripts.set(name, text);
+  }
+  return text;
 }
 
 export interface PageParts {
