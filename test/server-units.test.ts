@@ -9,7 +9,7 @@ import { LatestMailbox } from '../src/server/mailbox.js';
 import { Backoff } from '../src/server/backoff.js';
 import { tokensEqual, authorized, originAllowed, hostAllowed } from '../src/server/auth.js';
 import { classifySource, redactUrl } from '../src/server/source.js';
-import { rawPath } from '../src/server/routes.js';
+import { rawPath } from '../src/server/request-target.js';
 import { serveOptionsFromArgv, runServeCommand } from '../src/cli/serve-cli.js';
 
 const text = (s: string) => Buffer.from(s, 'utf8');

@@ -3,6 +3,7 @@
 // loopback; and an Origin check on the WebSocket so other sites cannot drive a viewer's browser.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { rawQuery } from './request-target.js';
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -13,19 +14,13 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** The raw query string of a request target, or ''. */
-function rawQuery(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? '' : url.slice(q + 1);
-}
-
 export function tokenFrom(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
   if (auth && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim();
   const header = req.headers['x-chroma-token'];
   if (typeof header === 'string' && header) return header;
   try {
-    const t = new URLSearchParams(rawQuery(req.url ?? '')).get('token');
+    const t = new URLSearchParams(rawQuery(req.url)).get('token');
     if (t) return t;
   } catch {
     /* malformed query: no token */

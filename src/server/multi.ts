@@ -4,8 +4,7 @@
 // /healthz sums them up. Each source is a full one-source server without a port of its own
 // (startServer `embedded`), so a source that fails (not up, dropped, 404, bad credentials)
 // reconnects on its own and never disturbs the others.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { loadModel } from '../model/load-model.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import { usageError } from '../core/errors.js';
@@ -13,8 +12,8 @@ import { startServer, type ServerHandle, type ServerOptions, type ServerStats } 
 import { SharedInference } from './shared-inference.js';
 import { buildOverviewPage } from './overview-page.js';
 import { listenHttp, shownUrl } from './listen.js';
-import { rawPath } from './routes.js';
-import { authorized, hostAllowed } from './auth.js';
+import { LIVE_TOKEN_HINT } from './routes.js';
+import { createFront, reply, replyJson, replyPage, type Route } from './http-front.js';
 import { createLogger, urlSecrets } from './log.js';
 
 export interface NamedInput {
@@ -53,13 +52,6 @@ export interface MultiServerHandle {
   /** Inference calls so far and frames they carried (frames / calls: the batching achieved). */
   inference(): { calls: number; frames: number };
   close(): Promise<void>;
-}
-
-const HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' };
-
-function reply(res: ServerResponse, status: number, type: string, body: Buffer, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...HEADERS, 'Content-Type': type, 'Content-Length': body.length, ...extra });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 export async function startMultiServer(opts: MultiServerOptions): Promise<MultiServerHandle> {
@@ -105,42 +97,17 @@ export async function startMultiServer(opts: MultiServerOptions): Promise<MultiS
     const up = Object.values(each).filter((h) => h.ok).length;
     return { ok: up === names.length, status: up === names.length ? 'ok' : up === 0 ? 'down' : 'degraded', sources: each };
   };
-  /** The source a path belongs to, and the path inside it. */
-  const route = (req: IncomingMessage): { src: ServerHandle; rest: string; name: string } | null => {
-    const m = /^\/([^/]+)(\/.*)?$/.exec(rawPath(req.url));
-    const src = m ? sources.get(m[1]) : undefined;
-    return src && m ? { src, rest: m[2] ?? '', name: m[1] } : null;
-  };
-  const query = (url: string | undefined) => (url ?? '').slice(rawPath(url).length);
-
-  const request = (req: IncomingMessage, res: ServerResponse) => {
-    const path = rawPath(req.url);
-    if (!hostAllowed(req, host)) return reply(res, 403, 'text/plain; charset=utf-8', Buffer.from('forbidden: unexpected Host header\n'));
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', Buffer.from('method not allowed\n'), { Allow: 'GET, HEAD' });
-    if (path === '/healthz') return reply(res, 200, 'application/json', Buffer.from(`${JSON.stringify(health())}\n`));
-    if (path === '/' || path === '/index.html') {
-      if (!authorized(req, token)) return reply(res, 401, 'text/plain; charset=utf-8', Buffer.from('unauthorized: this server needs its token (open /?token=...)\n'));
-      return reply(res, 200, 'text/html; charset=utf-8', overview.body, { 'Content-Security-Policy': overview.contentSecurityPolicy, 'X-Frame-Options': 'DENY' });
-    }
-    const r = route(req);
-    if (!r) return reply(res, 404, 'text/plain; charset=utf-8', Buffer.from('not found\n'));
-    // /lobby -> /lobby/: the page finds its socket beside itself.
-    if (r.rest === '') return reply(res, 301, 'text/plain; charset=utf-8', Buffer.from('moved\n'), { Location: `/${r.name}/${query(req.url)}` });
-    req.url = r.rest + query(req.url);
-    r.src.handlers!.request(req, res);
-  };
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const r = route(req);
-    if (!r) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    req.url = r.rest + query(req.url);
-    r.src.handlers!.upgrade(req, socket, head);
-  };
+  const page: Route = { get: (_req, res) => replyPage(res, overview) };
+  const front = createFront({
+    bindHost: host,
+    token,
+    tokenHint: LIVE_TOKEN_HINT,
+    routes: { '/': page, '/index.html': page, '/healthz': { open: true, get: (_req, res) => replyJson(res, health()) } },
+    resolve: (path) => sourceRoute(sources, path),
+  });
   let listening: Awaited<ReturnType<typeof listenHttp>>;
   try {
-    listening = await listenHttp({ request, upgrade }, host, opts.port ?? 8080);
+    listening = await listenHttp(front, host, opts.port ?? 8080);
   } catch (err) {
     await closeAll();
     if (ownModel) await model.release().catch(() => {});
@@ -162,5 +129,31 @@ export async function startMultiServer(opts: MultiServerOptions): Promise<MultiS
       server.closeAllConnections();
       if (ownModel) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, 600).unref())]);
     })()),
+  };
+}
+
+/**
+ * /NAME/...: handed on to that source's own front (which checks the token, Origin and the rest)
+ * with the path inside it; /NAME alone is sent to /NAME/, where its page finds its socket beside itself.
+ */
+function sourceRoute(sources: ReadonlyMap<string, ServerHandle>, path: string): Route | null {
+  const m = /^\/([^/]+)(\/.*)?$/.exec(path);
+  const handlers = m ? sources.get(m[1])?.handlers : undefined;
+  if (!m || !handlers) return null;
+  const rest = m[2] ?? '';
+  const inside = (req: IncomingMessage) => {
+    req.url = rest + (req.url ?? '').slice(path.length);
+  };
+  return {
+    open: true,
+    get: (req, res) => {
+      if (rest === '') return reply(res, 301, 'text/plain; charset=utf-8', 'moved\n', { Location: `/${m[1]}/${(req.url ?? '').slice(path.length)}` });
+      inside(req);
+      handlers.request(req, res);
+    },
+    forwardUpgrade: (req, socket, head) => {
+      inside(req);
+      handlers.upgrade(req, socket, head);
+    },
   };
 }

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 export interface ViewerPage {
   body: Buffer;
   contentSecurityPolicy: string;
+  /** X-Frame-Options, for browsers that ignore frame-ancestors. */
+  frameOptions: 'DENY' | 'SAMEORIGIN';
 }
 
 /** A CSP source for an inline block. */
@@ -38,7 +40,7 @@ export interface PageParts {
   /** Extra CSP directives (e.g. "img-src 'self' blob: data:", "connect-src 'self'"). */
   allow: string[];
   /** Who may frame the page: "'none'" or "'self'". */
-  frameAncestors: string;
+  frameAncestors: "'none'" | "'self'";
 }
 
 export function buildPage(p: PageParts): ViewerPage {
@@ -55,5 +57,5 @@ export function buildPage(p: PageParts): ViewerPage {
     "form-action 'none'",
     `frame-ancestors ${p.frameAncestors}`,
   ].join('; ');
-  return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp };
+  return { body: Buffer.from(html, 'utf8'), contentSecurityPolicy: csp, frameOptions: p.frameAncestors === "'self'" ? 'SAMEORIGIN' : 'DENY' };
 }

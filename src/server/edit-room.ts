@@ -1,0 +1,176 @@
+// The editor's sockets (edit-server.ts serves them): every socket shares the session's hints (an
+// edit is announced to all); each socket has its own frame. One worker does everything that costs
+// CPU, in order of who waits for it: renders (only the newest frame asked for per socket, so holding
+// an arrow key skips frames instead of queueing them), then the model's colour suggestions, then
+// tracking, one hint at a time.
+import { WebSocket, type WebSocketServer } from 'ws';
+import sharp from 'sharp';
+import { parseEditMessage, type EditMessage } from './edit-control.js';
+import type { EditSession } from '../jobs/edit-session.js';
+import { ChromaError, describeError } from '../core/errors.js';
+
+export const EDIT_FRAME_MAGIC = 0x31454843; // "CHE1"
+export const EDIT_FRAME_HEADER_BYTES = 12;
+
+type Point = { frame: number; x: number; y: number };
+
+export class EditRoom {
+  private readonly frameOf = new Map<WebSocket, number>();
+  /** The newest frame each socket asked for and has not been sent. */
+  private readonly wanted = new Map<WebSocket, number>();
+  private readonly suggests = new Map<WebSocket, Point>();
+  /** Bumped by every edit; frames carry the revision they were rendered at. */
+  private rev = 0;
+  private working = false;
+  private closed = false;
+  private readonly film: object;
+
+  constructor(
+    private readonly session: EditSession,
+    private readonly wss: WebSocketServer,
+    /** JPEG quality of the frames sent. */
+    private readonly quality: number,
+  ) {
+    const { info } = session;
+    this.film = { name: info.path.split('/').pop(), width: info.width, height: info.height, frames: session.frames, fps: session.fps, cuts: session.cuts };
+  }
+
+  /** A socket just opened: its messages, its state and frame 0. */
+  join(ws: WebSocket): void {
+    this.frameOf.set(ws, 0);
+    ws.on('message', (data, isBinary) => {
+      const parsed = parseEditMessage(data as Buffer, isBinary);
+      if (!parsed.ok) return this.sendJson(ws, { type: 'error', message: parsed.error });
+      this.onMessage(ws, parsed.message).catch((err: unknown) => {
+        this.sendJson(ws, { type: 'error', message: err instanceof ChromaError ? err.message : describeError(err) });
+      });
+    });
+    ws.on('close', () => {
+      this.frameOf.delete(ws);
+      this.wanted.delete(ws);
+      this.suggests.delete(ws);
+    });
+    this.sendJson(ws, this.stateOf(0));
+    this.want(ws, 0);
+  }
+
+  /** Every socket dropped; the worker stops after what it is doing. */
+  close(): void {
+    this.closed = true;
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+
+  private stateOf(frame: number, added?: string | null): string {
+    const { session } = this;
+    return JSON.stringify({
+      type: 'state', rev: this.rev, film: this.film, frame, hints: session.view(frame), losses: session.losses(), tracking: session.busy,
+      hintsPath: session.hintsPath, ...(added ? { added } : {}),
+    });
+  }
+
+  private sendJson(ws: WebSocket, o: object | string): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(typeof o === 'string' ? o : JSON.stringify(o));
+  }
+
+  /** Everyone's state now, and everyone's frame again (after an edit, or when tracks come in). */
+  private refreshAll(added?: string | null): void {
+    this.rev++;
+    for (const ws of this.wss.clients) this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0, added));
+    for (const ws of this.wss.clients) this.wanted.set(ws, this.frameOf.get(ws) ?? 0);
+  }
+
+  private want(ws: WebSocket, frame: number): void {
+    this.wanted.set(ws, frame);
+    void this.pump();
+  }
+
+  private async render(ws: WebSocket, frame: number): Promise<void> {
+    const r = this.rev;
+    const f = await this.session.render(frame);
+    const jpeg = await sharp(f.out, { raw: { width: f.width, height: f.height, channels: 3 } })
+      .jpeg({ quality: this.quality, chromaSubsampling: '4:4:4' }).toBuffer();
+    const head = Buffer.alloc(EDIT_FRAME_HEADER_BYTES);
+    head.writeUInt32LE(EDIT_FRAME_MAGIC, 0);
+    head.writeUInt32LE(frame, 4);
+    head.writeUInt32LE(r, 8);
+    if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([head, jpeg]));
+  }
+
+  private async suggestFor(ws: WebSocket, m: Point): Promise<void> {
+    this.sendJson(ws, { type: 'suggest', frame: m.frame, x: m.x, y: m.y, colors: await this.session.suggest(m.frame, m.x, m.y) });
+  }
+
+  /**
+   * The one worker: renders first (what the person waits for), then suggestions, then one track at
+   * a time; when the last track is in, everyone's frame again (the hints may have moved there).
+   */
+  private async pump(): Promise<void> {
+    if (this.working) return;
+    this.working = true;
+    try {
+      while (!this.closed) {
+        const next = this.wanted.size ? 'render' : this.suggests.size ? 'suggest' : this.session.untracked > 0 ? 'track' : null;
+        if (!next) break;
+        try {
+          if (next === 'track') {
+            await this.session.trackNext();
+            if (this.session.untracked === 0) this.refreshAll();
+            continue;
+          }
+          await this.serveOne(next);
+        } catch (err) {
+          for (const ws of this.wss.clients) this.sendJson(ws, { type: 'error', message: `tracking failed: ${describeError(err)}` });
+          break;
+        }
+      }
+    } finally {
+      this.working = false;
+    }
+  }
+
+  /** The first socket waiting for a render (or a suggestion); its failure is told to it alone. */
+  private async serveOne(kind: 'render' | 'suggest'): Promise<void> {
+    const queue: Map<WebSocket, unknown> = kind === 'render' ? this.wanted : this.suggests;
+    const [ws, what] = queue.entries().next().value as [WebSocket, unknown];
+    queue.delete(ws);
+    if (ws.readyState !== WebSocket.OPEN) return;
+    try {
+      if (kind === 'render') await this.render(ws, what as number);
+      else await this.suggestFor(ws, what as Point);
+    } catch (err) {
+      this.sendJson(ws, { type: 'error', message: describeError(err) });
+    }
+  }
+
+  /** After an edit: everyone's state and frame now; the new tracks follow (pump). */
+  private edited(added: string | null): void {
+    this.refreshAll(added);
+    void this.pump();
+  }
+
+  private async onMessage(ws: WebSocket, m: EditMessage): Promise<void> {
+    const { session } = this;
+    switch (m.type) {
+      case 'get':
+        return this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0));
+      case 'seek':
+        if (m.frame >= session.frames) return this.sendJson(ws, { type: 'error', message: `frame ${m.frame}: not a frame of this film (0..${session.frames - 1})` });
+        this.frameOf.set(ws, m.frame);
+        this.sendJson(ws, this.stateOf(m.frame));
+        return this.want(ws, m.frame);
+      case 'suggest':
+        if (m.frame >= session.frames || m.x > session.info.width - 1 || m.y > session.info.height - 1) {
+          return this.sendJson(ws, { type: 'error', message: 'suggest: the point is outside the film' });
+        }
+        this.suggests.set(ws, m);
+        return void this.pump();
+      case 'save':
+        return this.sendJson(ws, { type: 'saved', path: await session.save() });
+      case 'load':
+        return this.edited(session.edit({ type: 'replace', file: m.file }));
+      default:
+        this.edited(session.edit(m));
+    }
+  }
+}
