@@ -11,6 +11,11 @@ import { tokensEqual, authorized, originAllowed, hostAllowed } from '../src/serv
 import { classifySource, redactUrl } from '../src/server/source.js';
 import { rawPath } from '../src/server/request-target.js';
 import { serveOptionsFromArgv, runServeCommand } from '../src/cli/serve-cli.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { sha256 } from '../src/server/page-shell.js';
+import { buildViewerPage } from '../src/server/viewer-page.js';
+import { buildEditPage } from '../src/server/edit-page.js';
+import { buildOverviewPage } from '../src/server/overview-page.js';
 
 const text = (s: string) => Buffer.from(s, 'utf8');
 const parse = (s: string, smoothAvailable = true) => parseControl(text(s), false, { smoothAvailable });
@@ -188,3 +193,23 @@ test('serve CLI: --exit-on-source-failure makes an unreachable camera one line a
   assert.equal(err.trim().split('\n').length, 1, err);
   assert.match(err, /rtsp:\/\/127\.0\.0\.1:1\/cam: cannot open the source/);
 });
+
+test('pages: every inline script is a type-checked file of src/server/pages, allowed by its hash and nothing else', () => {
+  const dir = new URL('../src/server/pages/', import.meta.url);
+  const files = new Map(readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => [readFileSync(new URL(f, dir), 'utf8'), f]));
+  const used = new Set<string>();
+  for (const page of [buildViewerPage(), buildEditPage(), buildOverviewPage(['a', 'b'])]) {
+    const scripts = [...page.body.toString('utf8').matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    assert.ok(scripts.length > 0);
+    for (const s of scripts) {
+      const file = files.get(s);
+      assert.ok(file, `an inline script that is not a pages/*.js file: ${s.slice(0, 60)}`);
+      assert.ok(s.startsWith('// @ts-check\n'), file);
+      used.add(file);
+    }
+    const src = /script-src ([^;]*)/.exec(page.contentSecurityPolicy)?.[1];
+    assert.equal(src, scripts.map(sha256).join(' '));
+  }
+  assert.deepEqual([...used].sort(), [...files.values()].sort(), 'every pages/*.js file is served');
+});
+

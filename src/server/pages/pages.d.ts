@@ -107,7 +107,11 @@ interface EditView {
   rev: number;
   film: { name: string; width: number; height: number; frames: number; fps: number };
   frame: number;
-  hints: { id: string; color: string; frame: number; until: string; at: [number, number] | null; span?: { first: number; last: number } }[];
+  /** HintView of the edit session, one per hint. */
+  hints: {
+    id: string; frame: number; x: number; y: number; color: string; size?: number; until: string;
+    at: [number, number] | null; span: { first: number; last: number } | null; tracked: boolean;
+  }[];
   losses: { hint: string; frame: number; reason: string }[];
   tracking: boolean;
   hintsPath: string;
