@@ -2,14 +2,13 @@
 // LiveServer (live-server.ts); here: the options checked (live-options.ts), the source's first look,
 // the model, a port of its own (or none, embedded in startMultiServer), and shutdown.
 import { listenHttp, shownUrl } from './listen.js';
-import { loadModel } from '../model/load-model.js';
-import type { LoadedModel } from '../core/model-contract.js';
 import { classifySource, checkSourceExists, redactUrl } from './source.js';
 import { isLoopbackHost } from './auth.js';
 import { startSource } from './sources/start.js';
 import { createLogger, urlSecrets } from './log.js';
 import { checkServerOptions } from './live-options.js';
 import { LiveServer } from './live-server.js';
+import { openLiveModel } from './live-model.js';
 
 export { decodeFrameMessage, FRAME_HEADER_BYTES, STAGE_NAMES, type FrameHeader } from './frame-header.js';
 export type { LiveSettings } from './control.js';
@@ -26,11 +25,6 @@ function serverLog(opts: ServerOptions, token: string | null): (line: string) =>
   return (line: string) => (/^warning: /.test(line) ? logger.warn(line.slice(9)) : logger.info(line));
 }
 
-/** Release a model we loaded; the inference worker finishes its batch before it exits, so not for long. */
-async function releaseOwn(model: LoadedModel, own: boolean, waitMs = 600): Promise<void> {
-  if (own) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, waitMs).unref())]);
-}
-
 export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): Promise<ServerHandle> {
   checkServerOptions(opts);
   const token = opts.token || null;
@@ -44,10 +38,8 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
   });
   checkSourceExists(spec);
   const first = await startSource(spec, opts, log);
-  const ownModel = typeof opts.model !== 'object';
-  const model: LoadedModel = typeof opts.model === 'object'
-    ? opts.model
-    : await loadModel(opts.model, { device: opts.device ?? 'auto', threads: opts.threads, log });
+  const lm = await openLiveModel(opts, log);
+  const { model } = lm;
 
   let live: LiveServer | null = null;
   try {
@@ -67,11 +59,11 @@ export async function startServer(opts: ServerOptions, embed?: EmbeddedSource): 
       server.closeAllConnections();
     };
     let closing: Promise<void> | null = null;
-    const close = () => (closing ??= running.stop(closeHttp).then(() => releaseOwn(model, ownModel)));
+    const close = () => (closing ??= running.stop(closeHttp).then(() => lm.release(600)));
     return { url: shownUrl(host, port), host, port, stats, close };
   } catch (err) {
     live?.abort();
-    if (ownModel) await model.release().catch(() => {});
+    await lm.release();
     throw err;
   }
 }

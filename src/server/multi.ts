@@ -5,16 +5,15 @@
 // (startServer `embedded`), so a source that fails (not up, dropped, 404, bad credentials)
 // reconnects on its own and never disturbs the others.
 import type { IncomingMessage } from 'node:http';
-import { loadModel } from '../model/load-model.js';
-import type { LoadedModel } from '../core/model-contract.js';
 import { usageError } from '../core/errors.js';
 import { startServer, type ServerHandle, type ServerOptions, type ServerStats } from './index.js';
 import { SharedInference } from './shared-inference.js';
 import { buildOverviewPage } from './overview-page.js';
-import { listenHttp, shownUrl } from './listen.js';
+import { listenHttp, shownUrl, type HttpEntry } from './listen.js';
 import { LIVE_TOKEN_HINT } from './routes.js';
 import { createFront, reply, replyJson, replyPage, type Route } from './http-front.js';
 import { createLogger, urlSecrets } from './log.js';
+import { openLiveModel } from './live-model.js';
 
 export interface NamedInput {
   /** Letters, digits, - and _ (1..32); the page is at /NAME/. No default. */
@@ -54,7 +53,8 @@ export interface MultiServerHandle {
   close(): Promise<void>;
 }
 
-export async function startMultiServer(opts: MultiServerOptions): Promise<MultiServerHandle> {
+/** The checks of a several-source server's own options (each source checks the rest as it starts). */
+function checkMultiOptions(opts: MultiServerOptions): void {
   const { inputs } = opts;
   if (inputs.length === 0) throw usageError('missing --input NAME=SRC');
   // Every source would write the same file.
@@ -65,55 +65,46 @@ export async function startMultiServer(opts: MultiServerOptions): Promise<MultiS
     if (seen.has(name)) throw usageError(`--input ${name}=...: two sources named ${name}`);
     seen.add(name);
   }
+}
+
+/** Every source's health, and the sum: ok when all are up, down when none is. */
+function sumHealth(sources: ReadonlyMap<string, ServerHandle>): object {
+  const each = Object.fromEntries([...sources].map(([n, s]) => [n, s.handlers!.health() as { ok: boolean }]));
+  const up = Object.values(each).filter((h) => h.ok).length;
+  const all = sources.size;
+  return { ok: up === all, status: up === all ? 'ok' : up === 0 ? 'down' : 'degraded', sources: each };
+}
+
+export async function startMultiServer(opts: MultiServerOptions): Promise<MultiServerHandle> {
+  checkMultiOptions(opts);
+  const { inputs } = opts;
   const token = opts.token || null;
   const logger = createLogger('server', {
     write: opts.log, format: opts.logFormat, secrets: [...inputs.flatMap((i) => urlSecrets(i.input)), ...(token ? [token] : [])],
   });
   const host = opts.host ?? '127.0.0.1';
-  const ownModel = typeof opts.model !== 'object';
-  const model: LoadedModel = typeof opts.model === 'object'
-    ? opts.model
-    : await loadModel(opts.model, { device: opts.device ?? 'auto', threads: opts.threads, log: (l) => logger.info(l) });
+  const lm = await openLiveModel(opts, (l) => logger.info(l));
+  const { model } = lm;
   const shared = new SharedInference(model, { batch: opts.batch ?? inputs.length, maxWaitMs: opts.maxWaitMs });
   const sources = new Map<string, ServerHandle>();
   const closeAll = async () => {
     await Promise.all([...sources.values()].map((s) => s.close()));
     shared.close();
   };
+  let listening: Awaited<ReturnType<typeof listenHttp>>;
   try {
     // One after the other: each probes its source (the slow part is ffprobe, not us).
     for (const { name, input } of inputs) {
       sources.set(name, await startServer({ ...opts, input, name, model, batch: 1 }, { embedded: true, sharedInference: shared }));
     }
+    listening = await listenHttp(multiFront(sources, host, token), host, opts.port ?? 8080);
   } catch (err) {
     await closeAll();
-    if (ownModel) await model.release().catch(() => {});
-    throw err;
-  }
-  const names = [...sources.keys()];
-  const overview = buildOverviewPage(names);
-  const health = () => {
-    const each = Object.fromEntries(names.map((n) => [n, sources.get(n)!.handlers!.health() as { ok: boolean }]));
-    const up = Object.values(each).filter((h) => h.ok).length;
-    return { ok: up === names.length, status: up === names.length ? 'ok' : up === 0 ? 'down' : 'degraded', sources: each };
-  };
-  const page: Route = { get: (_req, res) => replyPage(res, overview) };
-  const front = createFront({
-    bindHost: host,
-    token,
-    tokenHint: LIVE_TOKEN_HINT,
-    routes: { '/': page, '/index.html': page, '/healthz': { open: true, get: (_req, res) => replyJson(res, health()) } },
-    resolve: (path) => sourceRoute(sources, path),
-  });
-  let listening: Awaited<ReturnType<typeof listenHttp>>;
-  try {
-    listening = await listenHttp(front, host, opts.port ?? 8080);
-  } catch (err) {
-    await closeAll();
-    if (ownModel) await model.release().catch(() => {});
+    await lm.release();
     throw err;
   }
   const { server, port } = listening;
+  const names = [...sources.keys()];
   logger.info(`${names.length} sources on one model: ${names.map((n) => `/${n}/`).join(' ')}`);
   let closing: Promise<void> | null = null;
   return {
@@ -127,9 +118,22 @@ export async function startMultiServer(opts: MultiServerOptions): Promise<MultiS
       await closeAll();
       server.close();
       server.closeAllConnections();
-      if (ownModel) await Promise.race([model.release().catch(() => {}), new Promise((r) => setTimeout(r, 600).unref())]);
+      await lm.release(600);
     })()),
   };
+}
+
+/** The overview at /, the summed /healthz, and each source under /NAME/. */
+function multiFront(sources: ReadonlyMap<string, ServerHandle>, host: string, token: string | null): HttpEntry {
+  const overview = buildOverviewPage([...sources.keys()]);
+  const page: Route = { get: (_req, res) => replyPage(res, overview) };
+  return createFront({
+    bindHost: host,
+    token,
+    tokenHint: LIVE_TOKEN_HINT,
+    routes: { '/': page, '/index.html': page, '/healthz': { open: true, get: (_req, res) => replyJson(res, sumHealth(sources)) } },
+    resolve: (path) => sourceRoute(sources, path),
+  });
 }
 
 /**

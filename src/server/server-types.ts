@@ -10,9 +10,7 @@ import type { LogFormat } from './log.js';
 import type { RtspTransport } from './sources/rtsp.js';
 import type { SharedInference } from './shared-inference.js';
 import type { RestoreSettings } from '../restore/options.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import type { HttpEntry } from './listen.js';
 
 export interface ServerOptions {
   /** URL (rtsp/rtmp/http/hls/...), V4L2 device (/dev/videoN), file, lavfi graph (format 'lavfi') or '-' for stdin. */
@@ -107,9 +105,7 @@ export interface EmbeddedSource {
 }
 
 /** A source's HTTP and WebSocket entry points, for a server that routes several sources. */
-export interface SourceHandlers {
-  request: (req: IncomingMessage, res: ServerResponse) => void;
-  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+export interface SourceHandlers extends HttpEntry {
   /** The /healthz body. */
   health: () => object;
 }
