@@ -6,7 +6,8 @@
 // reconnects on its own and never disturbs the others.
 import type { IncomingMessage } from 'node:http';
 import { usageError } from '../core/errors.js';
-import { startServer, type ServerHandle, type ServerOptions, type ServerStats } from './index.js';
+import { startServer } from './live-server.js';
+import type { ServerHandle, ServerOptions, ServerStats } from './server-types.js';
 import { SharedInference } from './shared-inference.js';
 import { buildOverviewPage } from './overview-page.js';
 import { listenHttp, shownUrl, type HttpEntry } from './listen.js';
