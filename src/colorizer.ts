@@ -9,16 +9,17 @@ import { probeMedia } from './media/probe.js';
 import { prepareOutput, type OutputTarget } from './core/output-file.js';
 import { colorizeVideoFile } from './jobs/file-job.js';
 import { abortReason } from './jobs/run-video-job.js';
-import { smoothingOf, wantsDeinterlace, type VideoJobOptions } from './jobs/video-job.js';
+import { smoothingOf, type VideoJobOptions } from './jobs/video-job.js';
+import { planVideo } from './jobs/video-plan.js';
 import { colorizeVideoResumable, type ResumeOptions } from './jobs/resumable-job.js';
 import { discardResume } from './jobs/checkpoint.js';
 import { colorizeImageFile, imageSize, IMAGE_EXTENSIONS } from './jobs/still-job.js';
 import { loadJobHints, stillHintProvider, type HintsInput, type JobHints } from './jobs/job-hints.js';
 import { hintsUnsupported } from './graph/color-graph.js';
 import type { MediaInfo } from './media/probe.js';
-import { videoHintsForJob, type HintLoss } from './jobs/video-hints.js';
+import type { HintLoss } from './jobs/video-hints.js';
 import { referenceTiltFor, type ReferenceOptions } from './jobs/job-reference.js';
-import { referenceImagePath, serializeHints } from './hints/hints-file.js';
+import { referenceImagePath } from './hints/hints-file.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
 import { checkNumber } from './core/options.js';
@@ -173,20 +174,11 @@ export class Colorizer {
       // The preview is a second output, under the same rules: a temporary name until complete.
       preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;
       const restore = preview && opts.restore ? { ...opts.restore, previewTemp: preview.temp } : opts.restore ?? null;
-      const smoothing = smoothingOf(opts.smooth);
-      const t0 = performance.now();
-      const plan = hints && (await videoHintsForJob(this.model, info, hints.file, {
-        size: opts.size, deinterlace: wantsDeinterlace(info, { deinterlace: opts.deinterlace }), cutThreshold: smoothing?.cutThreshold, signal: opts.signal,
-      }));
-      // The first pass (decode at model size, cuts, tracking), charged per frame like a stage.
-      if (plan) timer.add('track', performance.now() - t0, plan.frames);
-      plan?.losses.forEach((l) => opts.onHintLost?.(l));
-      // The first pass runs again on a resumed job: tracking is deterministic, so its segments agree.
-      const hintsKey = hints || tilt ? JSON.stringify({ hints: hints && serializeHints(hints.file), tilt: tilt && Array.from(tilt) }) : null;
-      const videoOpts = { ...opts, timer, tilt, hintsKey, hints: plan ? plan.provider : null };
+      // The options resolved once (with hints, the tracking pass runs here); the same for a resumed job.
+      const plan = await planVideo(this.model, info, { ...opts, timer, tilt, restore, hints: hints?.file ?? null });
       const job = resume
-        ? colorizeVideoResumable(this.model, info, target.temp, target.final, { ...videoOpts, resume }, opts.signal)
-        : colorizeVideoFile(this.model, info, target.temp, target.final, { ...videoOpts, restore }, opts.signal);
+        ? colorizeVideoResumable(plan, target.temp, target.final, resume, opts.signal)
+        : colorizeVideoFile(plan, target.temp, target.final, opts.signal);
       job.progress$.subscribe({ next: (p) => progress$.next(p), error: () => {} });
       const r = await job.done;
       await target.commit();
@@ -195,7 +187,7 @@ export class Colorizer {
       return {
         input, output: target.final, kind: 'video', frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
         width: info.width, height: info.height, notes: r.notes, stages: timer.perFrame(),
-        ...(plan ? { hints: { losses: plan.losses, cuts: plan.cuts } } : {}),
+        ...(plan.tracked ? { hints: plan.tracked } : {}),
         ...(r.resumedFrom ? { resumedFrom: r.resumedFrom } : {}),
       };
     } catch (err) {

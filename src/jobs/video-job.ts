@@ -1,16 +1,13 @@
 // What every video job shares: its options, its result, the notes said before it starts, and
 // the fixes made to its output after.
 import type { GraphOptions } from '../graph/color-graph.js';
-import { restoreHold, restoreStage, type LStage, type RestoreOptions } from '../graph/restore-stage.js';
-import { defaultGateLimit } from '../core/flow-gate.js';
-import type { ChildGroup } from '../media/child.js';
-import type { StageTimer } from '../core/stage-timer.js';
+import type { RestoreOptions } from '../graph/restore-stage.js';
 import { containerOf, lastFrameDuration, type EncodeSettings } from '../media/encode-args.js';
 import { fixLastFrameDuration } from '../media/mp4-fix.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { Observable } from 'rxjs';
 import type { Progress } from '../core/frames.js';
-import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
+import { FALLBACK_FPS } from '../core/defaults.js';
 import { invalidOption } from '../core/errors.js';
 import { DEFAULT_VIDEO_SMOOTH, SMOOTH_DEFAULTS, smoothingAlpha, type SmoothOptions, type SmoothStrength } from '../smoothing/options.js';
 
@@ -65,27 +62,6 @@ export function smoothingKey(o: SmoothOptions | null): Record<string, unknown> |
   return { ...SMOOTH_DEFAULTS, ...rest, strength: typeof s === 'function' ? 'live' : smoothingAlpha(s) };
 }
 
-/**
- * Frames allowed in flight: `inFlight`, else the default for the batch plus what the restoration
- * stage holds back (its look-ahead), so the graph never waits on a window that cannot fill.
- */
-export function jobGateLimit(opts: VideoJobOptions): number {
-  return opts.inFlight ?? defaultGateLimit(opts.batch ?? DEFAULT_BATCH) + restoreHold(opts.restore?.settings ?? null);
-}
-
-/**
- * The job's restoration stage (look-ahead), with the --restore-debug preview when one was asked
- * for and the caller gave it a temporary name (`previewTemp`); identity when nothing is repaired.
- */
-export function restoreStageOf(opts: VideoJobOptions, info: MediaInfo, children: ChildGroup, timer?: StageTimer): LStage {
-  const r = opts.restore;
-  const preview = r?.preview && r.previewTemp ? {
-    file: r.previewTemp, label: r.preview.path, fps: info.fps ?? FALLBACK_FPS, children,
-    ...(r.preview.seconds !== undefined ? { seconds: r.preview.seconds } : {}),
-  } : undefined;
-  return restoreStage(r?.settings ?? null, { mode: 'lookahead', ...(timer ? { timer } : {}), ...(preview ? { preview } : {}) });
-}
-
 export interface VideoJobResult {
   frames: number;
   seconds: number;
@@ -108,7 +84,7 @@ export function sourceNotes(info: MediaInfo, deinterlace: boolean): string[] {
   return notes;
 }
 
-export function wantsDeinterlace(info: MediaInfo, opts: VideoJobOptions): boolean {
+export function wantsDeinterlace(info: MediaInfo, opts: Pick<VideoJobOptions, 'deinterlace'>): boolean {
   return opts.deinterlace === 'on' || (opts.deinterlace !== 'off' && info.interlaced);
 }
 

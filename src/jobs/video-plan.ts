@@ -1,0 +1,146 @@
+// A video job resolved once, before any frame is colorized: the colour graph's options, the
+// smoothing and restoration it asks for, the hints' per-frame provider (after the tracking pass),
+// the frames allowed in flight, the encoder settings and what --resume compares. Every path that
+// colorizes a video — a file, a resumable file, a farm worker's segment — builds its chain from a
+// plan with the one function here, colourRun(plan, source, sink): only the source (a decoder, a
+// seeked decoder, a segment's pieces) and the sink (one encoder, checkpointed segments) differ.
+import type { Observable } from 'rxjs';
+import { colorGraph, hintsUnsupported, type GraphOptions } from '../graph/color-graph.js';
+import { restoreHold, restoreStage, type LStage, type RestoreOptions } from '../graph/restore-stage.js';
+import { smoothStage } from '../operators/smooth-ab.js';
+import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
+import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
+import { ChildGroup } from '../media/child.js';
+import { DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
+import { serializeHints, type HintsFile } from '../hints/hints-file.js';
+import type { MediaInfo } from '../media/probe.js';
+import type { LoadedModel } from '../core/model-contract.js';
+import type { RawFrame } from '../core/frames.js';
+import type { SmoothOptions } from '../smoothing/options.js';
+import { runVideoJob, type VideoRunOptions, type VideoSink } from './run-video-job.js';
+import { smoothingKey, smoothingOf, sourceNotes, wantsDeinterlace, type VideoJobOptions } from './video-job.js';
+import { videoHintsForJob, type HintLoss } from './video-hints.js';
+
+export interface VideoPlan {
+  model: LoadedModel;
+  info: MediaInfo;
+  /** The colour graph's options; its two stateful stages (restore, smooth) are built per run from the fields below. */
+  graph: Omit<GraphOptions, 'smooth' | 'restore'>;
+  /** smoothingOf(opts.smooth): null when off. */
+  smoothing: SmoothOptions | null;
+  restore: RestoreOptions | null;
+  deinterlace: boolean;
+  /** Frames allowed between decoder and encoder (jobGateLimit). */
+  gateLimit: number;
+  /** Complete codec settings (the defaults filled in). */
+  encode: EncodeSettings;
+  /** What changes the result, for --resume's manifest, given the output's container. */
+  fingerprint(container: string): Record<string, unknown>;
+  /** Notes about what the job does to this source, said once before it starts. */
+  notes: string[];
+  /** The tracking pass's findings, when the job has hints. */
+  tracked: { losses: HintLoss[]; cuts: number[] } | null;
+  onNote?: (line: string) => void;
+}
+
+/** What a plan is made from: a video job's options, with the hints as a checked file (jobs/job-hints.ts). */
+export interface VideoPlanOptions extends Omit<VideoJobOptions, 'hints' | 'hintsKey'> {
+  /** Hints already checked for this film; the plan's tracking pass follows them. Default: none. */
+  hints?: HintsFile | null;
+  /** Called for each hint point the tracker lost, before any colour pass. Default: none. */
+  onHintLost?: (loss: HintLoss) => void;
+  /** Stops the tracking pass. Default: none. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Frames allowed in flight: `inFlight`, else the default for the batch plus what the restoration
+ * stage holds back (its look-ahead), so the graph never waits on a window that cannot fill.
+ */
+export function jobGateLimit(opts: Pick<VideoJobOptions, 'inFlight' | 'batch' | 'restore'>): number {
+  return opts.inFlight ?? defaultGateLimit(opts.batch ?? DEFAULT_BATCH) + restoreHold(opts.restore?.settings ?? null);
+}
+
+/**
+ * Resolve a job's options for `info` once: smoothing, deinterlacing, the stages' settings, and
+ * with hints the tracking pass (a decode of the whole film at model size, charged to the 'track'
+ * stage). The pass is deterministic, so a resumed job or another farm worker gets the same plan.
+ */
+export async function planVideo(model: LoadedModel, info: MediaInfo, opts: VideoPlanOptions): Promise<VideoPlan> {
+  const { hints, restore } = opts;
+  const smoothing = smoothingOf(opts.smooth);
+  const deinterlace = wantsDeinterlace(info, opts);
+  let tracked: VideoPlan['tracked'] = null;
+  let provider = null;
+  if (hints) {
+    if (!model.hintsName) throw hintsUnsupported(model);
+    const t0 = performance.now();
+    const p = await videoHintsForJob(model, info, hints, { size: opts.size, deinterlace, cutThreshold: smoothing?.cutThreshold, signal: opts.signal });
+    opts.timer?.add('track', performance.now() - t0, p.frames);
+    p.losses.forEach((l) => opts.onHintLost?.(l));
+    tracked = { losses: p.losses, cuts: p.cuts };
+    provider = p.provider;
+  }
+  const tilt = opts.tilt ?? null;
+  const hintsKey = hints || tilt ? JSON.stringify({ hints: hints ? serializeHints(hints) : null, tilt: tilt && Array.from(tilt) }) : null;
+  const encode: EncodeSettings = { ...DEFAULT_ENCODE, ...opts.encode };
+  const graph: VideoPlan['graph'] = { hints: provider, tilt };
+  for (const k of GRAPH_KEYS) if (opts[k] !== undefined) Object.assign(graph, { [k]: opts[k] });
+  return {
+    model, info, graph, smoothing, restore: restore ?? null, deinterlace, gateLimit: jobGateLimit(opts), encode,
+    notes: sourceNotes(info, deinterlace), tracked,
+    // (In the key order of manifests written before plans existed, so that they still match.)
+    fingerprint: (container) => ({
+      model: { path: model.path, name: model.info.name, kind: model.info.kind },
+      temperature: typeof opts.temperature === 'function' ? 'live' : opts.temperature ?? null,
+      size: opts.size ?? null, batch: opts.batch ?? DEFAULT_BATCH, deinterlace, encode, container,
+      width: info.width, height: info.height, smooth: smoothingKey(smoothing), restore: restore?.settings ?? null,
+      ...(hintsKey ? { hints: hintsKey } : {}),
+    }),
+    ...(opts.onNote ? { onNote: opts.onNote } : {}),
+  };
+}
+
+/** The options a plan hands to the colour graph as they are. */
+const GRAPH_KEYS = ['temperature', 'batch', 'maxWaitMs', 'size', 'timer', 'propagate', 'unhintedPass', 'infer'] as const;
+
+/** What one run of a plan shares between its source and its sink. */
+export interface RunParts {
+  gate: FlowGate;
+  /** Every ffmpeg child of the run (decoders, encoders, the restore preview's encoder). */
+  children: ChildGroup;
+}
+
+export function runParts(plan: VideoPlan): RunParts {
+  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup() };
+}
+
+/**
+ * The job's restoration stage (look-ahead), with the --restore-debug preview when one was asked
+ * for and the caller gave it a temporary name (`previewTemp`); identity when nothing is repaired.
+ */
+function restoreStageOf(plan: VideoPlan, children: ChildGroup): LStage {
+  const r = plan.restore;
+  const { timer } = plan.graph;
+  const preview = r?.preview && r.previewTemp ? {
+    file: r.previewTemp, label: r.preview.path, fps: plan.info.fps ?? FALLBACK_FPS, children,
+    ...(r.preview.seconds !== undefined ? { seconds: r.preview.seconds } : {}),
+  } : undefined;
+  return restoreStage(r?.settings ?? null, { mode: 'lookahead', ...(timer ? { timer } : {}), ...(preview ? { preview } : {}) });
+}
+
+/**
+ * The one chain: `source` frames through the colour graph (restore, hints, smoothing as planned;
+ * the stateful stages built fresh for this run) into `sink`, run to the end by runVideoJob.
+ * Resolves with the total frames written.
+ */
+export function colourRun(
+  plan: VideoPlan, parts: RunParts, source: Observable<RawFrame>, sink: VideoSink, run: Omit<VideoRunOptions, 'children'>,
+): Promise<number> {
+  const graph = colorGraph(plan.model, {
+    ...plan.graph,
+    smooth: smoothStage(plan.smoothing, plan.graph.timer),
+    restore: restoreStageOf(plan, parts.children),
+  });
+  return runVideoJob(source.pipe(graph), sink, { ...run, children: parts.children });
+}
