@@ -11,7 +11,11 @@ import { cutAtKeyframes, packetTimes } from '../../media/cut.js';
 import { firstFramePts, probeMedia, type MediaInfo } from '../../media/probe.js';
 import { prepareOutput } from '../../core/output-file.js';
 import { SMOOTH_DEFAULTS, smoothingAlpha } from '../../smoothing/options.js';
-import { inputError } from '../../core/errors.js';
+import { inputError, usageError } from '../../core/errors.js';
+import { restoreHold } from '../../graph/restore-stage.js';
+import { serializeHints } from '../../hints/hints-file.js';
+import { loadJobHints, type HintsInput } from '../job-hints.js';
+import type { RestoreSettings } from '../../restore/options.js';
 import { JOIN_QUEUE, SEGMENT_QUEUE, joinJobId, newRunId, runPrefix, segmentJobId } from './connection.js';
 import type { Store } from './store.js';
 import type { ColourSettings, JoinJobData, PieceInfo, SegmentJobData } from './types.js';
@@ -26,12 +30,14 @@ const KEEP_SECONDS = 7 * 24 * 3600;
 
 /**
  * Frames of warm-up a segment needs so that the smoothing's history at its first frame is within 1 %
- * of a continuous run's: the recursive filter's weight of a frame n frames back is alpha^n.
+ * of a continuous run's: the recursive filter's weight of a frame n frames back is alpha^n. The
+ * restoration's windows (flicker, motion) need their own frames on both sides of a seam too.
  */
-export function carryFrames(smooth: number): { carry: number; lookahead: number } {
+export function carryFrames(smooth: number, restore: RestoreSettings | null = null): { carry: number; lookahead: number } {
   const alpha = smoothingAlpha(smooth);
-  if (alpha === 0) return { carry: 0, lookahead: 0 };
-  return { carry: Math.min(200, Math.ceil(Math.log(0.01) / Math.log(alpha))), lookahead: SMOOTH_DEFAULTS.window };
+  const hold = restoreHold(restore);
+  if (alpha === 0) return { carry: hold, lookahead: hold };
+  return { carry: Math.max(hold, Math.min(200, Math.ceil(Math.log(0.01) / Math.log(alpha)))), lookahead: Math.max(hold, SMOOTH_DEFAULTS.window) };
 }
 
 export interface FilmSpec {
@@ -44,6 +50,11 @@ export interface SubmitOptions {
   store: Store;
   films: FilmSpec[];
   settings: ColourSettings;
+  /**
+   * Colour hints for the one film of the run (a hints file's path or its parsed form), checked
+   * against it before anything is queued; a `reference` photo in them is refused. Default: none.
+   */
+  hints?: HintsInput;
   /** Source seconds per segment (default DEFAULT_QUEUE_SEGMENT_SECONDS). */
   segmentSeconds?: number;
   /** Tries per segment before the run fails (default DEFAULT_ATTEMPTS). */
@@ -65,16 +76,30 @@ export interface SubmittedRun {
   films: SubmittedFilm[];
 }
 
-interface PlannedFilm {
+/** A film cut into pieces for the queue. */
+export interface CutFilm {
   info: MediaInfo;
   pieces: PieceInfo[];
   frames: number;
 }
 
-/** Cut one film and upload its pieces and source; returns the piece list with exact frame timing. */
-async function planFilm(store: Store, run: string, film: number, input: string, seconds: number): Promise<PlannedFilm> {
+/** The run's hints checked against the film they are for, as a segment job carries them (without the source's key). */
+async function queuedHints(hints: HintsInput, info: MediaInfo, films: number): Promise<unknown> {
+  if (films !== 1) throw usageError('hints are for one film, not a folder (their points are pixels of one film)');
+  const { file } = await loadJobHints(hints, { width: info.width, height: info.height, media: 'video', frameCount: info.frames ?? undefined, fps: info.fps ?? undefined });
+  if (file.reference) throw usageError('hints: a reference photo does not work with --queue yet; colorize without --queue');
+  return JSON.parse(serializeHints(file));
+}
+
+/** Probe one film for the queue: a video, not a still. */
+async function probeFilm(input: string): Promise<MediaInfo> {
   const info = await probeMedia(input);
   if (info.still) throw inputError(`${input}: a still image; the queue takes videos (colorize stills without --queue)`);
+  return info;
+}
+
+/** Cut one film and upload its pieces; returns the piece list with exact frame timing. */
+export async function cutFilm(store: Store, run: string, film: number, input: string, info: MediaInfo, seconds: number): Promise<CutFilm> {
   const work = await mkdtemp(join(tmpdir(), 'chroma-cut-'));
   try {
     const [files, sourcePts, plainFirst] = await Promise.all([
@@ -112,23 +137,27 @@ export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
   const run = newRunId();
   const seconds = o.segmentSeconds ?? DEFAULT_QUEUE_SEGMENT_SECONDS;
   const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
-  const { carry, lookahead } = carryFrames(o.settings.smooth);
+  const { carry, lookahead } = carryFrames(o.settings.smooth, o.settings.restore ?? null);
   const keep = { age: KEEP_SECONDS };
   const flows: FlowJob[] = [];
   const films: SubmittedFilm[] = [];
   try {
     for (const [film, spec] of o.films.entries()) {
+      const probed = await probeFilm(spec.input);
+      // Hints are checked before the output is touched or a piece cut.
+      const hintsFile = o.hints !== undefined ? await queuedHints(o.hints, probed, o.films.length) : null;
       const target = await prepareOutput(spec.input, spec.output, o.overwrite ?? false);
-      const plan = await planFilm(o.store, run, film, spec.input, seconds);
+      const cut = await cutFilm(o.store, run, film, spec.input, probed, seconds);
       const sourceKey = `${runPrefix(run)}f${film}/source${extname(spec.input).toLowerCase()}`;
       await o.store.put(sourceKey, spec.input);
+      const hints = hintsFile === null ? null : { file: hintsFile, sourceKey };
       const label = basename(spec.input);
-      const info = { ...plan.info, path: resolve(spec.input) };
-      const children: FlowJob[] = plan.pieces.map((piece, index) => {
+      const info = { ...cut.info, path: resolve(spec.input) };
+      const children: FlowJob[] = cut.pieces.map((piece, index) => {
         const data: SegmentJobData = {
-          run, film, label, index, count: plan.pieces.length, piece,
-          previous: plan.pieces[index - 1] ?? null, next: plan.pieces[index + 1] ?? null,
-          carry, lookahead, info, output: target.final, settings: o.settings,
+          run, film, label, index, count: cut.pieces.length, piece,
+          previous: cut.pieces[index - 1] ?? null, next: cut.pieces[index + 1] ?? null,
+          carry, lookahead, info, output: target.final, settings: o.settings, ...(hints ? { hints } : {}),
         };
         return {
           name: 'segment', queueName: SEGMENT_QUEUE, data,
@@ -138,11 +167,11 @@ export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
       const data: JoinJobData = {
         run, film, input: resolve(spec.input), output: target.final, sourceKey,
         outputKey: `${runPrefix(run)}f${film}/output${extname(target.final)}`,
-        segments: plan.pieces.length, frames: plan.frames, info, submittedAt: Date.now(), films: o.films.length, overwrite: o.overwrite ?? false,
+        segments: cut.pieces.length, frames: cut.frames, info, submittedAt: Date.now(), films: o.films.length, overwrite: o.overwrite ?? false,
       };
       flows.push({ name: 'join', queueName: JOIN_QUEUE, data, children, opts: { jobId: joinJobId(run, film), attempts, backoff: BACKOFF, removeOnComplete: keep, removeOnFail: keep } });
-      films.push({ film, input: spec.input, output: target.final, segments: plan.pieces.length, frames: plan.frames });
-      o.onNote?.(`${label}: ${plan.pieces.length} segment(s), ${plan.frames} frames, ${carry} carry + ${lookahead} look-ahead frames at each seam`);
+      films.push({ film, input: spec.input, output: target.final, segments: cut.pieces.length, frames: cut.frames });
+      o.onNote?.(`${label}: ${cut.pieces.length} segment(s), ${cut.frames} frames, ${carry} carry + ${lookahead} look-ahead frames at each seam`);
     }
     const producer = new FlowProducer({ connection: o.redis });
     producer.on('error', () => {}); // a failed add rejects below; BullMQ would also print it

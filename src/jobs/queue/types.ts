@@ -1,6 +1,7 @@
 // What a queued run puts in its BullMQ jobs: everything a worker on another machine needs, as JSON.
 import type { EncodeSettings } from '../../media/encode-args.js';
 import type { MediaInfo } from '../../media/probe.js';
+import type { RestoreSettings } from '../../restore/options.js';
 
 /** The settings that change the colour result; the same for every segment of a run. */
 export interface ColourSettings {
@@ -13,6 +14,18 @@ export interface ColourSettings {
   smooth: number;
   deinterlace: 'auto' | 'on' | 'off';
   encode: EncodeSettings;
+  /** What to repair (--restore, resolved to settings); null or absent: nothing. */
+  restore?: RestoreSettings | null;
+}
+
+/**
+ * A film's hints as a queued segment carries them: the hints file's content (as serializeHints
+ * writes it; no `reference`) and where the film's source is in the store. Each worker runs the
+ * tracking pass on the source itself, once per film (it is deterministic, so all agree).
+ */
+export interface QueuedHints {
+  file: unknown;
+  sourceKey: string;
 }
 
 /** One piece of the source as the submitter cut it (stream copy, starts with a keyframe). */
@@ -50,6 +63,8 @@ export interface SegmentJobData {
   /** The output's name on the submitter's machine: its extension picks the container. */
   output: string;
   settings: ColourSettings;
+  /** The film's hints (--hints); absent or null: none. */
+  hints?: QueuedHints | null;
 }
 
 /** What a segment job returns (BullMQ keeps it as the child's value for the join). */
@@ -68,6 +83,8 @@ export interface SegmentResult {
   worker: string;
   /** True when another worker had committed this segment first (its result is the one kept). */
   duplicate: boolean;
+  /** Milliseconds per frame spent in each stage of the colour graph (as `colorize --json` reports them). */
+  stages?: Record<string, number>;
 }
 
 export interface JoinJobData {

@@ -12,6 +12,7 @@ import type { LoadedModel } from '../../core/model-contract.js';
 import { ChromaError, EXIT } from '../../core/errors.js';
 import { JOIN_QUEUE, SEGMENT_QUEUE, cancelKey, connectQueue } from './connection.js';
 import { colorizeQueuedSegment } from './segment.js';
+import type { VideoPlan } from '../video-plan.js';
 import { joinFilm } from './join.js';
 import { createWorkerMetrics, serveMetrics, type WorkerMetrics } from './metrics.js';
 import type { Store } from './store.js';
@@ -44,7 +45,7 @@ export interface QueueWorkerOptions {
 
 export type WorkerEvent =
   | { event: 'worker'; worker: string; metricsPort: number | null }
-  | { event: 'segment'; run: string; film: string; index: number; count: number; frames: number; seconds: number; colorSeconds: number; fps: number; duplicate: boolean; worker: string }
+  | { event: 'segment'; run: string; film: string; index: number; count: number; frames: number; seconds: number; colorSeconds: number; fps: number; duplicate: boolean; worker: string; stages: Record<string, number> }
   | { event: 'join'; run: string; film: string; frames: number; seconds: number; worker: string }
   | { event: 'failed'; run: string; film: string; index: number | null; message: string; final: boolean; worker: string }
   | { event: 'returned'; run: string; film: string; index: number; worker: string }
@@ -82,6 +83,8 @@ export class QueueWorker {
   readonly done: Promise<number>;
   private finish!: (code: number) => void;
   private readonly models = new Map<string, Promise<LoadedModel>>();
+  /** Plans of films with hints (their tracking pass), kept between the film's segments. */
+  private readonly plans = new Map<string, Promise<VideoPlan>>();
   private readonly metrics: WorkerMetrics;
   private segWorker!: Worker<SegmentJobData, SegmentResult>;
   private joinWorker!: Worker<JoinJobData, JoinResult>;
@@ -178,7 +181,7 @@ export class QueueWorker {
     this.metrics.active.inc();
     try {
       const result = await colorizeQueuedSegment(d, {
-        store: this.o.store, model: await this.model(d.settings.model), worker: this.name, signal: both,
+        store: this.o.store, model: await this.model(d.settings.model), worker: this.name, signal: both, plans: this.plans,
         onFrames: (n) => {
           const now = Date.now();
           if (now - reported < 500) return;
@@ -197,6 +200,7 @@ export class QueueWorker {
       this.log({
         event: 'segment', run: d.run, film: d.label, index: d.index, count: d.count, frames: result.frames, seconds: result.seconds,
         colorSeconds: result.colorSeconds, fps: result.frames / Math.max(result.colorSeconds, 1e-6), duplicate, worker: this.name,
+        stages: result.stages ?? {},
       });
       return result;
     } catch (err) {
