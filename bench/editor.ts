@@ -17,7 +17,7 @@ import { WebSocket } from 'ws';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../src/media/probe.js';
 import { loadModel } from '../src/model/load-model.js';
-import { EditSession } from '../src/jobs/edit-session.js';
+import { EditSession } from '../src/editor/session.js';
 import { startEditServer } from '../src/server/edit-server.js';
 
 const { values: opts } = parseArgs({

@@ -18,8 +18,8 @@ export { startServer } from './server/index.js';
 export type { ServerOptions, ServerHandle, ServerStats } from './server/server-types.js';
 export { startEditServer } from './server/edit-server.js';
 export type { EditServerOptions, EditServerHandle } from './server/edit-server.js';
-export { EditSession, defaultHintsPath } from './jobs/edit-session.js';
-export type { EditSessionOptions, HintEdit, HintView, Suggestion } from './jobs/edit-session.js';
+export { EditSession, defaultHintsPath } from './editor/session.js';
+export type { EditSessionOptions, HintEdit, HintView, Suggestion } from './editor/session.js';
 export { startMultiServer } from './server/multi.js';
 export type { MultiServerOptions, MultiServerHandle, NamedInput } from './server/multi.js';
 

@@ -19,7 +19,7 @@ import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { labToSrgb, srgbToLab } from '../src/color/lab.js';
 import { probeMedia } from '../src/media/probe.js';
 import { loadModel } from '../src/model/load-model.js';
-import { EditSession } from '../src/jobs/edit-session.js';
+import { EditSession } from '../src/editor/session.js';
 import { startEditServer, EDIT_FRAME_MAGIC, type EditServerHandle } from '../src/server/edit-server.js';
 import { parseEditMessage, MAX_EDIT_COMMAND_BYTES } from '../src/server/edit-control.js';
 import type { LoadedModel } from '../src/core/model-contract.js';

@@ -9,7 +9,7 @@ import { isImagePath } from '../colorizer.js';
 import { hintsUnsupported } from '../graph/color-graph.js';
 import { readHintsFile, referenceImagePath } from '../hints/hints-file.js';
 import { referenceTiltFor } from '../jobs/job-reference.js';
-import { EditSession, defaultHintsPath } from '../jobs/edit-session.js';
+import { EditSession, defaultHintsPath } from '../editor/session.js';
 import { startEditServer } from '../server/edit-server.js';
 import { listenForStop } from './stop-signal.js';
 import { TEMPERATURE_RANGE } from '../core/defaults.js';

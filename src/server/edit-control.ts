@@ -1,7 +1,7 @@
 // Messages the editor page sends over its socket (`chroma serve --input film.mp4 --edit`). This
 // module checks their shape (JSON object, known type, known fields of the right types, size cap);
 // the values of a hint (inside the picture, a real colour, a frame of this film) are checked by
-// the hints file's own validator when the edit is applied (jobs/edit-session.ts), so the editor and
+// the hints file's own validator when the edit is applied (editor/hint-store.ts), so the editor and
 // `colorize --hints` refuse the same things with the same line.
 //
 //   {"type":"seek", "frame": int}                        show (render) that frame
@@ -14,7 +14,7 @@
 //   {"type":"get"}                                       the state again
 //
 // Anything else is refused with {"type":"error","message":...} and changes nothing.
-import type { HintEdit } from '../jobs/edit-session.js';
+import type { HintEdit } from '../editor/session.js';
 import { parseJsonMessage } from './json-message.js';
 
 /** Largest message, bytes (a `load` of a hints file; the socket's maxPayload). */

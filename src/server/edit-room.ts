@@ -6,7 +6,7 @@
 import { WebSocket, type WebSocketServer } from 'ws';
 import sharp from 'sharp';
 import { parseEditMessage, type EditMessage } from './edit-control.js';
-import type { EditSession } from '../jobs/edit-session.js';
+import type { EditSession } from '../editor/session.js';
 import { ChromaError, describeError } from '../core/errors.js';
 
 export const EDIT_FRAME_MAGIC = 0x31454843; // "CHE1"

@@ -12,7 +12,7 @@ import { rawQuery } from './request-target.js';
 import { buildEditPage } from './edit-page.js';
 import { MAX_EDIT_MESSAGE_BYTES } from './edit-control.js';
 import { EditRoom } from './edit-room.js';
-import { EditSession } from '../jobs/edit-session.js';
+import { EditSession } from '../editor/session.js';
 import { serializeHints } from '../hints/hints-file.js';
 
 export interface EditServerOptions {
