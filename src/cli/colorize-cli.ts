@@ -221,16 +221,17 @@ export async function runColorizeCommand(argv: string[]): Promise<number> {
     if (isDir && v['restore-debug'] !== undefined) throw usageError('--restore-debug previews one video; INPUT is a folder');
     if (isDir && v.hints !== undefined) throw usageError('--hints is for one INPUT, not a folder (its points are pixels of one picture or film)');
     if (v.queue) {
-      // Queue workers run the colour graph without the restore stage (not yet carried in the job).
-      if ((v.restore !== undefined && v.restore !== 'off') || v['restore-debug'] !== undefined) throw usageError('--restore does not work with --queue yet; colorize without --queue');
-      if (v.hints !== undefined || v.reference !== undefined) throw usageError('--hints and --reference do not work with --queue yet; colorize without --queue');
+      // The preview is a second output on this machine, and a reference photo a file on it: not carried in the job.
+      if (v['restore-debug'] !== undefined) throw usageError('--restore-debug does not work with --queue; preview without --queue');
+      if (v.reference !== undefined) throw usageError('--reference does not work with --queue yet; colorize without --queue');
       return await runQueuedColorize({
         input, output: v.output, queue: v.queue, store: v.store!, overwrite: Boolean(v.overwrite), detach: Boolean(v.detach),
         json, quiet: Boolean(v.quiet), signal: controller.signal, emit, note: (n) => opts.onNote?.(n),
         settings: {
           model: v.model ?? 'default', smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH), deinterlace,
-          temperature, size: opts.size, batch: opts.batch, encode: { ...DEFAULT_ENCODE, ...opts.encode },
+          temperature, size: opts.size, batch: opts.batch, encode: { ...DEFAULT_ENCODE, ...opts.encode }, restore: opts.restore?.settings ?? null,
         },
+        ...(v.hints !== undefined ? { hints: v.hints } : {}),
         ...(segmentSeconds !== undefined ? { segmentSeconds } : {}),
         ...(v.attempts !== undefined ? { attempts: numberFlag(v.attempts, 'attempts', 1, 100, true)! } : {}),
       });

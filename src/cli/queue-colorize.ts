@@ -18,6 +18,8 @@ export interface QueuedColorizeOptions {
   queue: string;
   store: string;
   settings: ColourSettings;
+  /** --hints: the hints file's path (one film only). */
+  hints?: string;
   segmentSeconds?: number;
   attempts?: number;
   overwrite: boolean;
@@ -53,7 +55,7 @@ export async function runQueuedColorize(o: QueuedColorizeOptions): Promise<numbe
   try {
     const films = await filmsOf(o.input, o.output, o.note);
     const submitted = await submitRun({
-      redis, store, films, settings: o.settings, overwrite: o.overwrite, onNote: o.note,
+      redis, store, films, settings: o.settings, overwrite: o.overwrite, onNote: o.note, ...(o.hints !== undefined ? { hints: o.hints } : {}),
       ...(o.segmentSeconds !== undefined ? { segmentSeconds: o.segmentSeconds } : {}),
       ...(o.attempts !== undefined ? { attempts: o.attempts } : {}),
     });
