@@ -61,6 +61,42 @@ export interface SegmentSinkOptions {
   onSegment?: (s: SegmentRecord & { index: number }) => void;
 }
 
+/** A segment being encoded. */
+interface OpenSegment {
+  enc: FrameEncoder;
+  /** Its temporary name while it is written, and its final name, in the sink's folder. */
+  partial: string;
+  file: string;
+  /** Its number of `segmentSeconds` slots from the start. */
+  slot: number;
+  first: ColorFrame;
+  firstPts: number;
+  lastPts: number;
+  frames: number;
+}
+
+/** A new encoder child for the segment numbered `number`, starting with frame `f` at `pts`. */
+function openSegment(j: SegmentSinkOptions, number: number, f: ColorFrame, pts: number): OpenSegment {
+  const { info } = j;
+  const name = `seg-${String(number).padStart(6, '0')}`;
+  const partial = join(j.dir, `${name}.partial-${process.pid}.nut`);
+  const { args } = segmentEncodeArgs(partial, j.label, info, j.encode);
+  const enc = new FrameEncoder({ width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args, label: j.label, children: j.children, keepStart: (p) => encoderStart(info, p) });
+  return { enc, partial, file: `${name}.nut`, slot: Math.floor(pts / j.segmentSeconds + 1e-9), first: f, firstPts: pts, lastPts: pts, frames: 0 };
+}
+
+/** Once its encoder has `finished`: flush the segment, rename it into place and list it. */
+async function storeSegment(j: SegmentSinkOptions, c: OpenSegment, nextPts: number | null, finished: Promise<unknown>): Promise<void> {
+  await finished;
+  await fsyncPath(c.partial);
+  await rename(c.partial, join(j.dir, c.file));
+  const bytes = (await stat(join(j.dir, c.file))).size;
+  const encodedStart = encoderStart(j.info, c.firstPts);
+  const rec: SegmentRecord = { file: c.file, firstFrame: c.first.index, frames: c.frames, startPts: c.firstPts, endPts: c.lastPts, nextPts, encodedStart, bytes };
+  const index = await j.store.add(rec);
+  j.onSegment?.({ ...rec, index });
+}
+
 /**
  * The sink of a resumable job: a new encoder child for each segment of `segmentSeconds` of source
  * time. A segment is committed (flushed, renamed, listed in the manifest) when the first frame of
@@ -71,10 +107,9 @@ export function segmentSink(j: SegmentSinkOptions): { sink: VideoSink; drain: ()
   const frameDuration = j.info.fps ? 1 / j.info.fps : null;
   let drain = () => Promise.resolve();
   const sink: VideoSink = (source) => new Observable<number>((subscriber) => {
-    const { info, dir, store } = j;
+    const { dir, store } = j;
     const L = j.segmentSeconds;
-    type Open = { enc: FrameEncoder; partial: string; file: string; slot: number; first: ColorFrame; firstPts: number; lastPts: number; frames: number };
-    let current: Open | null = null;
+    let current: OpenSegment | null = null;
     let nextNumber = j.firstNumber;
     let total = j.startFrame;
     let stopped = false;
@@ -86,30 +121,17 @@ export function segmentSink(j: SegmentSinkOptions): { sink: VideoSink; drain: ()
     const timer = j.timer;
     const ptsOf = (f: ColorFrame) => f.pts ?? (frameDuration ? f.index * frameDuration : f.index / FALLBACK_FPS);
 
-    const open = (f: ColorFrame): Open => {
-      const name = `seg-${String(nextNumber++).padStart(6, '0')}`;
-      const partial = join(dir, `${name}.partial-${process.pid}.nut`);
-      const plan = segmentEncodeArgs(partial, j.label, info, j.encode);
-      const enc = new FrameEncoder({ width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: plan.args, label: j.label, children: j.children, keepStart: (pts) => encoderStart(info, pts) });
-      enc.exit.catch((err) => fail(err));
-      const pts = ptsOf(f);
-      return { enc, partial, file: `${name}.nut`, slot: Math.floor(pts / L + 1e-9), first: f, firstPts: pts, lastPts: pts, frames: 0 };
+    const open = (f: ColorFrame): OpenSegment => {
+      const c = openSegment(j, nextNumber++, f, ptsOf(f));
+      c.enc.exit.catch((err) => fail(err));
+      return c;
     };
     /** Close a segment's encoder, then flush, rename and list it; commits happen in order. */
-    const commit = (c: Open, nextPts: number | null): Promise<void> => {
+    const commit = (c: OpenSegment, nextPts: number | null): Promise<void> => {
       closing.add(c.enc);
       const finished = c.enc.finish().finally(() => closing.delete(c.enc));
       finished.catch(() => {}); // reported through the commit chain (or the encoder's exit)
-      commits = commits.then(async () => {
-        await finished;
-        await fsyncPath(c.partial);
-        await rename(c.partial, join(dir, c.file));
-        const bytes = (await stat(join(dir, c.file))).size;
-        const encodedStart = encoderStart(info, c.firstPts);
-        const rec: SegmentRecord = { file: c.file, firstFrame: c.first.index, frames: c.frames, startPts: c.firstPts, endPts: c.lastPts, nextPts, encodedStart, bytes };
-        const index = await store.add(rec);
-        j.onSegment?.({ ...rec, index });
-      });
+      commits = commits.then(() => storeSegment(j, c, nextPts, finished));
       commits.catch(fail);
       return commits;
     };
