@@ -12,7 +12,7 @@ import { srgbToLab } from '../src/color/lab.js';
 import { videoFrames } from './helpers/hardening.js';
 import { makeHintEchoFixture } from './helpers/model-fixtures.js';
 import { colorizeQueuedSegment, segmentKey } from '../src/jobs/queue/segment.js';
-import { cutFilm } from '../src/jobs/queue/submit.js';
+import { carryFrames, cutFilm } from '../src/jobs/queue/submit.js';
 import { joinFilm } from '../src/jobs/queue/join.js';
 import { openStore, type Store } from '../src/jobs/queue/store.js';
 import { probeMedia, type MediaInfo } from '../src/media/probe.js';
@@ -127,4 +127,16 @@ test('restoration and hints travel in the job: the segment runs the restore stag
   // A model without the hints input: refused with the colorize line (a model error, exit 5).
   const [d] = await segmentJobs('r-hints-model', { hints });
   await assert.rejects(colorizeQueuedSegment(d, { store, model, worker: 'test/1' }), /this model takes no colour hints/);
+});
+
+test('with smoothing, a segment also colorizes its neighbours\' carry and look-ahead frames, and writes only its own', async () => {
+  const { carry, lookahead } = carryFrames(0.5);
+  assert.ok(carry > 0 && lookahead > 0);
+  const jobs = await segmentJobs('r-smooth', { carry, lookahead, settings: settings({ smooth: 0.5 }) });
+  const r = await colorizeQueuedSegment(jobs[1], { store, model, worker: 'test/1' });
+  assert.equal(r.frames, 10);
+  const frames = videoFrames(join(tmp.dir, 'store', r.key));
+  assert.equal(frames.length, 10);
+  assert.ok(Math.abs(frames[0].pts - 1) < 1e-3, `its first frame is its own: ${frames[0].pts}`);
+  assert.ok(r.stages && r.stages.smooth > 0, `the smoothing ran: ${JSON.stringify(r.stages)}`);
 });
