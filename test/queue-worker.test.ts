@@ -5,12 +5,12 @@
 // --restore gives, frame for frame, what `colorize` gives without the queue.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir, makeClip, writeFixtureModels, runCli } from './helpers/media.js';
 import { startRedis, skipWithoutRedis, type TestRedis } from './helpers/redis.js';
-import { eventsOf, killStrayWorkers, startWorker, stopWorker } from './helpers/farm.js';
+import { eventsOf, killStrayWorkers, startWorker, stopWorker, subDir } from './helpers/farm.js';
 import { until } from './helpers/until.js';
 import { makeHintEchoFixture } from './helpers/model-fixtures.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
@@ -39,17 +39,9 @@ before(async () => {
   film = makeClip(join(tmp.dir, 'film.mkv'), { width: 160, height: 120, seconds: 3, fps: 10, extra: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-bf', '0', '-pix_fmt', 'yuv420p'] });
 });
 afterEach(killStrayWorkers);
-after(async () => {
-  if (skipWithoutRedis) return;
-  await redis.stop();
-  tmp.cleanup();
-});
+after(() => skipWithoutRedis || redis.stop().then(() => tmp.cleanup()));
 
-const fresh = (name: string) => {
-  const dir = join(tmp.dir, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-};
+const fresh = (name: string) => subDir(tmp.dir, name);
 const settings = (model: string): ColourSettings => ({ model, smooth: 0, deinterlace: 'auto', encode: { ...DEFAULT_ENCODE }, batch: 2 });
 
 /** Submit `film` through the library: one run, three segments. */

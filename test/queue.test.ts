@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tempDir, makeClip, writeFixtureModels, runCli } from './helpers/media.js';
 import { spawnCli, waitForChild } from './helpers/hardening.js';
 import { startRedis, freePort, skipWithoutRedis, type TestRedis } from './helpers/redis.js';
-import { assertSameOutput, eventsOf, killStrayWorkers, startWorker, stopWorker } from './helpers/farm.js';
+import { assertSameOutput, eventsOf, killStrayWorkers, startWorker, stopWorker, subDir } from './helpers/farm.js';
 import { EXIT } from '../src/core/errors.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -44,11 +44,7 @@ after(async () => {
   tmp.cleanup();
 });
 
-const fresh = (name: string) => {
-  const dir = join(tmp.dir, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-};
+const fresh = (name: string) => subDir(tmp.dir, name);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 /** Submit the clip with --detach (workers come later): its store, output folder and name, and run id. */

@@ -2,8 +2,17 @@
 // comparisons that say a queued output equals the in-process one.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { FFMPEG } from '../../src/media/ffmpeg-paths.js';
 import { spawnCli, videoFrames, type SpawnedCli } from './hardening.js';
+
+/** A folder `name` under `root`, made if missing (a store, an output folder). */
+export function subDir(root: string, name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 /** Short lock and stall intervals, so that a dead worker's segment is redone within seconds. */
 export const FAST_RECOVERY = ['--lock-seconds', '2', '--stall-seconds', '1'];
