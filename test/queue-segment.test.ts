@@ -12,7 +12,7 @@ import { srgbToLab } from '../src/color/lab.js';
 import { videoFrames } from './helpers/hardening.js';
 import { makeHintEchoFixture } from './helpers/model-fixtures.js';
 import { colorizeQueuedSegment, segmentKey } from '../src/jobs/queue/segment.js';
-import { carryFrames, cutFilm } from '../src/jobs/queue/submit.js';
+import { carryFrames, splitFilm } from '../src/jobs/queue/submit.js';
 import { joinFilm } from '../src/jobs/queue/join.js';
 import { openStore, type Store } from '../src/jobs/queue/store.js';
 import { probeMedia, type MediaInfo } from '../src/media/probe.js';
@@ -55,10 +55,10 @@ const settings = (extra: Partial<ColourSettings> = {}): ColourSettings => ({ mod
 
 /** The segment jobs a submitter would queue for `input` cut into 1 s pieces (no smoothing: no carry). */
 async function segmentJobs(run: string, extra: Partial<SegmentJobData> = {}): Promise<SegmentJobData[]> {
-  const cut = await cutFilm(store, run, 0, input, info, 1);
-  return cut.pieces.map((piece, index) => ({
-    run, film: 0, label: 'film.mp4', index, count: cut.pieces.length, piece,
-    previous: cut.pieces[index - 1] ?? null, next: cut.pieces[index + 1] ?? null, carry: 0, lookahead: 0,
+  const split = await splitFilm(store, run, 0, input, info, 1);
+  return split.pieces.map((piece, index) => ({
+    run, film: 0, label: 'film.mp4', index, count: split.pieces.length, piece,
+    previous: split.pieces[index - 1] ?? null, next: split.pieces[index + 1] ?? null, carry: 0, lookahead: 0,
     info, output: join(tmp.dir, 'film-out.mp4'), settings: settings(), ...extra,
   }));
 }

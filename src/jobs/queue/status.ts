@@ -4,7 +4,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Queue, type Job } from 'bullmq';
+import { Queue, type Job as QueueJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ChromaError, EXIT, outputError, type ErrorKind } from '../../core/errors.js';
 import { fsyncPath } from '../../core/output-file.js';
@@ -68,7 +68,7 @@ export class RunWatcher {
     await Promise.all([this.segments.close(), this.joins.close()]).catch(() => {});
   }
 
-  private segmentState(job: Job | undefined): SegmentState {
+  private segmentState(job: QueueJob | undefined): SegmentState {
     if (!job) return 'waiting';
     if (job.finishedOn && job.returnvalue) return 'done';
     if (job.finishedOn && job.failedReason) return 'failed';

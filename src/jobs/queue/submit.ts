@@ -76,8 +76,8 @@ export interface SubmittedRun {
   films: SubmittedFilm[];
 }
 
-/** A film cut into pieces for the queue. */
-export interface CutFilm {
+/** A film split into pieces for the queue. */
+export interface SplitFilm {
   info: MediaInfo;
   pieces: PieceInfo[];
   frames: number;
@@ -99,7 +99,7 @@ async function probeFilm(input: string): Promise<MediaInfo> {
 }
 
 /** Cut one film and upload its pieces; returns the piece list with exact frame timing. */
-export async function cutFilm(store: Store, run: string, film: number, input: string, info: MediaInfo, seconds: number): Promise<CutFilm> {
+export async function splitFilm(store: Store, run: string, film: number, input: string, info: MediaInfo, seconds: number): Promise<SplitFilm> {
   const work = await mkdtemp(join(tmpdir(), 'chroma-cut-'));
   try {
     const [files, sourcePts, plainFirst] = await Promise.all([
@@ -147,16 +147,16 @@ export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
       // Hints are checked before the output is touched or a piece cut.
       const hintsFile = o.hints !== undefined ? await queuedHints(o.hints, probed, o.films.length) : null;
       const target = await prepareOutput(spec.input, spec.output, o.overwrite ?? false);
-      const cut = await cutFilm(o.store, run, film, spec.input, probed, seconds);
+      const split = await splitFilm(o.store, run, film, spec.input, probed, seconds);
       const sourceKey = `${runPrefix(run)}f${film}/source${extname(spec.input).toLowerCase()}`;
       await o.store.put(sourceKey, spec.input);
       const hints = hintsFile === null ? null : { file: hintsFile, sourceKey };
       const label = basename(spec.input);
-      const info = { ...cut.info, path: resolve(spec.input) };
-      const children: FlowJob[] = cut.pieces.map((piece, index) => {
+      const info = { ...split.info, path: resolve(spec.input) };
+      const children: FlowJob[] = split.pieces.map((piece, index) => {
         const data: SegmentJobData = {
-          run, film, label, index, count: cut.pieces.length, piece,
-          previous: cut.pieces[index - 1] ?? null, next: cut.pieces[index + 1] ?? null,
+          run, film, label, index, count: split.pieces.length, piece,
+          previous: split.pieces[index - 1] ?? null, next: split.pieces[index + 1] ?? null,
           carry, lookahead, info, output: target.final, settings: o.settings, ...(hints ? { hints } : {}),
         };
         return {
@@ -167,11 +167,11 @@ export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
       const data: JoinJobData = {
         run, film, input: resolve(spec.input), output: target.final, sourceKey,
         outputKey: `${runPrefix(run)}f${film}/output${extname(target.final)}`,
-        segments: cut.pieces.length, frames: cut.frames, info, submittedAt: Date.now(), films: o.films.length, overwrite: o.overwrite ?? false,
+        segments: split.pieces.length, frames: split.frames, info, submittedAt: Date.now(), films: o.films.length, overwrite: o.overwrite ?? false,
       };
       flows.push({ name: 'join', queueName: JOIN_QUEUE, data, children, opts: { jobId: joinJobId(run, film), attempts, backoff: BACKOFF, removeOnComplete: keep, removeOnFail: keep } });
-      films.push({ film, input: spec.input, output: target.final, segments: cut.pieces.length, frames: cut.frames });
-      o.onNote?.(`${label}: ${cut.pieces.length} segment(s), ${cut.frames} frames, ${carry} carry + ${lookahead} look-ahead frames at each seam`);
+      films.push({ film, input: spec.input, output: target.final, segments: split.pieces.length, frames: split.frames });
+      o.onNote?.(`${label}: ${split.pieces.length} segment(s), ${split.frames} frames, ${carry} carry + ${lookahead} look-ahead frames at each seam`);
     }
     const producer = new FlowProducer({ connection: o.redis });
     producer.on('error', () => {}); // a failed add rejects below; BullMQ would also print it

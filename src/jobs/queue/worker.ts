@@ -4,7 +4,7 @@
 // is "stalled" and handed to another worker. Segment results are committed create-if-absent and
 // checksummed, so a worker that comes back late changes nothing.
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { loadModel, type Device } from '../../model/load-model.js';
@@ -162,7 +162,7 @@ export class QueueWorker {
     return (await this.redis.exists(cancelKey(run))) === 1;
   }
 
-  private async segment(job: Job<SegmentJobData, SegmentResult>, token: string | undefined, signal?: AbortSignal): Promise<SegmentResult> {
+  private async segment(job: QueueJob<SegmentJobData, SegmentResult>, token: string | undefined, signal?: AbortSignal): Promise<SegmentResult> {
     const d = job.data;
     if (await this.cancelled(d.run)) throw new UnrecoverableError(`run ${d.run} was cancelled`);
     if (job.parent) {
@@ -239,7 +239,7 @@ export class QueueWorker {
     }
   }
 
-  private async join(job: Job<JoinJobData, JoinResult>, signal?: AbortSignal): Promise<JoinResult> {
+  private async join(job: QueueJob<JoinJobData, JoinResult>, signal?: AbortSignal): Promise<JoinResult> {
     const d = job.data;
     const label = d.input.split('/').pop() ?? d.input;
     this.running++;

@@ -23,10 +23,10 @@ export interface EncoderSinkOptions {
 
 export function encoderSink(o: EncoderSinkOptions): { sink: VideoSink; notes: string[]; children: ChildGroup } {
   const { info } = o;
-  const plan = encodeArgs(o.output, o.finalName, info, { ...DEFAULT_ENCODE, ...o.encode });
+  const command = encodeArgs(o.output, o.finalName, info, { ...DEFAULT_ENCODE, ...o.encode });
   const sink = encodeFrames({
-    width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: plan.args, gate: o.gate,
+    width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: command.args, gate: o.gate,
     label: o.finalName, children: o.children, keepStart: (pts) => encoderStart(info, pts), ...(o.timer ? { timer: o.timer } : {}),
   });
-  return { sink, notes: plan.notes, children: o.children };
+  return { sink, notes: command.notes, children: o.children };
 }
