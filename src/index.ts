@@ -19,7 +19,9 @@ export type { ServerOptions, ServerHandle, ServerStats } from './server/server-t
 export { startEditServer } from './server/edit-server.js';
 export type { EditServerOptions, EditServerHandle } from './server/edit-server.js';
 export { EditSession, defaultHintsPath } from './editor/session.js';
-export type { EditSessionOptions, HintEdit, HintView, Suggestion } from './editor/session.js';
+export type { EditSessionOptions, Suggestion } from './editor/session.js';
+export type { HintEdit } from './editor/hint-store.js';
+export type { HintView } from './editor/tracker.js';
 export { startMultiServer } from './server/multi.js';
 export type { MultiServerOptions, MultiServerHandle, NamedInput } from './server/multi.js';
 
