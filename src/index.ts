@@ -14,7 +14,7 @@ export { RESTORE_PRESETS, parseRestoreOption } from './restore/options.js';
 export type { RestoreSettings, RestorePreset, RestoreDefect, RestoreMode, FlickerSettings, DustSettings, ScratchSettings, GrainSettings } from './restore/options.js';
 export type { RestoreOptions } from './graph/restore-stage.js';
 
-export { startServer } from './server/index.js';
+export { startServer } from './server/live-server.js';
 export type { ServerOptions, ServerHandle, ServerStats } from './server/server-types.js';
 export { startEditServer } from './server/edit-server.js';
 export type { EditServerOptions, EditServerHandle } from './server/edit-server.js';
