@@ -24,6 +24,7 @@ from common import (eval_hint_points, hint_planes, image_path, input_size, lab_t
                     load_config, no_hints, repo_path, resize_planes, srgb_to_lab)
 from evaluate import OrtModel  # noqa: E402
 from propagate import propagate, seeds_from_planes  # noqa: E402
+from filmlook import film_L  # noqa: E402
 from export import load_net  # noqa: E402
 
 
@@ -38,12 +39,16 @@ def main():
     ap.add_argument('--height', type=int, default=128)
     ap.add_argument('--T', type=float, default=0.38)
     ap.add_argument('--propagate', help='SIGMA,LAM[,LC[,NET_SIGMA]]: hinted columns with the app\'s hint propagation (as evaluate.py)')
+    ap.add_argument('--film', action='store_true',
+                    help='also the film-look gray (evaluate.py --film\'s seed): columns gray | film gray | each model on '
+                         'gray, then on film gray | truth')
     ap.add_argument('--out', required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
     cfg = load_config(args.config)
     bins_t = torch.from_numpy(load_bins(repo_path(cfg['bins'])))
-    names = [n.strip() for n in open(args.split) if n.strip()][::args.every][:args.n]
+    names_all = [n.strip() for n in open(args.split) if n.strip()]
+    names = names_all[::args.every][:args.n]
     nets = []
     for m in args.model:
         if m.endswith('.onnx'):
@@ -60,9 +65,14 @@ def main():
         H, W = lab.shape[:2]
         gray = np.rint(lab_to_srgb(np.concatenate([lab[..., :1], np.zeros_like(lab[..., 1:])], -1)) * 255).astype(np.uint8)
         tiles = [gray]
-        for m, net, size, takes_hints in nets:
+        inputs = [lab[..., :1]]
+        if args.film:
+            fL = film_L(rgb, np.random.RandomState(9000 + names_all.index(n)))[..., None]
+            inputs.append(fL)
+            tiles.append(np.repeat(np.rint(fL * 2.55).clip(0, 255).astype(np.uint8), 3, -1))
+        for (m, net, size, takes_hints), Lin in ((nt, Li) for nt in nets for Li in inputs):
             H8, W8 = input_size(H, W, size)
-            x = (resize_planes(lab[..., :1], H8, W8) - 50.0) / 100.0
+            x = (resize_planes(Lin, H8, W8) - 50.0) / 100.0
             for nh in (args.hints or [0]) if takes_hints else [0]:
                 pts, psz = eval_hint_points(H, W, nh, seed=i)
                 hp = hint_planes(lab, pts, psz, H8, W8) if nh else no_hints(1, H8, W8)
@@ -100,7 +110,8 @@ def main():
     for _, net, _, _ in nets:
         if isinstance(net, OrtModel):
             net.close()
-    print('wrote', args.out, 'columns: gray |', ' | '.join(m for m, *_ in nets), '| truth')
+    print('wrote', args.out, 'columns: gray |' + (' film gray |' if args.film else ''),
+          ' | '.join(m + (' (gray, film gray)' if args.film else '') for m, *_ in nets), '| truth')
 
 
 if __name__ == '__main__':
