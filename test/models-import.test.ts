@@ -421,7 +421,7 @@ describe('models registry (loopback HTTP)', () => {
     assert.deepEqual([models[3].kind, models[3].catalog, models[3].installed], ['ab', false, true]);
 
     const o3 = capture(), e3 = capture();
-    assert.equal(await runModelsCommand(['models', 'convert', join(FIX, 'not_a_state_dict.pth')], { stdout: o3.stream, stderr: e3.stream }), 1);
+    assert.equal(await runModelsCommand(['models', 'convert', join(FIX, 'not_a_state_dict.pth')], { stdout: o3.stream, stderr: e3.stream }), 5);
     assert.match(e3.text(), /^chroma models: .*not a state dict/);
 
     const o4 = capture(), e4 = capture();

@@ -4,8 +4,9 @@
 //   models pull eccv16|siggraph17 [--force] [--keep-source] [--base-url URL] [--json]
 //   models convert FILE.pth [-o OUT.onnx] [--json]
 //
-// Exit codes: 0 success, 1 failure, 2 usage error. Human output goes to stdout, progress (a bar,
-// only when stderr is a TTY and --json is off) and errors to stderr. With --json, stdout gets one
+// Exit codes: 0 success, 2 usage error, 3 a file that cannot be read, 5 a model file refused (its
+// zip, pickle, tensors or shapes; one line naming the file), 1 anything else. Human output goes to
+// stdout, progress (a bar, only when stderr is a TTY and --json is off) and errors to stderr. With --json, stdout gets one
 // JSON document (also for failures: {"ok": false, "error": "..."}).
 
 import { ProgressBar } from './progress-bar.js';

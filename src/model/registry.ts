@@ -11,8 +11,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 
 import { readMetadataProps } from '../onnx/builder.js';
 import { META_KEYS, type ModelKind } from '../core/model-contract.js';
-import { convertStateDict, type Architecture } from './convert.js';
-import { loadStateDict } from './pth/load.js';
+import { ConvertError, convertStateDict, type Architecture } from './convert.js';
+import { CheckpointError, loadStateDict } from './pth/load.js';
 import { fileSize, sleep, TransferError, transferOnce } from './download.js';
 import { sha256File } from '../core/sha256.js';
 import { ChromaError } from '../core/errors.js';
@@ -257,11 +257,10 @@ export async function pullModel(name: ModelName, opts: PullOptions = {}): Promis
   progress('convert', srcBytes, srcBytes);
   let bytes: number;
   try {
-    const sd = loadStateDict(source);
-    const { arch, onnx } = convertStateDict(sd, {
+    const { arch, onnx } = refusedAsModel(source, () => convertStateDict(loadStateDict(source), {
       name,
       metadata: { 'chroma.source': entry.file, 'chroma.source_sha256': expected },
-    });
+    }));
     if (arch !== name) throw new ChromaError('model', `${entry.file} holds a ${arch} state dict, not ${name}`);
     await writeFileAtomic(onnxPath, onnx);
     bytes = onnx.length;
@@ -274,12 +273,28 @@ export async function pullModel(name: ModelName, opts: PullOptions = {}): Promis
   return { name, path: onnxPath, bytes, sha256: expected, downloaded: true, resumed, requests };
 }
 
+/**
+ * Runs the reading and converting of a weights file: whatever refuses the file (its zip, its
+ * pickle, its tensors, their shapes) is a model error (exit 5) naming the file, in one line.
+ */
+function refusedAsModel<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new ChromaError('model', e.message.split('\n')[0], { cause: e });
+    if (e instanceof ConvertError) throw new ChromaError('model', `${file}: ${e.message.split('\n')[0]}`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR' || (e as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new ChromaError('input', `${file}: cannot read it (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 /** Converts a local .pth (either architecture, either format) to ONNX. Default output: FILE.onnx. */
 export async function convertFile(pthPath: string, outPath?: string): Promise<{ arch: Architecture; outPath: string; bytes: number }> {
   const ext = extname(pthPath);
   const out = outPath ?? join(dirname(pthPath), `${basename(pthPath, ext)}.onnx`);
-  const sd = loadStateDict(pthPath);
-  const { arch, onnx } = convertStateDict(sd, { metadata: { 'chroma.source': basename(pthPath) } });
+  const { arch, onnx } = refusedAsModel(pthPath, () => convertStateDict(loadStateDict(pthPath), { metadata: { 'chroma.source': basename(pthPath) } }));
   await mkdir(dirname(resolve(out)), { recursive: true });
   await writeFileAtomic(out, onnx);
   return { arch, outPath: out, bytes: onnx.length };

@@ -11,6 +11,7 @@ import {
   type TensorShapeDim,
   type ValueInfo,
 } from './proto.js';
+import { modelError } from '../core/errors.js';
 
 /** A tensor dimension: a fixed size, or a symbolic name (written as dim_param). */
 export type Dim = number | string;
@@ -227,13 +228,13 @@ function readVarint(buf: Uint8Array, pos: number): [value: number, next: number]
   let value = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new Error('truncated ONNX model (varint runs past the end)');
+    if (pos >= buf.length) throw modelError('truncated ONNX model (varint runs past the end)');
     const b = buf[pos++];
     value += (b & 0x7f) * mul;
     if ((b & 0x80) === 0) return [value, pos];
     mul *= 128;
   }
-  throw new Error('malformed ONNX model (varint longer than 10 bytes)');
+  throw modelError('malformed ONNX model (varint longer than 10 bytes)');
 }
 
 function skipField(buf: Uint8Array, pos: number, wire: number): number {
@@ -245,7 +246,7 @@ function skipField(buf: Uint8Array, pos: number, wire: number): number {
       return p + len;
     }
     case 5: return pos + 4;
-    default: throw new Error(`malformed ONNX model (unsupported wire type ${wire})`);
+    default: throw modelError(`malformed ONNX model (unsupported wire type ${wire})`);
   }
 }
 
@@ -259,7 +260,7 @@ function parseEntry(buf: Uint8Array, start: number, end: number): [string, strin
     const wire = tag & 7;
     if (wire === 2 && (field === 1 || field === 2)) {
       const [len, q] = readVarint(buf, p);
-      if (q + len > end) throw new Error('malformed ONNX model (metadata entry overruns)');
+      if (q + len > end) throw modelError('malformed ONNX model (metadata entry overruns)');
       const s = utf8d.decode(buf.subarray(q, q + len));
       if (field === 1) key = s;
       else value = s;
@@ -284,17 +285,17 @@ export function readMetadataProps(bytes: Uint8Array): Record<string, string> {
     const [tag, p] = readVarint(bytes, pos);
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
-    if (field === 0) throw new Error('malformed ONNX model (field number 0)');
+    if (field === 0) throw modelError('malformed ONNX model (field number 0)');
     if (field === 14 && wire === 2) {
       const [len, q] = readVarint(bytes, p);
-      if (q + len > end) throw new Error('truncated ONNX model (metadata entry runs past the end)');
+      if (q + len > end) throw modelError('truncated ONNX model (metadata entry runs past the end)');
       const [k, v] = parseEntry(bytes, q, q + len);
       out[k] = v;
       pos = q + len;
     } else {
       pos = skipField(bytes, p, wire);
     }
-    if (pos > end) throw new Error('truncated ONNX model (field runs past the end)');
+    if (pos > end) throw modelError('truncated ONNX model (field runs past the end)');
   }
   return out;
 }

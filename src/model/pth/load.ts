@@ -125,11 +125,22 @@ function intTuple(v: unknown, what: string): number[] {
   return items as number[];
 }
 
+/** Most elements one tensor may have (1 GiB of float32; the largest layer of either model has 2.4 M). */
+const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
 function rebuildTensor(args: unknown[]): TensorRef {
   const [storage, offset, size, stride] = args;
   if (!(storage instanceof StorageRef)) throw new CheckpointError('tensor without a storage');
-  if (typeof offset !== 'number') throw new CheckpointError('tensor storage offset is not an int');
-  return new TensorRef(storage, offset, intTuple(size, 'tensor size'), intTuple(stride, 'tensor stride'));
+  if (!isCount(offset)) throw new CheckpointError('tensor storage offset is not an int >= 0');
+  const dims = intTuple(size, 'tensor size');
+  const strides = intTuple(stride, 'tensor stride');
+  // Checked here, before anything is allocated for the tensor: a hostile size must not become memory.
+  if (dims.length !== strides.length) throw new CheckpointError(`tensor size [${dims.join(', ')}] and stride [${strides.join(', ')}] differ in rank`);
+  if (!dims.every(isCount) || !strides.every(isCount)) throw new CheckpointError(`tensor size [${dims.join(', ')}] or stride [${strides.join(', ')}] has a negative entry`);
+  if (dims.reduce((a, b) => a * b, 1) > MAX_TENSOR_ELEMENTS) throw new CheckpointError(`tensor of size [${dims.join(', ')}] is larger than ${MAX_TENSOR_ELEMENTS} elements`);
+  return new TensorRef(storage, offset, dims, strides);
 }
 
 function torchGlobals(loadFromBytes: (b: Uint8Array) => unknown): Record<string, PickleGlobal> {
@@ -181,7 +192,7 @@ function loadZip(buf: Uint8Array): unknown {
     persistentLoad: (pid) => {
       const [, type, key, , numel] = pidItems(pid);
       const st = storageTypeOf(type);
-      if (typeof key !== 'string' || typeof numel !== 'number') throw new CheckpointError('malformed storage persistent id');
+      if (typeof key !== 'string' || !isCount(numel)) throw new CheckpointError('malformed storage persistent id');
       let ref = storages.get(key);
       if (!ref) {
         ref = new StorageRef(key, st, numel);
@@ -222,7 +233,7 @@ function loadLegacy(buf: Uint8Array): unknown {
     persistentLoad: (pid) => {
       const [, type, key, , numel, viewMeta] = pidItems(pid);
       const st = storageTypeOf(type);
-      if (typeof key !== 'string' || typeof numel !== 'number') throw new CheckpointError('malformed storage persistent id');
+      if (typeof key !== 'string' || !isCount(numel)) throw new CheckpointError('malformed storage persistent id');
       let root = roots.get(key);
       if (!root) {
         root = new StorageRef(key, st, numel);
@@ -230,7 +241,7 @@ function loadLegacy(buf: Uint8Array): unknown {
       }
       if (viewMeta instanceof PyTuple) {
         const [viewKey, offset, size] = viewMeta.items;
-        if (typeof offset !== 'number' || typeof size !== 'number') throw new CheckpointError('malformed storage view');
+        if (!isCount(offset) || !isCount(size)) throw new CheckpointError('malformed storage view');
         return new StorageRef(String(viewKey), st, size, root, offset);
       }
       return root;

@@ -93,11 +93,15 @@ function readLongLE(b: Uint8Array): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-function parseTextInt(s: string): number | bigint | boolean {
+/** Longest integer a pickle may spell (bytes of LONG1/LONG4, digits of INT/LONG): BigInt parsing is quadratic. */
+const MAX_LONG_BYTES = 1024;
+
+function parseTextInt(s: string): number | bigint | boolean | null {
   const t = s.replace(/L$/, '');
   if (t === '00') return false;
   if (t === '01') return true;
-  const v = BigInt(t);
+  if (t.length > MAX_LONG_BYTES || !/^\s*[+-]?\d+\s*$/.test(t)) return null;
+  const v = BigInt(t.trim());
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
@@ -160,10 +164,20 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions = {}, start = 0)
     return Number(v);
   };
   const bytes = (n: number): Uint8Array => {
+    // A negative length (BINSTRING's is signed) would move pos backwards: a loop, not a read.
+    if (n < 0) fail(`negative length ${n}`);
     need(n);
     const b = buf.subarray(pos, pos + n);
     pos += n;
     return b;
+  };
+  const long = (n: number): number | bigint => {
+    if (n > MAX_LONG_BYTES) fail(`integer of ${n} bytes is too long (at most ${MAX_LONG_BYTES})`);
+    return readLongLE(bytes(n));
+  };
+  const textInt = (): number | bigint | boolean => {
+    const v = parseTextInt(line());
+    return v === null ? fail('malformed INT/LONG') : v;
   };
   const line = (): string => {
     const nl = buf.indexOf(0x0a, pos);
@@ -204,7 +218,8 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions = {}, start = 0)
   };
   const appendItems = (l: unknown, items: unknown[]): void => {
     if (!Array.isArray(l)) fail(`APPEND(S) on a ${describe(l)}`);
-    (l as unknown[]).push(...items);
+    // One at a time: a spread of a huge MARK group would overflow the call stack.
+    for (const it of items) (l as unknown[]).push(it);
   };
   const persistent = (pid: unknown): unknown => {
     if (!opts.persistentLoad) fail('unexpected persistent id (no storage loader here)');
@@ -235,15 +250,15 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions = {}, start = 0)
       case 0x4a: stack.push(i32()); break; // BININT
       case 0x4b: stack.push(u8()); break; // BININT1
       case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(readLongLE(bytes(u8()))); break; // LONG1
+      case 0x8a: stack.push(long(u8())); break; // LONG1
       case 0x8b: { // LONG4
         const n = i32();
         if (n < 0) fail('negative LONG4 length');
-        stack.push(readLongLE(bytes(n)));
+        stack.push(long(n));
         break;
       }
-      case 0x49: stack.push(parseTextInt(line())); break; // INT
-      case 0x4c: stack.push(parseTextInt(line())); break; // LONG
+      case 0x49: stack.push(textInt()); break; // INT
+      case 0x4c: stack.push(textInt()); break; // LONG
       case 0x47: { // BINFLOAT (big-endian double)
         need(8);
         stack.push(view.getFloat64(pos, false));

@@ -21,6 +21,9 @@ const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
 
+/** Largest member inflated (PyTorch writes members stored, so this only bounds hostile archives). */
+const MAX_MEMBER_BYTES = 2 ** 31 - 1;
+
 export class ZipError extends Error {
   override name = 'ZipError';
 }
@@ -95,11 +98,14 @@ export class ZipReader {
       // zip64 extended information: the 64-bit values present are those whose 32-bit field is all ones.
       let e = p + 46 + nameLen;
       const extraEnd = e + extraLen;
+      if (extraEnd + commentLen > this.buf.length) throw new ZipError(`zip: central directory entry #${i} runs past the end (truncated file?)`);
       while (e + 4 <= extraEnd) {
         const id = v.getUint16(e, true);
         const size = v.getUint16(e + 2, true);
         if (id === 0x0001) {
           let q = e + 4;
+          const need = 8 * [uncompressedSize, compressedSize, localHeaderOffset].filter((x) => x === 0xffffffff).length;
+          if (q + need > extraEnd) throw new ZipError(`zip: central directory entry #${i} has a short zip64 field`);
           if (uncompressedSize === 0xffffffff) { uncompressedSize = u64(v, q); q += 8; }
           if (compressedSize === 0xffffffff) { compressedSize = u64(v, q); q += 8; }
           if (localHeaderOffset === 0xffffffff) { localHeaderOffset = u64(v, q); q += 8; }
@@ -133,7 +139,13 @@ export class ZipReader {
     const raw = this.buf.subarray(start, end);
     if (ent.method === 0) return raw;
     if (ent.method === 8) {
-      const out = inflateRawSync(raw);
+      // Never inflate past the size the directory declares: a small member must not become gigabytes.
+      let out: Buffer;
+      try {
+        out = inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(ent.uncompressedSize, MAX_MEMBER_BYTES)) });
+      } catch (err) {
+        throw new ZipError(`zip: member ${name} does not inflate (${(err as Error).message.split('\n')[0]})`);
+      }
       if (out.length !== ent.uncompressedSize) throw new ZipError(`zip: member ${name} inflated to ${out.length} bytes, expected ${ent.uncompressedSize}`);
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     }
