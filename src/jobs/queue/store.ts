@@ -47,12 +47,25 @@ const missing = (key: string, url: string) => new ChromaError('internal', `${key
 
 const tempName = (path: string) => `${path}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
 
+/**
+ * A key as a run writes them: relative, '/'-separated names (a prefix may end in '/'), none empty,
+ * '.' or '..', no backslash or control character. Keys come from job data in Redis, so one that
+ * could leave the store is refused, never joined to a path.
+ */
+export function checkStoreKey(key: string): string {
+  const names = key.endsWith('/') ? key.slice(0, -1).split('/') : key.split('/');
+  if (key.length > 1024 || !names.every((n) => n.length >= 1 && n.length <= 255 && n !== '.' && n !== '..' && !/[\\\x00-\x1f\x7f]/.test(n))) {
+    throw new ChromaError('input', `store key ${JSON.stringify(key.slice(0, 200))} is not a key of a run (refused: it could name a file outside the store)`);
+  }
+  return key;
+}
+
 /** A shared directory. Writes go to a temporary name beside the target and are renamed or linked. */
 export class DirectoryStore implements Store {
   constructor(readonly root: string, readonly url: string = root) {}
 
   private path(key: string): string {
-    return join(this.root, key);
+    return join(this.root, checkStoreKey(key));
   }
 
   private async stage(key: string, file: string): Promise<string> {
@@ -144,7 +157,7 @@ export class S3Store implements Store {
   }
 
   private key(key: string): string {
-    return `${this.prefix}${key}`;
+    return `${this.prefix}${checkStoreKey(key)}`;
   }
 
   async put(key: string, file: string): Promise<void> {
@@ -212,17 +225,37 @@ export class S3Store implements Store {
   }
 }
 
+/**
+ * What `--store` names, without touching it: an s3:// URL, or a directory (a path or a file:///
+ * URL, resolved). Anything else is one usage line.
+ */
+export function parseStoreSpec(spec: string): { kind: 's3'; url: URL } | { kind: 'directory'; root: string } {
+  const expected = `--store ${spec.slice(0, 200)}: expected a directory, file:///DIR or s3://BUCKET/PREFIX`;
+  if (spec === '' || spec.includes('\0')) throw usageError(expected);
+  if (/^s3:\/\//i.test(spec)) {
+    let url: URL;
+    try {
+      url = new URL(spec);
+    } catch {
+      throw usageError(`--store ${spec.slice(0, 200)}: expected s3://BUCKET/PREFIX`);
+    }
+    if (!url.hostname) throw usageError(`--store ${spec.slice(0, 200)}: expected s3://BUCKET/PREFIX`);
+    return { kind: 's3', url };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec) && !/^file:\/\//i.test(spec)) throw usageError(expected);
+  try {
+    return { kind: 'directory', root: resolve(/^file:\/\//i.test(spec) ? fileURLToPath(spec) : spec) };
+  } catch {
+    // file://host/x (another host) and file:///a%2Fb (an encoded slash) are not paths here.
+    throw usageError(expected);
+  }
+}
+
 /** Open `--store`: a path, a file:// URL or an s3:// URL. */
 export async function openStore(spec: string): Promise<Store> {
-  if (/^s3:\/\//i.test(spec)) {
-    const url = new URL(spec);
-    if (!url.hostname) throw usageError(`--store ${spec}: expected s3://BUCKET/PREFIX`);
-    return S3Store.open(url, spec);
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec) && !/^file:\/\//i.test(spec)) {
-    throw usageError(`--store ${spec}: expected a directory, file:///DIR or s3://BUCKET/PREFIX`);
-  }
-  const root = resolve(/^file:\/\//i.test(spec) ? fileURLToPath(spec) : spec);
+  const parsed = parseStoreSpec(spec);
+  if (parsed.kind === 's3') return S3Store.open(parsed.url, spec);
+  const { root } = parsed;
   try {
     await mkdir(root, { recursive: true });
   } catch (err) {
