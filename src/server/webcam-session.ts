@@ -87,7 +87,8 @@ class Session {
         .toBuffer({ resolveWithObject: true });
       if (!this.stopped && info.channels === 3) this.graph.push({ index: u.seq, pts: null, width: info.width, height: info.height, rgb: data }, u.seq, u.capturedAt);
     } catch (err) {
-      this.o.sendJson(this.c, { type: 'error', message: `camera frame: ${(err as Error).message}` });
+      // One line: libvips can say several (each warning of a broken JPEG on its own line).
+      this.o.sendJson(this.c, { type: 'error', message: `camera frame: ${(err as Error).message.split('\n')[0].slice(0, 200)}` });
     } finally {
       this.decoding = false;
       const w = this.waiting;
