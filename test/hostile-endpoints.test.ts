@@ -244,6 +244,7 @@ test('camera uploads: junk, truncated and decompression-bomb JPEGs get an error 
 test('churn: 1500 connections opened and dropped, half-sent handshakes and slowloris headers; files come back', async () => {
   const port = live.port;
   const fds0 = openFds();
+  const viewers0 = live.stats().viewers; // 0 unless an earlier test failed with sockets open
   await withGoodViewer(port, '/ws', async () => {
     const t0 = performance.now();
     // 400 WebSocket viewers, 40 at a time: opened (hello sent to each), then cut without a close frame.
@@ -287,7 +288,7 @@ test('churn: 1500 connections opened and dropped, half-sent handshakes and slowl
     // Answered is the point; the bound is loose because this machine's load, not the drip, sets the latency.
     assert.ok(Math.max(...during) < 30_000, 'healthz answered during the slowloris');
   });
-  await until(`viewers gone (now ${live.stats().viewers})`, () => live.stats().viewers === 0, 60_000).catch((e: Error) => {
+  await until('viewers gone', () => live.stats().viewers <= viewers0, 60_000).catch((e: Error) => {
     throw new Error(`${e.message}: ${live.stats().viewers} viewers left ${JSON.stringify(live.stats().clients.slice(0, 3))}`);
   });
   await until(`open files back near ${fds0}`, () => openFds() <= fds0 + 8, 30_000).catch((e: Error) => {
