@@ -291,7 +291,8 @@ test('churn: 1500 connections opened and dropped, half-sent handshakes and slowl
   await until('viewers gone', () => live.stats().viewers <= viewers0, 60_000).catch((e: Error) => {
     throw new Error(`${e.message}: ${live.stats().viewers} viewers left ${JSON.stringify(live.stats().clients.slice(0, 3))}`);
   });
-  await until(`open files back near ${fds0}`, () => openFds() <= fds0 + 8, 30_000).catch((e: Error) => {
+  // A few stay for good (the runtime's own, the source's pipes); 1500 connections must not leave 1500.
+  await until(`open files back near ${fds0}`, () => openFds() <= fds0 + 16, 30_000).catch((e: Error) => {
     throw new Error(`${e.message}: ${openFds()} open`);
   });
 });
