@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { startServer, decodeFrameMessage, type ServerHandle } from '../src/server/index.js';
 import { startMultiServer, type MultiServerHandle } from '../src/server/multi.js';
 import { startEditServer, type EditServerHandle } from '../src/server/edit-server.js';
-import { EditSession } from '../src/jobs/edit-session.js';
+import { EditSession } from '../src/editor/session.js';
 import { probeMedia } from '../src/media/probe.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { loadModel } from '../src/model/load-model.js';
