@@ -53,18 +53,7 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
     const { width, height, gate } = opts;
     const frameBytes = width * height * 3;
     const label = opts.label ?? opts.input;
-    // checksum=0: only the timestamps are wanted, not showinfo's per-frame Adler-32 of every plane.
-    const filters = [...(opts.filters ?? []), 'showinfo=checksum=0'];
-    const args = [
-      '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
-      ...(opts.inputArgs ?? []),
-      '-i', opts.input,
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', filters.join(','),
-      '-vsync', 'passthrough',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
-    ];
-    const child = spawnTracked(FFMPEG, args, opts.children);
+    const child = spawnTracked(FFMPEG, decodeArgs(opts), opts.children);
     const ptsOffset = opts.ptsOffset ?? 0;
     const skipBefore = opts.skipBefore ?? -Infinity;
     let nextIndex = opts.firstIndex ?? 0;
@@ -72,11 +61,8 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
     const ready: RawFrame[] = [];
     const errors: string[] = [];
     let current = Buffer.allocUnsafe(frameBytes);
-    let filled = 0;
-    let index = 0;
-    let emitted = 0;
-    let paused = false;
-    let done = false;
+    let filled = 0, index = 0, emitted = 0;
+    let paused = false, done = false;
 
     const fail = (err: Error) => {
       if (done) return;
@@ -84,26 +70,10 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
       killChild(child);
       subscriber.error(err);
     };
-    let timeBase: [number, number] | null = null;
-    // ffmpeg rebuilds the filter graph when the stream changes size mid-way, and showinfo counts
-    // from 0 again: keep numbering on from the frames already seen.
-    let nBase = 0;
-    let lastN = -1;
+    const clock = new ShowinfoClock(pts);
     const stderr = new StderrTail(30, (line) => {
-      const m = SHOWINFO.exec(line);
-      if (m) {
-        let n = Number(m[1]);
-        if (n < lastN) nBase += lastN + 1;
-        lastN = n;
-        n += nBase;
-        pts[n] = timeBase ? (Number(m[2]) * timeBase[0]) / timeBase[1] : Number(m[3]);
-        flush(false);
-      } else if (SHOWINFO_TB.test(line)) {
-        const [, num, den] = SHOWINFO_TB.exec(line)!;
-        if (Number(num) > 0 && Number(den) > 0) timeBase = [Number(num), Number(den)];
-      } else if (/^\[(error|fatal|panic)\]/.test(line)) {
-        errors.push(line);
-      }
+      if (clock.read(line)) flush(false);
+      else if (/^\[(error|fatal|panic)\]/.test(line)) errors.push(line);
     });
 
     const flush = (final: boolean) => {
@@ -156,27 +126,8 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
     child.on('close', (code, signal) => {
       stderr.end();
       if (done) return;
-      const at = index;
-      if (signal) {
-        // Someone else stopped the decoder (OOM killer, kill -9): not the input's fault.
-        return fail(new ChromaError('internal', `${label}: the decoder (ffmpeg pid ${child.pid}) was killed by ${describeSignal(signal)} after ${at} frame(s)`));
-      }
-      if (code !== 0) {
-        const all = stderr.all().join('\n');
-        const missing = /Decoder \((?:codec )?([\w-]+)\) not found/.exec(all);
-        if (missing) {
-          return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: unsupported video codec${opts.codecName ? ` (${opts.codecName})` : ''}: the bundled ffmpeg has no decoder for it`));
-        }
-        const why = stderr.summary() || `ffmpeg exited with code ${code}`;
-        return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: decoding failed at frame ${at}: ${why}`));
-      }
-      if (filled !== 0) return fail(inputError(`${label}: truncated frame data after frame ${at}`));
-      if (at === 0) return fail(new ChromaError(opts.errorKind ?? 'input', `${label}: no frames could be decoded${errors.length ? ` (${stderr.summary()})` : ''}`));
-      const expected = opts.expectedFrames ?? 0;
-      // A file that decodes with errors and ends early is damaged; say where it stopped.
-      if (errors.length && expected > 0 && at < expected * 0.98) {
-        return fail(inputError(`${label}: corrupt or truncated: decoding failed at frame ${at} of ${expected} (${stderr.summary()})`));
-      }
+      const err = decoderExitError(opts, { code, signal, pid: child.pid, frames: index, partial: filled !== 0, errors, stderr });
+      if (err) return fail(err);
       flush(true);
       if (!done) {
         done = true;
@@ -194,4 +145,74 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
       gate.release(index - emitted);
     };
   });
+}
+
+/** ffmpeg's command line: the source's frames as raw RGB on stdout, showinfo's timestamps on stderr. */
+function decodeArgs(opts: DecodeOptions): string[] {
+  // checksum=0: only the timestamps are wanted, not showinfo's per-frame Adler-32 of every plane.
+  const filters = [...(opts.filters ?? []), 'showinfo=checksum=0'];
+  return [
+    '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
+    ...(opts.inputArgs ?? []),
+    '-i', opts.input,
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-vf', filters.join(','),
+    '-vsync', 'passthrough',
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
+}
+
+/** Reads showinfo's lines into a frame number -> presentation time table. */
+class ShowinfoClock {
+  private timeBase: [number, number] | null = null;
+  // ffmpeg rebuilds the filter graph when the stream changes size mid-way, and showinfo counts
+  // from 0 again: keep numbering on from the frames already seen.
+  private nBase = 0;
+  private lastN = -1;
+  constructor(private readonly pts: number[]) {}
+
+  /** True when the line gave a frame its time. */
+  read(line: string): boolean {
+    const m = SHOWINFO.exec(line);
+    if (m) {
+      let n = Number(m[1]);
+      if (n < this.lastN) this.nBase += this.lastN + 1;
+      this.lastN = n;
+      n += this.nBase;
+      this.pts[n] = this.timeBase ? (Number(m[2]) * this.timeBase[0]) / this.timeBase[1] : Number(m[3]);
+      return true;
+    }
+    const tb = SHOWINFO_TB.exec(line);
+    if (tb && Number(tb[1]) > 0 && Number(tb[2]) > 0) this.timeBase = [Number(tb[1]), Number(tb[2])];
+    return false;
+  }
+}
+
+/** Why the decoder's exit ends the stream in error, or null when it ended well. */
+function decoderExitError(
+  opts: DecodeOptions,
+  end: { code: number | null; signal: NodeJS.Signals | null; pid: number | undefined; frames: number; partial: boolean; errors: string[]; stderr: StderrTail },
+): ChromaError | null {
+  const label = opts.label ?? opts.input;
+  const kind = opts.errorKind ?? 'input';
+  const at = end.frames;
+  if (end.signal) {
+    // Someone else stopped the decoder (OOM killer, kill -9): not the input's fault.
+    return new ChromaError('internal', `${label}: the decoder (ffmpeg pid ${end.pid}) was killed by ${describeSignal(end.signal)} after ${at} frame(s)`);
+  }
+  if (end.code !== 0) {
+    const missing = /Decoder \((?:codec )?([\w-]+)\) not found/.exec(end.stderr.all().join('\n'));
+    if (missing) {
+      return new ChromaError(kind, `${label}: unsupported video codec${opts.codecName ? ` (${opts.codecName})` : ''}: the bundled ffmpeg has no decoder for it`);
+    }
+    return new ChromaError(kind, `${label}: decoding failed at frame ${at}: ${end.stderr.summary() || `ffmpeg exited with code ${end.code}`}`);
+  }
+  if (end.partial) return inputError(`${label}: truncated frame data after frame ${at}`);
+  if (at === 0) return new ChromaError(kind, `${label}: no frames could be decoded${end.errors.length ? ` (${end.stderr.summary()})` : ''}`);
+  const expected = opts.expectedFrames ?? 0;
+  // A file that decodes with errors and ends early is damaged; say where it stopped.
+  if (end.errors.length && expected > 0 && at < expected * 0.98) {
+    return inputError(`${label}: corrupt or truncated: decoding failed at frame ${at} of ${expected} (${end.stderr.summary()})`);
+  }
+  return null;
 }

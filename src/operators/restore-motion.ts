@@ -66,6 +66,29 @@ class Planes {
     this.count = Math.min(2, this.count + 1);
   }
 
+  /** The neighbours of a frame (reduced plane `low`) warped onto it from `src`. */
+  neighbours(low: Float32Array, src: Sources): Neighbours {
+    const { mc, warpA, warpB } = this;
+    if (src?.kind === 'straddle') {
+      mc.estimate(src.after.low, src.before.low);
+      mc.warp(src.before.full, 0.5, warpA);
+      mc.warp(src.after.full, -0.5, warpB);
+      return { a: warpA, b: warpB };
+    }
+    if (src?.kind === 'pair') {
+      mc.estimate(src.near.low, src.far.low);
+      mc.warp(src.near.full, 1, warpA);
+      mc.warp(src.far.full, 2, warpB);
+      return { a: warpA, b: warpB };
+    }
+    if (src?.kind === 'one') {
+      mc.estimate(low, src.only.low);
+      mc.warp(src.only.full, 1, warpA);
+      return { a: warpA, b: null };
+    }
+    return { a: null, b: null };
+  }
+
   /** Past frames as neighbour sources: two (pair), one, or none. */
   past(): Sources {
     if (this.count >= 2) return { kind: 'pair', near: this.kept[0], far: this.kept[1] };
@@ -92,26 +115,8 @@ export function restoreMotion<T extends LFrame>(opts: RestoreMotionOptions = {})
       // Emits `f` (whose reduced plane is `low`) with its neighbours, then keeps its restored L.
       const emit = (f: T, low: Float32Array, src: Sources) => {
         const planes = p!;
-        const { mc, warpA, warpB } = planes;
         const t0 = performance.now();
-        const nb: Neighbours = { a: null, b: null };
-        if (src?.kind === 'straddle') {
-          mc.estimate(src.after.low, src.before.low);
-          mc.warp(src.before.full, 0.5, warpA);
-          mc.warp(src.after.full, -0.5, warpB);
-          nb.a = warpA;
-          nb.b = warpB;
-        } else if (src?.kind === 'pair') {
-          mc.estimate(src.near.low, src.far.low);
-          mc.warp(src.near.full, 1, warpA);
-          mc.warp(src.far.full, 2, warpB);
-          nb.a = warpA;
-          nb.b = warpB;
-        } else if (src?.kind === 'one') {
-          mc.estimate(low, src.only.low);
-          mc.warp(src.only.full, 1, warpA);
-          nb.a = warpA;
-        }
+        const nb = planes.neighbours(low, src);
         opts.timer?.add('restore-motion', performance.now() - t0);
         (f as WithNeighbours)[NEIGHBOURS] = nb;
         try {
