@@ -2,7 +2,8 @@
 // with it. Each job returns a promise of its result and an observable of its progress.
 import { Subject, type Observable } from 'rxjs';
 import { readdir, stat, mkdir } from 'node:fs/promises';
-import { extname, join, relative, dirname, resolve } from 'node:path';
+import { basename, extname, join, relative, dirname, resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { loadModel, type LoadModelOptions } from './model/load-model.js';
 import type { LoadedModel } from './core/model-contract.js';
 import { probeMedia } from './media/probe.js';
@@ -22,8 +23,8 @@ import { referenceTiltFor, type ReferenceOptions } from './jobs/job-reference.js
 import { referenceImagePath } from './hints/hints-file.js';
 import { StageTimer } from './core/stage-timer.js';
 import { ChromaError, inputError, outputError, usageError, describeError } from './core/errors.js';
-import { checkNumber } from './core/options.js';
-import { TEMPERATURE_RANGE } from './core/defaults.js';
+import { checkOptions } from './core/options.js';
+import { COLORIZE_SPECS } from './core/option-specs.js';
 import type { Progress } from './core/frames.js';
 
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.avi', '.webm', '.mpg', '.mpeg', '.ts', '.mts', '.wmv', '.flv', '.ogv']);
@@ -89,20 +90,33 @@ export function isImagePath(p: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(p).toLowerCase());
 }
 
-/** Refuses an output name chroma cannot write (before any work: exit 4). */
-export function checkOutputName(output: string): void {
+/**
+ * Refuses an output name chroma cannot write for `input`, before any work. One rule: every
+ * problem with the output's name is an output error (exit 4): a directory, an unknown extension,
+ * or a type that does not fit the input (a video to .png, a photo to .mp4).
+ */
+export function checkOutputName(output: string, input?: string): void {
   const ext = extname(output).toLowerCase();
+  if (statSync(output, { throwIfNoEntry: false })?.isDirectory()) {
+    const name = input ? `${basename(input, extname(input))}-colour${extname(input) || '.mp4'}` : 'NAME.mp4';
+    throw outputError(`${output}: is a directory; give a file name (-o ${join(output, name)}), or a folder INPUT to fill it`);
+  }
   if (!IMAGE_EXTENSIONS.has(ext) && !VIDEO_EXTENSIONS.has(ext)) {
     throw outputError(`${output}: unknown output type '${ext || '(none)'}' (video: .mp4, .mkv, .mov, .avi, .webm, ...; image: .jpg, .png, .webp, .tiff)`);
   }
+  if (input === undefined) return;
+  if (isImagePath(input) && !isImagePath(output)) throw outputError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
+  if (VIDEO_EXTENSIONS.has(extname(input).toLowerCase()) && isImagePath(output)) throw outputError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
 }
 
 /** The library's own check of the options (the same lines as the CLI's). */
 export function checkColorizeOptions(opts: ColorizeOptions): void {
-  if (typeof opts.temperature === 'number') checkNumber('temperature', opts.temperature, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
-  checkNumber('batch', opts.batch, 1, 256, true);
-  checkNumber('size', opts.size, 32, 4096, true);
-  checkNumber('inFlight', opts.inFlight, 1, 65536, true);
+  // A temperature function (live controls) and full SmoothOptions are checked where they are used.
+  checkOptions(COLORIZE_SPECS, {
+    ...opts,
+    temperature: typeof opts.temperature === 'function' ? undefined : opts.temperature,
+    smooth: typeof opts.smooth === 'object' ? undefined : opts.smooth,
+  });
   smoothingOf(opts.smooth);
   if (opts.restore?.preview && opts.resume) throw usageError('--restore-debug cannot be combined with --resume');
 }
@@ -127,7 +141,7 @@ export class Colorizer {
     const started = performance.now();
     if (opts.signal?.aborted) throw abortReason(opts.signal);
     checkColorizeOptions(opts);
-    checkOutputName(output);
+    checkOutputName(output, input);
     const previewPath = opts.restore?.preview?.path;
     if (previewPath !== undefined && resolve(previewPath) === resolve(output)) {
       throw usageError(`--restore-debug ${previewPath}: that is the output; choose another name`);
@@ -160,7 +174,6 @@ export class Colorizer {
     let preview: OutputTarget | null = null;
     try {
       if (isImagePath(input)) {
-        if (!isImagePath(output)) throw usageError(`${output}: a still image needs an image output (.jpg, .png, .webp, .tiff)`);
         const size = await colorizeImageFile(this.model, input, target.temp, target.final, { ...opts, timer, tilt, hints: hints && stillHintProvider(hints.file) });
         await target.commit();
         progress$.next({ frames: 1, total: 1, seconds: 0, fps: 0, etaSeconds: 0 });
@@ -169,7 +182,7 @@ export class Colorizer {
       }
       const info = probed ?? (await probeMedia(input));
       if (info.still) throw inputError(`${input}: a still image in a container chroma does not read as a still; use .jpg/.png/.webp/.tiff`);
-      if (isImagePath(output)) throw usageError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
+      if (isImagePath(output)) throw outputError(`${output}: a video needs a video output (.mp4, .mkv, .mov, .avi)`);
       const resume = opts.resume === true ? {} : opts.resume || null;
       // The preview is a second output, under the same rules: a temporary name until complete.
       preview = previewPath !== undefined ? await prepareOutput(input, previewPath, opts.overwrite ?? false) : null;

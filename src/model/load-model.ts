@@ -10,6 +10,8 @@ import { readMetadataProps } from '../onnx/builder.js';
 import { buildAnnealedMeanGraph } from '../onnx/annealed-mean-graph.js';
 import { resolveModelPath } from './resolve-model.js';
 import { ChromaError, modelError } from '../core/errors.js';
+import { checkOptions } from '../core/options.js';
+import { LOAD_MODEL_SPECS } from '../core/option-specs.js';
 import { basename, dirname, join } from 'node:path';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
@@ -91,6 +93,8 @@ async function createSession(
 }
 
 export async function loadModel(model: string | undefined, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  // Checked here, not only by the CLI: any other device string would otherwise mean CPU.
+  checkOptions(LOAD_MODEL_SPECS, opts);
   const path = resolveModelPath(model);
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const bytes = await readFile(path);

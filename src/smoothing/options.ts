@@ -1,6 +1,7 @@
 // The smoothing stage's options as data: presets, defaults, the strength -> alpha mapping and the
 // CLI's --smooth parser. Shared by the stage (operators/smooth-ab.ts), the library and the CLI.
-import { usageError } from '../core/errors.js';
+import { readFlag } from '../core/options.js';
+import { SMOOTH } from '../core/option-specs.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
 export type SmoothPreset = 'off' | 'low' | 'medium' | 'high';
@@ -80,15 +81,10 @@ export function smoothingAlpha(s: SmoothStrength): number {
 }
 
 /**
- * The CLI's `--smooth off|low|medium|high|<number>`: the filter's alpha (0 = off). Numbers are in
- * 0..1. Throws a usage error otherwise.
+ * The CLI's `--smooth off|low|medium|high|<number>` (checked by its spec): the filter's alpha
+ * (0 = off). Throws the usage error of every bad option otherwise.
  */
 export function parseSmoothOption(s: string): number {
-  const t = s.trim().toLowerCase();
-  if (Object.hasOwn(SMOOTH_PRESETS, t)) return SMOOTH_PRESETS[t as SmoothPreset];
-  const v = Number(t);
-  if (t === '' || !Number.isFinite(v) || v < 0 || v > 1) {
-    throw usageError(`--smooth: expected off, low, medium, high or a number from 0 to 1, got '${s}'`);
-  }
-  return Math.min(MAX_ALPHA, v);
+  const v = readFlag(SMOOTH, s.trim().toLowerCase())!;
+  return smoothingAlpha(v);
 }
