@@ -1,7 +1,9 @@
 // `chroma serve --input film.mp4 --edit`: the editor for a film's colour hints. It runs until
 // SIGINT/SIGTERM; hints are saved when the page asks (a button), never behind the user's back.
 import { existsSync } from 'node:fs';
-import { parseFlags, numberFlag } from './flags.js';
+import { HELP, QUIET, flagOr, optionLines, parseFlags, readFlag } from './flags.js';
+import { option } from '../core/options.js';
+import { ALLOW_ORIGIN, DEVICE, HOST, MODEL, PORT, QUALITY, SIZE, TEMPERATURE, THREADS, TOKEN } from '../core/option-specs.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { loadModel } from '../model/load-model.js';
 import { probeMedia } from '../media/probe.js';
@@ -12,7 +14,20 @@ import { referenceTiltFor } from '../jobs/job-reference.js';
 import { EditSession, defaultHintsPath } from '../editor/session.js';
 import { startEditServer } from '../server/edit-server.js';
 import { listenForStop } from './stop-signal.js';
-import { TEMPERATURE_RANGE } from '../core/defaults.js';
+
+const FILM = option({ flag: 'input', short: 'i', arg: 'FILM', type: 'string', multiple: true, doc: 'the film (a video file)' });
+const EDIT = option({ flag: 'edit', type: 'boolean', doc: 'the editor instead of the live viewer' });
+const HINTS_FILE = option({
+  flag: 'hints', arg: 'FILE', type: 'string', default: 'FILM.hints.json beside the film',
+  doc: 'the hints file to start from (loaded when it exists) and save to',
+});
+const EDIT_MODEL = option({ ...MODEL, doc: "'default' (built in), 'siggraph17' (pulled), or an ONNX path with a hints input" });
+const EDIT_TOKEN = option({ ...TOKEN, default: 'env CHROMA_TOKEN, else a random one printed in the URL', doc: "the page's token (the editor always needs one: it saves files)" });
+const EDIT_QUALITY = option({ ...QUALITY, default: '85', doc: 'JPEG quality of the frames shown' });
+export const EDIT_FLAGS = [
+  FILM, EDIT, HINTS_FILE, EDIT_MODEL, DEVICE, THREADS, SIZE, TEMPERATURE, HOST, PORT, EDIT_TOKEN, ALLOW_ORIGIN, EDIT_QUALITY,
+  { ...QUIET, doc: 'print only the URL' }, HELP,
+] as const;
 
 export const EDIT_HELP = `Usage: chroma serve --input FILM --edit [options]
 
@@ -30,24 +45,7 @@ Examples:
   chroma serve --input reel.mp4 --edit --hints reel-v2.hints.json --port 9000
 
 Options:
-  -i, --input FILM     the film (a video file)
-  --edit               the editor instead of the live viewer
-  --hints FILE         the hints file to start from and save to (default FILM.hints.json beside
-                       the film; loaded when it exists)
-  --model M            'default' (built in), 'siggraph17' (pulled), or an ONNX path with a hints
-                       input (default: default)
-  --device D           auto | cpu | cuda (default auto)
-  --threads N          CPU inference threads (default: all cores)
-  --size N             model input short side (default: the model's training size)
-  --temperature T      annealed-mean temperature, 0.01..1 (default 0.38)
-  --host ADDR          address to bind (default 127.0.0.1)
-  --port N             port (default 8080; 0 = any free port)
-  --token T            the page's token (also env CHROMA_TOKEN; default: a random one, printed in
-                       the URL). The editor always needs one: it saves files
-  --allow-origin O     also accept WebSocket connections from pages at origin O (repeatable)
-  --quality Q          JPEG quality of the frames shown, 1..100 (default 85)
-  -q, --quiet          print only the URL
-  -h, --help           this help
+${optionLines(EDIT_FLAGS)}
 
 Endpoints: /  the editor   /ws  its socket   /hints.json  the hints as a download
            /frame.png?frame=N  frame N rendered with the hints, lossless
@@ -62,23 +60,7 @@ const LIVE_ONLY = ['--loop', '--format', '--width', '--height', '--fps', '--batc
 export function editOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env) {
   const live = argv.find((a) => LIVE_ONLY.includes(a.split('=')[0]));
   if (live) throw usageError(`${live.split('=')[0]} is for live sources; --edit opens a film (see chroma serve --edit --help)`);
-  const { values: v, positionals } = parseFlags('serve', argv, {
-    input: { type: 'string', short: 'i', multiple: true },
-    edit: { type: 'boolean' },
-    hints: { type: 'string' },
-    model: { type: 'string' },
-    device: { type: 'string' },
-    threads: { type: 'string' },
-    size: { type: 'string' },
-    temperature: { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'string' },
-    token: { type: 'string' },
-    'allow-origin': { type: 'string', multiple: true },
-    quality: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values: v, positionals } = parseFlags('serve', argv, EDIT_FLAGS);
   if (v.help) return { help: true as const };
   if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the film goes after --input)`);
   if (!v.input?.length) throw usageError('--edit needs --input FILM');
@@ -88,15 +70,11 @@ export function editOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pro
     throw usageError(`--edit needs a film file, not a live source (${film})`);
   }
   if (isImagePath(film)) throw usageError(`${film}: --edit is for films; hints for a still go in a file given to 'chroma colorize --hints'`);
-  const device = v.device ?? 'auto';
-  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
-  const temperature = numberFlag(v.temperature, 'temperature', TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]);
   return {
-    help: false as const, quiet: Boolean(v.quiet), film, device: device as 'auto' | 'cpu' | 'cuda',
-    hints: v.hints, model: v.model, threads: numberFlag(v.threads, 'threads', 1, 1024, true),
-    size: numberFlag(v.size, 'size', 32, 4096, true), temperature,
-    host: v.host, port: numberFlag(v.port, 'port', 0, 65535, true), token: v.token ?? env.CHROMA_TOKEN ?? null,
-    allowOrigins: v['allow-origin'] ?? [], quality: numberFlag(v.quality, 'quality', 1, 100, true),
+    help: false as const, quiet: Boolean(v.quiet), film, device: flagOr(DEVICE, v.device, 'auto'),
+    hints: v.hints, model: v.model, threads: readFlag(THREADS, v.threads), size: readFlag(SIZE, v.size),
+    temperature: readFlag(TEMPERATURE, v.temperature), host: v.host, port: readFlag(PORT, v.port),
+    token: v.token ?? env.CHROMA_TOKEN ?? null, allowOrigins: v['allow-origin'] ?? [], quality: readFlag(EDIT_QUALITY, v.quality),
   };
 }
 
@@ -113,7 +91,7 @@ export async function runEditCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const log = o.quiet ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
-  const stop = listenForStop();
+  const stop = listenForStop({ repeat: true });
   try {
     if (!existsSync(o.film)) throw usageError(`${o.film}: no such file`);
     const info = await probeMedia(o.film);

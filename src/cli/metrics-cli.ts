@@ -1,20 +1,27 @@
 // `chroma metrics COLORIZED [--original ORIG] [--json]`: temporal and colour-accuracy metrics of a
 // colorized video (see src/metrics/index.ts), as a table or one JSON object.
-import { numberFlag, parseFlags } from './flags.js';
+import { HELP, JSON_EVENTS, optionLines, parseFlags, readFlag } from './flags.js';
+import { option } from '../core/options.js';
 import { measureVideo, DEFAULT_METRIC_LONG_SIDE, type VideoMetrics, type TemporalMetrics } from '../metrics/index.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
+
+const ORIGINAL = option({
+  flag: 'original', short: 'r', arg: 'ORIG', type: 'string', default: 'none',
+  doc: "the colour original (same clip): adds AuC, class-balanced AuC, PSNR, colourfulness ratio and the original's own flicker",
+});
+const WORK_SIZE = option({
+  flag: 'size', arg: 'N', type: 'integer', min: 0, max: 16384, default: String(DEFAULT_METRIC_LONG_SIDE),
+  doc: "working size: long side in pixels (0 = the video's own size)",
+});
+const FRAMES = option({ flag: 'frames', arg: 'N', type: 'integer', min: 1, max: 1e9, default: 'all', doc: 'measure at most N frames' });
+const METRICS_FLAGS = [ORIGINAL, WORK_SIZE, FRAMES, { ...JSON_EVENTS, doc: 'one JSON object on stdout instead of the table' }, HELP] as const;
 
 export const METRICS_HELP = `Usage: chroma metrics COLORIZED [--original ORIG] [options]
 
 Temporal consistency of a colorized video and, with its colour original, colour accuracy.
 
 Options:
-  -r, --original ORIG  the colour original (same clip): adds AuC, class-balanced AuC, PSNR,
-                       colourfulness ratio, and the original's own flicker for comparison
-  --size N             working size: long side in pixels (default ${DEFAULT_METRIC_LONG_SIDE}; 0 = the video's own size)
-  --frames N           measure at most N frames
-  --json               one JSON object on stdout instead of the table
-  -h, --help           this help
+${optionLines(METRICS_FLAGS)}
 
 Metrics:
   flicker        mean |delta ab| (CIE Lab units) between consecutive frames along optical flow,
@@ -43,13 +50,7 @@ const defaultIo: MetricsIo = {
 export async function runMetricsCommand(argv: string[], io: MetricsIo = defaultIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags('metrics', argv, {
-      original: { type: 'string', short: 'r' },
-      size: { type: 'string' },
-      frames: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-  });
+    parsed = parseFlags('metrics', argv, METRICS_FLAGS);
   } catch (err) {
     io.err(`chroma metrics: ${describeError(err)}\n`);
     return EXIT.usage;
@@ -61,8 +62,8 @@ export async function runMetricsCommand(argv: string[], io: MetricsIo = defaultI
   }
   try {
     if (positionals.length !== 1) throw usageError('expected exactly one COLORIZED video (see chroma metrics --help)');
-    const longSide = numberFlag(v.size, 'size', 0, 16384, true);
-    const maxFrames = numberFlag(v.frames, 'frames', 1, 1e9, true);
+    const longSide = readFlag(WORK_SIZE, v.size);
+    const maxFrames = readFlag(FRAMES, v.frames);
     const m = await measureVideo(positionals[0], v.original ?? null, { longSide, maxFrames });
     io.out(v.json ? `${JSON.stringify(m)}\n` : formatMetrics(m));
     return EXIT.ok;

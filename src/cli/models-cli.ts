@@ -10,9 +10,10 @@
 // JSON document (also for failures: {"ok": false, "error": "..."}).
 
 import { ProgressBar } from './progress-bar.js';
-import { parseFlags } from './flags.js';
+import { HELP, JSON_EVENTS, OUTPUT, optionLines, parseFlags } from './flags.js';
+import { option } from '../core/options.js';
 import { ChromaError, exitCodeOf } from '../core/errors.js';
-import { convertFile, listModels, MODEL_NAMES, isModelName, pullModel, type PullProgress } from '../model/registry.js';
+import { convertFile, listModels, MODEL_CATALOG, MODEL_NAMES, isModelName, pullModel, type PullProgress } from '../model/registry.js';
 
 export interface ModelsCliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -22,10 +23,37 @@ export interface ModelsCliIo {
   signal?: AbortSignal;
 }
 
-const USAGE = `usage:
-  chroma models list [--json]
-  chroma models pull ${MODEL_NAMES.join('|')} [--force] [--keep-source] [--base-url URL] [--json]
-  chroma models convert FILE.pth [-o OUT.onnx] [--json]
+const MODELS_FLAGS = [
+  option({ flag: 'force', type: 'boolean', default: 'off', doc: 'pull: download again even when installed' }),
+  option({ flag: 'keep-source', type: 'boolean', default: 'off', doc: 'pull: keep the downloaded PyTorch file beside the ONNX one' }),
+  option({ flag: 'base-url', arg: 'URL', type: 'string', default: "$CHROMA_MODELS_BASE_URL, else the authors' release", doc: 'pull: fetch from a mirror instead' }),
+  { ...OUTPUT, arg: 'OUT.onnx', default: 'FILE.onnx beside FILE.pth', doc: 'convert: where to write the model' },
+  { ...JSON_EVENTS, doc: 'one JSON document on stdout ({"ok": false, "error": ...} on failure)' }, HELP,
+] as const;
+
+export const MODELS_HELP = `Usage: chroma models list [--json]
+       chroma models pull ${MODEL_NAMES.join('|')} [--force] [--keep-source] [--base-url URL] [--json]
+       chroma models convert FILE.pth [-o OUT.onnx] [--json]
+
+The models chroma can run. The built-in one ('default') ships with chroma; the authors' released
+weights are fetched on demand, checked against their SHA-256, converted to ONNX here (no Python)
+and kept in $XDG_CACHE_HOME/chroma/models (or $CHROMA_CACHE_DIR). Then: chroma colorize IN -o OUT
+--model NAME.
+
+  list                 every model: installed (size, path), partly downloaded, or available
+  pull NAME            download one (progress on a terminal; an interrupted download resumes):
+${MODEL_NAMES.map((n) => `                         ${n.padEnd(12)} ${MODEL_CATALOG[n].description}`).join('\n')}
+  convert FILE.pth     convert a PyTorch file you fetched yourself (zip or legacy format)
+
+Options:
+${optionLines(MODELS_FLAGS)}
+
+Examples:
+  chroma models list
+  chroma models pull siggraph17          (takes colour hints, like the built-in model)
+  chroma models convert ~/Downloads/colorization_release_v2-9b330a0b.pth -o eccv16.onnx
+
+Exit codes: 0 ok, 1 failure, 2 usage, 5 a failed or corrupt download, or a file that is no model.
 `;
 
 function mb(n: number): string {
@@ -62,20 +90,13 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
   const fail = (msg: string, code = 1): number => {
     if (json) stdout.write(`${JSON.stringify({ ok: false, error: msg })}\n`);
     stderr.write(`chroma models: ${msg}\n`);
-    if (code === 2) stderr.write(USAGE);
+    if (code === 2) stderr.write(`${MODELS_HELP.split('\n\n')[0]}\n(chroma models --help says more)\n`);
     return code;
   };
 
   let parsed;
   try {
-    parsed = parseFlags('models', args, {
-      output: { type: 'string', short: 'o' },
-      'base-url': { type: 'string' },
-      json: { type: 'boolean' },
-      force: { type: 'boolean' },
-      'keep-source': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    parsed = parseFlags('models', args, MODELS_FLAGS);
   } catch (e) {
     return fail((e as Error).message, 2);
   }
@@ -83,7 +104,7 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
   json = Boolean(v.json);
   const [sub, ...rest] = positionals;
   if (v.help || sub === 'help') {
-    stdout.write(USAGE);
+    stdout.write(MODELS_HELP);
     return 0;
   }
 

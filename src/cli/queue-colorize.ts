@@ -11,6 +11,19 @@ import { listMedia, VIDEO_EXTENSIONS } from '../colorizer.js';
 import { EXIT, inputError, usageError } from '../core/errors.js';
 import { followOnCli } from './follow-run.js';
 import type { ColourSettings } from '../jobs/queue/types.js';
+import { option } from '../core/options.js';
+
+export const ATTEMPTS = option({
+  flag: 'attempts', arg: 'N', type: 'integer', min: 1, max: 100, default: '3',
+  doc: 'with --queue: tries per segment (and join) before the film fails; a damaged input fails at once',
+});
+/** colorize's farm flags. */
+export const QUEUE_SPECS = [
+  option({ flag: 'queue', arg: 'URL', type: 'string', default: 'off: colorize here', doc: "submit to the farm's Redis (redis://HOST:PORT) and follow the run" }),
+  option({ flag: 'store', arg: 'S', type: 'string', doc: 'with --queue: where the run lives, a shared directory or s3://BUCKET/PREFIX?endpoint=URL' }),
+  option({ flag: 'detach', type: 'boolean', default: 'off', doc: "with --queue: print the run id and return ('chroma status RUN' re-attaches)" }),
+  ATTEMPTS,
+] as const;
 
 export interface QueuedColorizeOptions {
   input: string;

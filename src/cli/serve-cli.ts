@@ -1,17 +1,41 @@
 // `chroma serve --input SRC`: colorize a live source and show it in the browser. The process runs
 // until SIGINT/SIGTERM, then closes viewers, kills ffmpeg and finalises any recording.
 import { existsSync } from 'node:fs';
-import { numberFlag, parseFlags } from './flags.js';
+import { HELP, QUIET, flagOr, optionLines, parseFlags, readFlag } from './flags.js';
+import { option } from '../core/options.js';
+import {
+  ALLOW_ORIGIN, DEVICE, FPS, HEIGHT, HOST, TOKEN, LIVE_BATCH, LIVE_SMOOTH, LIVE_TEMPERATURE, LOG_FORMAT, MAX_VIEWERS, MAX_WAIT, MODEL, PORT, QUALITY,
+  RTSP_TRANSPORT, SIZE, THREADS, WIDTH,
+} from '../core/option-specs.js';
+import { RESTORE } from './restore-option.js';
 import { startServer, type ServerOptions } from '../server/index.js';
 import { startMultiServer, parseNamedInput, type NamedInput } from '../server/multi.js';
-import { EXIT, describeError, exitCodeOf, invalidOption, usageError } from '../core/errors.js';
+import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
 import { killAllChildren } from '../media/child.js';
 import { parseSmoothOption } from '../smoothing/options.js';
-import { isRtspTransport, RTSP_TRANSPORTS } from '../server/sources/rtsp.js';
-import { createLogger, urlSecrets, LOG_FORMATS, type LogFormat } from '../server/log.js';
+import { createLogger, urlSecrets } from '../server/log.js';
 import { redactUrl } from '../server/source.js';
 import { parseRestoreOption } from '../restore/options.js';
 import { listenForStop } from './stop-signal.js';
+
+
+const INPUT = option({ flag: 'input', short: 'i', arg: 'SRC', type: 'string', multiple: true, doc: 'the source (required; see SRC below)' });
+const FORMAT = option({ flag: 'format', arg: 'F', type: 'string', default: "ffmpeg's guess", doc: 'ffmpeg input format (-f): v4l2, mpegts, lavfi (SRC is a filter graph), ...' });
+const LOOP = option({ flag: 'loop', type: 'boolean', default: 'off', doc: 'replay a file forever' });
+const EXIT_ON_SOURCE_FAILURE = option({
+  flag: 'exit-on-source-failure', type: 'boolean', default: 'off: start, say waiting, retry',
+  doc: 'exit 6 when a network source cannot be reached at start',
+});
+const RESTORE_LIVE = option({ ...RESTORE, doc: "repair the film's L first, from past frames only: auto, light, strong, off, or a list of dust,scratches,flicker,grain" });
+const MODEL_LIVE = option({ ...MODEL, doc: "'default' (built in), 'eccv16' / 'siggraph17' (pulled), or an ONNX path" });
+const RECORD = option({ flag: 'record', arg: 'OUT.mp4', type: 'string', default: 'none', doc: 'also write the colorized stream to a file (finalised on stop)' });
+
+const SOURCE_FLAGS = [INPUT, FORMAT, LOOP, WIDTH, HEIGHT, FPS, RTSP_TRANSPORT, EXIT_ON_SOURCE_FAILURE] as const;
+const LIVE_MODEL_FLAGS = [MODEL_LIVE, DEVICE, THREADS, SIZE, LIVE_BATCH, MAX_WAIT, LIVE_TEMPERATURE, LIVE_SMOOTH, RESTORE_LIVE] as const;
+const VIEWER_FLAGS = [HOST, PORT, TOKEN, ALLOW_ORIGIN, QUALITY, MAX_VIEWERS] as const;
+const OTHER_FLAGS = [RECORD, LOG_FORMAT, { ...QUIET, doc: 'no log lines (errors still go to stderr)' }, HELP] as const;
+/** Every flag of `chroma serve` (the editor's are in edit-cli.ts). */
+export const SERVE_FLAGS = [...SOURCE_FLAGS, ...LIVE_MODEL_FLAGS, ...VIEWER_FLAGS, ...OTHER_FLAGS] as const;
 
 export const SERVE_HELP = `Usage: chroma serve --input SRC [options]
        chroma serve --input NAME=SRC --input NAME=SRC ... [options]
@@ -31,61 +55,31 @@ Examples:
   chroma serve --input lobby=rtsp://cam1/stream --input door=rtsp://cam2/stream
 
 Source:
-  -i, --input SRC      rtsp://, rtmp://, http(s):// (MPEG-TS, HLS .m3u8, ...), /dev/videoN (V4L2),
-                       a file (played at its real rate), or - for stdin
-                       NAME=SRC names it (letters, digits, - _); repeat --input for several
-                       sources on one server and one model: each at /NAME/, all of them at /,
-                       inference batched across them (--batch defaults to their number);
-                       source options (--format, --width, ...) then apply to every source
-  --format F           ffmpeg input format (-f): v4l2, mpegts, lavfi (SRC is a filter graph), ...
-  --loop               replay a file forever
-  --width N --height N frame size (default: probed from the source; required for stdin)
-  --fps N              frame rate (cameras: the rate asked for; otherwise when probing cannot tell)
-  --rtsp-transport T   rtsp:// only: tcp | udp | auto (default tcp; auto: UDP first, TCP if it
-                       gets nothing). An RTSP socket silent for 5 s fails the attempt (retried)
-  --exit-on-source-failure
-                       exit with code 6 when a network source cannot be reached at start
-                       (default: start anyway, report it as waiting and keep retrying)
+${optionLines(SOURCE_FLAGS)}
+                       SRC: rtsp://, rtmp://, http(s):// (MPEG-TS, HLS .m3u8, ...), /dev/videoN
+                       (V4L2), a file (played at its real rate), or - for stdin. NAME=SRC names it
+                       (letters, digits, - _); repeat --input for several sources on one server and
+                       one model: each at /NAME/, all of them at /, inference batched across them
+                       (--batch defaults to their number); source options apply to every source.
 
 Model:
-  --model M            'default' (built in), 'eccv16' / 'siggraph17' (pulled), or an ONNX path
-  --device D           auto | cpu | cuda (default auto)
-  --threads N          CPU inference threads (default: all cores)
-  --size N             model input short side (default: the model's training size; lower = faster)
-  --batch N            frames per inference call (default 1: lowest latency)
-  --max-wait MS        longest a partial batch waits for more frames (default 40)
-  --temperature T      annealed-mean temperature, 0.05..1 (default 0.38); viewers can change it
-  --smooth S           causal temporal smoothing: off | low | medium | high | 0..1 (default off);
-                       when on, viewers can change its strength
-  --restore R          repair the film's L first, from past frames only: auto | light | strong |
-                       off, or a list of dust,scratches,flicker,grain (default off; see README)
+${optionLines(LIVE_MODEL_FLAGS)}
 
 Viewers:
-  --host ADDR          address to bind (default 127.0.0.1: this machine only)
-  --port N             port (default 8080; 0 = any free port)
-  --token T            require this token for the page, /metrics and the socket (also env
-                       CHROMA_TOKEN); open the page as http://HOST:PORT/?token=T
-  --allow-origin O     also accept WebSocket connections from pages at origin O (repeatable)
-  --quality Q          JPEG quality 1..100 (default 75)
-  --max-viewers N      most viewers at once (default 64)
+${optionLines(VIEWER_FLAGS)}
                        The page's "use my camera" sends the viewer's own camera up the socket
-                       and shows it colorized (needs --token; 15 fps, 640x480, 4 cameras at most)
+                       and shows it colorized (needs --token; 15 fps, 640x480, 4 cameras at most).
                        A click on the video puts the picker's colour there from the next frame
                        on, tracked, for every viewer (needs --token and a hint-capable model such
-                       as the built-in one; 16 hints at most; a scene cut ends them)
+                       as the built-in one; 16 hints at most; a scene cut ends them).
 
 Editing a film's colour hints:
   --edit               with --input FILM: the hints editor instead of the live viewer (step, seek,
                        click to colour, tracked through the shot, saved beside the film); see
                        chroma serve --edit --help
 
-Recording:
-  --record OUT.mp4     also write the colorized stream to a file (finalised on stop)
-
-  --log-format F       text | json (default text). Every line has an ISO timestamp, a level and
-                       the source's name (its URL without credentials); passwords never appear
-  -q, --quiet          no log lines (errors still go to stderr)
-  -h, --help           this help
+Recording and logs:
+${optionLines(OTHER_FLAGS)}
 
 Endpoints: /  viewer page   /ws  frames + control   /healthz  JSON status   /metrics  Prometheus
            (several sources: each under /NAME/, the overview at /, all sources' status at /healthz)
@@ -94,11 +88,14 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage, 3 bad input file, 5 model prob
               --exit-on-source-failure).
 `;
 
-/** --smooth: the same presets as for files; off (or 0) means no smoothing stage at all. */
-function smoothOption(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const alpha = parseSmoothOption(v);
-  return alpha > 0 ? alpha : undefined;
+/** The sources of --input: one (perhaps named), or several, each named. */
+function namedInputs(input: string[], format: string | undefined): { first: { name?: string; input: string }; inputs?: NamedInput[] } {
+  // One source may be named; a lavfi graph (testsrc2=...) or an existing file with '=' is not a name.
+  const named = input.map((arg) => (format === 'lavfi' && input.length === 1) || existsSync(arg) ? null : parseNamedInput(arg));
+  if (input.length > 1 && named.some((n) => n === null)) {
+    throw usageError(`several --input need a name each: --input NAME=SRC (not ${input[named.indexOf(null)]})`);
+  }
+  return { first: named[0] ?? { input: input[0] }, inputs: input.length > 1 ? (named as NamedInput[]) : undefined };
 }
 
 /** Parse the command line into server options (exported for tests). */
@@ -109,81 +106,26 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
   /** Several sources (startMultiServer); options.input is then the first one's SRC. */
   inputs?: NamedInput[];
 } {
-  const { values: v, positionals } = parseFlags('serve', argv, {
-    input: { type: 'string', short: 'i', multiple: true },
-    format: { type: 'string' },
-    loop: { type: 'boolean' },
-    width: { type: 'string' },
-    height: { type: 'string' },
-    fps: { type: 'string' },
-    model: { type: 'string' },
-    device: { type: 'string' },
-    threads: { type: 'string' },
-    size: { type: 'string' },
-    batch: { type: 'string' },
-    'max-wait': { type: 'string' },
-    temperature: { type: 'string' },
-    smooth: { type: 'string' },
-    restore: { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'string' },
-    token: { type: 'string' },
-    'allow-origin': { type: 'string', multiple: true },
-    quality: { type: 'string' },
-    'max-viewers': { type: 'string' },
-    record: { type: 'string' },
-    'rtsp-transport': { type: 'string' },
-    'exit-on-source-failure': { type: 'boolean' },
-    'log-format': { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-});
+  const { values: v, positionals } = parseFlags('serve', argv, SERVE_FLAGS);
   if (v.help) return { help: true, quiet: false, options: { input: '' } };
   if (positionals.length) throw usageError(`unexpected argument ${positionals[0]} (the source goes after --input)`);
   if (!v.input?.length) throw usageError('missing --input SRC');
-  // One source may be named; a lavfi graph (testsrc2=...) or an existing file with '=' is not a name.
-  const named = v.input.map((arg) => (v.format === 'lavfi' && v.input!.length === 1) || existsSync(arg) ? null : parseNamedInput(arg));
-  if (v.input.length > 1 && named.some((n) => n === null)) {
-    throw usageError(`several --input need a name each: --input NAME=SRC (not ${v.input[named.indexOf(null)]})`);
-  }
-  const inputs = v.input.length > 1 ? (named as NamedInput[]) : undefined;
-  const transport = v['rtsp-transport'] ?? 'tcp';
-  if (!isRtspTransport(transport)) throw invalidOption('--rtsp-transport', RTSP_TRANSPORTS.join(', '), transport);
-  const logFormat = v['log-format'] ?? 'text';
-  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) throw invalidOption('--log-format', LOG_FORMATS.join(' or '), logFormat);
-  const device = v.device ?? 'auto';
-  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw usageError(`--device ${device}: expected auto, cpu or cuda`);
+  const { first, inputs } = namedInputs(v.input, v.format);
+  // --smooth off (or 0) means no smoothing stage at all.
+  const smooth = v.smooth === undefined ? 0 : parseSmoothOption(v.smooth);
   const options: ServerOptions = {
-    input: named[0]?.input ?? v.input[0],
-    name: named[0]?.name,
-    format: v.format,
-    loop: v.loop,
-    width: numberFlag(v.width, 'width'),
-    height: numberFlag(v.height, 'height'),
-    fps: numberFlag(v.fps, 'fps'),
-    model: v.model,
-    device,
-    threads: numberFlag(v.threads, 'threads'),
-    size: numberFlag(v.size, 'size'),
-    batch: numberFlag(v.batch, 'batch'),
-    maxWaitMs: numberFlag(v['max-wait'], 'max-wait'),
-    temperature: numberFlag(v.temperature, 'temperature'),
-    smooth: smoothOption(v.smooth),
+    input: first.input, name: first.name, format: v.format, loop: v.loop,
+    width: readFlag(WIDTH, v.width), height: readFlag(HEIGHT, v.height), fps: readFlag(FPS, v.fps),
+    model: v.model, device: flagOr(DEVICE, v.device, 'auto'), threads: readFlag(THREADS, v.threads),
+    size: readFlag(SIZE, v.size), batch: readFlag(LIVE_BATCH, v.batch), maxWaitMs: readFlag(MAX_WAIT, v['max-wait']),
+    temperature: readFlag(LIVE_TEMPERATURE, v.temperature), smooth: smooth > 0 ? smooth : undefined,
     restore: parseRestoreOption(v.restore ?? 'off'),
-    host: v.host,
-    port: numberFlag(v.port, 'port'),
-    token: v.token ?? env.CHROMA_TOKEN ?? null,
-    allowOrigin: v['allow-origin'],
-    quality: numberFlag(v.quality, 'quality'),
-    maxViewers: numberFlag(v['max-viewers'], 'max-viewers'),
-    record: v.record,
-    rtspTransport: transport,
-    exitOnSourceFailure: v['exit-on-source-failure'],
-    logFormat: logFormat as LogFormat,
+    host: v.host, port: readFlag(PORT, v.port), token: v.token ?? env.CHROMA_TOKEN ?? null, allowOrigin: v['allow-origin'],
+    quality: readFlag(QUALITY, v.quality), maxViewers: readFlag(MAX_VIEWERS, v['max-viewers']), record: v.record,
+    rtspTransport: flagOr(RTSP_TRANSPORT, v['rtsp-transport'], 'tcp'), exitOnSourceFailure: v['exit-on-source-failure'],
+    logFormat: flagOr(LOG_FORMAT, v['log-format'], 'text'),
   };
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    throw usageError(`--threads ${v.threads}: expected a positive integer`);
-  }
+  if ((options.width === undefined) !== (options.height === undefined)) throw usageError('give both --width and --height, or neither');
   return { help: false, quiet: Boolean(v.quiet), options, inputs };
 }
 
@@ -207,7 +149,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     write: log, format: options.logFormat, secrets: [...all.flatMap((i) => urlSecrets(i.input)), ...(options.token ? [options.token] : [])],
   });
 
-  const stop = listenForStop();
+  const stop = listenForStop({ repeat: true });
   try {
     const server = inputs ? await startMultiServer({ ...options, inputs, log }) : await startServer({ ...options, log });
     if (stop.received) {

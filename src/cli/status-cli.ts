@@ -5,29 +5,43 @@ import { connectQueue } from '../jobs/queue/connection.js';
 import { RunWatcher, type RunSnapshot } from '../jobs/queue/status.js';
 import { openStore } from '../jobs/queue/store.js';
 import { followOnCli } from './follow-run.js';
-import { parseFlags } from './flags.js';
+import { HELP, JSON_EVENTS, QUIET, optionLines, parseFlags } from './flags.js';
+import { option } from '../core/options.js';
+import { listenForStop } from './stop-signal.js';
+
+const QUEUE = option({ flag: 'queue', arg: 'URL', type: 'string', doc: 'Redis of the farm (required)' });
+const STORE = option({ flag: 'store', arg: 'S', type: 'string', doc: 'the store the run was submitted with (directory, file:///DIR or s3://...)' });
+const STATUS_FLAGS = [
+  QUEUE, { ...STORE, doc: `${STORE.doc}; needed with RUN` }, { ...JSON_EVENTS, doc: 'NDJSON events (status of each run, or progress/segment/film/summary)' }, QUIET, HELP,
+] as const;
+const CANCEL_FLAGS = [QUEUE, { ...STORE, doc: `${STORE.doc} (required)` }, { ...JSON_EVENTS, doc: 'one NDJSON event: cancelled, or error' }, HELP] as const;
 
 export const STATUS_HELP = `Usage: chroma status [RUN] --queue redis://HOST:PORT [--store S] [options]
-       chroma cancel RUN --queue redis://HOST:PORT --store S
 
 Without RUN: one line per run the queue holds (finished runs are kept 7 days): films done,
 segments done / running / failed, and which workers did them.
 With RUN: re-attach to the run, exactly as 'chroma colorize --queue' follows it: a progress bar
 (or --json events) until every film is done, and each finished film is copied to its output
 (the -o given at submission). Needs --store. Ctrl-C stops following; the run goes on.
-
-'chroma cancel RUN': no further segment of the run starts, running ones stop within a second,
-and the run's files are removed from the store.
+('chroma cancel RUN' gives a run up.)
 
 Options:
-  --queue URL     Redis of the farm
-  --store S       the store the run was submitted with (directory, file:///DIR or s3://...)
-  --json          NDJSON events (status of each run, or progress/segment/film/summary)
-  -q, --quiet     no progress bar
-  -h, --help      this help
+${optionLines(STATUS_FLAGS)}
 
 Exit codes: as chroma colorize (0 every film done, 3 a damaged input, 4 output, ...), 7 Redis
 unreachable or the run unknown.
+`;
+
+export const CANCEL_HELP = `Usage: chroma cancel RUN --queue redis://HOST:PORT --store S [--json]
+
+Give up a queued run: no further segment of it starts, running ones stop within a second, and
+the run's files are removed from the store. Films already delivered to their outputs stay.
+RUN is the id 'chroma colorize --queue' printed ('chroma status --queue URL' lists them).
+
+Options:
+${optionLines(CANCEL_FLAGS)}
+
+Exit codes: 0 cancelled, 2 usage, 7 Redis unreachable or the run unknown to this queue.
 `;
 
 function describeRun(s: RunSnapshot): string {
@@ -41,28 +55,23 @@ function describeRun(s: RunSnapshot): string {
 async function run(command: 'status' | 'cancel', argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags(command, argv, {
-      queue: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
-    });
+    parsed = command === 'cancel' ? parseFlags(command, argv, CANCEL_FLAGS) : parseFlags(command, argv, STATUS_FLAGS);
+
   } catch (err) {
     process.stderr.write(`chroma ${command}: ${describeError(err)}\n`);
     return EXIT.usage;
   }
   const { values: v, positionals } = parsed;
   if (v.help) {
-    process.stdout.write(STATUS_HELP);
+    process.stdout.write(command === 'cancel' ? CANCEL_HELP : STATUS_HELP);
     return EXIT.ok;
   }
   const json = Boolean(v.json);
   const emit = (obj: object) => json && process.stdout.write(`${JSON.stringify(obj)}\n`);
+  const stop = listenForStop({ reason: () => usageError('stopped following; the run goes on (chroma status RUN re-attaches)') });
+  // Redis lost while following: the same way out, with its own reason.
   const controller = new AbortController();
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    controller.abort(usageError('stopped following; the run goes on (chroma status RUN re-attaches)'));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stop.signal.addEventListener('abort', () => controller.abort(stop.signal.reason), { once: true });
   let watcher: RunWatcher | null = null;
   let redis: Awaited<ReturnType<typeof connectQueue>> | null = null;
   try {
@@ -91,20 +100,19 @@ async function run(command: 'status' | 'cancel', argv: string[]): Promise<number
         if (!json) process.stderr.write(`run ${runId} cancelled\n`);
         return EXIT.ok;
       }
-      return await followOnCli(watcher, store, runId, { json, quiet: Boolean(v.quiet), signal: controller.signal, emit });
+      return await followOnCli(watcher, store, runId, { json, quiet: 'quiet' in v && Boolean(v.quiet), signal: controller.signal, emit });
     } finally {
       store.close();
     }
   } catch (err) {
     const reason = controller.signal.aborted ? controller.signal.reason : err;
     const line = describeError(reason);
-    const code = interrupted ? EXIT.interrupted : exitCodeOf(reason);
+    const code = stop.received ? EXIT.interrupted : exitCodeOf(reason);
     emit({ event: 'error', message: line, exitCode: code });
     process.stderr.write(`chroma ${command}: ${line}\n`);
     return code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await watcher?.close();
     redis?.disconnect();
   }

@@ -1,9 +1,26 @@
 // `chroma train PHOTOS_DIR -o my-model.onnx`: fine-tune the built-in model on a folder of colour photos
 // (src/model/train.ts does the work; this file is flags, progress and exit codes).
-import { numberFlag, parseFlags } from './flags.js';
+import { HELP, JSON_EVENTS, OUTPUT, OVERWRITE, QUIET, optionLines, parseFlags, readFlag } from './flags.js';
+import { option } from '../core/options.js';
+import { THREADS } from '../core/option-specs.js';
+import { listenForStop } from './stop-signal.js';
 import { ProgressBar } from './progress-bar.js';
 import { trainModel, type TrainEvent } from '../model/train.js';
 import { EXIT, describeError, exitCodeOf, usageError } from '../core/errors.js';
+
+const FROM = option({ flag: 'from', arg: 'F', type: 'choice', choices: ['default', 'scratch'], default: 'default', doc: "start from the built-in model's weights, or random ones" });
+const MINUTES = option({ flag: 'minutes', arg: 'N', type: 'number', min: 0.2, max: 10080, default: '20', doc: 'training time in minutes, validation not counted' });
+const PYTHON = option({ flag: 'python', arg: 'P', type: 'string', default: '$CHROMA_PYTHON, then python3', doc: 'Python 3 with torch, numpy and Pillow' });
+const WORK_DIR = option({
+  flag: 'work-dir', arg: 'DIR', type: 'string', default: '.MODEL.onnx.chroma-train/ beside the output',
+  doc: 'cache, checkpoints and log; removed after a successful run unless --keep-work-dir',
+});
+const KEEP_WORK_DIR = option({ flag: 'keep-work-dir', type: 'boolean', default: 'off', doc: 'keep the work folder after success too' });
+export const TRAIN_FLAGS = [
+  { ...OUTPUT, arg: 'FILE', doc: 'the model to write (.onnx; a sidecar FILE.json is written beside it)' }, FROM, MINUTES, PYTHON,
+  { ...THREADS, default: '2', doc: 'CPU threads for torch (CUDA is used when torch has it)' }, WORK_DIR, KEEP_WORK_DIR, { ...OVERWRITE, doc: 'replace an existing model file' },
+  { ...JSON_EVENTS, doc: 'NDJSON events on stdout: start, progress, validation, summary, error' }, QUIET, HELP,
+] as const;
 
 export const TRAIN_HELP = `Usage: chroma train PHOTOS_DIR -o MODEL.onnx [options]
 
@@ -12,18 +29,7 @@ method it was trained with: soft-encoded cross-entropy over the 313 ab bins with
 simulated colour hints, so the result still takes --hints. Then: chroma colorize film.mp4 -o out.mp4 --model MODEL.onnx
 
 Options:
-  -o, --output FILE   the model to write (.onnx; a sidecar FILE.json is written beside it)
-  --from F            default: start from the built-in model's weights; scratch: random weights (default: default)
-  --minutes N         training time in minutes, validation not counted (default 20; 0.2 to 10080)
-  --python P          Python 3 with torch, numpy and Pillow (default: $CHROMA_PYTHON, then python3)
-  --threads N         CPU threads for torch (default 2); CUDA is used when torch has it
-  --work-dir DIR      cache, checkpoints and log (default .MODEL.onnx.chroma-train/ beside the output);
-                      removed after a successful run unless --keep-work-dir
-  --keep-work-dir     keep the work folder after success too
-  -y, --overwrite     replace an existing model file
-  --json              NDJSON events on stdout: start, progress, validation, summary, error
-  -q, --quiet         no progress bar
-  -h, --help          this help
+${optionLines(TRAIN_FLAGS)}
 
 PHOTOS_DIR: jpg/png photos, also one folder level down; at least 2 (about a tenth, at most 50, are kept
 aside for validation). The model is written only if it beats the starting weights on those validation
@@ -38,19 +44,7 @@ Exit codes: 0 ok, 2 usage, 3 no photos, 4 output exists or not writable, 8 no Py
 export async function runTrainCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags('train', argv, {
-      output: { type: 'string', short: 'o' },
-      from: { type: 'string' },
-      minutes: { type: 'string' },
-      python: { type: 'string' },
-      threads: { type: 'string' },
-      'work-dir': { type: 'string' },
-      'keep-work-dir': { type: 'boolean' },
-      overwrite: { type: 'boolean', short: 'y' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    parsed = parseFlags('train', argv, TRAIN_FLAGS);
   } catch (err) {
     process.stderr.write(`chroma train: ${describeError(err)}\n`);
     return EXIT.usage;
@@ -63,15 +57,13 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
   const json = Boolean(v.json);
   const emit = (o: object) => json && process.stdout.write(`${JSON.stringify(o)}\n`);
   const bar = new ProgressBar('training');
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
+  const stop = listenForStop();
   try {
     if (positionals.length !== 1) throw usageError('expected exactly one PHOTOS_DIR (see chroma train --help)');
     if (!v.output) throw usageError('-o MODEL.onnx is required (see chroma train --help)');
-    if (v.from !== undefined && v.from !== 'default' && v.from !== 'scratch') throw usageError(`--from must be default or scratch, got '${v.from}'`);
-    const minutes = numberFlag(v.minutes, 'minutes', 0.2, 10080);
-    const threads = numberFlag(v.threads, 'threads', 1, 256, true);
+    const from = readFlag(FROM, v.from);
+    const minutes = readFlag(MINUTES, v.minutes);
+    const threads = readFlag(THREADS, v.threads);
     const onEvent = (e: TrainEvent) => {
       emit({ event: e.type, ...e, type: undefined });
       if (json || v.quiet) return;
@@ -85,8 +77,8 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
       }
     };
     const r = await trainModel({
-      photos: positionals[0], output: v.output, from: v.from as 'default' | 'scratch' | undefined, minutes, threads,
-      python: v.python, workDir: v['work-dir'], keepWorkDir: Boolean(v['keep-work-dir']), overwrite: Boolean(v.overwrite), onEvent, signal: ac.signal,
+      photos: positionals[0], output: v.output, from, minutes, threads,
+      python: v.python, workDir: v['work-dir'], keepWorkDir: Boolean(v['keep-work-dir']), overwrite: Boolean(v.overwrite), onEvent, signal: stop.signal,
     });
     bar.done();
     emit({ event: 'summary', ...r });
@@ -102,6 +94,6 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
     process.stderr.write(`chroma train: ${line}\n`);
     return exitCodeOf(err);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    stop.dispose();
   }
 }
