@@ -132,6 +132,17 @@ export async function splitFilm(store: Store, run: string, film: number, input: 
   }
 }
 
+/**
+ * Why a film gave fewer segments than --segment-seconds asks for, or null: pieces start at the
+ * source's keyframes, so a film with few of them (one, for many screen recordings) cannot be cut
+ * finer, and fewer workers share it.
+ */
+export function fewerSegmentsNote(label: string, pieces: number, duration: number | null, seconds: number): string | null {
+  const asked = duration ? Math.ceil(duration / seconds - 1e-6) : 0;
+  if (asked < 2 || (pieces > 1 && pieces * 2 > asked)) return null;
+  return `${label}: ${pieces} segment(s), not the ${asked} that --segment-seconds ${seconds} asks for: segments start at the source's keyframes and it has fewer (to cut it finer, re-encode it with a keyframe every few seconds, e.g. ffmpeg -g 75)`;
+}
+
 /** Cut, upload and enqueue every film; returns the fresh run id. Nothing is queued if any film fails. */
 export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
   const run = newRunId();
@@ -172,6 +183,8 @@ export async function submitRun(o: SubmitOptions): Promise<SubmittedRun> {
       flows.push({ name: 'join', queueName: JOIN_QUEUE, data, children, opts: { jobId: joinJobId(run, film), attempts, backoff: BACKOFF, removeOnComplete: keep, removeOnFail: keep } });
       films.push({ film, input: spec.input, output: target.final, segments: split.pieces.length, frames: split.frames });
       o.onNote?.(`${label}: ${split.pieces.length} segment(s), ${split.frames} frames, ${carry} carry + ${lookahead} look-ahead frames at each seam`);
+      const few = fewerSegmentsNote(label, split.pieces.length, split.info.durationSeconds, seconds);
+      if (few) o.onNote?.(few);
     }
     const producer = new FlowProducer({ connection: o.redis });
     producer.on('error', () => {}); // a failed add rejects below; BullMQ would also print it
