@@ -3,11 +3,22 @@
 // and doc comment (where the defaults are stated). TypeDoc needs the TypeScript 5 compiler API,
 // which the TypeScript 7 this project builds with does not have, so this reads the sources itself.
 //
-//   npm run docs:api            write docs/api.md
-//   node --import tsx scripts/api-docs.ts --check    exit 1 when docs/api.md is out of date
-import { readFileSync, writeFileSync } from 'node:fs';
+// It also writes the option tables of docs/*.md and README.md from the option schema (between
+// `<!-- options: NAME -->` and `<!-- /options -->`), so the docs say what the flags parse.
+//
+//   npm run docs:api            write docs/api.md and the option tables
+//   node --import tsx scripts/api-docs.ts --check    exit 1 when any of them is out of date
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rangeText, type OptionSpec } from '../src/core/options.js';
+import { COLORIZE_SPECS, LOAD_MODEL_SPECS, SERVER_SPECS } from '../src/core/option-specs.js';
+import { optionTable } from '../src/cli/flags.js';
+import { COLORIZE_FLAGS, MAIN_FLAGS } from '../src/cli/colorize-cli.js';
+import { SERVE_FLAGS } from '../src/cli/serve-cli.js';
+import { EDIT_FLAGS } from '../src/cli/edit-cli.js';
+import { WORKER_FLAGS } from '../src/cli/worker-cli.js';
+import { TRAIN_FLAGS } from '../src/cli/train-cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRIES: [string, string][] = [['chroma', 'src/index.ts'], ['chroma/graph', 'src/graph.ts']];
@@ -71,6 +82,39 @@ export function publicOptions(): { owner: string; name: string; doc: string }[] 
   return out;
 }
 
+/** Which function checks the members of each options interface, with which of the schema's specs. */
+export const CHECKED_BY: Record<string, { by: string; specs: readonly OptionSpec[] }> = {
+  GraphOptions: { by: 'Colorizer', specs: COLORIZE_SPECS }, VideoJobOptions: { by: 'Colorizer', specs: COLORIZE_SPECS },
+  LoadModelOptions: { by: 'loadModel', specs: LOAD_MODEL_SPECS }, ServerOptions: { by: 'startServer', specs: SERVER_SPECS },
+};
+
+/** The schema's word on a member, for its row in docs/api.md. */
+function checkedText(owner: string, member: string): string {
+  const checked = CHECKED_BY[owner];
+  const spec = checked?.specs.find((s) => s.key === member.replace(/\?$/, ''));
+  const range = spec && rangeText(spec);
+  return range ? ` ${checked.by} checks: ${range}.` : '';
+}
+
+/** The option tables docs/ and the README show, by the name their markers give. */
+export const OPTION_TABLES: Record<string, readonly OptionSpec[]> = {
+  colorize: COLORIZE_FLAGS, main: MAIN_FLAGS, serve: SERVE_FLAGS, edit: EDIT_FLAGS, worker: WORKER_FLAGS, train: TRAIN_FLAGS,
+};
+
+/** `text` with every `<!-- options: NAME -->` region replaced by NAME's generated table. */
+export function fillOptionTables(text: string): string {
+  return text.replace(/(<!-- options: ([\w-]+) -->\n)[\s\S]*?(<!-- \/options -->)/g, (_all, open: string, name: string, close: string) => {
+    const specs = OPTION_TABLES[name];
+    if (!specs) throw new Error(`no option table named ${name}`);
+    return `${open}${optionTable(specs)}\n${close}`;
+  });
+}
+
+/** The files that carry option tables: README.md and docs/*.md. */
+export function optionTableFiles(): string[] {
+  return ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+}
+
 export function renderApi(): string {
   const lines = ['# API', '', 'Generated from the TSDoc comments of the public entry points by `npm run docs:api`', '(scripts/api-docs.ts); do not edit by hand. Each option says its default.', ''];
   for (const [pkg, entry] of ENTRIES) {
@@ -82,7 +126,10 @@ export function renderApi(): string {
       if (d.doc) lines.push(d.doc, '');
       if (d.members.length) {
         lines.push('| member | type | meaning and default |', '| --- | --- | --- |');
-        for (const mem of d.members) lines.push(`| \`${mem.name}\` | \`${mem.type.replace(/\|/g, '\\|')}\` | ${mem.doc.replace(/\|/g, '\\|')} |`);
+        for (const mem of d.members) {
+          const doc = `${mem.doc}${checkedText(d.name, mem.name)}`.trim();
+          lines.push(`| \`${mem.name}\` | \`${mem.type.replace(/\|/g, '\\|')}\` | ${doc.replace(/\|/g, '\\|')} |`);
+        }
         lines.push('');
       }
     }
@@ -92,14 +139,18 @@ export function renderApi(): string {
 
 const OUT = join(ROOT, 'docs', 'api.md');
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const text = renderApi();
-  if (process.argv.includes('--check')) {
-    const current = readFileSync(OUT, 'utf8');
-    if (current !== text) {
-      process.stderr.write('docs/api.md is out of date: run npm run docs:api\n');
+  const wanted: [string, string][] = [[OUT, renderApi()]];
+  for (const f of optionTableFiles()) {
+    const path = join(ROOT, f);
+    if (path !== OUT) wanted.push([path, fillOptionTables(readFileSync(path, 'utf8'))]);
+  }
+  for (const [path, text] of wanted) {
+    if (readFileSync(path, 'utf8') === text) continue;
+    if (process.argv.includes('--check')) {
+      process.stderr.write(`${path} is out of date: run npm run docs:api\n`);
       process.exitCode = 1;
+    } else {
+      writeFileSync(path, text);
     }
-  } else {
-    writeFileSync(OUT, text);
   }
 }
