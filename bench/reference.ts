@@ -1,4 +1,4 @@
-// The reference photo alone on real clips (the "Reference photo" table of docs/hints.md), without
+// The reference photo alone on real clips (the "Reference photo" table of training/hints-experiments.md), without
 // the hints and tracking passes of bench/hints.ts, so it can be rerun quickly after a change to
 // the tilt.
 //

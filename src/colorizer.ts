@@ -37,12 +37,12 @@ export interface ColorizerOptions extends LoadModelOptions {
 export interface ColorizeOptions extends Omit<VideoJobOptions, 'hints' | 'tilt'> {
   /**
    * "Colour it like this photograph": tilts every pixel's colour distribution towards the photo's
-   * colours (logits models only; see README, "Reference photo"). Wins over the hints file's
+   * colours (logits models only; see docs/hints.md, "Reference photo"). Wins over the hints file's
    * `reference`. Default: the hints file's `reference`, else none.
    */
   reference?: ReferenceOptions;
   /**
-   * Colour hints: a hints file's path or its parsed form (format: README, "Colour hints"). Checked
+   * Colour hints: a hints file's path or its parsed form (format: docs/hints.md). Checked
    * against the input before any frame is colorized: a bad file is a HintsError (exit 2), and a
    * model without the `hints` input a model error (exit 5). Default: none.
    */

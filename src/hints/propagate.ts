@@ -38,7 +38,7 @@ export interface PropagateOptions {
 /** Chosen on the tuning half of the validation split (training/RESULTS.md, "Hint propagation"). */
 export const DEFAULT_REACH = 24;
 export const DEFAULT_EDGE_COST = 0.3;
-/** Measured on the development clips and the untouched validation half (docs/hints.md). */
+/** Measured on the development clips and the untouched validation half (training/hints-experiments.md). */
 export const DEFAULT_LIGHTNESS_CHROMA = 200;
 export const DEFAULT_NET_REACH = 24;
 

@@ -10,7 +10,7 @@
 // bins get alpha * ln(n_ref / n_prior) only when that lowers them (and lack allows it), never
 // more. The first version (alpha * (ln h_ref - ln h_prior) over the whole histogram, unbounded)
 // turned a mostly gray photograph into a pull towards gray of up to 7 nats a bin, which drained
-// films of colour (docs/hints.md, "Reference photo"). Adding the tilt to the logits is the same
+// films of colour (training/hints-experiments.md, "Reference photo"). Adding the tilt to the logits is the same
 // as adding it to log p (the softmax normalises), so the annealed mean's 1/T then sharpens the
 // tilted distribution as usual.
 import { AB_BINS_313, Q } from '../color/ab-bins.js';
@@ -101,7 +101,7 @@ export const NEUTRAL_CHROMA = 12;
  * the annealed mean's 1/T (about 2.6) made that a near-certain gray wherever the model hesitated
  * between gray and a hue the photograph happens not to show. On the development clips a lack of
  * ln 3 or ln 1.5 gave a lower mean class-balanced AuC than 0 and still dulled davis_car-roundabout
- * (docs/hints.md). A hue it has more of than the training set gains at most ln 16, so a colour the
+ * (training/hints-experiments.md). A hue it has more of than the training set gains at most ln 16, so a colour the
  * prior nearly never saw cannot take over a film; the bound binds on one clip of four
  * (intel_asl_book: ln 8 cost it 0.9 AuC against ln 16, a bound of 5 nats gained 0.15).
  */

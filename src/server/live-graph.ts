@@ -140,7 +140,7 @@ export class LiveGraph {
       temperature: o.temperature,
       smooth: o.smooth ?? null,
       hints: o.hints ?? null,
-      // One inference per frame: a live camera has no time for a second, unhinted pass (README, "Colour hints").
+      // One inference per frame: a live camera has no time for a second, unhinted pass (docs/hints.md, "Colour hints").
       unhintedPass: false,
       infer: o.infer?.(o.temperature),
       restore: restoreStage(o.restore ?? null, { mode: 'causal' }),
