@@ -19,7 +19,7 @@ import { parseRestoreOption } from '../restore/options.js';
 import { listenForStop } from './stop-signal.js';
 
 
-const INPUT = option({ flag: 'input', short: 'i', arg: 'SRC', type: 'string', multiple: true, doc: 'the source (required; see SRC below)' });
+const INPUT = option({ flag: 'input', short: 'i', arg: 'SRC', type: 'string', multiple: true, doc: 'the source (required): a URL, /dev/videoN, a file or - for stdin; NAME=SRC names it; repeatable' });
 const FORMAT = option({ flag: 'format', arg: 'F', type: 'string', default: "ffmpeg's guess", doc: 'ffmpeg input format (-f): v4l2, mpegts, lavfi (SRC is a filter graph), ...' });
 const LOOP = option({ flag: 'loop', type: 'boolean', default: 'off', doc: 'replay a file forever' });
 const EXIT_ON_SOURCE_FAILURE = option({
