@@ -11,7 +11,8 @@ import { parseHints, serializeHints, validateHints, HintsError, type HintsFile, 
 import { parseControl, MAX_CONTROL_BYTES, type ControlMessage } from '../src/server/control.js';
 import { parseEditMessage, MAX_EDIT_MESSAGE_BYTES } from '../src/server/edit-control.js';
 import { parseUpload, encodeUpload, MAX_UPLOAD_BYTES, UPLOAD_MAGIC } from '../src/server/webcam-upload.js';
-import { parseFlags, numberFlag } from '../src/cli/flags.js';
+import { parseFlags, readFlag } from '../src/cli/flags.js';
+import { option } from '../src/core/options.js';
 import { classifySource, redactUrl } from '../src/server/source-spec.js';
 import { parseNamedInput } from '../src/server/multi.js';
 import { parseStoreSpec, checkStoreKey } from '../src/jobs/queue/store.js';
@@ -196,10 +197,11 @@ test('camera uploads: any binary message is a frame or one error; encode -> pars
 // ---- the flag parser --------------------------------------------------------------------------
 
 test('flag parser: any argv is parsed or refused with one usage line naming --help', () => {
-  const options = {
-    output: { type: 'string', short: 'o' }, temperature: { type: 'string' }, json: { type: 'boolean' },
-    input: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
-  } as const;
+  const options = [
+    option({ flag: 'output', short: 'o', type: 'string', doc: '' }), option({ flag: 'temperature', type: 'number', doc: '' }),
+    option({ flag: 'json', type: 'boolean', doc: '' }), option({ flag: 'input', type: 'string', multiple: true, doc: '' }),
+    option({ flag: 'help', short: 'h', type: 'boolean', doc: '' }),
+  ] as const;
   const arg = fc.oneof(
     fc.constantFrom('-o', '--output', '--temperature', '--json', '--json=1', '--input', '-h', '--', '-', '--nope', '-x', '-oh', '--=', '---', '-o=', '--output='),
     fc.string({ maxLength: 10 }), fc.string({ maxLength: 6 }).map((s) => `--${s}`), fc.string({ maxLength: 4 }).map((s) => `-${s}`),
@@ -213,12 +215,12 @@ test('flag parser: any argv is parsed or refused with one usage line naming --he
       assert.ok(!(e as Error).message.includes('\n'));
     }
   });
-  check('numberFlag', fc.tuple(fc.oneof(fc.string({ maxLength: 12 }), fc.double().map(String), fc.constantFrom('', ' ', '1e999', '0x10', '-0', 'NaN', 'Infinity', '1_000')), fc.boolean()), ([raw, integer]) => {
+  check('readFlag (numbers)', fc.tuple(fc.oneof(fc.string({ maxLength: 12 }), fc.double().map(String), fc.constantFrom('', ' ', '1e999', '0x10', '-0', 'NaN', 'Infinity', '1_000')), fc.boolean()), ([raw, integer]) => {
     let v: number | undefined;
-    const e = thrown(() => (v = numberFlag(raw, 'batch', 1, 256, integer)));
+    const e = thrown(() => (v = readFlag(option({ flag: 'batch', type: integer ? 'integer' : 'number', min: 1, max: 256, doc: '' }), raw)));
     onlyOwnError(e, [ChromaError], raw);
     if (!e) assert.ok(v! >= 1 && v! <= 256 && (!integer || Number.isInteger(v)));
-    else assert.match((e as Error).message, /^--batch .*: expected an? (integer|number) in \[1, 256\]$/s);
+    else assert.match((e as Error).message, /^--batch .*: expected (an? (integer|number) in \[1, 256\]|a number \(an integer in \[1, 256\]\))$/s);
   });
 });
 
