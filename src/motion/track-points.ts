@@ -182,10 +182,7 @@ export class PointTracker {
     const top = this.levels - 1;
     let dx = gx / (1 << top), dy = gy / (1 << top);
     for (let l = top; l >= 0; l--) {
-      if (l < top) {
-        dx *= 2;
-        dy *= 2;
-      }
+      if (l < top) { dx *= 2; dy *= 2; } // the coarser level's estimate, at this level's scale
       const S = src[l], D = dst[l], w = S.w, h = S.h;
       const scale = 1 / (1 << l);
       const cx = px * scale, cy = py * scale;
@@ -266,10 +263,8 @@ export class PointTracker {
           dy -= uy * 0.5;
           break;
         }
-        dx += ux;
-        dy += uy;
-        lastX = ux;
-        lastY = uy;
+        dx += ux; dy += uy;
+        lastX = ux; lastY = uy;
         if (ux * ux + uy * uy < this.epsilon * this.epsilon) break;
       }
     }
