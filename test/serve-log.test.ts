@@ -41,7 +41,7 @@ const argvCases: { argv: string[]; ok?: Record<string, unknown>; error?: RegExp 
   { argv: ['--input', 'rtsp://x/y'], ok: { rtspTransport: 'tcp', logFormat: 'text', exitOnSourceFailure: undefined } },
   { argv: ['--input', 'rtsp://x/y', '--rtsp-transport', 'udp', '--log-format', 'json', '--exit-on-source-failure'], ok: { rtspTransport: 'udp', logFormat: 'json', exitOnSourceFailure: true } },
   { argv: ['--input', 'rtsp://x/y', '--rtsp-transport', 'auto'], ok: { rtspTransport: 'auto' } },
-  { argv: ['--input', 'rtsp://x/y', '--rtsp-transport', 'quic'], error: /--rtsp-transport quic: expected tcp, udp, auto/ },
+  { argv: ['--input', 'rtsp://x/y', '--rtsp-transport', 'quic'], error: /--rtsp-transport quic: expected tcp, udp or auto/ },
   { argv: ['--input', 'rtsp://x/y', '--log-format', 'xml'], error: /--log-format xml: expected text or json/ },
 ];
 for (const c of argvCases) {
