@@ -32,7 +32,7 @@ test('chroma train refuses bad calls in one line, before any work, writing nothi
   const cases: [string[], number, RegExp][] = [
     [['train'], 2, /expected exactly one PHOTOS_DIR/],
     [['train', photos], 2, /-o MODEL\.onnx is required/],
-    [['train', photos, '-o', join(tmp.dir, 'm.onnx'), '--from', 'imagenet'], 2, /--from must be default or scratch/],
+    [['train', photos, '-o', join(tmp.dir, 'm.onnx'), '--from', 'imagenet'], 2, /--from imagenet: expected default or scratch/],
     [['train', photos, '-o', join(tmp.dir, 'm.onnx'), '--minutes', '0'], 2, /--minutes/],
     [['train', empty, '-o', join(tmp.dir, 'm.onnx')], 3, /0 photo\(s\) found/],
     [['train', join(tmp.dir, 'nope'), '-o', join(tmp.dir, 'm.onnx')], 3, /not a readable folder/],
