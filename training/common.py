@@ -180,7 +180,7 @@ def cbr(cin, cout, stride=1, dil=1):
 class ColorNet(nn.Module):
     """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
 
-    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0, hints=False):
+    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0, hints=False, sem=0, encoder=None):
         super().__init__()
         # hints (SIGGRAPH17 user guidance): 3 more input planes, hint a/110, hint b/110 and mask - 0.5, seen by the
         # stem and, pooled to 1/4, by the decoder so that a hint reaches the output through a short path too.
@@ -199,12 +199,27 @@ class ColorNet(nn.Module):
                 nn.init.zeros_(m.weight)
                 nn.init.zeros_(m.bias)
         self.c5 = c5
+        if sem:
+            # Semantic branch (issue 22): a frozen ImageNet MobileNetV2 (training/encoder) looks at the gray; its
+            # 1/16 features, through a small trained adapter, are added onto the 1/8 map locally and globally.
+            # Both projections start at zero, so a trunk trained without the branch is unchanged when it is added.
+            from encoder.mnv2 import MobileNetV2Taps
+            self.enc = MobileNetV2Taps(repo_path(encoder))
+            self.sem_in = nn.Sequential(nn.Conv2d(160, sem, 1, bias=False), nn.BatchNorm2d(sem), nn.ReLU(inplace=True),
+                                        cbr(sem, sem))
+            self.sem_local = nn.Conv2d(sem, c4, 1)
+            self.sem_global = nn.Conv2d(sem, c4, 1)
+            for m in (self.sem_local, self.sem_global):
+                nn.init.zeros_(m.weight)
+                nn.init.zeros_(m.bias)
+        self.sem = sem
         self.red = nn.Sequential(nn.Conv2d(c4, c3, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
         self.d3 = nn.Sequential(cbr(2 * c3 + (3 if hints else 0), cd), cbr(cd, cd))
         self.head = nn.Conv2d(cd, q, 1)
 
     def forward(self, x, h=None):
         """x: L (N,1,H,W); h: hint planes (N,3,H,W), required when the net takes hints."""
+        gray = x
         if self.hints:
             x = torch.cat([x, h], 1)
         x = self.stem(x)
@@ -214,6 +229,10 @@ class ColorNet(nn.Module):
             z = self.e5(y)
             y = y + F.interpolate(self.ctx_local(z), size=y.shape[-2:], mode='bilinear', align_corners=False) \
                 + self.ctx_global(z.mean((2, 3), keepdim=True))
+        if self.sem:
+            f = self.sem_in(self.enc(gray))
+            y = y + F.interpolate(self.sem_local(f), size=y.shape[-2:], mode='bilinear', align_corners=False) \
+                + self.sem_global(f.mean((2, 3), keepdim=True))
         y = self.red(y)
         y = F.interpolate(y, scale_factor=2.0, mode='bilinear', align_corners=False)
         y = torch.cat([y, s3, F.avg_pool2d(h, 4)] if self.hints else [y, s3], 1)
@@ -239,7 +258,7 @@ def resize_planes(lab, H, W):
 
 def build_model(cfg):
     m = cfg.get('model', {})
-    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5', 'hints')})
+    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5', 'hints', 'sem', 'encoder')})
 
 
 def no_hints(n, H, W):
