@@ -18,39 +18,52 @@ function cpuMs(): number {
 /** Cases checked per property, by property name: the report lists them. */
 export const counted = new Map<string, number>();
 
+/** One property's case count, CPU bound per case and slowest case so far. */
+interface Budget { name: string; numRuns: number; maxMs: number; slowest: number }
+
+function budget(name: string, o: { share?: number; maxMs?: number }, defaultMs: number): Budget {
+  return { name, numRuns: Math.max(20, Math.round(RUNS * (o.share ?? 1))), maxMs: o.maxMs ?? defaultMs, slowest: 0 };
+}
+
+/** Charges one case's CPU time (since `t0`) against the bound. */
+function charge(b: Budget, t0: number): void {
+  const ms = cpuMs() - t0;
+  b.slowest = Math.max(b.slowest, ms);
+  assert.ok(ms < b.maxMs, `${b.name}: one case took ${ms.toFixed(0)} ms (bound ${b.maxMs} ms)`);
+}
+
+function runParams(b: Budget): fc.Parameters<unknown> {
+  return { numRuns: b.numRuns, seed: SEED, endOnFailure: true, includeErrorInReport: true };
+}
+
+function report(b: Budget): void {
+  counted.set(b.name, b.numRuns);
+  process.stdout.write(`# fuzz ${b.name}: ${b.numRuns} cases, slowest ${b.slowest.toFixed(1)} ms CPU\n`);
+}
+
 /**
  * Checks `predicate` on `runs` cases of `arb` (scaled: `share` of RUNS for costly properties);
  * each case must finish within `maxMs` of CPU time.
  */
 export function check<T>(name: string, arb: fc.Arbitrary<T>, predicate: (v: T) => void, o: { share?: number; maxMs?: number } = {}): void {
-  const numRuns = Math.max(20, Math.round(RUNS * (o.share ?? 1)));
-  const maxMs = o.maxMs ?? 1000;
-  let slowest = 0;
+  const b = budget(name, o, 1000);
   fc.assert(fc.property(arb, (v) => {
     const t0 = cpuMs();
     predicate(v);
-    const ms = cpuMs() - t0;
-    slowest = Math.max(slowest, ms);
-    assert.ok(ms < maxMs, `${name}: one case took ${ms.toFixed(0)} ms (bound ${maxMs} ms)`);
-  }), { numRuns, seed: SEED, endOnFailure: true, includeErrorInReport: true });
-  counted.set(name, numRuns);
-  process.stdout.write(`# fuzz ${name}: ${numRuns} cases, slowest ${slowest.toFixed(1)} ms CPU\n`);
+    charge(b, t0);
+  }), runParams(b));
+  report(b);
 }
 
 /** Async variant (one case at a time). */
 export async function checkAsync<T>(name: string, arb: fc.Arbitrary<T>, predicate: (v: T) => Promise<void>, o: { share?: number; maxMs?: number } = {}): Promise<void> {
-  const numRuns = Math.max(20, Math.round(RUNS * (o.share ?? 1)));
-  const maxMs = o.maxMs ?? 2000;
-  let slowest = 0;
+  const b = budget(name, o, 2000);
   await fc.assert(fc.asyncProperty(arb, async (v) => {
     const t0 = cpuMs();
     await predicate(v);
-    const ms = cpuMs() - t0;
-    slowest = Math.max(slowest, ms);
-    assert.ok(ms < maxMs, `${name}: one case took ${ms.toFixed(0)} ms (bound ${maxMs} ms)`);
-  }), { numRuns, seed: SEED, endOnFailure: true, includeErrorInReport: true });
-  counted.set(name, numRuns);
-  process.stdout.write(`# fuzz ${name}: ${numRuns} cases, slowest ${slowest.toFixed(1)} ms CPU\n`);
+    charge(b, t0);
+  }), runParams(b));
+  report(b);
 }
 
 /** Runs `f`; returns what it threw (undefined when it returned). */
