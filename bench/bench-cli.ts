@@ -28,7 +28,7 @@ efficiency E, a PNG-sequence peer (DeOldify-style) and resident memory over a lo
 <out>/<machine>-<date>.json, .md (tables) and .svg (fps vs batch size).
 
   --quick               small grid, short clips (about a minute on 2 cores)
-  --models LIST         default, eccv16, fixture or .onnx paths (default: default,eccv16).
+  --models LIST         default, eccv16, null, fixture or .onnx paths (default: default,eccv16).
                         default = models/chroma-default.onnx, or a random-weights stand-in of its
                         architecture while it is missing; eccv16 = the pulled weights, or the
                         full-size architecture with random weights (built in a temp dir)

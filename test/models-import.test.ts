@@ -414,11 +414,12 @@ describe('models registry (loopback HTTP)', () => {
 
     const o2 = capture(), e2 = capture();
     assert.equal(await runModelsCommand(['list', '--json'], { stdout: o2.stream, stderr: e2.stream, cacheDir: dir }), 0);
-    // The built-in model, then catalog models, then other .onnx files found in the cache (sig.onnx written above).
+    // The built-in models, then catalog models, then other .onnx files found in the cache (sig.onnx written above).
     const models = JSON.parse(o2.text()).models as { name: string; kind: string; catalog: boolean; installed: boolean; builtIn?: boolean }[];
-    assert.deepEqual(models.map((m) => m.name), ['default', 'eccv16', 'siggraph17', 'sig']);
+    assert.deepEqual(models.map((m) => m.name), ['default', 'null', 'eccv16', 'siggraph17', 'sig']);
     assert.deepEqual([models[0].builtIn, models[0].installed, models[0].kind], [true, true, 'logits313']);
-    assert.deepEqual([models[3].kind, models[3].catalog, models[3].installed], ['ab', false, true]);
+    assert.deepEqual([models[1].builtIn, models[1].installed, models[1].kind], [true, true, 'ab']);
+    assert.deepEqual([models[4].kind, models[4].catalog, models[4].installed], ['ab', false, true]);
 
     const o3 = capture(), e3 = capture();
     assert.equal(await runModelsCommand(['models', 'convert', join(FIX, 'not_a_state_dict.pth')], { stdout: o3.stream, stderr: e3.stream }), 5);

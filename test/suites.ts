@@ -37,6 +37,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'metrics.test.ts': [],
   'new-user.test.ts': ['redis', 'slow'],
   'models-import.test.ts': [],
+  'null-model.test.ts': ['slow'],
   'onnx-builder.test.ts': [],
   'option-schema.test.ts': ['slow'],
   'pipeline.test.ts': ['slow'],

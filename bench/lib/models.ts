@@ -9,6 +9,7 @@ import { DEFAULT_MODEL_PATH } from '../../src/model/registry.js';
 import { modelsCacheDir } from '../../src/model/registry.js';
 import { convertEccv16 } from '../../src/model/convert.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
+import { NULL_MODEL } from '../../src/onnx/null-model.js';
 import { META_KEYS } from '../../src/core/model-contract.js';
 import { makeLogitsFixture } from '../../test/helpers/model-fixtures.js';
 import type { StateDict } from '../../src/model/pth/load.js';
@@ -180,13 +181,15 @@ export function resolveBenchModels(names: string[], tmpDir: string, standIn?: st
         writeFileSync(path, convertEccv16(randomEccv16StateDict(), { name: 'eccv16-random' }));
         out.push({ name: 'eccv16', path, randomWeights: true, source: 'full-size ECCV16 architecture with random weights (not pulled; built in a temp dir)' });
       }
+    } else if (name === NULL_MODEL) {
+      out.push({ name: NULL_MODEL, path: NULL_MODEL, randomWeights: false, source: 'built-in null model: gray output, no computation (measures the pipeline)' });
     } else if (name === 'fixture') {
       const path = join(tmpDir, 'fixture-logits.onnx');
       writeFileSync(path, makeLogitsFixture());
       out.push({ name: 'fixture', path, randomWeights: true, source: 'tiny test fixture (AveragePool + 1x1 conv)' });
     } else {
       const path = resolve(name);
-      if (!existsSync(path)) throw new Error(`--models: '${name}' is not default, eccv16, fixture or an existing .onnx file`);
+      if (!existsSync(path)) throw new Error(`--models: '${name}' is not default, eccv16, null, fixture or an existing .onnx file`);
       out.push({ name: basename(path).replace(/\.onnx$/i, ''), path, randomWeights: false, source: path });
     }
   }

@@ -35,7 +35,8 @@ export const MODELS_HELP = `Usage: chroma models list [--json]
        chroma models pull ${MODEL_NAMES.join('|')} [--force] [--keep-source] [--base-url URL] [--json]
        chroma models convert FILE.pth [-o OUT.onnx] [--json]
 
-The models chroma can run. The built-in one ('default') ships with chroma; the authors' released
+The models chroma can run. The built-in one ('default') ships with chroma, and so does 'null', a
+measuring tool whose output is gray (docs/benchmarks.md); the authors' released
 weights are fetched on demand, checked against their SHA-256, converted to ONNX here (no Python)
 and kept in $XDG_CACHE_HOME/chroma/models (or $CHROMA_CACHE_DIR). Then: chroma colorize IN -o OUT
 --model NAME.
@@ -119,7 +120,7 @@ export async function runModelsCommand(argv: string[], io: Partial<ModelsCliIo> 
         } else {
           for (const m of models) {
             const state = m.installed ? `installed  ${m.bytes !== null ? mb(m.bytes).padStart(9) : ''}` : m.partialBytes ? `partial    ${mb(m.partialBytes).padStart(9)}` : 'available           ';
-            stdout.write(`${m.name.padEnd(12)} ${(m.kind ?? '?').padEnd(10)} ${state}  ${m.installed ? m.path : m.description ?? ''}\n`);
+            stdout.write(`${m.name.padEnd(12)} ${(m.kind ?? '?').padEnd(10)} ${state}  ${m.installed && m.bytes !== null ? m.path : m.description ?? ''}\n`);
           }
         }
         return 0;

@@ -8,7 +8,7 @@ import { option } from './options.js';
 // The model and its inference: files, stills, the live server, the editor and farm workers.
 export const MODEL = option({
   flag: 'model', arg: 'M', type: 'string', default: "'default'",
-  doc: "'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'), or an ONNX path",
+  doc: "'default' (built in), 'eccv16' / 'siggraph17' (after 'chroma models pull'), an ONNX path, or 'null' (gray; measures the pipeline without a model)",
 });
 export const DEVICE = option({
   key: 'device', flag: 'device', arg: 'D', type: 'choice', choices: ['auto', 'cpu', 'cuda'], default: 'auto',

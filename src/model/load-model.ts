@@ -1,13 +1,13 @@
 // Loading a model: one ONNX Runtime session (CUDA first when asked or available, CPU otherwise),
 // its contract metadata, a probe run that checks the output shape fits the contract, and for
 // logits models the annealed-mean graph session.
-import { readFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_MODEL_INFO, HINTS_INPUT, META_KEYS, noHintPlanes, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
 import { readMetadataProps } from '../onnx/builder.js';
 import { buildAnnealedMeanGraph } from '../onnx/annealed-mean-graph.js';
+import { NULL_MODEL, readModelBytes } from '../onnx/null-model.js';
 import { resolveModelPath } from './resolve-model.js';
 import { ChromaError, modelError } from '../core/errors.js';
 import { checkOptions } from '../core/options.js';
@@ -97,14 +97,15 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
   checkOptions(LOAD_MODEL_SPECS, opts);
   const path = resolveModelPath(model);
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const bytes = await readFile(path);
+  const bytes = await readModelBytes(path);
   let props: Record<string, string>;
   try {
     props = readMetadataProps(bytes);
   } catch (err) {
     throw modelError(`${path}: not an ONNX model (${(err as Error).message})`);
   }
-  const partial = { ...infoFromMetadata(props), ...(sidecar(path) ?? {}) };
+  // (The null model has no file, so no sidecar: a null.json in the working directory is not its.)
+  const partial = { ...infoFromMetadata(props), ...((path === NULL_MODEL ? null : sidecar(path)) ?? {}) };
 
   let created: { session: ort.InferenceSession; provider: 'cuda' | 'cpu' };
   try {

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
 import { readMetadataProps } from '../onnx/builder.js';
+import { NULL_MODEL } from '../onnx/null-model.js';
 import { META_KEYS, type ModelKind } from '../core/model-contract.js';
 import { ConvertError, convertStateDict, type Architecture } from './convert.js';
 import { CheckpointError, loadStateDict } from './pth/load.js';
@@ -74,7 +75,7 @@ export interface ModelListing {
   kind: string | null;
   /** True for catalog models (pullable); false for the built-in model and other .onnx files found in the cache. */
   catalog: boolean;
-  /** True for the built-in model (`--model default`). */
+  /** True for the built-in models (`--model default`, and `--model null`, which has no file: path is its name, bytes null). */
   builtIn?: boolean;
   description?: string;
   /** An interrupted download is waiting to be resumed (bytes so far). */
@@ -92,7 +93,7 @@ async function readKind(p: string): Promise<string | null> {
 /** The built-in model's file (shipped in the package). */
 export const DEFAULT_MODEL_PATH = join(packageRoot(), 'models', 'chroma-default.onnx');
 
-/** The built-in model, the catalog models (installed or not) and any other .onnx files in the cache. */
+/** The built-in model, the null model, the catalog models (installed or not) and any other .onnx files in the cache. */
 export async function listModels(opts: { cacheDir?: string } = {}): Promise<ModelListing[]> {
   const dir = opts.cacheDir ?? modelsCacheDir();
   const builtIn = await fileSize(DEFAULT_MODEL_PATH);
@@ -100,6 +101,9 @@ export async function listModels(opts: { cacheDir?: string } = {}): Promise<Mode
     name: 'default', installed: builtIn !== null, path: DEFAULT_MODEL_PATH, bytes: builtIn,
     kind: builtIn !== null ? await readKind(DEFAULT_MODEL_PATH) : null, catalog: false, builtIn: true,
     description: 'the built-in model (shipped with chroma; --model default)',
+  }, {
+    name: NULL_MODEL, installed: true, path: NULL_MODEL, bytes: null, kind: 'ab', catalog: false, builtIn: true,
+    description: 'a measuring tool, not a colorizer: gray output at almost no cost (--model null; docs/benchmarks.md)',
   }];
   for (const entry of Object.values(MODEL_CATALOG)) {
     const path = join(dir, `${entry.name}.onnx`);

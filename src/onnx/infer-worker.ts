@@ -6,10 +6,10 @@
 // Protocol (see infer-client.ts): workerData = InferWorkerConfig; the worker answers 'ready' or
 // 'failed' once, then one 'result' or 'error' per 'run' request, in the order received.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { buildAnnealedMeanGraph } from './annealed-mean-graph.js';
 import { fuseAnnealedMean } from './fuse-annealed-mean.js';
+import { readModelBytes } from './null-model.js';
 
 export interface InferWorkerConfig {
   path: string;
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   let net: ort.InferenceSession | null = null;
   let annealer: ort.InferenceSession | null = null;
   try {
-    bytes = await readFile(cfg.path);
+    bytes = await readModelBytes(cfg.path);
     if (cfg.annealedMean) {
       try {
         const f = fuseAnnealedMean(bytes, cfg.outputName);
