@@ -27,6 +27,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'hints-stills.test.ts': ['slow'],
   'hints-video.test.ts': ['slow'],
   'http-front.test.ts': [],
+  'hw-encode.test.ts': ['slow'],
   'hostile-endpoints.test.ts': ['slow'],
   'infer-batch.test.ts': [],
   'lab.test.ts': [],

@@ -6,7 +6,7 @@ import { Colorizer, checkOutputName, type ColorizeOptions, type DirectoryEntryRe
 import { ProgressBar } from './progress-bar.js';
 import { HELP, JSON_EVENTS, OUTPUT, OVERWRITE, QUIET, flagOr, optionLines, parseFlags, readFlag } from './flags.js';
 import { option } from '../core/options.js';
-import { BATCH, CODEC, CRF, DEINTERLACE, DEVICE, MODEL, REFERENCE_STRENGTH, SIZE, SMOOTH, TEMPERATURE, THREADS } from '../core/option-specs.js';
+import { BATCH, CODEC, CRF, DEINTERLACE, HW_ENCODE, DEVICE, MODEL, REFERENCE_STRENGTH, SIZE, SMOOTH, TEMPERATURE, THREADS } from '../core/option-specs.js';
 import { EXIT, describeError, exitCodeOf, inputError, signalExitCode, usageError } from '../core/errors.js';
 import { DEFAULT_ENCODE } from '../media/encode-args.js';
 import { ATTEMPTS, checkQueueOptions, runQueuedColorize, QUEUE_SPECS } from './queue-colorize.js';
@@ -35,7 +35,7 @@ const SEGMENT_SECONDS = option({
 export const MAIN_FLAGS = [MODEL, TEMPERATURE, SIZE, BATCH, DEVICE, THREADS, SMOOTH] as const;
 const REPAIR_FLAGS = [RESTORE, RESTORE_DEBUG] as const;
 const HINT_FLAGS = [HINTS, REFERENCE, REFERENCE_STRENGTH] as const;
-const OUTPUT_FLAGS = [{ ...OUTPUT, doc: 'output file (or folder when INPUT is a folder)' }, OVERWRITE, CODEC, CRF, PRESET, PIX_FMT, DEINTERLACE] as const;
+const OUTPUT_FLAGS = [{ ...OUTPUT, doc: 'output file (or folder when INPUT is a folder)' }, OVERWRITE, CODEC, HW_ENCODE, CRF, PRESET, PIX_FMT, DEINTERLACE] as const;
 const REPORT_FLAGS = [{ ...JSON_EVENTS, doc: 'NDJSON progress events and a final summary on stdout' }, { ...QUIET, doc: 'no progress bar and no summary line' }, HELP] as const;
 
 /** Every flag of `chroma colorize`, in --help's order (docs/colorize.md's table is made from it). */
@@ -131,6 +131,7 @@ function colorizeOptions(v: Flags, r: Reporter, signal: AbortSignal): ColorizeOp
     ...(v.reference !== undefined ? { reference: { image: v.reference, strength: referenceStrength ?? DEFAULT_REFERENCE_STRENGTH } } : {}),
     encode: {
       codec: flagOr(CODEC, v.codec, 'h264'),
+      ...(v['hw-encode'] !== undefined ? { hwEncode: readFlag(HW_ENCODE, v['hw-encode']) } : {}),
       ...(v.crf !== undefined ? { crf: readFlag(CRF, v.crf) } : {}),
       ...(v.preset ? { preset: v.preset } : {}),
       ...(v['pix-fmt'] ? { pixFmt: v['pix-fmt'] } : {}),

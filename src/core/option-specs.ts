@@ -44,6 +44,10 @@ export const CODEC = option({
   flag: 'codec', arg: 'C', type: 'choice', choices: ['h264', 'h265', 'ffv1', 'prores'], default: 'h264',
   doc: 'output codec: ffv1 is lossless (.mkv), prores is ProRes 422 HQ (.mov)',
 });
+export const HW_ENCODE = option({
+  key: 'hwEncode', flag: 'hw-encode', arg: 'M', type: 'choice', choices: ['auto', 'off'], default: 'off',
+  doc: 'h264/h265: auto encodes on NVENC, Quick Sync or VAAPI when the ffmpeg in use has one that works, else x264/x265',
+});
 export const CRF = option({
   key: 'crf', flag: 'crf', arg: 'N', type: 'integer', min: 0, max: 51, default: '18', doc: 'h264/h265 quality; lower = better, bigger',
 });

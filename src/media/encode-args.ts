@@ -7,6 +7,7 @@
 // losslessly and adds the source's other streams.
 import { extname } from 'node:path';
 import type { MediaInfo } from './probe.js';
+import { hardwareEncoder, hwEncoderArgs, type HwEncode } from './hw-encode.js';
 
 export type Codec = 'h264' | 'h265' | 'ffv1' | 'prores';
 
@@ -18,6 +19,11 @@ export interface EncodeSettings {
   preset: string;
   /** Output pixel format; default per codec (yuv420p; yuv444p for odd sizes; gbrp for FFV1). */
   pixFmt?: string;
+  /**
+   * h264/h265: 'auto' encodes with a hardware encoder (NVENC, Quick Sync, VAAPI) when the ffmpeg in
+   * use has one that works (src/media/hw-encode.ts), else x264/x265; 'off' (default) always x264/x265.
+   */
+  hwEncode?: HwEncode;
 }
 
 export const DEFAULT_ENCODE: EncodeSettings = { codec: 'h264', crf: 18, preset: 'medium' };
@@ -48,6 +54,7 @@ function videoArgs(src: MediaInfo | null, s: EncodeSettings, notes: string[], co
   const noBFrames = container === 'mp4' && Boolean(src?.variableFrameRate) && (s.codec === 'h264' || s.codec === 'h265');
   if (noBFrames) notes.push('variable frame rate into MP4: B-frames off so that every frame stays inside the MP4 edit list');
   const odd = src ? src.width % 2 === 1 || src.height % 2 === 1 : false;
+  let hwFilter = '';
   if (s.codec === 'ffv1') {
     args.push('-c:v', 'ffv1', '-level', '3', '-g', '1', '-slicecrc', '1', '-pix_fmt', s.pixFmt ?? 'gbrp');
     args.push('-colorspace', 'rgb');
@@ -56,13 +63,22 @@ function videoArgs(src: MediaInfo | null, s: EncodeSettings, notes: string[], co
   } else {
     const pix = s.pixFmt ?? (odd ? 'yuv444p' : 'yuv420p');
     if (odd && !s.pixFmt) notes.push('odd frame size: encoding yuv444p to keep the exact size (4:2:0 needs even sizes)');
-    args.push('-c:v', s.codec === 'h265' ? 'libx265' : 'libx264', '-crf', String(s.crf), '-preset', s.preset, '-pix_fmt', pix);
-    if (s.codec === 'h265') args.push('-x265-params', noBFrames ? 'log-level=error:bframes=0' : 'log-level=error');
-    else if (noBFrames) args.push('-bf', '0');
+    const hw = s.hwEncode === 'auto' ? hardwareEncoder(s.codec) : null;
+    if (hw) {
+      const h = hwEncoderArgs(hw, s.crf, s.preset, pix);
+      notes.push(`encoding with ${hw} (--hw-encode auto)`);
+      args.push(...h.global, '-c:v', hw, ...h.args);
+      hwFilter = h.filter;
+      if (noBFrames) args.push('-bf', '0');
+    } else {
+      args.push('-c:v', s.codec === 'h265' ? 'libx265' : 'libx264', '-crf', String(s.crf), '-preset', s.preset, '-pix_fmt', pix);
+      if (s.codec === 'h265') args.push('-x265-params', noBFrames ? 'log-level=error:bframes=0' : 'log-level=error');
+      else if (noBFrames) args.push('-bf', '0');
+    }
   }
   if (s.codec !== 'ffv1') {
     // Our pixels are sRGB; convert to YUV with the BT.709 matrix and say so in the stream.
-    args.push('-vf', 'scale=out_color_matrix=bt709:out_range=tv');
+    args.push('-vf', `scale=out_color_matrix=bt709:out_range=tv${hwFilter}`);
     args.push('-colorspace', 'bt709', '-color_range', 'tv');
   }
   args.push('-color_primaries', 'bt709', '-color_trc', 'iec61966-2-1');
