@@ -13,7 +13,9 @@ import { machineInfo, trainingJobRunning, dateStamp } from './lib/machine.js';
 import { makeClip, parseSize, clipLabel, type ClipSpec } from './lib/clips.js';
 import { resolveBenchModels, type BenchModel } from './lib/models.js';
 import { modelFpsGrid, openModel, timePoint, type ModelFpsPoint, type Provider } from './lib/model-fps.js';
-import { runE2e, runTranscode, runDecodeOnly, type E2eResult, type CodecResult } from './lib/e2e.js';
+import { runE2e, runTranscode, runDecodeOnly, runDecodeNative, runRgbToYuv, type E2eResult, type CodecResult } from './lib/e2e.js';
+import { predictionGrid, stageCosts, type StageCosts } from './lib/predict.js';
+import { NULL_MODEL } from '../src/onnx/null-model.js';
 import { runPeer } from './lib/peer.js';
 import { runMemory } from './lib/memory.js';
 import { efficiency, targets, type BenchResult, type ProviderStatus, type Efficiency } from './lib/result.js';
@@ -21,10 +23,16 @@ import { reportMarkdown } from './lib/report-md.js';
 import { fpsChartSvg } from './lib/chart-svg.js';
 import { round } from './lib/stats.js';
 
+const f1 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
+const f2 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(2));
+const stageLine = (r: E2eResult) => Object.entries(r.stages).map(([k, x]) => `${k} ${x.toFixed(1)}`).join(', ');
+
 const HELP = `chroma bench [options]
 
-Measures model-only fps, end-to-end fps with a per-stage table, plain transcode fps, the pipeline
-efficiency E, a PNG-sequence peer (DeOldify-style) and resident memory over a long clip. Writes
+Measures model-only fps; per clip, end-to-end fps with the model and with the null model (a
+per-stage table, main-thread CPU), the colour and gray transcode and decode-only fps, the pipeline
+efficiency (null e2e / colour transcode) and the model overlap; a prediction for a 16-core machine
+with a GPU; a PNG-sequence peer (DeOldify-style) and resident memory over a long clip. Writes
 <out>/<machine>-<date>.json, .md (tables) and .svg (fps vs batch size).
 
   --quick               small grid, short clips (about a minute on 2 cores)
@@ -44,7 +52,7 @@ efficiency E, a PNG-sequence peer (DeOldify-style) and resident memory over a lo
   --batch N             end-to-end batch size (default 4)
   --size N              end-to-end model short side (default: the model's training size)
   --memory-seconds N    long clip for the memory run (default 30; quick 4), 640x480 at 15 fps
-  --skip LIST           any of models, e2e, peer, memory
+  --skip LIST           any of models, e2e, null (the null-model runs), peer, memory
   --min-time S          seconds timed per model-only point (default 2; quick 0.5)
   --budget S            seconds per model and provider for the grid (default 90; quick 20)
   --out DIR             results directory (default bench/results)
@@ -133,7 +141,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
   const e2eSize = s('size') === undefined ? undefined : ints(s('size'), [], 'size')[0];
   const memorySeconds = num(s('memory-seconds'), quick ? 4 : 30, 'memory-seconds', 0);
   const skip = new Set(list(s('skip'), []));
-  for (const k of skip) if (!['models', 'e2e', 'peer', 'memory'].includes(k)) throw new Error(`--skip: unknown part '${k}'`);
+  for (const k of skip) if (!['models', 'e2e', 'null', 'peer', 'memory'].includes(k)) throw new Error(`--skip: unknown part '${k}'`);
   const minSeconds = num(s('min-time'), quick ? 0.5 : 2, 'min-time');
   const budget = num(s('budget'), quick ? 20 : 90, 'budget');
   const outDir = resolve(s('out') ?? join(packageRoot(), 'bench', 'results'));
@@ -192,17 +200,27 @@ export async function runBench(v: Values): Promise<BenchRun> {
     }
 
     const e2e: E2eResult[] = [];
+    const e2eNull: E2eResult[] = [];
     const transcode: CodecResult[] = [];
     const colourTranscode: CodecResult[] = [];
     const decodeOnly: CodecResult[] = [];
     const eff: Efficiency[] = [];
+    const costs: StageCosts[] = [];
     let colorizer: Colorizer | null = null;
+    let nullColorizer: Colorizer | null = null;
     const needColorizer = !skip.has('e2e') || !skip.has('memory');
+    const warm = async (c: Colorizer) => {
+      // Warm-up: starts the inference worker and ORT's kernels, so the timed runs show steady state.
+      const clip = await makeClip(work, { label: 'warm-up', width: 320, height: 240, seconds: 1, fps });
+      await c.colorize(clip, join(work, 'warm-up.mp4'), { batch: e2eBatch, size: e2eSize, overwrite: true }).done;
+    };
     if (needColorizer) {
       colorizer = await Colorizer.create({ model: pipeline.path, device: e2eProvider, threads });
-      // Warm-up: starts the inference worker and ORT's kernels, so the timed runs show steady state.
-      const warm = await makeClip(work, { label: 'warm-up', width: 320, height: 240, seconds: 1, fps });
-      await colorizer.colorize(warm, join(work, 'warm-up.mp4'), { batch: e2eBatch, size: e2eSize, overwrite: true }).done;
+      await warm(colorizer);
+    }
+    if (!skip.has('e2e') && !skip.has('null')) {
+      nullColorizer = await Colorizer.create({ model: NULL_MODEL, device: 'cpu', threads: 1 });
+      await warm(nullColorizer);
     }
     try {
       if (!skip.has('e2e')) {
@@ -211,13 +229,18 @@ export async function runBench(v: Values): Promise<BenchRun> {
         try {
           for (const c of clips) {
             const path = await makeClip(work, c);
+            const colourPath = await makeClip(work, c, true);
             log(`end-to-end ${c.label}: ${c.width}x${c.height}, ${c.seconds} s at ${c.fps} fps`);
-            const r = await runE2e(colorizer!, path, c.label, work, { batch: e2eBatch, size: e2eSize });
-            log(`  ${r.fps.toFixed(2)} fps; stages ms/frame ${Object.entries(r.stages).map(([k, x]) => `${k} ${x.toFixed(1)}`).join(', ')}`);
+            const r = await runE2e(colorizer!, path, c.label, work, { batch: e2eBatch, size: e2eSize, model: pipeline.name });
+            log(`  ${pipeline.name}: ${r.fps.toFixed(2)} fps, main thread ${f1(r.cpuMsPerFrame?.main)} ms/frame; stages ms/frame ${stageLine(r)}`);
+            const n = nullColorizer ? await runE2e(nullColorizer, path, c.label, work, { batch: e2eBatch, size: e2eSize, model: NULL_MODEL }) : null;
+            if (n) log(`  null: ${n.fps.toFixed(2)} fps, main thread ${f1(n.cpuMsPerFrame?.main)} ms/frame; stages ms/frame ${stageLine(n)}`);
+            const ct = await runTranscode(colourPath, c.label, work, r.frames, 'colour-transcode');
             const t = await runTranscode(path, c.label, work, r.frames);
             const d = await runDecodeOnly(path, c.label, r.frames);
-            const ct = await runTranscode(r.output, c.label, work, r.frames, 'colour-transcode');
-            log(`  transcode ${t.fps.toFixed(2)} fps, decode-only ${d.fps.toFixed(2)} fps, transcode of the colour output ${ct.fps.toFixed(2)} fps`);
+            const dn = await runDecodeNative(path, c.label, r.frames);
+            const yuv = await runRgbToYuv(path, c.label, r.frames);
+            log(`  colour transcode ${ct.fps.toFixed(2)} fps, gray transcode ${t.fps.toFixed(2)} fps, decode-only ${d.fps.toFixed(2)} fps`);
             const dims = modelSize(c.width, c.height, r.size, opened.model.info.sizeMultiple);
             let p = modelFps.find((q) => q.model === pipeline.name && q.provider === e2eProvider && q.width === dims.width && q.height === dims.height && q.batch === e2eBatch);
             if (!p) {
@@ -226,14 +249,17 @@ export async function runBench(v: Values): Promise<BenchRun> {
             }
             log(`  model ${dims.width}x${dims.height} batch ${e2eBatch}: ${p.fps.toFixed(2)} fps (net ${p.netFps.toFixed(2)})`);
             e2e.push(r);
+            if (n) e2eNull.push(n);
             transcode.push(t);
             colourTranscode.push(ct);
             decodeOnly.push(d);
-            const e = efficiency(r, t, ct, modelFps, pipeline.name, e2eProvider);
+            const e = efficiency(r, n, { colour: ct, gray: t, decode: d }, modelFps, pipeline.name, e2eProvider);
             if (e) {
               eff.push(e);
-              log(`  E = ${e.E.toFixed(2)} (net only ${e.Enet.toFixed(2)}; with the colour transcode ${e.EcolourCodec?.toFixed(2)}; in CPU time ${e.Ecpu?.toFixed(2) ?? '-'})`);
+              log(`  pipeline efficiency ${f2(e.pipeline)} (vs gray transcode ${f2(e.pipelineVsGray)}), model overlap ${e.overlap.toFixed(2)}`);
             }
+            const sc = n ? stageCosts(n, { decodeNative: dn, decodeOnly: d, rgbToYuv: yuv, colourTranscode: ct }) : null;
+            if (sc) costs.push(sc);
           }
         } finally {
           await opened.model.release();
@@ -246,7 +272,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
         const path = await makeClip(work, c);
         log(`peer (PNG sequence) on ${c.label}`);
         const p = await runPeer(path, c.label, pipeline.path, work, { size: e2eSize, device: e2eProvider, threads });
-        const ours = e2e.find((x) => x.clip === c.label)?.fps ?? (await runE2e(colorizer!, path, c.label, work, { batch: e2eBatch, size: e2eSize })).fps;
+        const ours = e2e.find((x) => x.clip === c.label)?.fps ?? (await runE2e(colorizer!, path, c.label, work, { batch: e2eBatch, size: e2eSize, model: pipeline.name })).fps;
         peer = { ...p, oursFps: ours, ratio: ours / p.fps };
         log(`  peer ${p.fps.toFixed(2)} fps, ours ${ours.toFixed(2)} fps: ratio ${peer.ratio.toFixed(2)}`);
       }
@@ -264,14 +290,15 @@ export async function runBench(v: Values): Promise<BenchRun> {
       if (pipeline.randomWeights) notes.push(`The pipeline model '${pipeline.name}' has random weights (${pipeline.source}); its timings stand in for the real model's.`);
       if (cudaMissing) notes.push(`CUDA skipped: ${cudaMissing}`);
       const result: BenchResult = {
-        schema: 1, machine, date: dateStamp(startedAt), startedAt: startedAt.toISOString(),
+        schema: 2, machine, date: dateStamp(startedAt), startedAt: startedAt.toISOString(),
         durationSeconds: (performance.now() - t0) / 1000,
         trainingJob: { atStart: trainingAtStart, atEnd: trainingJobRunning() },
         options: {
           quick, models: modelNames, defaultStandIn: s('default-stand-in') ?? null, batches, sizes, device, threads: threads ?? null, clips: clipSizes.map((c) => `${c.width}x${c.height}`),
           seconds, fps, batch: e2eBatch, size: e2eSize ?? null, memorySeconds, skip: [...skip], minSeconds, budget, e2eProvider,
         },
-        models, pipelineModel: pipeline.name, providers: status, modelFps, e2e, transcode, colourTranscode, decodeOnly, efficiency: eff,
+        models, pipelineModel: pipeline.name, providers: status, modelFps, e2e, e2eNull, transcode, colourTranscode, decodeOnly, efficiency: eff,
+        costs, predictions: costs.map((c) => ({ clip: c.clip, grid: predictionGrid(c) })),
         peer, memory, targets: [], notes,
       };
       result.targets = targets(result);
@@ -284,6 +311,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
       return { result, files };
     } finally {
       await colorizer?.close();
+      await nullColorizer?.close();
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

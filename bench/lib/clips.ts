@@ -1,6 +1,8 @@
 // Test clips made on the spot from ffmpeg's lavfi sources: testsrc2 converted to gray (a
 // black-and-white film stand-in) with a sine-wave AAC track, H.264 at a high quality so decoding
-// costs what a real source would.
+// costs what a real source would. The colour clip is the same pattern at the same size, rate and
+// settings left in colour: what the colour transcode baseline encodes (a colour picture costs x264
+// about twice what its gray version does, and a colorized film is a colour picture).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -29,13 +31,13 @@ export function parseSize(s: string): { width: number; height: number } {
   return { width: Number(m[1]), height: Number(m[2]) };
 }
 
-/** Write the clip into `dir` (reused when already there) and return its path. */
-export async function makeClip(dir: string, spec: ClipSpec): Promise<string> {
-  const path = join(dir, `testsrc2-gray-${spec.width}x${spec.height}-${spec.fps}fps-${spec.seconds}s.mp4`);
+/** Write the clip (gray, or `colour`) into `dir` (reused when already there) and return its path. */
+export async function makeClip(dir: string, spec: ClipSpec, colour = false): Promise<string> {
+  const path = join(dir, `testsrc2-${colour ? 'colour' : 'gray'}-${spec.width}x${spec.height}-${spec.fps}fps-${spec.seconds}s.mp4`);
   if (existsSync(path)) return path;
   await run(FFMPEG, [
     '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps},format=gray`,
+    '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}${colour ? '' : ',format=gray'}`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(spec.seconds),
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', 'yuv420p',

@@ -1,9 +1,10 @@
 // End-to-end runs through the library (Colorizer: decode -> graph -> encode, exactly what
-// `chroma colorize` does), with the stage timer and a CPU split; and the two codec baselines on
-// the same clip: a plain transcode (ffmpeg decode + the same encoder settings, audio copied, no
-// model) and decode-only (the decoder's own command line, frames thrown away).
+// `chroma colorize` does), with the stage timer and a CPU split; and the codec baselines: a plain
+// transcode (ffmpeg decode + the same encoder settings, audio copied, no model) of the gray clip
+// and of its colour twin, and decode-only (the decoder's own command line, frames thrown away).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { FFMPEG } from '../../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../../src/media/probe.js';
@@ -17,6 +18,8 @@ const run = promisify(execFile);
 
 export interface E2eResult {
   clip: string;
+  /** The model the run used (the pipeline model, or 'null'). */
+  model: string;
   width: number;
   height: number;
   frames: number;
@@ -29,8 +32,17 @@ export interface E2eResult {
   modelHeight: number;
   /** Milliseconds per frame in each stage (StageTimer). */
   stages: Record<string, number>;
-  /** CPU milliseconds per frame: main thread, other threads (inference worker, ORT), ffmpeg children. */
+  /**
+   * CPU milliseconds per frame from /proc (user + system, 10 ms ticks): the main thread alone
+   * (/proc/self/task/PID), the process's other threads (inference worker, ORT, libuv), ffmpeg children.
+   */
   cpuMsPerFrame: CpuSample | null;
+  /**
+   * The main thread's event loop busy time per frame (performance.eventLoopUtilization's `active`
+   * over the run / frames): a cross-check of cpuMsPerFrame.main that also counts time the thread had
+   * work but no core, so it reads far higher on a loaded machine.
+   */
+  loopActiveMsPerFrame: number;
   /** The colour output (kept until the run's temp dir goes). */
   output: string;
 }
@@ -48,21 +60,23 @@ function perFrame(c: CpuSample | null, frames: number): CpuSample | null {
 }
 
 export async function runE2e(
-  colorizer: Colorizer, clip: string, label: string, outDir: string, o: { batch: number; size?: number },
+  colorizer: Colorizer, clip: string, label: string, outDir: string, o: { batch: number; size?: number; model: string },
 ): Promise<E2eResult> {
   const info = await probeMedia(clip);
   const timer = new StageTimer();
-  const output = join(outDir, `e2e-${label}.mp4`);
+  const output = join(outDir, `e2e-${label}-${o.model}.mp4`);
   const c0 = cpuSample();
+  const elu0 = performance.eventLoopUtilization();
   const r = await colorizer.colorize(clip, output, { batch: o.batch, size: o.size, overwrite: true, timer }).done;
+  const elu = performance.eventLoopUtilization(elu0);
   const cpu = cpuDelta(c0, cpuSample());
   const model = colorizer.model.info;
   const size = o.size ?? model.trainSize;
   const dims = modelSize(info.width, info.height, size, model.sizeMultiple);
   return {
-    clip: label, width: info.width, height: info.height, frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
+    clip: label, model: o.model, width: info.width, height: info.height, frames: r.frames, seconds: r.seconds, fps: r.frames / r.seconds,
     batch: o.batch, size, modelWidth: dims.width, modelHeight: dims.height, stages: r.stages, cpuMsPerFrame: perFrame(cpu, r.frames),
-    output,
+    loopActiveMsPerFrame: elu.active / r.frames, output,
   };
 }
 
@@ -90,6 +104,25 @@ export async function runDecodeOnly(clip: string, label: string, frames: number)
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-i', clip,
     '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', 'showinfo', '-vsync', 'passthrough',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', '/dev/null',
+  ]);
+  return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+}
+
+/** Decode alone in the codec's own pixel format (no rgb24 conversion, no pipe): ffmpeg's parallel part of decoding. */
+export async function runDecodeNative(clip: string, label: string, frames: number): Promise<CodecResult> {
+  const t = await timeFfmpeg(['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', '-i', clip, '-map', '0:v:0', '-f', 'null', '-']);
+  return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+}
+
+/**
+ * Decode, convert to rgb24 and back to BT.709 YUV with the encoder's own scale filter, no encode:
+ * minus decode-only, what the encoder process spends turning our rgb24 frames into YUV (single
+ * threaded in ffmpeg's swscale, so a serial cost per frame).
+ */
+export async function runRgbToYuv(clip: string, label: string, frames: number): Promise<CodecResult> {
+  const t = await timeFfmpeg([
+    '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', '-i', clip, '-map', '0:v:0',
+    '-vf', 'format=rgb24,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p', '-f', 'null', '-',
   ]);
   return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
 }

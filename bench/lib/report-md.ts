@@ -1,5 +1,6 @@
 // The markdown report of one benchmark run.
 import type { BenchResult } from './result.js';
+import type { E2eResult } from './e2e.js';
 
 const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
@@ -54,48 +55,78 @@ export function reportMarkdown(r: BenchResult, chartFile: string | null): string
     L.push(`![fps vs batch size](${chartFile})`);
   }
   L.push('');
-  L.push('## Time per stage (end-to-end runs)');
+  L.push('## End to end, the codec, pipeline efficiency and model overlap');
+  L.push('');
+  L.push(`e2e: the whole job (decode, graph, encode) with **${r.pipelineModel}** and with the **null** model (no model cost, gray output). ` +
+    'Colour transcode: ffmpeg decoding the colour twin of the clip (the same testsrc2 pattern and settings, in colour) and encoding it with the pipeline\'s encoder settings; ' +
+    'gray transcode: the same for the gray source; decode-only: the pipeline\'s decoder command line, frames discarded.');
+  L.push('');
+  L.push(table(['clip', 'frames', 'model input', `e2e fps (${r.pipelineModel})`, 'e2e fps (null)', 'colour transcode fps', 'gray transcode fps', 'decode-only fps', 'model fps', '**pipeline efficiency**', '**model overlap**'],
+    r.e2e.map((e) => {
+      const ef = r.efficiency.find((x) => x.clip === e.clip);
+      const n = r.e2eNull.find((x) => x.clip === e.clip);
+      const ct = r.colourTranscode.find((x) => x.clip === e.clip), t = r.transcode.find((x) => x.clip === e.clip), d = r.decodeOnly.find((x) => x.clip === e.clip);
+      return [e.clip, e.frames, `${e.modelWidth}x${e.modelHeight}`, f(e.fps), f(n?.fps), f(ct?.fps), f(t?.fps), f(d?.fps), f(ef?.modelFps), `**${f(ef?.pipeline)}**`, `**${f(ef?.overlap)}**`];
+    })));
+  L.push('');
+  L.push('Pipeline efficiency = null-model e2e fps / colour transcode fps: 1.0 means the pipeline around the model costs nothing beyond decoding and encoding a colour film. ' +
+    'Model overlap = e2e fps x (1/colour transcode fps + 1/model fps), model fps at the run\'s tensor shape and batch (network + annealed-mean decoder): 1.0 means codec and model one after the other and nothing else; above 1 they overlap.');
+  L.push('');
+  L.push('Diagnostics: the null model\'s output is gray, which x264 encodes faster than colour, so "null / gray transcode" is the like-for-like pipeline figure; ' +
+    '"old E" is the figure this bench reported before issue 25, against the gray transcode; "E in CPU time" is (colour transcode CPU + model CPU) / e2e CPU per frame.');
+  L.push('');
+  L.push(table(['clip', 'null / gray transcode', 'old E', 'E in CPU time'], r.e2e.map((e) => {
+    const ef = r.efficiency.find((x) => x.clip === e.clip);
+    return [e.clip, f(ef?.pipelineVsGray), f(ef?.E), f(ef?.Ecpu)];
+  })));
+  L.push('');
+  L.push('## CPU per frame');
+  L.push('');
+  L.push('Main thread: its own CPU time from /proc/self/task/PID/stat (user + system, 10 ms ticks) over the run / frames. Loop busy: performance.eventLoopUtilization\'s active time / frames, which also counts time the thread had work but no core (far higher than its CPU on a loaded machine).');
+  L.push('');
+  const runs = r.e2e.flatMap((e) => [e, r.e2eNull.find((x) => x.clip === e.clip)].filter((x): x is E2eResult => Boolean(x)));
+  const head = runs.map((e) => `${e.clip} ${e.model}`);
+  L.push(table(['ms/frame', ...head], [
+    ['main thread CPU', ...runs.map((e) => f(e.cpuMsPerFrame?.main, 1))],
+    ['main thread loop busy', ...runs.map((e) => f(e.loopActiveMsPerFrame, 1))],
+    ['other threads CPU (inference worker, ORT)', ...runs.map((e) => f(e.cpuMsPerFrame?.others, 1))],
+    ['ffmpeg children CPU', ...runs.map((e) => f(e.cpuMsPerFrame?.children, 1))],
+  ]));
+  L.push('');
+  L.push('## Time per stage');
   L.push('');
   L.push('Milliseconds per frame of wall time inside each stage. Inference runs in a worker thread, so it overlaps the main-thread stages (and for logits models includes the annealed mean, fused into the same ONNX Runtime call; "alone" is its cost in the model-only runs); decode is a separate decode-only ffmpeg run; the encode figure includes waiting for ffmpeg to take the frame.');
   L.push('');
-  const clips = r.e2e.map((e) => e.clip);
-  const stages = STAGE_ORDER.filter((s) => s === 'decode' || s === 'distribution' || r.e2e.some((e) => e.stages[s] !== undefined));
-  L.push(table(['stage', ...clips], stages.map((s) => [STAGE_LABEL[s] ?? s, ...r.e2e.map((e) => {
-    if (s === 'decode') {
+  const stages = STAGE_ORDER.filter((st) => st === 'decode' || st === 'distribution' || runs.some((e) => e.stages[st] !== undefined));
+  L.push(table(['stage', ...head], stages.map((st) => [STAGE_LABEL[st] ?? st, ...runs.map((e) => {
+    if (st === 'decode') {
       const d = r.decodeOnly.find((x) => x.clip === e.clip);
       return d ? f(1000 / d.fps) : '–';
     }
-    if (s === 'distribution' && e.stages[s] === undefined) {
+    if (st === 'distribution' && e.stages[st] === undefined) {
+      if (e.model !== r.pipelineModel) return '–';
       // Fused into the inference call in the worker: the model-only runs separate it.
       const ef = r.efficiency.find((x) => x.clip === e.clip);
       return ef ? `in inference (${f(1000 / ef.modelFps - 1000 / ef.netFps)} alone)` : 'in inference';
     }
-    return f(e.stages[s]);
+    return f(e.stages[st]);
   })])));
-  L.push('');
-  L.push(table(['CPU ms/frame', ...clips], [
-    ['main thread (JS stages, pipes)', ...r.e2e.map((e) => f(e.cpuMsPerFrame?.main, 1))],
-    ['other threads (inference worker, ORT)', ...r.e2e.map((e) => f(e.cpuMsPerFrame?.others, 1))],
-    ['ffmpeg children', ...r.e2e.map((e) => f(e.cpuMsPerFrame?.children, 1))],
-  ]));
-  L.push('');
-  L.push('## End-to-end, codec baselines and efficiency');
-  L.push('');
-  L.push(table(['clip', 'frames', 'batch', 'model input', 'e2e fps', 'transcode fps', 'decode-only fps', 'model fps', 'net fps', '**E**'],
-    r.e2e.map((e) => {
-      const t = r.transcode.find((x) => x.clip === e.clip), d = r.decodeOnly.find((x) => x.clip === e.clip);
-      const ef = r.efficiency.find((x) => x.clip === e.clip);
-      return [e.clip, e.frames, e.batch, `${e.modelWidth}x${e.modelHeight}`, f(e.fps), f(t?.fps), f(d?.fps), f(ef?.modelFps), f(ef?.netFps), `**${f(ef?.E)}**`];
+  for (const p of r.predictions) {
+    const c = r.costs.find((x) => x.clip === p.clip);
+    if (!c) continue;
+    L.push('');
+    L.push(`## Prediction for ${p.clip} on a 16-core machine with a GPU`);
+    L.push('');
+    L.push('From the CPU costs measured here (ms per frame; bench/lib/predict.ts, docs/benchmarks.md say how):');
+    L.push('');
+    L.push(table(['main thread', 'of it per-pixel stages', 'other threads', 'decode', 'decoder rgb24 conversion', 'encoder YUV conversion', 'x264 (colour)'],
+      [[f(c.mainMs, 1), f(c.perPixelMs, 1), f(c.otherMs, 1), f(c.decodeMs, 1), f(c.decodeConvertMs, 1), f(c.encodeConvertMs, 1), f(c.x264Ms, 1)]]));
+    L.push('');
+    L.push(table(['per-pixel stages', 'encoder', 'GPU model fps', '**predicted fps**', 'set by', 'next bound'], p.grid.map((g) => {
+      const next = Object.entries(g.bounds).filter(([k]) => k !== g.bound).sort((a, b) => a[1] - b[1])[0];
+      return [g.layout.workers ? `${g.layout.workers} workers` : 'as measured', g.layout.encoder, g.layout.gpuFps, `**${f(g.fps, 0)}**`, g.bound, next ? `${next[0]} ${f(next[1], 0)}` : '–'];
     })));
-  L.push('');
-  L.push('E = e2e_fps x (1/transcode_fps + 1/model_fps), model_fps at the run\'s tensor shape and batch (network + annealed-mean decoder): 1.0 means the pipeline costs nothing beyond the codec and the model run one after the other; above 1 it overlaps them.');
-  L.push('');
-  L.push('Diagnostics (not the target): E with the network alone as the model; E with the transcode of the colour output (colour costs x264 more than the gray source); E in CPU time ((transcode CPU + model CPU) / pipeline CPU per frame, steadier on a shared machine).');
-  L.push('');
-  L.push(table(['clip', 'E (net only)', 'colour transcode fps', 'E (colour transcode)', 'E (CPU time)'], r.e2e.map((e) => {
-    const ef = r.efficiency.find((x) => x.clip === e.clip), ct = r.colourTranscode.find((x) => x.clip === e.clip);
-    return [e.clip, f(ef?.Enet), f(ct?.fps), f(ef?.EcolourCodec), f(ef?.Ecpu)];
-  })));
+  }
   if (r.peer) {
     const p = r.peer;
     L.push('');
