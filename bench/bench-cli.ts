@@ -2,7 +2,9 @@
 // codec baselines, pipeline efficiency, a PNG-sequence peer and a memory run. One run writes
 // <out>/<machine>-<date>.json, .md and .svg.
 import { parseArgs } from 'node:util';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Colorizer } from '../src/colorizer.js';
@@ -53,6 +55,9 @@ with a GPU; a PNG-sequence peer (DeOldify-style) and resident memory over a long
   --size N              end-to-end model short side (default: the model's training size)
   --memory-seconds N    long clip for the memory run (default 30; quick 4), 640x480 at 15 fps
   --skip LIST           any of models, e2e, null (the null-model runs), peer, memory
+  --baseline DIR        also run each end-to-end clip with the chroma checkout in DIR (another
+                        commit, e.g. 'git worktree add /tmp/before main', with node_modules or a
+                        symlink to this one's), in the same session, and report this / that
   --min-time S          seconds timed per model-only point (default 2; quick 0.5)
   --budget S            seconds per model and provider for the grid (default 90; quick 20)
   --out DIR             results directory (default bench/results)
@@ -95,7 +100,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
         fps: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, 'memory-seconds': { type: 'string' },
         skip: { type: 'string' }, 'min-time': { type: 'string' }, budget: { type: 'string' }, out: { type: 'string' },
         machine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        'default-stand-in': { type: 'string' },
+        'default-stand-in': { type: 'string' }, baseline: { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -124,6 +129,35 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 type Values = Record<string, string | boolean | undefined>;
+
+/**
+ * Colorizers of another chroma checkout (its own src/, loaded beside ours: tsx compiles it, and its
+ * inference worker starts from its own folder), for before/after figures in one session.
+ */
+async function openBaseline(
+  dir: string, model: string, o: { device: Device; threads?: number; nullModel: boolean },
+): Promise<{ dir: string; commit: string; colorizer: Colorizer; nullColorizer: Colorizer | null }> {
+  const entry = join(dir, 'src', 'colorizer.ts');
+  if (!existsSync(entry)) throw new Error(`--baseline: ${dir} is not a chroma checkout (no src/colorizer.ts)`);
+  if (!existsSync(join(dir, 'node_modules'))) throw new Error(`--baseline: ${dir} has no node_modules (a symlink to this checkout's will do)`);
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    // not a git checkout: the folder names it
+  }
+  const mod = (await import(pathToFileURL(entry).href)) as { Colorizer: typeof Colorizer };
+  const colorizer = await mod.Colorizer.create({ model, device: o.device, threads: o.threads });
+  let nullColorizer: Colorizer | null = null;
+  if (o.nullModel) {
+    try {
+      nullColorizer = await mod.Colorizer.create({ model: NULL_MODEL, device: 'cpu', threads: 1 });
+    } catch {
+      // a checkout from before the null model
+    }
+  }
+  return { dir, commit, colorizer, nullColorizer };
+}
 
 export async function runBench(v: Values): Promise<BenchRun> {
   const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
@@ -222,6 +256,15 @@ export async function runBench(v: Values): Promise<BenchRun> {
       nullColorizer = await Colorizer.create({ model: NULL_MODEL, device: 'cpu', threads: 1 });
       await warm(nullColorizer);
     }
+    const baseline = s('baseline') !== undefined && !skip.has('e2e')
+      ? await openBaseline(resolve(s('baseline')!), pipeline.path, { device: e2eProvider, threads, nullModel: !skip.has('null') })
+      : null;
+    if (baseline) {
+      log(`baseline: ${baseline.dir} at ${baseline.commit}${baseline.nullColorizer ? '' : ' (it has no null model)'}`);
+      await warm(baseline.colorizer);
+      if (baseline.nullColorizer) await warm(baseline.nullColorizer);
+    }
+    const baselineRuns: { e2e: E2eResult[]; e2eNull: E2eResult[] } = { e2e: [], e2eNull: [] };
     try {
       if (!skip.has('e2e')) {
         const opened = await openModel(pipeline, e2eProvider, threads);
@@ -235,6 +278,17 @@ export async function runBench(v: Values): Promise<BenchRun> {
             log(`  ${pipeline.name}: ${r.fps.toFixed(2)} fps, main thread ${f1(r.cpuMsPerFrame?.main)} ms/frame; stages ms/frame ${stageLine(r)}`);
             const n = nullColorizer ? await runE2e(nullColorizer, path, c.label, work, { batch: e2eBatch, size: e2eSize, model: NULL_MODEL }) : null;
             if (n) log(`  null: ${n.fps.toFixed(2)} fps, main thread ${f1(n.cpuMsPerFrame?.main)} ms/frame; stages ms/frame ${stageLine(n)}`);
+            if (baseline) {
+              const o = { batch: e2eBatch, size: e2eSize, model: pipeline.name };
+              const b = await runE2e(baseline.colorizer, path, c.label, work, o);
+              baselineRuns.e2e.push(b);
+              log(`  baseline ${pipeline.name}: ${b.fps.toFixed(2)} fps, main thread ${f1(b.cpuMsPerFrame?.main)} ms/frame (this / baseline ${(r.fps / b.fps).toFixed(2)})`);
+              if (baseline.nullColorizer) {
+                const bn = await runE2e(baseline.nullColorizer, path, c.label, work, { ...o, model: NULL_MODEL });
+                baselineRuns.e2eNull.push(bn);
+                log(`  baseline null: ${bn.fps.toFixed(2)} fps, main thread ${f1(bn.cpuMsPerFrame?.main)} ms/frame`);
+              }
+            }
             const ct = await runTranscode(colourPath, c.label, work, r.frames, 'colour-transcode');
             const t = await runTranscode(path, c.label, work, r.frames);
             const d = await runDecodeOnly(path, c.label, r.frames);
@@ -299,6 +353,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
         },
         models, pipelineModel: pipeline.name, providers: status, modelFps, e2e, e2eNull, transcode, colourTranscode, decodeOnly, efficiency: eff,
         costs, predictions: costs.map((c) => ({ clip: c.clip, grid: predictionGrid(c) })),
+        baseline: baseline ? { dir: baseline.dir, commit: baseline.commit, ...baselineRuns } : null,
         peer, memory, targets: [], notes,
       };
       result.targets = targets(result);
@@ -312,6 +367,8 @@ export async function runBench(v: Values): Promise<BenchRun> {
     } finally {
       await colorizer?.close();
       await nullColorizer?.close();
+      await baseline?.colorizer.close();
+      await baseline?.nullColorizer?.close();
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

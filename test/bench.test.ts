@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers/media.js';
+import { tempDir, REPO } from './helpers/media.js';
 import { runBenchCommand } from '../bench/bench-cli.js';
 import { randomEccv16StateDict } from '../bench/lib/models.js';
 import { linearFit } from '../bench/lib/stats.js';
@@ -18,7 +18,7 @@ test('a quick run writes <machine>-<date>.json/.md/.svg with every section', asy
     const code = await runBenchCommand([
       '--quick', '--models', 'fixture', '--device', 'cpu', '--sizes', '64', '--batches', '1,2',
       '--clips', '160x120', '--seconds', '1', '--memory-seconds', '2', '--min-time', '0.05',
-      '--machine', 'Test Box', '--out', tmp.dir,
+      '--machine', 'Test Box', '--out', tmp.dir, '--baseline', REPO,
     ]);
     assert.equal(code, 0);
     const files = readdirSync(tmp.dir).sort();
@@ -54,6 +54,10 @@ test('a quick run writes <machine>-<date>.json/.md/.svg with every section', asy
     const ef = r.efficiency[0];
     assert.ok(ef.pipeline !== null && Math.abs(ef.pipeline - r.e2eNull[0].fps / r.colourTranscode[0].fps) < 1e-9);
     assert.ok(Math.abs(ef.overlap - e.fps * (1 / r.colourTranscode[0].fps + 1 / ef.modelFps)) < 1e-9);
+    // --baseline (this very checkout, loaded a second time): the same runs again, side by side.
+    assert.ok(r.baseline && r.baseline.dir === REPO);
+    assert.deepEqual(r.baseline.e2e.map((x) => [x.clip, x.model, x.frames]), [['160x120', 'fixture', 25]]);
+    assert.deepEqual(r.baseline.e2eNull.map((x) => [x.clip, x.model, x.frames]), [['160x120', 'null', 25]]);
     assert.equal(r.predictions.length, 1);
     assert.equal(r.predictions[0].grid.length, 12);
     for (const g of r.predictions[0].grid) assert.ok(g.fps > 0 && g.fps <= g.layout.gpuFps, JSON.stringify(g));
@@ -66,7 +70,7 @@ test('a quick run writes <machine>-<date>.json/.md/.svg with every section', asy
     assert.equal(r.targets[0].met, null); // no 480p clip in this run
 
     const md = readFileSync(join(tmp.dir, `${base}.md`), 'utf8');
-    for (const h of ['## Targets', '## Model-only throughput', '## Time per stage', '## End to end, the codec, pipeline efficiency and model overlap', '## CPU per frame', '## Prediction for 160x120', '## Peer', '## Resident memory']) {
+    for (const h of ['## Targets', '## Model-only throughput', '## Time per stage', '## End to end, the codec, pipeline efficiency and model overlap', '## CPU per frame', '## Against a baseline in the same session', '## Prediction for 160x120', '## Peer', '## Resident memory']) {
       assert.ok(md.includes(h), `markdown section ${h}`);
     }
     assert.ok(md.includes(`](${base}.svg)`), 'markdown links the chart');

@@ -111,6 +111,19 @@ export function reportMarkdown(r: BenchResult, chartFile: string | null): string
     }
     return f(e.stages[st]);
   })])));
+  if (r.baseline) {
+    const b = r.baseline;
+    L.push('');
+    L.push(`## Against a baseline in the same session: ${b.commit} (${b.dir})`);
+    L.push('');
+    L.push('Each clip ran with this checkout and then with the baseline\'s, one after the other, with the same model, options and clips.');
+    L.push('');
+    L.push(table(['clip', 'model', 'this fps', 'baseline fps', '**this / baseline**', 'this main-thread ms', 'baseline main-thread ms'],
+      [...r.e2e, ...r.e2eNull].flatMap((e) => {
+        const o = (e.model === r.pipelineModel ? b.e2e : b.e2eNull).find((x) => x.clip === e.clip);
+        return o ? [[e.clip, e.model, f(e.fps), f(o.fps), `**${f(e.fps / o.fps)}**`, f(e.cpuMsPerFrame?.main, 1), f(o.cpuMsPerFrame?.main, 1)]] : [];
+      })));
+  }
   for (const p of r.predictions) {
     const c = r.costs.find((x) => x.clip === p.clip);
     if (!c) continue;

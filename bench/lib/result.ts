@@ -83,6 +83,8 @@ export interface BenchResult {
   /** Per clip: CPU ms per frame of each part (null-model run and codec runs), and fps predicted from them (bench/lib/predict.ts). */
   costs: StageCosts[];
   predictions: { clip: string; grid: Prediction[] }[];
+  /** --baseline: the same end-to-end runs with another checkout, in the same session. */
+  baseline: { dir: string; commit: string; e2e: E2eResult[]; e2eNull: E2eResult[] } | null;
   peer: (PeerResult & { oursFps: number; ratio: number }) | null;
   memory: Omit<MemoryResult, 'series'> & { series: [number, number, number][] } | null;
   targets: Target[];
