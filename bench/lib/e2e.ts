@@ -89,13 +89,17 @@ async function timeFfmpeg(args: string[]): Promise<{ seconds: number; cpuMs: num
   return { seconds, cpuMs: cpu ? cpu.children : null };
 }
 
+function codecResult(clip: string, frames: number, t: { seconds: number; cpuMs: number | null }): CodecResult {
+  return { clip, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+}
+
 /** ffmpeg decode + encode with the pipeline's encoder settings (same codec, CRF, preset, tags, audio copy). */
 export async function runTranscode(clip: string, label: string, outDir: string, frames: number, tag = 'transcode'): Promise<CodecResult> {
   const info = await probeMedia(clip);
   const output = join(outDir, `${tag}-${label}.mp4`);
   const plan = encodeArgs(output, output, info, DEFAULT_ENCODE);
   const t = await timeFfmpeg(['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', '-y', '-i', clip, ...plan.args]);
-  return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+  return codecResult(label, frames, t);
 }
 
 /** The decoder's command line (rgb24 frames, showinfo timestamps), output discarded. */
@@ -105,13 +109,13 @@ export async function runDecodeOnly(clip: string, label: string, frames: number)
     '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', 'showinfo', '-vsync', 'passthrough',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', '/dev/null',
   ]);
-  return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+  return codecResult(label, frames, t);
 }
 
 /** Decode alone in the codec's own pixel format (no rgb24 conversion, no pipe): ffmpeg's parallel part of decoding. */
 export async function runDecodeNative(clip: string, label: string, frames: number): Promise<CodecResult> {
   const t = await timeFfmpeg(['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', '-i', clip, '-map', '0:v:0', '-f', 'null', '-']);
-  return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+  return codecResult(label, frames, t);
 }
 
 /**
@@ -124,5 +128,5 @@ export async function runRgbToYuv(clip: string, label: string, frames: number): 
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'error', '-i', clip, '-map', '0:v:0',
     '-vf', 'format=rgb24,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p', '-f', 'null', '-',
   ]);
-  return { clip: label, frames, seconds: t.seconds, fps: frames / t.seconds, cpuMsPerFrame: t.cpuMs === null ? null : t.cpuMs / frames };
+  return codecResult(label, frames, t);
 }
