@@ -6,9 +6,11 @@
 //  - dust: blobs 2-15 px across, irregular, dark or bright, each on one frame only;
 //  - scratches: 1-3 px vertical lines drifting slowly, each living 20-100 frames;
 //  - flicker: per-frame gain within +-8 % and offset within +-5 L;
-//  - grain: film-like (spatially correlated over a few pixels), strongest in the mid-tones.
+//  - grain: film-like (spatially correlated over a few pixels), strongest in the mid-tones;
+//  - blotches and tears (off unless asked for): 25-100 px, on one frame or two (synthetic-blotches.ts).
 
 import { seededRandom } from '../core/random.js';
+import { BlotchDamage, type BlotchDamageOptions, type BlotchTruth } from './synthetic-blotches.js';
 
 export { seededRandom };
 
@@ -21,6 +23,8 @@ export interface DamageOptions {
   flicker?: boolean;
   /** Add grain. Default true. */
   grain?: boolean;
+  /** Add blotches and tears (synthetic-blotches.ts). Default false. */
+  blotches?: boolean | BlotchDamageOptions;
   /** Seed of the random generator (default 1). */
   seed?: number;
   /** Dust blobs per frame at 640x360, scaled by area (default 6). */
@@ -32,6 +36,8 @@ export interface DamageOptions {
 export interface DamageTruth {
   /** Pixel indices of each dust blob put on this frame. */
   blobs: Int32Array[];
+  /** The blotches and tears on this frame (empty unless `blotches`). */
+  blotches: BlotchTruth[];
   gain: number;
   offset: number;
 }
@@ -54,11 +60,14 @@ export class FilmDamage {
   private readonly noise: Float32Array;
   private readonly tmp: Float32Array;
   private readonly o: Required<DamageOptions>;
+  private readonly blotcher: BlotchDamage | null;
 
   constructor(readonly width: number, readonly height: number, opts: DamageOptions = {}) {
     this.o = {
-      dust: true, scratches: true, flicker: true, grain: true, seed: 1, dustPerFrame: 6, grainSigma: 4, ...opts,
+      dust: true, scratches: true, flicker: true, grain: true, blotches: false, seed: 1, dustPerFrame: 6, grainSigma: 4, ...opts,
     };
+    const b = this.o.blotches;
+    this.blotcher = b ? new BlotchDamage(width, height, { seed: this.o.seed + 101, ...(typeof b === 'object' ? b : {}) }) : null;
     this.rand = seededRandom(this.o.seed);
     this.noise = new Float32Array(width * height);
     this.tmp = new Float32Array(width * height);
@@ -76,9 +85,10 @@ export class FilmDamage {
       for (let i = 0; i < n; i++) L[i] = L[i] * gain + offset;
     }
     if (o.scratches) this.addScratches(L);
+    const blotches = this.blotcher ? this.blotcher.apply(L) : [];
     const blobs = o.dust ? this.addDust(L) : [];
     for (let i = 0; i < n; i++) L[i] = L[i] < 0 ? 0 : L[i] > 100 ? 100 : L[i];
-    return { blobs, gain, offset };
+    return { blobs, blotches, gain, offset };
   }
 
   private gauss(): number {
