@@ -1,6 +1,6 @@
 // Wall time spent in each stage of a pipeline, for the benchmark's stage table and --json summaries.
 
-export type StageName = 'track' | 'decode' | 'l' | 'resize' | 'infer' | 'distribution' | 'hints' | 'smooth' | 'compose' | 'encode' | 'restore-flicker' | 'restore-motion' | 'restore-dust' | 'restore-grain' | 'restore-scratches';
+export type StageName = 'track' | 'decode' | 'l' | 'resize' | 'infer' | 'distribution' | 'hints' | 'smooth' | 'compose' | 'encode' | 'restore-flicker' | 'restore-motion' | 'restore-dust' | 'restore-grain' | 'restore-scratches' | 'restore-blotches';
 
 export class StageTimer {
   readonly totals = new Map<StageName, { ms: number; calls: number; frames: number }>();

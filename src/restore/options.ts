@@ -2,12 +2,12 @@
 // read. The presets are the only place the numbers live; bench/restore.ts measured them.
 import { invalidOption } from '../core/errors.js';
 
-export type RestoreDefect = 'flicker' | 'dust' | 'scratches' | 'grain';
+export type RestoreDefect = 'flicker' | 'dust' | 'scratches' | 'grain' | 'blotches';
 export type RestorePreset = 'auto' | 'light' | 'strong' | 'off';
 /** 'lookahead' (files: a few future frames are held) or 'causal' (live: past frames only). */
 export type RestoreMode = 'lookahead' | 'causal';
 
-export const RESTORE_DEFECTS: readonly RestoreDefect[] = ['flicker', 'dust', 'scratches', 'grain'];
+export const RESTORE_DEFECTS: readonly RestoreDefect[] = ['flicker', 'dust', 'scratches', 'grain', 'blotches'];
 
 export interface FlickerSettings {
   /** Frames each side averaged into the brightness reference (look-ahead holds this many; default 6). */
@@ -32,6 +32,27 @@ export interface DustSettings {
   maxExtent: number;
   /** Pixels grown around each blob before filling, for its soft edge (default 1). */
   grow: number;
+}
+
+/** How a blotch's pixels that the frames around cannot give are filled. */
+export type BlotchFill = 'net' | 'directional';
+
+export interface BlotchSettings {
+  /** L units a pixel must differ from the frames two away (t-2, t+2), same sign (default 14). */
+  threshold: number;
+  /** L units those two may differ and still agree; also the agreement for filling from frames (default 10). */
+  agree: number;
+  /** Smallest blob in pixels taken for a blotch; smaller ones are dust's (default 60). */
+  minArea: number;
+  /** Shortest and longest side (px) of a blob's box taken for a blotch (default 12 and 120). */
+  minExtent: number;
+  maxExtent: number;
+  /** Pixels grown around each blotch before filling, for its soft edge (default 2). */
+  grow: number;
+  /** Fill from the frames two and three away where they agree (default true). */
+  fromFrames: boolean;
+  /** The fill for the rest: 'net' (the learned inpainting net, default) or 'directional' (inpaint.ts). */
+  fill: BlotchFill;
 }
 
 export interface ScratchSettings {
@@ -59,27 +80,31 @@ export interface RestoreSettings {
   dust: DustSettings | null;
   scratches: ScratchSettings | null;
   grain: GrainSettings | null;
+  blotches: BlotchSettings | null;
 }
 
 const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25 };
 const DUST: DustSettings = { threshold: 10, agree: 10, maxArea: 400, maxExtent: 24, grow: 1 };
 const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64 };
 const GRAIN: GrainSettings = { strength: 1, floor: 1.5 };
+const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExtent: 12, maxExtent: 120, grow: 2, fromFrames: true, fill: 'net' };
 
 /** The presets: auto repairs every defect at the measured settings; light is conservative; strong is not. */
 export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, RestoreSettings>> = {
-  auto: { flicker: FLICKER, dust: DUST, scratches: SCRATCHES, grain: GRAIN },
+  auto: { flicker: FLICKER, dust: DUST, scratches: SCRATCHES, grain: GRAIN, blotches: BLOTCHES },
   light: {
     flicker: { ...FLICKER, maxGain: 1.12 },
     dust: { ...DUST, threshold: 20, maxArea: 200 },
     scratches: null,
     grain: { ...GRAIN, strength: 0.6 },
+    blotches: { ...BLOTCHES, threshold: 20 },
   },
   strong: {
     flicker: { ...FLICKER, window: 8 },
     dust: { ...DUST, threshold: 10, agree: 14, maxArea: 900, maxExtent: 40, grow: 2 },
     scratches: { ...SCRATCHES, threshold: 5, rowShare: 0.5 },
     grain: { ...GRAIN, strength: 1.6, floor: 1 },
+    blotches: { ...BLOTCHES, threshold: 10, maxExtent: 160, grow: 3 },
   },
 };
 
@@ -90,7 +115,7 @@ export function restoresNothing(s: RestoreSettings | null | undefined): boolean 
 
 /**
  * The CLI's `--restore`: a preset (auto, light, strong, off) or a comma list of defects
- * (dust,scratches,flicker,grain) each at its auto settings. Null for off. Throws a usage error
+ * (dust,scratches,flicker,grain,blotches) each at its auto settings. Null for off. Throws a usage error
  * naming what was wrong.
  */
 export function parseRestoreOption(value: string): RestoreSettings | null {
@@ -108,5 +133,6 @@ export function parseRestoreOption(value: string): RestoreSettings | null {
     dust: parts.includes('dust') ? auto.dust : null,
     scratches: parts.includes('scratches') ? auto.scratches : null,
     grain: parts.includes('grain') ? auto.grain : null,
+    blotches: parts.includes('blotches') ? auto.blotches : null,
   };
 }

@@ -1,0 +1,312 @@
+// Blotches and tears: damage 25-100 px across that the dust detector leaves alone (it takes
+// anything that large for motion). A blotch on one frame differs from the frames either side; a
+// tape hit on two consecutive frames has one neighbour that agrees with it, so the witnesses are
+// the frames two away (t-2, t+2 warped onto t), which miss both copies. A pixel is a candidate
+// when it differs from both of those with the same sign while they agree with each other, and
+// also differs from at least one direct neighbour (t-1 or t+1). Candidates form 8-connected blobs.
+// A blob is taken for motion the flow missed, and left alone, when the frame around it does not
+// match the witnesses, or when both direct neighbours (or both witnesses) hold a thing like it
+// nearby where this frame lacks it. Accepted blobs, grown for their soft edge, are filled from the
+// frames two and three away where those four agree; what remains is marked for a spatial fill
+// (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
+import type { BlotchSettings } from './options.js';
+
+/** Margin (px) around a blob where the motion compensation must hold. */
+const MARGIN = 6;
+/** Thresholds are at least this many robust standard deviations of the frame's temporal residual. */
+const NOISE_FACTOR = 3;
+const CANDIDATE = 1, PENDING = 2, REJECTED = 3;
+/** Mask value of a blob's pixels still to be filled spatially (after fillFromFrames). */
+export const HOLE = 4;
+/** Mask value of a blob's pixels (and grown edge) filled from the frames around. */
+const FILLED = 5;
+
+/** The box of one accepted blob (inclusive), grown edge included. */
+export interface BlotchBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export interface BlotchDetection {
+  /** Boxes of the accepted blobs; their pixels (grown) are HOLE in the detector's mask. */
+  boxes: BlotchBox[];
+  /** Pixels marked (blobs and their grown edge). */
+  pixels: number;
+  /** Candidate blobs rejected as motion. */
+  rejected: number;
+}
+
+/** The planes around frame t, each warped onto it; p3 and n3 may be missing (fill only). */
+export interface BlotchWitnesses {
+  p1: Float32Array;
+  n1: Float32Array;
+  p2: Float32Array;
+  n2: Float32Array;
+}
+
+export class BlotchDetector {
+  /** Per-pixel state: HOLE on blotch pixels still to fill after detect()/fillFromFrames(); cleared by clear(). */
+  readonly mask: Uint8Array;
+  private readonly stack: Int32Array;
+  private readonly touched: Int32Array;
+  private nt = 0;
+  private readonly hist = new Uint32Array(256);
+
+  constructor(readonly width: number, readonly height: number) {
+    const n = width * height;
+    this.mask = new Uint8Array(n);
+    this.stack = new Int32Array(n);
+    this.touched = new Int32Array(n);
+  }
+
+  /** Finds blotches in `cur` and marks them HOLE in `mask`; `cur` is not changed. */
+  detect(cur: Float32Array, wt: BlotchWitnesses, s: BlotchSettings): BlotchDetection {
+    const { width: w, height: h, mask, stack, touched } = this;
+    const { p1, n1, p2, n2 } = wt;
+    const n = w * h;
+    this.clear();
+    const spread = this.spread(cur, p2, n2);
+    const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
+    let nt = 0;
+    for (let i = 0; i < n; i++) {
+      const c = cur[i], d1 = c - p2[i], d2 = c - n2[i], dn = p2[i] - n2[i];
+      if (dn >= agree || dn <= -agree) continue;
+      if (d1 > t && d2 > t) {
+        if (c - p1[i] > t || c - n1[i] > t) touched[nt++] = i;
+      } else if (d1 < -t && d2 < -t) {
+        if (p1[i] - c > t || n1[i] - c > t) touched[nt++] = i;
+      }
+    }
+    for (let k = 0; k < nt; k++) mask[touched[k]] = CANDIDATE;
+    const candidates = nt;
+    const boxes: BlotchBox[] = [];
+    let rejected = 0;
+    for (let k = 0; k < candidates; k++) {
+      const seed = touched[k];
+      if (mask[seed] !== CANDIDATE) continue;
+      let top = 0;
+      let end = 0;
+      stack[end++] = seed;
+      mask[seed] = PENDING;
+      let x0 = w, x1 = 0, y0 = h, y1 = 0;
+      while (top < end) {
+        const i = stack[top++];
+        const x = i % w, y = (i - x) / w;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= h) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= w) continue;
+            const j = yy * w + xx;
+            if (mask[j] === CANDIDATE) {
+              mask[j] = PENDING;
+              stack[end++] = j;
+            }
+          }
+        }
+      }
+      const extent = Math.max(x1 - x0, y1 - y0) + 1;
+      // Too small: dust's (restore-dust); too large: not a blotch. Neither counts as rejected.
+      if (end < s.minArea || extent < s.minExtent || extent > s.maxExtent) {
+        for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
+        continue;
+      }
+      const keep = this.settled(cur, p2, n2, x0, y0, x1, y1, Math.max(0.5 * t, 1.5 * spread))
+        && !(this.nearby(cur, p1, n1, end, x0, y0, x1, y1, extent, t) || this.nearby(cur, p2, n2, end, x0, y0, x1, y1, extent, t));
+      if (!keep) {
+        for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
+        rejected++;
+        continue;
+      }
+      const box = { x0, y0, x1, y1 };
+      const grown = this.extend(cur, p2, n2, end, box, Math.max(0.35 * t, 2 * spread), agree);
+      for (let q = end; q < grown; q++) touched[nt++] = stack[q];
+      boxes.push(box);
+    }
+    // Only the accepted blobs' pixels stay listed (in place: the list only shrinks); the rest go back to 0.
+    let na = 0;
+    for (let k = 0; k < nt; k++) {
+      const i = touched[k];
+      if (mask[i] === PENDING) touched[na++] = i;
+      else mask[i] = 0;
+    }
+    // Mark them and their grown edge HOLE (the soft edge falls under the threshold), listed on the stack.
+    const g = s.grow;
+    let marked = 0;
+    for (let q = 0; q < na; q++) {
+      const i = touched[q];
+      const x = i % w, y = (i - x) / w;
+      for (let yy = Math.max(0, y - g); yy <= Math.min(h - 1, y + g); yy++) {
+        for (let xx = Math.max(0, x - g); xx <= Math.min(w - 1, x + g); xx++) {
+          const j = yy * w + xx;
+          if (mask[j] !== HOLE) {
+            mask[j] = HOLE;
+            stack[marked++] = j;
+          }
+        }
+      }
+    }
+    this.nt = marked;
+    for (const b of boxes) {
+      b.x0 = Math.max(0, b.x0 - g);
+      b.y0 = Math.max(0, b.y0 - g);
+      b.x1 = Math.min(w - 1, b.x1 + g);
+      b.y1 = Math.min(h - 1, b.y1 + g);
+    }
+    return { boxes, pixels: marked, rejected };
+  }
+
+  /**
+   * Fills HOLE pixels from the planes `refs` (frames further away, warped onto this one) where all
+   * of them agree to within `agree` L: their mean. Returns the pixels filled; the rest stay HOLE.
+   */
+  fillFromFrames(cur: Float32Array, refs: Float32Array[], agree: number): number {
+    const { mask, stack } = this;
+    let filled = 0;
+    for (let k = 0; k < this.nt; k++) {
+      const i = stack[k];
+      if (mask[i] !== HOLE) continue;
+      let lo = Infinity, hi = -Infinity, sum = 0;
+      for (const r of refs) {
+        const v = r[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        sum += v;
+      }
+      if (hi - lo < agree) {
+        cur[i] = sum / refs.length;
+        mask[i] = FILLED;
+        filled++;
+      }
+    }
+    return filled;
+  }
+
+  /** Pixels still HOLE. */
+  holes(): number {
+    let c = 0;
+    for (let k = 0; k < this.nt; k++) if (this.mask[this.stack[k]] === HOLE) c++;
+    return c;
+  }
+
+  /** Resets the mask to all zero. */
+  clear(): void {
+    for (let k = 0; k < this.nt; k++) this.mask[this.stack[k]] = 0;
+    this.nt = 0;
+  }
+
+  /** Robust standard deviation of cur - mean(a, b) over every fourth pixel of every fourth row. */
+  private spread(cur: Float32Array, a: Float32Array, b: Float32Array): number {
+    const { width: w, height: h, hist } = this;
+    hist.fill(0);
+    let count = 0;
+    for (let y = 0; y < h; y += 4) {
+      for (let x = 0; x < w; x += 4) {
+        const i = y * w + x;
+        hist[Math.min(255, Math.floor(Math.abs(cur[i] - 0.5 * (a[i] + b[i])) * 10))]++;
+        count++;
+      }
+    }
+    let acc = 0, bin = 0;
+    for (; bin < 255 && acc + hist[bin] < count / 2; bin++) acc += hist[bin];
+    return 1.4826 * ((bin + 0.5) / 10);
+  }
+
+  /**
+   * Extends an accepted blob (its `count` pixels first on the stack, PENDING) to the 8-connected
+   * pixels that stand out from the witnesses' mean by more than `low` with the blob's sign, where
+   * the witnesses agree, within 8 px of its box: its soft edge and the parts of it over a
+   * background of about its own value. Updates `box`; returns the blob's new pixel count.
+   */
+  private extend(cur: Float32Array, a: Float32Array, b: Float32Array, count: number, box: BlotchBox, low: number, agree: number): number {
+    const { width: w, height: h, mask, stack } = this;
+    let diff = 0;
+    for (let q = 0; q < count; q++) {
+      const i = stack[q];
+      diff += cur[i] - 0.5 * (a[i] + b[i]);
+    }
+    const sign = diff < 0 ? -1 : 1;
+    const bx0 = Math.max(0, box.x0 - 8), bx1 = Math.min(w - 1, box.x1 + 8), by0 = Math.max(0, box.y0 - 8), by1 = Math.min(h - 1, box.y1 + 8);
+    let top = 0, end = count;
+    while (top < end) {
+      const i = stack[top++];
+      const x = i % w, y = (i - x) / w;
+      if (x < box.x0) box.x0 = x;
+      if (x > box.x1) box.x1 = x;
+      if (y < box.y0) box.y0 = y;
+      if (y > box.y1) box.y1 = y;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < by0 || yy > by1) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < bx0 || xx > bx1) continue;
+          const j = yy * w + xx;
+          if (mask[j] !== 0) continue;
+          const dn = a[j] - b[j];
+          if (sign * (cur[j] - 0.5 * (a[j] + b[j])) > low && dn < agree && dn > -agree) {
+            mask[j] = PENDING;
+            stack[end++] = j;
+          }
+        }
+      }
+    }
+    return end;
+  }
+
+  /**
+   * True when something as dark (or as bright) as the blob lies near it in both `a` and `b`, at a
+   * place where this frame does not have it: a thing that moved further than the flow followed.
+   * The blob's pixels are the first `count` on the stack.
+   */
+  private nearby(cur: Float32Array, a: Float32Array, b: Float32Array, count: number, x0: number, y0: number, x1: number, y1: number, extent: number, t: number): boolean {
+    const { width: w, height: h, stack } = this;
+    let sum = 0, diff = 0;
+    for (let q = 0; q < count; q++) {
+      const i = stack[q];
+      sum += cur[i];
+      diff += cur[i] - 0.5 * (a[i] + b[i]);
+    }
+    const level = sum / count, dark = diff < 0;
+    const need = Math.max(2, count >> 1);
+    const search = Math.min(48, Math.max(16, extent >> 1));
+    let inA = 0, inB = 0;
+    for (let y = Math.max(0, y0 - search); y <= Math.min(h - 1, y1 + search); y++) {
+      const r = y * w;
+      for (let x = Math.max(0, x0 - search); x <= Math.min(w - 1, x1 + search); x++) {
+        const i = r + x, vc = cur[i], va = a[i], vb = b[i];
+        if ((dark ? va <= level + 0.5 * t : va >= level - 0.5 * t) && Math.abs(va - vc) > t) inA++;
+        if ((dark ? vb <= level + 0.5 * t : vb >= level - 0.5 * t) && Math.abs(vb - vc) > t) inB++;
+      }
+    }
+    return inA >= need && inB >= need;
+  }
+
+  /**
+   * True when, in a margin of MARGIN pixels around a blob's box, the frame agrees with the
+   * witnesses' mean to within `limit` on average: the motion compensation holds there.
+   */
+  private settled(cur: Float32Array, a: Float32Array, b: Float32Array, x0: number, y0: number, x1: number, y1: number, limit: number): boolean {
+    const { width: w, height: h, mask } = this;
+    let s = 0, c = 0;
+    for (let y = Math.max(0, y0 - MARGIN); y <= Math.min(h - 1, y1 + MARGIN); y++) {
+      for (let x = Math.max(0, x0 - MARGIN); x <= Math.min(w - 1, x1 + MARGIN); x++) {
+        // Only the margin: inside the box (and a pixel beyond, the soft edge) lies the blotch;
+        // candidates of another blob (a blotch beside this one) are no evidence either.
+        if (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1) continue;
+        const i = y * w + x;
+        if (mask[i] !== 0) continue;
+        s += Math.abs(cur[i] - 0.5 * (a[i] + b[i]));
+        c++;
+      }
+    }
+    return c === 0 || s / c <= limit;
+  }
+}
