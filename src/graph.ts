@@ -40,6 +40,8 @@ export { restoreGrain } from './operators/restore-grain.js';
 export type { RestoreGrainOptions } from './operators/restore-grain.js';
 export { restoreScratches } from './operators/restore-scratches.js';
 export type { RestoreScratchesOptions } from './operators/restore-scratches.js';
+export { restoreBlotches } from './operators/restore-blotches.js';
+export type { RestoreBlotchesOptions, BlotchResult } from './operators/restore-blotches.js';
 export { restorePreview } from './operators/restore-preview.js';
 export type { RestorePreviewOptions } from './operators/restore-preview.js';
 export { FilmDamage } from './restore/synthetic-damage.js';

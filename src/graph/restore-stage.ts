@@ -1,7 +1,7 @@
 // The restoration stage in front of the colour graph: the film's L plane is repaired before the
 // model sees it, and the repaired L is what the output carries. The defects are repaired in the
-// order each needs: flicker first (the temporal tests compare brightness across frames), then the
-// two that use the motion-compensated neighbours (grain, then dust: the grain filter's range
+// order each needs: flicker first (the temporal tests compare brightness across frames), then
+// blotches (larger than dust, found against frames two away), then the two that use the motion-compensated neighbours (grain, then dust: the grain filter's range
 // weights leave a speck as it is, and the speck stands out better from a quieter frame), then
 // scratches (spatial, easier to see once the grain is down).
 import { identity, pipe, type OperatorFunction } from 'rxjs';
@@ -10,6 +10,7 @@ import { restoreMotion } from '../operators/restore-motion.js';
 import { restoreDust } from '../operators/restore-dust.js';
 import { restoreGrain } from '../operators/restore-grain.js';
 import { restoreScratches } from '../operators/restore-scratches.js';
+import { restoreBlotches, BLOTCH_LOOKAHEAD, type BlotchResult } from '../operators/restore-blotches.js';
 import { restorePreview, type RestorePreviewOptions } from '../operators/restore-preview.js';
 import { restoresNothing, type RestoreMode, type RestoreSettings } from '../restore/options.js';
 import type { DustResult } from '../restore/dust.js';
@@ -26,6 +27,7 @@ export interface RestoreEvents {
   dust?: (index: number, result: DustResult | null) => void;
   grain?: (index: number, level: number | null) => void;
   scratches?: (index: number, result: ScratchResult) => void;
+  blotches?: (index: number, result: BlotchResult | null) => void;
 }
 
 export interface RestoreStageOptions {
@@ -50,13 +52,13 @@ export interface RestoreOptions {
 }
 
 /**
- * Frames the stage holds back at most in look-ahead mode: the flicker window, and two for the
- * motion stage at the start of a run (one after). The file graph's FlowGate leaves room for them,
+ * Frames the stage holds back at most in look-ahead mode: the flicker window, two for the
+ * motion stage at the start of a run (one after), and three for blotches. The file graph's FlowGate leaves room for them,
  * as for the smoothing window.
  */
 export function restoreHold(s: RestoreSettings | null): number {
   if (restoresNothing(s)) return 0;
-  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain ? 2 : 0);
+  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain ? 2 : 0) + (s!.blotches ? BLOTCH_LOOKAHEAD : 0);
 }
 
 /** The restoration stage for `settings`; identity when it repairs nothing. */
@@ -67,6 +69,8 @@ export function restoreStage(settings: RestoreSettings | null, opts: RestoreStag
   const when = <T>(on: unknown, stage: () => OperatorFunction<T, T>): OperatorFunction<T, T> => (on ? stage() : identity);
   const stage: LStage = pipe(
     when(s.flicker, () => restoreFlicker<LFrame>(s.flicker!, { mode, timer, ...(events.flicker ? { onFrame: events.flicker } : {}) })),
+    // Blotches need frames ahead: live (causal) runs leave them.
+    when(s.blotches && mode === 'lookahead', () => restoreBlotches<LFrame>(s.blotches!, { timer, ...(events.blotches ? { onFrame: events.blotches } : {}) })),
     when(s.dust || s.grain, () => restoreMotion<LFrame>({ mode, timer })),
     when(s.grain, () => restoreGrain<LFrame>(s.grain!, { timer, ...(events.grain ? { onFrame: events.grain } : {}) })),
     when(s.dust, () => restoreDust<LFrame>(s.dust!, { timer, ...(events.dust ? { onFrame: events.dust } : {}) })),

@@ -1,0 +1,202 @@
+// Stage: blotches and tears (src/restore/blotches.ts), filled from the frames further away where
+// they agree and otherwise by the learned net (src/restore/blotch-net.ts) or the directional fill.
+// It holds three frames ahead and keeps three behind (as repaired): frame t is looked at when
+// t+3 arrives, against t±1 and t±2 warped onto it (one flow each, between the two: see
+// src/restore/motion.ts), and t±3 are warped only when a blotch is found. The first two and
+// last two frames of a run use the frames on one side (t+1, and t+2 with t+3, or the same
+// before), their flow extrapolated; a run under four frames passes unchanged. The net runs asynchronously,
+// so frames leave in order through a promise chain; the stage completes once the last has left.
+import { Observable, type OperatorFunction } from 'rxjs';
+import { BlotchDetector, HOLE, type BlotchBox } from '../restore/blotches.js';
+import { BlotchNet } from '../restore/blotch-net.js';
+import { inpaintMasked } from '../restore/inpaint.js';
+import { MotionCompensator } from '../restore/motion.js';
+import type { BlotchSettings } from '../restore/options.js';
+import type { LFrame } from '../core/frames.js';
+import type { StageTimer } from '../core/stage-timer.js';
+
+/** Frames the stage holds back: it looks at frame t when t+3 arrives. */
+export const BLOTCH_LOOKAHEAD = 3;
+/** How far (px) the directional fill looks for a pixel outside the blotch. */
+const DIRECTIONAL_REACH = 128;
+
+export interface BlotchResult {
+  /** Blotches found and filled. */
+  blotches: number;
+  /** Their boxes (grown edge included), for the --restore-debug panel (kind "blotch"). */
+  boxes: BlotchBox[];
+  /** Pixels filled from the frames two and three away. */
+  fromFrames: number;
+  /** Pixels filled by the net or the directional fill. */
+  spatial: number;
+  /** Candidate blobs left alone as motion. */
+  rejected: number;
+}
+
+export interface RestoreBlotchesOptions {
+  /** Charges the stage's time to 'restore-blotches'. Default: none. */
+  timer?: StageTimer;
+  /** Sees every frame's result (null when it was passed unchanged). Default: none. */
+  onFrame?: (index: number, result: BlotchResult | null) => void;
+  /** The net for fill 'net' (default: the shipped one, loaded when first needed). */
+  net?: Promise<BlotchNet>;
+  /** Longest side of the plane the flows are computed on (default 256). */
+  flowSide?: number;
+}
+
+interface Entry<T> {
+  f: T;
+  /** The frame's reduced plane, for the flows. */
+  low: Float32Array;
+  /** Its L as the stage left it (after emission a copy: later stages change f.L in place). */
+  ref: Float32Array;
+}
+
+/** Planes allocated once per frame geometry. */
+class Work {
+  readonly mc: MotionCompensator;
+  readonly det: BlotchDetector;
+  readonly warped: Float32Array[];
+  /** Copies of emitted frames' L, reused. */
+  readonly spare: Float32Array[] = [];
+
+  constructor(readonly width: number, readonly height: number, flowSide: number | undefined) {
+    this.mc = new MotionCompensator(width, height, flowSide ? { maxSide: flowSide } : {});
+    this.det = new BlotchDetector(width, height);
+    this.warped = Array.from({ length: 6 }, () => new Float32Array(width * height));
+  }
+
+  /** before and after (2k frames apart) warped onto the frame between them, into warped[slot], [slot + 1]. */
+  straddle(before: Entry<unknown>, after: Entry<unknown>, slot: number): [Float32Array, Float32Array] {
+    const a = this.warped[slot]!, b = this.warped[slot + 1]!;
+    this.mc.estimate(after.low, before.low);
+    this.mc.warp(before.ref, 0.5, a);
+    this.mc.warp(after.ref, -0.5, b);
+    return [a, b];
+  }
+
+  /**
+   * Two frames on one side, `near` d frames away and `far` d + 1, warped onto the frame along
+   * their flow extrapolated (the edges of a run), into warped[slot], [slot + 1].
+   */
+  pair(near: Entry<unknown>, far: Entry<unknown>, d: number, slot: number): [Float32Array, Float32Array] {
+    const a = this.warped[slot]!, b = this.warped[slot + 1]!;
+    this.mc.estimate(near.low, far.low);
+    this.mc.warp(near.ref, d, a);
+    this.mc.warp(far.ref, d + 1, b);
+    return [a, b];
+  }
+}
+
+export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: RestoreBlotchesOptions = {}): OperatorFunction<T, T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      let work: Work | null = null;
+      let win: Entry<T>[] = [];
+      /** Index in `win` of the next frame to look at. */
+      let pos = 0;
+      let chain: Promise<void> = Promise.resolve();
+      let failed = false;
+      let net: Promise<BlotchNet> | null = null;
+
+      const repair = async (k: number): Promise<BlotchResult | null> => {
+        const w = work!;
+        const e = win[k]!, p1 = win[k - 1], n1 = win[k + 1], p2 = win[k - 2], n2 = win[k + 2], p3 = win[k - 3], n3 = win[k + 3];
+        const t0 = performance.now();
+        // The direct neighbours (t±1) and the witnesses (t±2); at a run's edge, from one side.
+        const direct = p1 && n1 ? w.straddle(p1, n1, 0) : n1 && n2 ? w.pair(n1, n2, 1, 0) : p1 && p2 ? w.pair(p1, p2, 1, 0) : null;
+        const both = !!(p2 && n2);
+        const witness = p2 && n2 ? w.straddle(p2, n2, 2) : n2 && n3 ? w.pair(n2, n3, 2, 2) : p2 && p3 ? w.pair(p2, p3, 2, 2) : null;
+        if (!direct || !witness) return null;
+        // One side only: the nearer frame stands for both direct neighbours.
+        const [a1, b1] = p1 && n1 ? direct : [direct[0], direct[0]];
+        const [a2, b2] = witness;
+        const L = e.f.L;
+        const found = w.det.detect(L, { p1: a1, n1: b1, p2: a2, n2: b2 }, s);
+        const result: BlotchResult = { blotches: found.boxes.length, boxes: found.boxes, fromFrames: 0, spatial: 0, rejected: found.rejected };
+        if (found.boxes.length) {
+          if (s.fromFrames) {
+            const refs = [a2, b2];
+            if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4));
+            result.fromFrames = w.det.fillFromFrames(L, refs, s.agree);
+          }
+          result.spatial = w.det.holes();
+          if (result.spatial) {
+            if (s.fill === 'net') {
+              net ??= opts.net ?? BlotchNet.load();
+              const model = await net;
+              // Waiting for the model to load is not the stage's cost.
+              let ms = performance.now() - t0;
+              const t1 = performance.now();
+              await model.fill(L, w.det.mask, w.width, w.height, HOLE, found.boxes);
+              ms += performance.now() - t1;
+              opts.timer?.add('restore-blotches', ms);
+              w.det.clear();
+              return result;
+            }
+            inpaintMasked(L, w.det.mask, w.width, w.height, HOLE, DIRECTIONAL_REACH, true);
+          }
+          w.det.clear();
+        }
+        opts.timer?.add('restore-blotches', performance.now() - t0);
+        return result;
+      };
+
+      /** Looks at and emits win[pos], keeps a copy of what left, and forgets frames no longer needed. */
+      const step = async (): Promise<void> => {
+        const e = win[pos]!;
+        const r = await repair(pos);
+        opts.onFrame?.(e.f.index, r);
+        const copy = work!.spare.pop() ?? new Float32Array(e.f.L.length);
+        copy.set(e.f.L);
+        e.ref = copy;
+        pos++;
+        subscriber.next(e.f);
+        while (pos > BLOTCH_LOOKAHEAD) {
+          const old = win.shift()!;
+          work!.spare.push(old.ref);
+          pos--;
+        }
+      };
+
+      /** Emits every frame still held (the end of a run). */
+      const flush = async (): Promise<void> => {
+        while (work && pos < win.length) await step();
+        win = [];
+        pos = 0;
+      };
+
+      const enqueue = (job: () => Promise<void>) => {
+        chain = chain.then(async () => {
+          if (failed || subscriber.closed) return;
+          try {
+            await job();
+          } catch (err) {
+            failed = true;
+            subscriber.error(err);
+          }
+        });
+      };
+
+      const sub = source.subscribe({
+        next: (f) =>
+          enqueue(async () => {
+            if (!work || work.width !== f.width || work.height !== f.height) {
+              await flush();
+              work = new Work(f.width, f.height, opts.flowSide);
+            }
+            const low = new Float32Array(work.mc.lowWidth * work.mc.lowHeight);
+            work.mc.reduce(f.L, low);
+            win.push({ f, low, ref: f.L });
+            if (win.length - 1 - pos >= BLOTCH_LOOKAHEAD) await step();
+          }),
+        error: (err) => enqueue(async () => subscriber.error(err)),
+        complete: () =>
+          enqueue(async () => {
+            await flush();
+            subscriber.complete();
+          }),
+      });
+      return () => sub.unsubscribe();
+    });
+}
