@@ -1,6 +1,6 @@
 // Film restoration (--restore): before/after figures against a clean original.
 //
-//   node --import tsx bench/restore.ts [--frames N] [--clips a,b] [--preset auto|light|strong]
+//   node --import tsx bench/restore.ts [--frames N] [--clips a,b] [--cases blotches,all] [--preset auto|light|strong]
 //                                      [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json]
 //
 // Clean gray clips (the colour clips in /work/shared/data/videos, converted to gray) are damaged
@@ -11,7 +11,10 @@
 // flicker (mean frame-to-frame change of mean L), and for dust the share of blobs removed (a blob
 // counts as removed when its mean error against the clean frame falls to 30 % of the damaged
 // one, or to 1.5 times the restored frame's own mean error, i.e. it no longer stands out from
-// the rest of the frame; blobs whose damaged mean error is under 10 L are too faint to count). The clean clips are also run through the
+// the rest of the frame; blobs whose damaged mean error is under 10 L are too faint to count);
+// for blotches and tears (25-100 px, one frame or two), PSNR over their own pixels and the share
+// repaired (bench/blotch-metrics.ts), and the learned fill against the directional fill on the
+// same blotches. The clean clips are also run through the
 // stage as they are: the PSNR of what it changed, and the share of pixels it took for dust
 // (false detections on moving clean content). Then the cost per frame at 480p and 1080p (all
 // damage, every stage), and with --bw the real black-and-white clip (what was found; --png DIR
@@ -21,7 +24,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { from } from 'rxjs';
+import { from, lastValueFrom, toArray } from 'rxjs';
 import sharp from 'sharp';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { GRAY_TO_L } from '../src/color/lab.js';
@@ -31,6 +34,7 @@ import { restoreStage, type RestoreEvents } from '../src/graph/restore-stage.js'
 import { StageTimer } from '../src/core/stage-timer.js';
 import { psnrL, Ssim } from '../src/metrics/image-quality.js';
 import type { LFrame } from '../src/core/frames.js';
+import { blotchStats, poolBlotchStats, type BlotchGroupStats, type PlacedBlotch } from './blotch-metrics.js';
 
 const run = promisify(execFile);
 const CLIP_DIR = '/work/shared/data/videos';
@@ -70,11 +74,12 @@ export async function readGrayL(path: string, frames: number, size?: { width: nu
  * Runs the restoration stage over copies of `frames`; returns the restored planes and the wall
  * time of the stage alone (copying the frames in is not counted).
  */
-export function restoreFrames(frames: Float32Array[], width: number, height: number, settings: RestoreSettings, timer?: StageTimer, events?: RestoreEvents): Float32Array[] & { ms?: number } {
-  const out: Float32Array[] & { ms?: number } = [];
+export async function restoreFrames(frames: Float32Array[], width: number, height: number, settings: RestoreSettings, timer?: StageTimer, events?: RestoreEvents): Promise<Float32Array[] & { ms?: number }> {
   const records = frames.map((L, index) => ({ index, pts: index / 25, width, height, rgb: Buffer.alloc(0), L: L.slice(), gray: false }) as LFrame);
   const t0 = performance.now();
-  from(records).pipe(restoreStage(settings, { mode: 'lookahead', ...(timer ? { timer } : {}), ...(events ? { events } : {}) })).subscribe((f) => out.push(f.L));
+  // The blotch stage's net runs asynchronously: wait for the last frame.
+  const done = await lastValueFrom(from(records).pipe(restoreStage(settings, { mode: 'lookahead', ...(timer ? { timer } : {}), ...(events ? { events } : {}) }), toArray()));
+  const out: Float32Array[] & { ms?: number } = done.map((f) => f.L);
   out.ms = performance.now() - t0;
   return out;
 }
@@ -128,6 +133,8 @@ interface Row {
   flickerClean: number;
   dustRemoved: number | null;
   dustBlobs: number;
+  /** Blotch pixels, per group (cases with blotches). */
+  blotches?: BlotchGroupStats[];
 }
 
 const CASES: { name: string; damage: DamageOptions }[] = [
@@ -135,20 +142,30 @@ const CASES: { name: string; damage: DamageOptions }[] = [
   { name: 'dust', damage: { flicker: false, scratches: false, grain: false } },
   { name: 'scratches', damage: { dust: false, flicker: false, grain: false } },
   { name: 'grain', damage: { dust: false, flicker: false, scratches: false } },
-  { name: 'all', damage: {} },
+  { name: 'blotches', damage: { dust: false, flicker: false, scratches: false, grain: false, blotches: true } },
+  { name: 'all', damage: { blotches: true } },
 ];
 
-export function measureCase(clip: Clip, name: string, damage: DamageOptions, settings: RestoreSettings, seed: number): Row {
-  const { width, height } = clip;
-  const gen = new FilmDamage(width, height, { ...damage, seed });
+/** The clip damaged by the generator: the frames, the dust blobs and the blotches put on them. */
+export function damageClip(clip: Clip, damage: DamageOptions, seed: number): { damaged: Float32Array[]; blobs: { t: number; px: Int32Array }[]; blotches: PlacedBlotch[] } {
+  const gen = new FilmDamage(clip.width, clip.height, { ...damage, seed });
   const damaged: Float32Array[] = [];
   const blobs: { t: number; px: Int32Array }[] = [];
+  const blotches: PlacedBlotch[] = [];
   clip.frames.forEach((L, t) => {
     const d = L.slice();
-    for (const px of gen.apply(d).blobs) blobs.push({ t, px });
+    const truth = gen.apply(d);
+    for (const px of truth.blobs) blobs.push({ t, px });
+    for (const b of truth.blotches) blotches.push({ t, truth: b });
     damaged.push(d);
   });
-  const restored = restoreFrames(damaged, width, height, settings);
+  return { damaged, blobs, blotches };
+}
+
+export async function measureCase(clip: Clip, name: string, damage: DamageOptions, settings: RestoreSettings, seed: number): Promise<Row> {
+  const { width, height } = clip;
+  const { damaged, blobs, blotches } = damageClip(clip, damage, seed);
+  const restored = await restoreFrames(damaged, width, height, settings);
   const ssim = new Ssim(width, height);
   const qd = quality(damaged, clip.frames, ssim), qr = quality(restored, clip.frames, ssim);
   let counted = 0, removed = 0;
@@ -164,20 +181,39 @@ export function measureCase(clip: Clip, name: string, damage: DamageOptions, set
     psnrDamaged: qd.psnr, psnrRestored: qr.psnr, ssimDamaged: qd.ssim, ssimRestored: qr.ssim,
     flickerDamaged: flickerOf(damaged), flickerRestored: flickerOf(restored), flickerClean: flickerOf(clip.frames),
     dustRemoved: counted ? removed / counted : null, dustBlobs: counted,
+    ...(blotches.length ? { blotches: blotchStats(blotches, damaged, restored, clip.frames) } : {}),
   };
 }
 
+/**
+ * The same blotches filled four ways: the net or the directional fill, each after the fill from
+ * frames further away and alone (every blotch pixel filled spatially). PSNR over blotch pixels.
+ */
+export async function compareFills(clip: Clip, settings: RestoreSettings, seed: number): Promise<Record<string, BlotchGroupStats[]>> {
+  const { damaged, blotches } = damageClip(clip, CASES.find((c) => c.name === 'blotches')!.damage, seed);
+  const out: Record<string, BlotchGroupStats[]> = {};
+  for (const fill of ['net', 'directional'] as const) {
+    for (const fromFrames of [true, false]) {
+      const only: RestoreSettings = { flicker: null, dust: null, scratches: null, grain: null, blotches: { ...settings.blotches!, fill, fromFrames } };
+      const restored = await restoreFrames(damaged, clip.width, clip.height, only);
+      out[`${fill}${fromFrames ? ' after frames' : ' alone'}`] = blotchStats(blotches, damaged, restored, clip.frames);
+    }
+  }
+  return out;
+}
+
 /** The stage on a clean clip: PSNR of what it changed, share of pixels taken for dust, frames with scratches found. */
-export function measureClean(clip: Clip, settings: RestoreSettings): { psnr: number; dustPixelShare: number; scratchPixelShare: number } {
-  let dustPixels = 0, scratchPixels = 0;
-  const restored = restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
+export async function measureClean(clip: Clip, settings: RestoreSettings): Promise<{ psnr: number; dustPixelShare: number; scratchPixelShare: number; blotchPixelShare: number }> {
+  let dustPixels = 0, scratchPixels = 0, blotchPixels = 0;
+  const restored = await restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
     dust: (_i, r) => (dustPixels += r?.pixels ?? 0),
     scratches: (_i, r) => (scratchPixels += r.pixels),
+    blotches: (_i, r) => (blotchPixels += r ? r.fromFrames + r.spatial : 0),
   });
   let p = 0;
   restored.forEach((L, t) => (p += Math.min(99, psnrL(L, clip.frames[t]))));
   const total = clip.width * clip.height * clip.frames.length;
-  return { psnr: p / restored.length, dustPixelShare: dustPixels / total, scratchPixelShare: scratchPixels / total };
+  return { psnr: p / restored.length, dustPixelShare: dustPixels / total, scratchPixelShare: scratchPixels / total, blotchPixelShare: blotchPixels / total };
 }
 
 const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2), f3 = (x: number) => x.toFixed(3);
@@ -187,6 +223,7 @@ async function main(): Promise<void> {
     options: {
       frames: { type: 'string', default: '48' },
       clips: { type: 'string' },
+      cases: { type: 'string' },
       preset: { type: 'string', default: 'auto' },
       'cost-frames': { type: 'string', default: '12' },
       'no-cost': { type: 'boolean' },
@@ -200,7 +237,8 @@ async function main(): Promise<void> {
   const frames = Number(v.frames);
   const names = v.clips ? v.clips.split(',') : ['davis_car-roundabout', 'sam2_dog', 'sam2_juggle', 'intel_asl_book'];
   const rows: Row[] = [];
-  const clean: { clip: string; psnr: number; dustPixelShare: number; scratchPixelShare: number }[] = [];
+  const clean: { clip: string; psnr: number; dustPixelShare: number; scratchPixelShare: number; blotchPixelShare: number }[] = [];
+  const fills: Record<string, BlotchGroupStats[][]> = {};
   const out: Record<string, unknown> = { preset: v.preset, frames };
   console.log(`restore bench: preset ${v.preset}, ${frames} frames per clip, look-ahead\n`);
   console.log('clip                  damage     PSNR dmg  PSNR rst   gain  SSIM dmg SSIM rst  flicker dmg -> rst (clean)  dust removed');
@@ -212,14 +250,17 @@ async function main(): Promise<void> {
       continue;
     }
     const clip = await readGrayL(path, frames);
-    for (const c of CASES) {
+    for (const c of CASES.filter((k) => !v.cases || v.cases.split(',').includes(k.name))) {
       // One defect: that repair alone (--restore <defect>); all: the whole preset.
-      const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, [c.name]: settings[c.name as RestoreDefect] };
-      const r = measureCase(clip, c.name, c.damage, only, seed++);
+      const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, blotches: null, [c.name]: settings[c.name as RestoreDefect] };
+      const r = await measureCase(clip, c.name, c.damage, only, seed++);
       rows.push(r);
       console.log(`${r.clip.padEnd(21)} ${r.damage.padEnd(9)} ${f2(r.psnrDamaged).padStart(8)} ${f2(r.psnrRestored).padStart(9)} ${(r.psnrRestored - r.psnrDamaged >= 0 ? '+' : '') + f2(r.psnrRestored - r.psnrDamaged)} ${f3(r.ssimDamaged).padStart(8)} ${f3(r.ssimRestored).padStart(8)}  ${f2(r.flickerDamaged).padStart(6)} -> ${f2(r.flickerRestored)} (${f2(r.flickerClean)})        ${r.dustRemoved === null ? '-' : `${f1(100 * r.dustRemoved)} % of ${r.dustBlobs}`}`);
     }
-    const k = measureClean(clip, settings);
+    if (settings.blotches) {
+      for (const [k, stats] of Object.entries(await compareFills(clip, settings, seed++))) (fills[k] ??= []).push(stats);
+    }
+    const k = await measureClean(clip, settings);
     clean.push({ clip: clip.name, ...k });
   }
   console.log('\nmean over clips:');
@@ -231,8 +272,25 @@ async function main(): Promise<void> {
     const removed = dust.length ? dust.reduce((s, r) => s + r.dustRemoved! * r.dustBlobs, 0) / dust.reduce((s, r) => s + r.dustBlobs, 0) : null;
     console.log(`  ${c.name.padEnd(9)} PSNR ${f2(m((r) => r.psnrDamaged))} -> ${f2(m((r) => r.psnrRestored))} dB (+${f2(m((r) => r.psnrRestored - r.psnrDamaged))}), SSIM ${f3(m((r) => r.ssimDamaged))} -> ${f3(m((r) => r.ssimRestored))}, flicker ${f2(m((r) => r.flickerDamaged))} -> ${f2(m((r) => r.flickerRestored))} (${f1(100 * (1 - m((r) => r.flickerRestored) / m((r) => r.flickerDamaged)))} % cut)${removed === null ? '' : `, dust removed ${f1(100 * removed)} %`}`);
   }
+  for (const c of ['blotches', 'all']) {
+    const rs = rows.filter((r) => r.damage === c && r.blotches);
+    if (!rs.length) continue;
+    console.log(`\nblotch pixels, damage "${c}" (PSNR of L over the blotches' pixels, pooled over clips):`);
+    for (const g of poolBlotchStats(rs.map((r) => r.blotches!))) {
+      console.log(`  ${g.group.padEnd(22)} ${String(g.count).padStart(4)} blotches  ${f2(g.psnrDamaged)} -> ${f2(g.psnrRestored)} dB (+${f2(g.psnrRestored - g.psnrDamaged)}), repaired ${f1(100 * g.repaired)} %`);
+    }
+  }
+  if (Object.keys(fills).length) {
+    console.log('\nlearned net vs directional fill on the same blotches (blotch pixels, pooled):');
+    const pooled: Record<string, BlotchGroupStats[]> = {};
+    for (const [k, list] of Object.entries(fills)) {
+      pooled[k] = poolBlotchStats(list);
+      console.log(`  ${k.padEnd(24)} ` + pooled[k]!.map((g) => `${g.group}: ${f2(g.psnrRestored)} dB`).join(', '));
+    }
+    out.fills = pooled;
+  }
   console.log('\nclean clips through the stage (nothing to repair):');
-  for (const c of clean) console.log(`  ${c.clip.padEnd(21)} PSNR vs input ${f2(c.psnr)} dB, pixels taken for dust ${f3(100 * c.dustPixelShare)} %, for scratches ${f3(100 * c.scratchPixelShare)} %`);
+  for (const c of clean) console.log(`  ${c.clip.padEnd(21)} PSNR vs input ${f2(c.psnr)} dB, pixels taken for dust ${f3(100 * c.dustPixelShare)} %, for scratches ${f3(100 * c.scratchPixelShare)} %, for blotches ${f3(100 * c.blotchPixelShare)} %`);
   out.rows = rows;
   out.clean = clean;
 
@@ -242,13 +300,13 @@ async function main(): Promise<void> {
     const source = join(CLIP_DIR, 'davis_car-roundabout.mp4');
     for (const [label, width, height] of [['480p', 854, 480], ['1080p', 1920, 1080]] as const) {
       const clip = await readGrayL(source, Number(v['cost-frames']), { width, height });
-      const gen = new FilmDamage(width, height, { seed: 99 });
+      const gen = new FilmDamage(width, height, { seed: 99, blotches: true });
       const damaged = clip.frames.map((L) => {
         gen.apply(L);
         return L;
       });
       const timer = new StageTimer();
-      const total = restoreFrames(damaged, width, height, settings, timer).ms! / damaged.length;
+      const total = (await restoreFrames(damaged, width, height, settings, timer)).ms! / damaged.length;
       const per = timer.perFrame();
       cost[label] = { ...per, total };
       console.log(`  ${label.padEnd(6)} total ${f1(total)}  ` + Object.entries(per).map(([k, ms]) => `${k.replace('restore-', '')} ${f1(ms)}`).join('  '));
@@ -258,8 +316,9 @@ async function main(): Promise<void> {
 
   if (v.bw && existsSync(BW_CLIP)) {
     const clip = await readGrayL(BW_CLIP, 1000);
-    const found = { dust: 0, dustPixels: 0, scratchPixels: 0, grain: 0, grainFrames: 0 };
-    const restored = restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
+    const found = { dust: 0, dustPixels: 0, scratchPixels: 0, grain: 0, grainFrames: 0, blotches: 0 };
+    const restored = await restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
+      blotches: (_i, r) => (found.blotches += r?.blotches ?? 0),
       dust: (_i, r) => {
         found.dust += r?.blobs ?? 0;
         found.dustPixels += r?.pixels ?? 0;
@@ -275,7 +334,7 @@ async function main(): Promise<void> {
     let p = 0;
     restored.forEach((L, t) => (p += Math.min(99, psnrL(L, clip.frames[t]))));
     const nf = clip.frames.length;
-    console.log(`\nreal B&W clip ${basename(BW_CLIP)} (${clip.width}x${clip.height}, ${nf} frames): ${f1(found.dust / nf)} dust blobs a frame (${f3((100 * found.dustPixels) / (nf * clip.width * clip.height))} % of pixels), scratch pixels ${f3((100 * found.scratchPixels) / (nf * clip.width * clip.height))} %, grain level ${f2(found.grain / Math.max(1, found.grainFrames))} L, flicker ${f2(flickerOf(clip.frames))} -> ${f2(flickerOf(restored))}, PSNR restored vs input ${f2(p / nf)} dB`);
+    console.log(`\nreal B&W clip ${basename(BW_CLIP)} (${clip.width}x${clip.height}, ${nf} frames): ${found.blotches} blotches, ${f1(found.dust / nf)} dust blobs a frame (${f3((100 * found.dustPixels) / (nf * clip.width * clip.height))} % of pixels), scratch pixels ${f3((100 * found.scratchPixels) / (nf * clip.width * clip.height))} %, grain level ${f2(found.grain / Math.max(1, found.grainFrames))} L, flicker ${f2(flickerOf(clip.frames))} -> ${f2(flickerOf(restored))}, PSNR restored vs input ${f2(p / nf)} dB`);
     out.bw = { ...found, frames: nf, flickerBefore: flickerOf(clip.frames), flickerAfter: flickerOf(restored) };
     if (v.png) {
       mkdirSync(v.png, { recursive: true });
