@@ -85,12 +85,15 @@ test('restore-dust, restore-grain, restore-scratches: one frame in, the same fra
 
 test('restoreStage: off is the identity; auto keeps order and count and holds what restoreHold says', () => {
   assert.equal(restoreHold(null), 0);
-  assert.equal(restoreHold(AUTO), AUTO.flicker!.window + 2);
+  // The flicker window, two for the motion stage, three for blotches.
+  assert.equal(restoreHold(AUTO), AUTO.flicker!.window + 2 + 3);
+  assert.equal(restoreHold({ ...AUTO, blotches: null }), AUTO.flicker!.window + 2);
   assert.equal(restoreHold(parseRestoreOption('scratches')), 0);
   scheduler().run(({ cold, expectObservable }) => {
     expectObservable(cold('-a-b-|', values(2)).pipe(restoreStage(null), map((f) => f.index))).toBe('-a-b-|', indices);
     // flicker (window 1) then motion: frame 0 leaves once frames 0..2 are through flicker, i.e. when frame 3 is in.
-    const s = { ...AUTO, flicker: { ...AUTO.flicker!, window: 1 } };
+    // (The blotch stage answers through promises, outside virtual time: restore-blotches.test.ts.)
+    const s = { ...AUTO, flicker: { ...AUTO.flicker!, window: 1 }, blotches: null };
     expectObservable(cold('-a---b---c---d---e---|', values(5)).pipe(restoreStage(s), map((f) => f.index))).toBe('-------------(ab)c---(de|)', indices);
   });
 });

@@ -6,7 +6,7 @@ import type { RestoreOptions } from '../graph/restore-stage.js';
 
 export const RESTORE = option({
   flag: 'restore', arg: 'R', type: 'string', default: 'off',
-  doc: "repair the film's L before colouring (videos): auto, light, strong, off, or a comma list of dust,scratches,flicker,grain",
+  doc: "repair the film's L before colouring (videos): auto, light, strong, off, or a comma list of dust,scratches,flicker,grain,blotches",
 });
 export const RESTORE_DEBUG = option({
   flag: 'restore-debug', arg: 'F', type: 'string', default: 'none',
