@@ -52,6 +52,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'reference-tilt.test.ts': [],
   'restore-cli.test.ts': ['slow'],
   'restore-operators.test.ts': [],
+  'restore-blotches.test.ts': [],
   'restore.test.ts': [],
   'resumable-job.test.ts': ['slow'],
   'resume.test.ts': ['slow'],

@@ -249,7 +249,8 @@ export class BlotchDetector {
           const xx = x + dx;
           if (xx < bx0 || xx > bx1) continue;
           const j = yy * w + xx;
-          if (mask[j] !== 0) continue;
+          // A fragment left alone on its own (too small, or seen before this blob) joins it.
+          if (mask[j] !== 0 && mask[j] !== REJECTED) continue;
           const dn = a[j] - b[j];
           if (sign * (cur[j] - 0.5 * (a[j] + b[j])) > low && dn < agree && dn > -agree) {
             mask[j] = PENDING;

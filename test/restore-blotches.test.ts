@@ -1,0 +1,154 @@
+// Blotches and tears (src/restore/blotches.ts, blotch-net.ts, operators/restore-blotches.ts) with
+// the real parts: the shipped net in onnxruntime-node against the numbers torch gave for the same
+// input, and the stage on a clip decoded by ffmpeg with synthetic blotches on it (one frame, and
+// the same place on two frames): found, filled, and the frames without one left exactly as they were.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { BlotchNet, directionalGuess, NET_SIZE } from '../src/restore/blotch-net.js';
+import { BlotchDetector, HOLE } from '../src/restore/blotches.js';
+import { RESTORE_PRESETS, type RestoreSettings } from '../src/restore/options.js';
+import { restoreStage } from '../src/graph/restore-stage.js';
+import { BlotchDamage } from '../src/restore/synthetic-blotches.js';
+import { FFMPEG } from '../src/media/ffmpeg-paths.js';
+import { GRAY_TO_L } from '../src/color/lab.js';
+import type { LFrame } from '../src/core/frames.js';
+import { REPO, tempDir, makeClip } from './helpers/media.js';
+import { movingScene } from './helpers/synthetic.js';
+
+const BLOTCHES = RESTORE_PRESETS.auto.blotches!;
+const ONLY: RestoreSettings = { flicker: null, dust: null, scratches: null, grain: null, blotches: BLOTCHES };
+const W = 320, H = 180, FRAMES = 24;
+/** A development clip when this machine has one (real footage), else ffmpeg's moving test pattern. */
+const DEV_CLIP = '/work/shared/data/videos/sam2_dog.mp4';
+
+let tmp: ReturnType<typeof tempDir>;
+let clean: Float32Array[] = [];
+
+before(() => {
+  tmp = tempDir('chroma-blotch-');
+  const src = existsSync(DEV_CLIP) ? DEV_CLIP : makeClip(join(tmp.dir, 'pattern.mp4'), { width: W, height: H, seconds: 2 });
+  const raw = execFileSync(FFMPEG, ['-v', 'error', '-i', src, '-frames:v', String(FRAMES), '-vf', `scale=${W}:${H}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 26 });
+  clean = [];
+  for (let k = 0; k + W * H <= raw.length; k += W * H) clean.push(Float32Array.from(raw.subarray(k, k + W * H), (c) => GRAY_TO_L[c]!));
+  assert.equal(clean.length, FRAMES);
+});
+after(() => tmp.cleanup());
+
+/** Paints a wobbly blob of `value` centred at (cx, cy), radii rx, ry; returns its pixels. */
+function blob(L: Float32Array, cx: number, cy: number, rx: number, ry: number, value: number): number[] {
+  const px: number[] = [];
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const u = (x + 0.5 - cx) / rx, v = (y + 0.5 - cy) / ry;
+      const edge = 1 + 0.15 * Math.sin(3 * Math.atan2(v, u)) + 0.08 * Math.sin(5 * Math.atan2(v, u) + 1);
+      if (Math.hypot(u, v) > edge) continue;
+      L[y * W + x] = value;
+      px.push(y * W + x);
+    }
+  }
+  return px;
+}
+
+function psnrOver(L: Float32Array, ref: Float32Array, px: number[]): number {
+  const mse = px.reduce((s, i) => s + (L[i]! - ref[i]!) ** 2, 0) / px.length;
+  return 10 * Math.log10(10000 / Math.max(mse, 1e-9));
+}
+
+async function restore(frames: Float32Array[], settings: RestoreSettings): Promise<Float32Array[]> {
+  const records = frames.map((L, index) => ({ index, pts: index / 25, width: W, height: H, rgb: Buffer.alloc(0), L: L.slice(), gray: true }) as LFrame);
+  const out = await lastValueFrom(from(records).pipe(restoreStage(settings), toArray()));
+  return out.map((f) => f.L);
+}
+
+test('blotch net: onnxruntime-node gives what torch gave for the same window (training/inpaint/train.py)', async () => {
+  const check = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'blotch-inpaint-check.json'), 'utf8')) as { size: number; L: number[]; mask: number[]; guess: number[]; filled: number[] };
+  assert.equal(check.size, NET_SIZE);
+  const L = Float32Array.from(check.L), mask = Float32Array.from(check.mask);
+  // The directional guess restore computes in TypeScript is the one torch computed.
+  const guess = directionalGuess(L, mask, 1);
+  let dg = 0;
+  for (let i = 0; i < guess.length; i++) dg = Math.max(dg, Math.abs(guess[i]! - check.guess[i]!));
+  assert.ok(dg < 1e-4, `guess differs by ${dg}`);
+  const net = await BlotchNet.load();
+  const out = await net.run(L, mask, 1);
+  let d = 0, changed = 0;
+  for (let i = 0; i < out.length; i++) {
+    d = Math.max(d, Math.abs(out[i]! - check.filled[i]!));
+    if (check.mask[i] && Math.abs(out[i]! - guess[i]!) > 1e-3) changed++;
+  }
+  assert.ok(d < 1e-3, `onnxruntime and torch differ by ${d}`);
+  // Outside the hole the input passes; inside, the net changed the directional guess.
+  for (let i = 0; i < out.length; i++) if (!check.mask[i]) assert.ok(Math.abs(out[i]! - L[i]!) < 1e-5);
+  assert.ok(changed > 0, 'the net adds something to the directional fill');
+});
+
+test('BlotchDetector on a still scene: a one-frame blotch and a two-frame one are found; a moving object is not', () => {
+  const w = 96, h = 64;
+  const scene = movingScene(w, h, 0);
+  const det = new BlotchDetector(w, h);
+  const frame = (paint?: (L: Float32Array) => void) => {
+    const L = scene.slice();
+    paint?.(L);
+    return L;
+  };
+  const spot = (L: Float32Array, cx: number, cy: number, r: number, v: number) => {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) L[y * w + x] = v;
+  };
+  const cur = frame((L) => spot(L, 40, 30, 12, 5));
+  // One frame: both direct neighbours and both witnesses are clean.
+  let r = det.detect(cur, { p1: frame(), n1: frame(), p2: frame(), n2: frame() }, BLOTCHES);
+  assert.equal(r.boxes.length, 1);
+  assert.ok(det.holes() >= Math.PI * 144, `${det.holes()} pixels marked`);
+  // Two frames: the next frame has it too, the witnesses two away do not.
+  r = det.detect(cur, { p1: frame(), n1: cur.slice(), p2: frame(), n2: frame() }, BLOTCHES);
+  assert.equal(r.boxes.length, 1);
+  // A dark thing that is 14 px to the left in the frames before and to the right after: motion.
+  r = det.detect(cur, { p1: frame((L) => spot(L, 26, 30, 12, 5)), n1: frame((L) => spot(L, 54, 30, 12, 5)), p2: frame((L) => spot(L, 12, 30, 12, 5)), n2: frame((L) => spot(L, 68, 30, 12, 5)) }, BLOTCHES);
+  assert.equal(r.boxes.length, 0);
+  assert.equal(det.holes(), 0);
+  det.clear();
+  assert.ok(det.mask.every((m) => m === 0));
+  assert.notEqual(HOLE, 0);
+});
+
+test('restore blotches on a clip decoded by ffmpeg: a one-frame blotch and a two-frame tape hit are filled (>= 10 dB over their pixels), other frames untouched', async () => {
+  const damaged = clean.map((L) => L.slice());
+  const one = blob(damaged[8]!, 50, 70, 20, 14, 6);
+  const two = blob(damaged[14]!, 220, 60, 26, 7, 95);
+  blob(damaged[15]!, 220, 60, 26, 7, 95);
+  const restored = await restore(damaged, ONLY);
+  for (const [name, t, px] of [['one frame', 8, one], ['two frames, first', 14, two], ['two frames, second', 15, two]] as const) {
+    const pd = psnrOver(damaged[t]!, clean[t]!, px), pr = psnrOver(restored[t]!, clean[t]!, px);
+    assert.ok(pr >= pd + 10, `${name}: ${pd.toFixed(1)} -> ${pr.toFixed(1)} dB over the blotch`);
+  }
+  for (let t = 0; t < FRAMES; t++) {
+    if (t === 8 || t === 14 || t === 15) continue;
+    assert.deepEqual(restored[t], damaged[t], `frame ${t} (no blotch) is left exactly as it was`);
+  }
+});
+
+test('restore blotches: the generator\'s blotches on the clip, learned fill at least as good as the directional fill over their pixels', async () => {
+  const gen = new BlotchDamage(W, H, { perFrame: 1, seed: 3, maxExtent: 60 });
+  const damaged = clean.map((L) => L.slice());
+  const truth = damaged.map((L) => gen.apply(L));
+  // Spatial fill alone, so that the two fills are compared on every blotch pixel.
+  const fill = (f: 'net' | 'directional') => restore(damaged, { ...ONLY, blotches: { ...BLOTCHES, fromFrames: false, fill: f } });
+  const [net, dir] = [await fill('net'), await fill('directional')];
+  let sn = 0, sd = 0, n = 0;
+  truth.forEach((list, t) => {
+    for (const b of list) {
+      for (const i of b.pixels) {
+        sn += (net[t]![i]! - clean[t]![i]!) ** 2;
+        sd += (dir[t]![i]! - clean[t]![i]!) ** 2;
+        n++;
+      }
+    }
+  });
+  assert.ok(n > 500, `${n} blotch pixels`);
+  const pNet = 10 * Math.log10(10000 / (sn / n)), pDir = 10 * Math.log10(10000 / (sd / n));
+  assert.ok(pNet >= pDir, `net ${pNet.toFixed(2)} dB, directional ${pDir.toFixed(2)} dB`);
+});
