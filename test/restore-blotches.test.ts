@@ -1,5 +1,5 @@
 // Blotches and tears (src/restore/blotches.ts, blotch-net.ts, operators/restore-blotches.ts) with
-// the real parts: the shipped net in onnxruntime-node against the numbers torch gave for the same
+// the real parts: the shipped net in onnxruntime-node against the numbers the training script gave for the same
 // input, and the stage on a clip decoded by ffmpeg with synthetic blotches on it (one frame, and
 // the same place on two frames): found, filled, and the frames without one left exactly as they were.
 import { test, before, after } from 'node:test';
@@ -64,11 +64,11 @@ async function restore(frames: Float32Array[], settings: RestoreSettings): Promi
   return out.map((f) => f.L);
 }
 
-test('blotch net: onnxruntime-node gives what torch gave for the same window (training/inpaint/train.py)', async () => {
+test('blotch net: onnxruntime-node gives what the training script (training/inpaint/train.py) gave for the same window', async () => {
   const check = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'blotch-inpaint-check.json'), 'utf8')) as { size: number; L: number[]; mask: number[]; guess: number[]; filled: number[] };
   assert.equal(check.size, NET_SIZE);
   const L = Float32Array.from(check.L), mask = Float32Array.from(check.mask);
-  // The directional guess restore computes in TypeScript is the one torch computed.
+  // The directional guess restore computes in TypeScript is the one the training script computed.
   const guess = directionalGuess(L, mask, 1);
   let dg = 0;
   for (let i = 0; i < guess.length; i++) dg = Math.max(dg, Math.abs(guess[i]! - check.guess[i]!));
@@ -80,7 +80,7 @@ test('blotch net: onnxruntime-node gives what torch gave for the same window (tr
     d = Math.max(d, Math.abs(out[i]! - check.filled[i]!));
     if (check.mask[i] && Math.abs(out[i]! - guess[i]!) > 1e-3) changed++;
   }
-  assert.ok(d < 1e-3, `onnxruntime and torch differ by ${d}`);
+  assert.ok(d < 1e-3, `onnxruntime and the training script differ by ${d}`);
   // Outside the hole the input passes; inside, the net changed the directional guess.
   for (let i = 0; i < out.length; i++) if (!check.mask[i]) assert.ok(Math.abs(out[i]! - L[i]!) < 1e-5);
   assert.ok(changed > 0, 'the net adds something to the directional fill');
