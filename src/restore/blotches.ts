@@ -9,6 +9,7 @@
 // nearby where this frame lacks it. Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
+import { floodBlob, movedNearby, residualSpread, settledAround, type Box } from './blobs.js';
 import type { BlotchSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
@@ -22,12 +23,7 @@ export const HOLE = 4;
 const FILLED = 5;
 
 /** The box of one accepted blob (inclusive), grown edge included. */
-export interface BlotchBox {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
+export type BlotchBox = Box;
 
 export interface BlotchDetection {
   /** Boxes of the accepted blobs; their pixels (grown) are HOLE in the detector's mask. */
@@ -56,9 +52,7 @@ export class BlotchDetector {
 
   constructor(readonly width: number, readonly height: number) {
     const n = width * height;
-    this.mask = new Uint8Array(n);
-    this.stack = new Int32Array(n);
-    this.touched = new Int32Array(n);
+    [this.mask, this.stack, this.touched] = [new Uint8Array(n), new Int32Array(n), new Int32Array(n)];
   }
 
   /** Finds blotches in `cur` and marks them HOLE in `mask`; `cur` is not changed. */
@@ -67,7 +61,7 @@ export class BlotchDetector {
     const { p1, n1, p2, n2 } = wt;
     const n = w * h;
     this.clear();
-    const spread = this.spread(cur, p2, n2);
+    const spread = residualSpread(cur, p2, n2, w, h, this.hist);
     const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
     let nt = 0;
     for (let i = 0; i < n; i++) {
@@ -86,40 +80,18 @@ export class BlotchDetector {
     for (let k = 0; k < candidates; k++) {
       const seed = touched[k];
       if (mask[seed] !== CANDIDATE) continue;
-      let top = 0;
-      let end = 0;
-      stack[end++] = seed;
-      mask[seed] = PENDING;
-      let x0 = w, x1 = 0, y0 = h, y1 = 0;
-      while (top < end) {
-        const i = stack[top++];
-        const x = i % w, y = (i - x) / w;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= w) continue;
-            const j = yy * w + xx;
-            if (mask[j] === CANDIDATE) {
-              mask[j] = PENDING;
-              stack[end++] = j;
-            }
-          }
-        }
-      }
+      const blob = floodBlob(mask, stack, seed, w, h, CANDIDATE, PENDING);
+      const end = blob.count;
+      const { x0, y0, x1, y1 } = blob;
       const extent = Math.max(x1 - x0, y1 - y0) + 1;
       // Too small: dust's (restore-dust); too large: not a blotch. Neither counts as rejected.
       if (end < s.minArea || extent < s.minExtent || extent > s.maxExtent) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         continue;
       }
-      const keep = this.settled(cur, p2, n2, x0, y0, x1, y1, Math.max(0.5 * t, 1.5 * spread))
-        && !(this.nearby(cur, p1, n1, end, x0, y0, x1, y1, extent, t) || this.nearby(cur, p2, n2, end, x0, y0, x1, y1, extent, t));
+      const search = Math.min(48, Math.max(16, extent >> 1));
+      const keep = settledAround(cur, p2, n2, mask, blob, MARGIN, Math.max(0.5 * t, 1.5 * spread), w, h)
+        && !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h) && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h);
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         rejected++;
@@ -202,23 +174,6 @@ export class BlotchDetector {
     this.nt = 0;
   }
 
-  /** Robust standard deviation of cur - mean(a, b) over every fourth pixel of every fourth row. */
-  private spread(cur: Float32Array, a: Float32Array, b: Float32Array): number {
-    const { width: w, height: h, hist } = this;
-    hist.fill(0);
-    let count = 0;
-    for (let y = 0; y < h; y += 4) {
-      for (let x = 0; x < w; x += 4) {
-        const i = y * w + x;
-        hist[Math.min(255, Math.floor(Math.abs(cur[i] - 0.5 * (a[i] + b[i])) * 10))]++;
-        count++;
-      }
-    }
-    let acc = 0, bin = 0;
-    for (; bin < 255 && acc + hist[bin] < count / 2; bin++) acc += hist[bin];
-    return 1.4826 * ((bin + 0.5) / 10);
-  }
-
   /**
    * Extends an accepted blob (its `count` pixels first on the stack, PENDING) to the 8-connected
    * pixels that stand out from the witnesses' mean by more than `low` with the blob's sign, where
@@ -260,54 +215,5 @@ export class BlotchDetector {
       }
     }
     return end;
-  }
-
-  /**
-   * True when something as dark (or as bright) as the blob lies near it in both `a` and `b`, at a
-   * place where this frame does not have it: a thing that moved further than the flow followed.
-   * The blob's pixels are the first `count` on the stack.
-   */
-  private nearby(cur: Float32Array, a: Float32Array, b: Float32Array, count: number, x0: number, y0: number, x1: number, y1: number, extent: number, t: number): boolean {
-    const { width: w, height: h, stack } = this;
-    let sum = 0, diff = 0;
-    for (let q = 0; q < count; q++) {
-      const i = stack[q];
-      sum += cur[i];
-      diff += cur[i] - 0.5 * (a[i] + b[i]);
-    }
-    const level = sum / count, dark = diff < 0;
-    const need = Math.max(2, count >> 1);
-    const search = Math.min(48, Math.max(16, extent >> 1));
-    let inA = 0, inB = 0;
-    for (let y = Math.max(0, y0 - search); y <= Math.min(h - 1, y1 + search); y++) {
-      const r = y * w;
-      for (let x = Math.max(0, x0 - search); x <= Math.min(w - 1, x1 + search); x++) {
-        const i = r + x, vc = cur[i], va = a[i], vb = b[i];
-        if ((dark ? va <= level + 0.5 * t : va >= level - 0.5 * t) && Math.abs(va - vc) > t) inA++;
-        if ((dark ? vb <= level + 0.5 * t : vb >= level - 0.5 * t) && Math.abs(vb - vc) > t) inB++;
-      }
-    }
-    return inA >= need && inB >= need;
-  }
-
-  /**
-   * True when, in a margin of MARGIN pixels around a blob's box, the frame agrees with the
-   * witnesses' mean to within `limit` on average: the motion compensation holds there.
-   */
-  private settled(cur: Float32Array, a: Float32Array, b: Float32Array, x0: number, y0: number, x1: number, y1: number, limit: number): boolean {
-    const { width: w, height: h, mask } = this;
-    let s = 0, c = 0;
-    for (let y = Math.max(0, y0 - MARGIN); y <= Math.min(h - 1, y1 + MARGIN); y++) {
-      for (let x = Math.max(0, x0 - MARGIN); x <= Math.min(w - 1, x1 + MARGIN); x++) {
-        // Only the margin: inside the box (and a pixel beyond, the soft edge) lies the blotch;
-        // candidates of another blob (a blotch beside this one) are no evidence either.
-        if (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1) continue;
-        const i = y * w + x;
-        if (mask[i] !== 0) continue;
-        s += Math.abs(cur[i] - 0.5 * (a[i] + b[i]));
-        c++;
-      }
-    }
-    return c === 0 || s / c <= limit;
   }
 }

@@ -8,6 +8,7 @@
 // Accepted blobs, grown by a pixel or two for their soft edges, are filled with the neighbours'
 // mean where the neighbours agree, and spatially (inpaintMasked) where they do not.
 import { inpaintMasked } from './inpaint.js';
+import { floodBlob, movedNearby, residualSpread, settledAround } from './blobs.js';
 import type { DustSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
@@ -46,7 +47,7 @@ export class DustDetector {
     const { width: w, height: h, mask, stack, touched } = this;
     const n = w * h;
     // Grain makes every pixel differ a little from its neighbours; the thresholds rise above it.
-    const spread = this.spread(cur, a, b);
+    const spread = residualSpread(cur, a, b, w, h, this.hist);
     const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
     let nt = 0;
     for (let i = 0; i < n; i++) {
@@ -62,34 +63,11 @@ export class DustDetector {
       const seed = touched[k];
       if (mask[seed] !== CANDIDATE) continue;
       // Flood the blob; its pixels are kept on the stack's bottom part.
-      let top = 0, end = 0;
-      stack[end++] = seed;
-      mask[seed] = PENDING;
-      let x0 = w, x1 = 0, y0 = h, y1 = 0;
-      while (top < end) {
-        const i = stack[top++];
-        const x = i % w, y = (i - x) / w;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= w) continue;
-            const j = yy * w + xx;
-            if (mask[j] === CANDIDATE) {
-              mask[j] = PENDING;
-              stack[end++] = j;
-            }
-          }
-        }
-      }
-      const keep = end <= s.maxArea && x1 - x0 < s.maxExtent && y1 - y0 < s.maxExtent
-        && this.settled(cur, a, b, x0, y0, x1, y1, Math.max(0.5 * t, 1.5 * spread))
-        && !this.nearby(cur, a, b, end, x0, y0, x1, y1, t);
+      const box = floodBlob(mask, stack, seed, w, h, CANDIDATE, PENDING);
+      const end = box.count;
+      const keep = end <= s.maxArea && box.x1 - box.x0 < s.maxExtent && box.y1 - box.y0 < s.maxExtent
+        && settledAround(cur, a, b, mask, box, MARGIN, Math.max(0.5 * t, 1.5 * spread), w, h)
+        && !movedNearby(cur, a, b, stack, end, box, SEARCH, t, w, h);
       for (let q = 0; q < end; q++) mask[stack[q]] = keep ? DUST : REJECTED;
       if (keep) blobs++;
       else rejected++;
@@ -146,71 +124,5 @@ export class DustDetector {
       }
     }
     return true;
-  }
-
-  /** Robust standard deviation of cur - mean(a, b) over every fourth pixel of every fourth row. */
-  private spread(cur: Float32Array, a: Float32Array, b: Float32Array): number {
-    const { width: w, height: h, hist } = this;
-    hist.fill(0);
-    let count = 0;
-    for (let y = 0; y < h; y += 4) {
-      for (let x = 0; x < w; x += 4) {
-        const i = y * w + x;
-        hist[Math.min(255, Math.floor(Math.abs(cur[i] - 0.5 * (a[i] + b[i])) * 10))]++;
-        count++;
-      }
-    }
-    let acc = 0, bin = 0;
-    for (; bin < 255 && acc + hist[bin] < count / 2; bin++) acc += hist[bin];
-    return 1.4826 * ((bin + 0.5) / 10);
-  }
-
-  /**
-   * True when something as dark (or as bright) as the blob lies within SEARCH pixels of it in both
-   * neighbours, at a place where this frame does not have it: a small thing that moved further
-   * than the flow could follow (a leash, a hand), not a speck that exists on this frame only. The blob's pixels are the first `count` on the stack.
-   */
-  private nearby(cur: Float32Array, a: Float32Array, b: Float32Array, count: number, x0: number, y0: number, x1: number, y1: number, t: number): boolean {
-    const { width: w, height: h, stack } = this;
-    let sum = 0, diff = 0;
-    for (let q = 0; q < count; q++) {
-      const i = stack[q];
-      sum += cur[i];
-      diff += cur[i] - 0.5 * (a[i] + b[i]);
-    }
-    const level = sum / count, dark = diff < 0;
-    // The moved thing is about as large as the blob: a few stray pixels at a moving edge are not it.
-    const need = Math.max(2, count >> 1);
-    let inA = 0, inB = 0;
-    for (let y = Math.max(0, y0 - SEARCH); y <= Math.min(h - 1, y1 + SEARCH); y++) {
-      const r = y * w;
-      for (let x = Math.max(0, x0 - SEARCH); x <= Math.min(w - 1, x1 + SEARCH); x++) {
-        // Only where this frame does not have it: dark foliage that sits still is no witness.
-        const i = r + x, vc = cur[i], va = a[i], vb = b[i];
-        if ((dark ? va <= level + 0.5 * t : va >= level - 0.5 * t) && Math.abs(va - vc) > t) inA++;
-        if ((dark ? vb <= level + 0.5 * t : vb >= level - 0.5 * t) && Math.abs(vb - vc) > t) inB++;
-      }
-    }
-    return inA >= need && inB >= need;
-  }
-
-  /**
-   * True when, in a margin of RING pixels around a blob's box, the frame agrees with its
-   * neighbours' mean to within `limit` on average: the motion compensation holds there, so the
-   * blob is a speck on this frame and not part of something the flow missed.
-   */
-  private settled(cur: Float32Array, a: Float32Array, b: Float32Array, x0: number, y0: number, x1: number, y1: number, limit: number): boolean {
-    const { width: w, height: h, mask } = this;
-    let s = 0, c = 0;
-    for (let y = Math.max(0, y0 - MARGIN); y <= Math.min(h - 1, y1 + MARGIN); y++) {
-      for (let x = Math.max(0, x0 - MARGIN); x <= Math.min(w - 1, x1 + MARGIN); x++) {
-        const i = y * w + x;
-        // The blob's soft edge (a pixel beyond its box) is not evidence about the motion.
-        if (mask[i] !== 0 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)) continue;
-        s += Math.abs(cur[i] - 0.5 * (a[i] + b[i]));
-        c++;
-      }
-    }
-    return c === 0 || s / c <= limit;
   }
 }

@@ -101,21 +101,23 @@ export class BlotchDamage {
     return { x0: 2 + Math.floor(this.rand() * (w - side - 4)), y0: 2 + Math.floor(this.rand() * (h - side - 4)) };
   }
 
-  private extent(): number {
-    return this.o.minExtent + this.rand() * (this.o.maxExtent - this.o.minExtent);
+  /** A size drawn for a new shape, and a box of side size + pad placed for it (null: no room). */
+  private start(pad: number): { size: number; side: number; x0: number; y0: number; cover: Float32Array } | null {
+    const size = this.o.minExtent + this.rand() * (this.o.maxExtent - this.o.minExtent);
+    const side = Math.ceil(size) + pad;
+    const at = this.place(side);
+    return at ? { size, side, ...at, cover: new Float32Array(side * side) } : null;
   }
 
   private blotch(): Shape | null {
     const r = this.rand;
-    const extent = this.extent();
-    const side = Math.ceil(extent) + 4;
-    const at = this.place(side);
+    const at = this.start(4);
     if (!at) return null;
+    const { size: extent, side, cover } = at;
     const ax = extent / 2, ay = ax * (0.45 + 0.55 * r()), angle = r() * Math.PI;
     const harm = [2, 3, 4, 5, 6].map((k) => ({ k, a: (r() * 0.3) / (k - 1), ph: r() * 6.28 }));
     const cos = Math.cos(angle), sin = Math.sin(angle);
     const opacity = 0.8 + 0.2 * r();
-    const cover = new Float32Array(side * side);
     const c = side / 2;
     for (let y = 0; y < side; y++) {
       for (let x = 0; x < side; x++) {
@@ -134,12 +136,10 @@ export class BlotchDamage {
 
   private tear(): Shape | null {
     const r = this.rand;
-    const length = this.extent();
-    const side = Math.ceil(length) + 16;
-    const at = this.place(side);
+    const at = this.start(16);
     if (!at) return null;
+    const { size: length, side, cover } = at;
     const width = 3 + r() * 7;
-    const cover = new Float32Array(side * side);
     let heading = r() * Math.PI;
     let x = side / 2 - (Math.cos(heading) * length) / 2, y = side / 2 - (Math.sin(heading) * length) / 2;
     const steps = Math.floor(length);

@@ -1,0 +1,109 @@
+// What the temporal blob detectors (dust.ts, blotches.ts) share: the frame's noise level against
+// its warped neighbours, flooding a blob of candidates, and the two tests that tell damage on
+// this frame from motion the flow missed (the frame around the blob matches the neighbours; the
+// neighbours do not hold a thing like the blob nearby that moved).
+
+/** A blob's box, inclusive. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** Robust standard deviation of cur - mean(a, b) over every fourth pixel of every fourth row. */
+export function residualSpread(cur: Float32Array, a: Float32Array, b: Float32Array, w: number, h: number, hist: Uint32Array): number {
+  hist.fill(0);
+  let count = 0;
+  for (let y = 0; y < h; y += 4) {
+    for (let x = 0; x < w; x += 4) {
+      const i = y * w + x;
+      hist[Math.min(255, Math.floor(Math.abs(cur[i]! - 0.5 * (a[i]! + b[i]!)) * 10))]!++;
+      count++;
+    }
+  }
+  let acc = 0, bin = 0;
+  for (; bin < 255 && acc + hist[bin]! < count / 2; bin++) acc += hist[bin]!;
+  return 1.4826 * ((bin + 0.5) / 10);
+}
+
+/**
+ * Floods the 8-connected pixels marked `from` around `seed` (marked `from` too), marking them
+ * `to` and listing them from stack[0]. Returns their count and box.
+ */
+export function floodBlob(mask: Uint8Array, stack: Int32Array, seed: number, w: number, h: number, from: number, to: number): Box & { count: number } {
+  let top = 0, end = 0;
+  stack[end++] = seed;
+  mask[seed] = to;
+  let x0 = w, x1 = 0, y0 = h, y1 = 0;
+  while (top < end) {
+    const i = stack[top++]!;
+    const x = i % w, y = (i - x) / w;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w) continue;
+        const j = yy * w + xx;
+        if (mask[j] === from) {
+          mask[j] = to;
+          stack[end++] = j;
+        }
+      }
+    }
+  }
+  return { count: end, x0, y0, x1, y1 };
+}
+
+/**
+ * True when something as dark (or as bright) as the blob lies within `search` pixels of its box
+ * in both `a` and `b`, at a place where this frame does not have it: a thing that moved further
+ * than the flow could follow (a leash, a hand), not damage on this frame only. The blob's pixels
+ * are stack[0..count).
+ */
+export function movedNearby(cur: Float32Array, a: Float32Array, b: Float32Array, stack: Int32Array, count: number, box: Box, search: number, t: number, w: number, h: number): boolean {
+  let sum = 0, diff = 0;
+  for (let q = 0; q < count; q++) {
+    const i = stack[q]!;
+    sum += cur[i]!;
+    diff += cur[i]! - 0.5 * (a[i]! + b[i]!);
+  }
+  const level = sum / count, dark = diff < 0;
+  // The moved thing is about as large as the blob: a few stray pixels at a moving edge are not it.
+  const need = Math.max(2, count >> 1);
+  let inA = 0, inB = 0;
+  for (let y = Math.max(0, box.y0 - search); y <= Math.min(h - 1, box.y1 + search); y++) {
+    const r = y * w;
+    for (let x = Math.max(0, box.x0 - search); x <= Math.min(w - 1, box.x1 + search); x++) {
+      // Only where this frame does not have it: dark foliage that sits still is no witness.
+      const i = r + x, vc = cur[i]!, va = a[i]!, vb = b[i]!;
+      if ((dark ? va <= level + 0.5 * t : va >= level - 0.5 * t) && Math.abs(va - vc) > t) inA++;
+      if ((dark ? vb <= level + 0.5 * t : vb >= level - 0.5 * t) && Math.abs(vb - vc) > t) inB++;
+    }
+  }
+  return inA >= need && inB >= need;
+}
+
+/**
+ * True when, in a margin of `margin` pixels around a blob's box, the frame agrees with its
+ * neighbours' mean to within `limit` on average: the motion compensation holds there. The blob's
+ * soft edge (a pixel beyond its box) and marked pixels (other blobs) are no evidence.
+ */
+export function settledAround(cur: Float32Array, a: Float32Array, b: Float32Array, mask: Uint8Array, box: Box, margin: number, limit: number, w: number, h: number): boolean {
+  const { x0, y0, x1, y1 } = box;
+  let s = 0, c = 0;
+  for (let y = Math.max(0, y0 - margin); y <= Math.min(h - 1, y1 + margin); y++) {
+    for (let x = Math.max(0, x0 - margin); x <= Math.min(w - 1, x1 + margin); x++) {
+      const i = y * w + x;
+      if (mask[i] !== 0 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)) continue;
+      s += Math.abs(cur[i]! - 0.5 * (a[i]! + b[i]!));
+      c++;
+    }
+  }
+  return c === 0 || s / c <= limit;
+}
