@@ -255,10 +255,14 @@ async function main(): Promise<void> {
       const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, blotches: null, [c.name]: settings[c.name as RestoreDefect] };
       const r = await measureCase(clip, c.name, c.damage, only, seed++);
       rows.push(r);
+      for (const g of r.blotches ?? []) console.log(`    blotches ${g.group.padEnd(22)} ${String(g.count).padStart(3)}: ${f2(g.psnrDamaged)} -> ${f2(g.psnrRestored)} dB over their pixels, repaired ${f1(100 * g.repaired)} %`);
       console.log(`${r.clip.padEnd(21)} ${r.damage.padEnd(9)} ${f2(r.psnrDamaged).padStart(8)} ${f2(r.psnrRestored).padStart(9)} ${(r.psnrRestored - r.psnrDamaged >= 0 ? '+' : '') + f2(r.psnrRestored - r.psnrDamaged)} ${f3(r.ssimDamaged).padStart(8)} ${f3(r.ssimRestored).padStart(8)}  ${f2(r.flickerDamaged).padStart(6)} -> ${f2(r.flickerRestored)} (${f2(r.flickerClean)})        ${r.dustRemoved === null ? '-' : `${f1(100 * r.dustRemoved)} % of ${r.dustBlobs}`}`);
     }
     if (settings.blotches) {
-      for (const [k, stats] of Object.entries(await compareFills(clip, settings, seed++))) (fills[k] ??= []).push(stats);
+      for (const [k, stats] of Object.entries(await compareFills(clip, settings, seed++))) {
+        (fills[k] ??= []).push(stats);
+        console.log(`    fill ${k.padEnd(24)} ` + stats.map((g) => `${g.group}: ${f2(g.psnrRestored)} dB`).join(', '));
+      }
     }
     const k = await measureClean(clip, settings);
     clean.push({ clip: clip.name, ...k });
