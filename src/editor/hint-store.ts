@@ -1,10 +1,13 @@
 // The hints a person is placing, kept as a hints file. Each edit is applied to the hints as the
 // file writes them and re-validated by the file's own validator, so an edit the file format would
-// refuse is refused here with the same line, and nothing changes.
+// refuse is refused here with the same line, and nothing changes. Every edit that succeeds can be
+// undone and redone (the file before it is kept; a new edit after an undo drops what was undone).
 import { usageError } from '../core/errors.js';
 import { serializeHints, validateHints, type Hint, type HintsFile, type HintsTarget } from '../hints/hints-file.js';
 
 export const DEFAULT_EDIT_MAX_HINTS = 256;
+/** Edits kept for undo (the oldest are dropped beyond this). */
+export const EDIT_HISTORY = 200;
 
 /** One edit, in the hints file's own terms (positions in film pixels). */
 export type HintEdit =
@@ -18,6 +21,9 @@ type WrittenHints = { hints: Record<string, unknown>[]; reference?: unknown };
 export class HintStore {
   private file: HintsFile = { hints: [] };
   private nextId = 1;
+  /** Files before each edit (newest last), and files undone (the next redo last). */
+  private readonly past: HintsFile[] = [];
+  private readonly future: HintsFile[] = [];
 
   /**
    * `target`: the film the hints are for (the validator's limits); `reference`: the reference photo
@@ -35,6 +41,44 @@ export class HintStore {
    * hint added or changed (null for delete and replace).
    */
   edit(e: HintEdit): string | null {
+    const before = this.file;
+    const id = this.apply(e);
+    this.past.push(before);
+    if (this.past.length > EDIT_HISTORY) this.past.shift();
+    this.future.length = 0;
+    return id;
+  }
+
+  /** Edits that undo() / redo() can step over. */
+  get history(): { undo: number; redo: number } {
+    return { undo: this.past.length, redo: this.future.length };
+  }
+
+  /** Start the history here (the hints a session opens with are not an edit to undo). */
+  forgetHistory(): void {
+    this.past.length = 0;
+    this.future.length = 0;
+  }
+
+  /** Back to the hints before the last edit (false: nothing to undo). */
+  undo(): boolean {
+    const prev = this.past.pop();
+    if (!prev) return false;
+    this.future.push(this.file);
+    this.file = prev;
+    return true;
+  }
+
+  /** The last edit undone, done again (false: nothing to redo). */
+  redo(): boolean {
+    const next = this.future.pop();
+    if (!next) return false;
+    this.past.push(this.file);
+    this.file = next;
+    return true;
+  }
+
+  private apply(e: HintEdit): string | null {
     if (e.type === 'replace') {
       this.replace(e.file);
       return null;
