@@ -2,12 +2,14 @@
 // is decoded once into spools (spool.ts); the hints a person places are kept as a hints file
 // (hint-store.ts); each hint's track is computed one at a time (tracker.ts); any frame is rendered
 // through the same graph and hint plan as `chroma colorize --hints` (renderer.ts). Saving writes
-// the hints file through core/output-file.ts (a temporary name, flushed, then renamed).
+// the hints file through core/output-file.ts (a temporary name, flushed, then renamed). The film's
+// shots (film-shots.ts) are what the shot strip shows; the whole film is rendered by film-render.ts
+// through the same job as `chroma colorize --hints`.
 import { basename, dirname, extname, join } from 'node:path';
 import { FALLBACK_FPS } from '../core/defaults.js';
 import { outputError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/output-file.js';
-import { serializeHints, type HintsFile } from '../hints/hints-file.js';
+import { serializeHints, validateHints, type HintsFile, type HintsTarget } from '../hints/hints-file.js';
 import type { HintTrackOptions } from '../hints/hint-tracks.js';
 import type { Suggestion } from '../hints/top-colours.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -19,10 +21,15 @@ import { spoolFilm, type FrameSpool } from './spool.js';
 import { DEFAULT_EDIT_MAX_HINTS, HintStore, type HintEdit } from './hint-store.js';
 import { HintTracker, type HintView } from './tracker.js';
 import { FrameRenderer } from './renderer.js';
+import { shotsFromCuts, shotsReached, type EditorShots } from './film-shots.js';
+import { renderFilm, type FilmRenderOptions, type FilmRenderResult } from './film-render.js';
 
 export { DEFAULT_EDIT_MAX_HINTS } from './hint-store.js';
 export { DEFAULT_MAX_SPOOL_BYTES } from './spool.js';
-export type { HintEdit, HintView, Suggestion };
+export type { HintEdit, HintView, Suggestion, EditorShots, FilmRenderResult };
+
+/** A hint as the editor lists it: its view at one frame and the shots it colours. */
+export type ListedHint = HintView & { shots: number[] };
 
 export interface EditSessionOptions {
   /** Model input short side (default: the model's training size), as `colorize --size`. */
@@ -43,6 +50,8 @@ export interface EditSessionOptions {
   maxSpoolBytes?: number;
   /** Tracking settings (default: hint-tracks.ts's). */
   tracking?: HintTrackOptions;
+  /** Where renderFilm() writes (default: beside the film, FILM-colour.mp4). */
+  renderPath?: string;
 }
 
 /** The default place of a film's hints file: film.mp4 -> film.hints.json beside it. */
@@ -50,23 +59,36 @@ export function defaultHintsPath(film: string): string {
   return join(dirname(film), `${basename(film, extname(film))}.hints.json`);
 }
 
+/** The default place of the editor's render: film.mkv -> film-colour.mp4 beside it. */
+export function defaultRenderPath(film: string): string {
+  return join(dirname(film), `${basename(film, extname(film))}-colour.mp4`);
+}
+
 export class EditSession {
   private readonly store: HintStore;
   private readonly tracker: HintTracker;
   private readonly renderer: FrameRenderer;
+  private readonly target: HintsTarget;
+  /** The film's shots and setups (the shot strip; which shots a hint reaches). */
+  shots: EditorShots;
+  /** Where renderFilm() writes. */
+  readonly renderPath: string;
 
   private constructor(
-    model: LoadedModel,
+    private readonly model: LoadedModel,
     readonly info: MediaInfo,
     private readonly planes: FilmPlanes,
     private readonly spool: FrameSpool,
-    opts: EditSessionOptions,
+    private readonly opts: EditSessionOptions,
     readonly hintsPath: string,
   ) {
-    this.store = new HintStore({
+    this.target = {
       width: info.width, height: info.height, media: 'video', frameCount: spool.frames, source: 'hints',
       maxHints: opts.maxHints ?? DEFAULT_EDIT_MAX_HINTS, ...(info.fps ? { fps: info.fps } : {}),
-    }, opts.hints?.reference ?? null);
+    };
+    this.store = new HintStore(this.target, opts.hints?.reference ?? null);
+    this.shots = shotsFromCuts(spool.frames, planes.cuts);
+    this.renderPath = opts.renderPath ?? defaultRenderPath(info.path);
     this.tracker = new HintTracker(planes, info, opts.tracking);
     this.renderer = new FrameRenderer(model, opts);
   }
@@ -82,6 +104,7 @@ export class EditSession {
     const s = new EditSession(model, info, planes, frames, opts, opts.hintsPath ?? defaultHintsPath(info.path));
     try {
       if (opts.hints) s.edit({ type: 'replace', file: JSON.parse(serializeHints(opts.hints)) });
+      s.store.forgetHistory();
     } catch (err) {
       await s.close();
       throw err;
@@ -123,6 +146,35 @@ export class EditSession {
     return id;
   }
 
+  /** Edits undo() and redo() can step over. */
+  get history(): { undo: number; redo: number } {
+    return this.store.history;
+  }
+
+  /** Back to the hints before the last edit (false: nothing to undo). */
+  undo(): boolean {
+    const done = this.store.undo();
+    this.tracker.dropStale(this.store.hints);
+    return done;
+  }
+
+  /** The last edit undone, done again (false: nothing to redo). */
+  redo(): boolean {
+    const done = this.store.redo();
+    this.tracker.dropStale(this.store.hints);
+    return done;
+  }
+
+  /** Whether the hints file takes `"until": "setup"` (the hint reaches every shot of its setup). */
+  get setupHints(): boolean {
+    try {
+      validateHints({ hints: [{ x: 0, y: 0, color: '#808080', frame: 0, until: 'setup' }] }, this.target);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Hints whose track is not computed yet. */
   get untracked(): number {
     return this.tracker.untracked(this.store.hints);
@@ -143,9 +195,9 @@ export class EditSession {
     return this.tracker.losses(this.store.hints);
   }
 
-  /** The hints as seen at `frame`. */
-  view(frame: number): HintView[] {
-    return this.tracker.view(this.store.hints, frame);
+  /** The hints as seen at `frame`, each with the shots it colours. */
+  view(frame: number): ListedHint[] {
+    return this.tracker.view(this.store.hints, frame).map((h) => ({ ...h, shots: shotsReached(this.shots, h.frame, h.until) }));
   }
 
   /** Frame `index` as decoded (full size). */
@@ -174,6 +226,20 @@ export class EditSession {
       throw outputError(`${path}: cannot save the hints (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     return path;
+  }
+
+  /**
+   * Colorize the whole film with the hints as they are now into `renderPath` (or `o.output`):
+   * the same plan and file job as `chroma colorize --hints`, with this session's size, temperature,
+   * reference tilt and deinterlacing.
+   */
+  renderFilm(o: Omit<FilmRenderOptions, 'output' | 'size' | 'temperature' | 'tilt' | 'deinterlace'> & { output?: string } = {}): Promise<FilmRenderResult> {
+    const s = this.opts;
+    return renderFilm(this.model, this.info, this.store.hints, {
+      ...o, output: o.output ?? this.renderPath, tilt: s.tilt ?? null,
+      ...(s.size !== undefined ? { size: s.size } : {}), ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+      ...(s.deinterlace ? { deinterlace: s.deinterlace } : {}),
+    });
   }
 
   async close(): Promise<void> {

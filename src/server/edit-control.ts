@@ -5,13 +5,16 @@
 // `colorize --hints` refuse the same things with the same line.
 //
 //   {"type":"seek", "frame": int}                        show (render) that frame
-//   {"type":"add", "frame": int, "x": n, "y": n, "color": "#rrggbb", "size"?: int, "until"?: "frame"|"shot"|int}
+//   {"type":"add", "frame": int, "x": n, "y": n, "color": "#rrggbb", "size"?: int, "until"?: "frame"|"shot"|"setup"|int}
 //   {"type":"update", "id": s, "frame"?, "x"?, "y"?, "color"?, "size"?, "until"?}
 //   {"type":"delete", "id": s}
 //   {"type":"suggest", "frame": int, "x": n, "y": n}     the model's own top colours at that pixel
 //   {"type":"load", "file": {"hints": [...], ...}}       replace every hint (a hints file's JSON)
 //   {"type":"save"}                                      write the hints file beside the film
 //   {"type":"get"}                                       the state again
+//   {"type":"undo"} / {"type":"redo"}                    step back / forward over the hint edits
+//   {"type":"render", "smooth"?: bool, "overwrite"?: bool}  the whole film, with the hints now, to the render path
+//   {"type":"cancel"}                                    stop the render (its temporary file is removed)
 //
 // Anything else is refused with {"type":"error","message":...} and changes nothing.
 import type { HintEdit } from '../editor/session.js';
@@ -28,11 +31,15 @@ export type EditMessage =
   | { type: 'save' }
   | { type: 'get' }
   | { type: 'load'; file: unknown }
+  | { type: 'undo' }
+  | { type: 'redo' }
+  | { type: 'render'; smooth?: boolean; overwrite?: boolean }
+  | { type: 'cancel' }
   | Exclude<HintEdit, { type: 'replace' }>;
 
 export type EditParse = { ok: true; message: EditMessage } | { ok: false; error: string };
 
-type Kind = 'int' | 'number' | 'string' | 'until' | 'object';
+type Kind = 'int' | 'number' | 'string' | 'until' | 'object' | 'bool';
 
 /** Per type: its fields, their kinds, and which are required. */
 const TYPES: Record<string, { fields: Record<string, Kind>; required: string[] }> = {
@@ -44,14 +51,19 @@ const TYPES: Record<string, { fields: Record<string, Kind>; required: string[] }
   load: { fields: { file: 'object' }, required: ['file'] },
   save: { fields: {}, required: [] },
   get: { fields: {}, required: [] },
+  undo: { fields: {}, required: [] },
+  redo: { fields: {}, required: [] },
+  render: { fields: { smooth: 'bool', overwrite: 'bool' }, required: [] },
+  cancel: { fields: {}, required: [] },
 };
 
 const DESCRIBE: Record<Kind, string> = {
   int: 'an integer >= 0',
   number: 'a finite number',
   string: 'a string of 1..64 characters',
-  until: '"frame", "shot" or a frame number',
+  until: '"frame", "shot", "setup" or a frame number',
   object: 'an object',
+  bool: 'true or false',
 };
 
 function fits(kind: Kind, v: unknown): boolean {
@@ -59,8 +71,9 @@ function fits(kind: Kind, v: unknown): boolean {
     case 'int': return typeof v === 'number' && Number.isInteger(v) && v >= 0;
     case 'number': return typeof v === 'number' && Number.isFinite(v);
     case 'string': return typeof v === 'string' && v.length >= 1 && v.length <= 64;
-    case 'until': return v === 'frame' || v === 'shot' || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+    case 'until': return v === 'frame' || v === 'shot' || v === 'setup' || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
     case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
+    case 'bool': return typeof v === 'boolean';
   }
 }
 

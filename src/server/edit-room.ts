@@ -2,12 +2,13 @@
 // edit is announced to all); each socket has its own frame. One worker does everything that costs
 // CPU, in order of who waits for it: renders (only the newest frame asked for per socket, so holding
 // an arrow key skips frames instead of queueing them), then the model's colour suggestions, then
-// tracking, one hint at a time.
+// tracking, one hint at a time. A render of the whole film (edit-render.ts) runs beside it.
 import { WebSocket, type WebSocketServer } from 'ws';
 import sharp from 'sharp';
 import { parseEditMessage, type EditMessage } from './edit-control.js';
 import type { EditSession } from '../editor/session.js';
-import { ChromaError, describeError } from '../core/errors.js';
+import { ChromaError, describeError, usageError } from '../core/errors.js';
+import { EditRender, type RenderStatus } from './edit-render.js';
 
 export const EDIT_FRAME_MAGIC = 0x31454843; // "CHE1"
 export const EDIT_FRAME_HEADER_BYTES = 12;
@@ -24,6 +25,7 @@ export class EditRoom {
   private working = false;
   private closed = false;
   private readonly film: object;
+  readonly renderJob: EditRender;
 
   constructor(
     private readonly session: EditSession,
@@ -32,7 +34,16 @@ export class EditRoom {
     private readonly quality: number,
   ) {
     const { info } = session;
-    this.film = { name: info.path.split('/').pop(), width: info.width, height: info.height, frames: session.frames, fps: session.fps, cuts: session.cuts };
+    this.film = {
+      name: info.path.split('/').pop(), width: info.width, height: info.height, frames: session.frames, fps: session.fps, cuts: session.cuts,
+      shots: session.shots.shots, setups: session.shots.setups, setupHints: session.setupHints, renderPath: session.renderPath,
+    };
+    this.renderJob = new EditRender(session, (st) => this.toAll(st));
+  }
+
+  private toAll(o: RenderStatus): void {
+    const text = JSON.stringify(o);
+    for (const ws of this.wss.clients) this.sendJson(ws, text);
   }
 
   /** A socket just opened: its messages, its state and frame 0. */
@@ -51,12 +62,14 @@ export class EditRoom {
       this.suggests.delete(ws);
     });
     this.sendJson(ws, this.stateOf(0));
+    this.sendJson(ws, this.renderJob.current);
     this.want(ws, 0);
   }
 
-  /** Every socket dropped; the worker stops after what it is doing. */
-  close(): void {
+  /** Every socket dropped (a render is cancelled); the worker stops after what it is doing. */
+  async close(): Promise<void> {
     this.closed = true;
+    await this.renderJob.stop();
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }
@@ -65,7 +78,7 @@ export class EditRoom {
     const { session } = this;
     return JSON.stringify({
       type: 'state', rev: this.rev, film: this.film, frame, hints: session.view(frame), losses: session.losses(), tracking: session.busy,
-      hintsPath: session.hintsPath, ...(added ? { added } : {}),
+      hintsPath: session.hintsPath, history: session.history, ...(added ? { added } : {}),
     });
   }
 
@@ -169,6 +182,15 @@ export class EditRoom {
         return this.sendJson(ws, { type: 'saved', path: await session.save() });
       case 'load':
         return this.edited(session.edit({ type: 'replace', file: m.file }));
+      case 'undo':
+      case 'redo':
+        if (!(m.type === 'undo' ? session.undo() : session.redo())) throw usageError(`nothing to ${m.type}`);
+        return this.edited(null);
+      case 'render':
+        return this.renderJob.start({ ...(m.smooth !== undefined ? { smooth: m.smooth } : {}), ...(m.overwrite !== undefined ? { overwrite: m.overwrite } : {}) });
+      case 'cancel':
+        if (!this.renderJob.cancel()) throw usageError('no render is running');
+        return;
       default:
         this.edited(session.edit(m));
     }

@@ -1,13 +1,17 @@
 // The editor's server (`chroma serve --input film.mp4 --edit`): the page, its socket (edit-room.ts),
-// the hints file as a download and any frame as a PNG, all behind a token, on the shared front
-// (http-front.ts). The editor changes files (it saves hints beside the film), so it always has a
-// token: the one given, or a random one printed in the URL.
+// the hints file as a download, any frame as a PNG, the shot strip's thumbnails and the rendered
+// film, all behind a token, on the shared front (http-front.ts). The editor changes files (it saves
+// hints and renders beside the film), so it always has a token: the one given, or a random one
+// printed in the URL.
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { WebSocketServer } from 'ws';
 import sharp from 'sharp';
 import { listenHttp, shownUrl } from './listen.js';
-import { createFront, refuse, reply, replyPage, type Route } from './http-front.js';
+import { SECURITY_HEADERS, createFront, refuse, reply, replyPage, type Route } from './http-front.js';
 import { rawQuery } from './request-target.js';
 import { buildEditPage } from './edit-page.js';
 import { MAX_EDIT_MESSAGE_BYTES } from './edit-control.js';
@@ -58,6 +62,8 @@ export async function startEditServer(session: EditSession, opts: EditServerOpti
       '/index.html': page,
       '/hints.json': { get: (_req, res) => sendHints(res, session) },
       '/frame.png': { get: (req, res) => sendFramePng(res, session, rawQuery(req.url)) },
+      '/shot.jpg': { get: (req, res) => sendShotThumb(res, session, rawQuery(req.url)) },
+      '/rendered': { get: (_req, res) => sendRendered(res, room.renderJob.finished) },
       '/ws': {
         socket: {
           wss,
@@ -73,7 +79,7 @@ export async function startEditServer(session: EditSession, opts: EditServerOpti
   return {
     port, token, session, url: `${shownUrl(host, port)}?token=${token}`,
     close: async () => {
-      room.close();
+      await room.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await session.close();
@@ -85,6 +91,31 @@ export async function startEditServer(session: EditSession, opts: EditServerOpti
 function sendHints(res: ServerResponse, session: EditSession): void {
   const name = session.hintsPath.split('/').pop() ?? 'hints.json';
   reply(res, 200, 'application/json', serializeHints(session.hintsFile()), { 'Content-Disposition': `attachment; filename="${name.replace(/"/g, '')}"` });
+}
+
+/** Width of the shot strip's thumbnails, pixels. */
+const THUMB_WIDTH = 160;
+
+/** A shot's keyframe as decoded (gray: the strip is for finding a shot), small, as a JPEG (?shot=N). */
+async function sendShotThumb(res: ServerResponse, session: EditSession, query: string): Promise<void> {
+  const n = Number(new URLSearchParams(query).get('shot') ?? '0');
+  const { shots } = session.shots;
+  if (!Number.isInteger(n) || n < 0 || n >= shots.length) return refuse(res, 400, `shot must be an integer 0..${shots.length - 1}`);
+  const f = await session.rawFrame(shots[n].keyframe);
+  const jpeg = await sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } }).resize({ width: THUMB_WIDTH }).jpeg({ quality: 80 }).toBuffer();
+  reply(res, 200, 'image/jpeg', jpeg, { 'Cache-Control': 'private, max-age=3600' });
+}
+
+/** The film the last render finished, as a download. */
+async function sendRendered(res: ServerResponse, path: string | null): Promise<void> {
+  const size = path ? await stat(path).then((s) => s.size, () => null) : null;
+  if (!path || size === null) return refuse(res, 404, 'no rendered film yet (press render)');
+  res.writeHead(200, {
+    ...SECURITY_HEADERS, 'Content-Type': 'application/octet-stream', 'Content-Length': size,
+    'Content-Disposition': `attachment; filename="${basename(path).replace(/"/g, '')}"`,
+  });
+  if (res.req.method === 'HEAD') return void res.end();
+  createReadStream(path).pipe(res);
 }
 
 /** One frame, colorized with the hints, as a PNG (?frame=N, default 0). */
