@@ -1,9 +1,12 @@
 // The editor page (`chroma serve --input film.mp4 --edit`): one self-contained HTML page, inline CSS
-// and JS allowed by hash, connections to this server only. It shows one frame at a time: step,
-// play, seek; click to place a hint (the colour picker's colour, then the model's own top colours at
-// that point to choose from), drag a marker to move it, Delete to remove it; save beside the film,
-// download, or load a hints file. Every change is sent to the server, which re-colours the frame.
-// Its script is pages/editor.js.
+// and JS allowed by hash, connections to this server only. It shows one frame at a time, at the
+// film's own aspect ratio: step, play, seek, or jump to a shot on the shot strip (setups marked);
+// click to place a hint (the colour picker's colour, then the model's own top colours at that point
+// to choose from), drag a marker to move it, Delete to remove it, set how far it reaches (this
+// frame, this shot, every shot of this setup), undo and redo; save beside the film, download, or
+// load a hints file; render the whole film. Every change is sent to the server, which re-colours
+// the frame. A control that cannot be used says why (its tooltip, and the line under it). Its
+// script is pages/editor.js.
 import { buildPage, pageScript, type ViewerPage } from './page-shell.js';
 
 const CSS = `
@@ -13,6 +16,16 @@ html, body { margin: 0; background: #101113; color: var(--fg); font: 14px/1.4 sy
 main { display: flex; flex-wrap: wrap; gap: 16px; padding: 16px; align-items: flex-start; }
 #left { flex: 1 1 640px; display: flex; flex-direction: column; gap: 8px; min-width: 320px; }
 #view { display: block; width: 100%; height: auto; background: #000; border-radius: 6px; cursor: crosshair; }
+#shots { display: flex; gap: 6px; overflow-x: auto; padding-bottom: 4px; }
+#shots button { flex: 0 0 auto; padding: 0; border: 2px solid transparent; border-top: 5px solid var(--setup, #555); border-radius: 4px; background: #000; color: var(--fg); font-size: 11px; cursor: pointer; }
+#shots button img { display: block; width: 96px; height: auto; }
+#shots button.here { border-color: var(--sel); border-top-color: var(--setup, #555); }
+#shots button.reached { box-shadow: 0 0 0 2px #fff inset; }
+#render-box { display: flex; flex-direction: column; gap: 4px; border-top: 1px solid #333; padding-top: 8px; }
+#progress { width: 100%; }
+.why { color: var(--muted); font-size: 12px; min-height: 1.2em; }
+button:disabled { opacity: 0.45; cursor: not-allowed; }
+a[aria-disabled="true"] { color: var(--muted); pointer-events: none; }
 #bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 #seek { flex: 1 1 200px; }
 #pos, #latency { font-variant-numeric: tabular-nums; color: var(--muted); }
@@ -38,15 +51,28 @@ const BODY = `<main>
       <span id="pos">frame –</span>
     </div>
     <div><span id="latency"></span> <span id="tracking"></span></div>
+    <div id="shots" aria-label="shots (setups share the colour on top); click to jump"></div>
   </div>
   <div id="side">
     <label>colour <input id="color" type="color" value="#b22222"></label>
     <div>the model's colours here:</div>
     <div id="suggest" aria-label="the model's top colours at the point"></div>
-    <label>a new hint lives <select id="until"><option value="shot">the whole shot</option><option value="frame">this frame only</option></select></label>
+    <label>a new hint lives <select id="until"><option value="shot">this shot</option><option value="frame">this frame only</option><option value="setup">every shot of this setup</option></select></label>
+    <div id="until-why" class="why"></div>
+    <div><button id="undo" type="button">undo</button> <button id="redo" type="button">redo</button></div>
     <ul id="hints" aria-label="hints"></ul>
     <div><button id="save" type="button">save beside the film</button> <a id="download" download="hints.json">download</a></div>
     <label>load a hints file <input id="load" type="file" accept=".json,application/json"></label>
+    <div id="render-box">
+      <div><button id="render" type="button">render the film</button> <button id="cancel" type="button">cancel</button></div>
+      <label title="temporal smoothing as chroma colorize does by default; off gives exactly the frames shown here"><input id="smooth" type="checkbox" checked> temporal smoothing</label>
+      <label><input id="overwrite" type="checkbox"> replace an existing file</label>
+      <progress id="progress" max="1" value="0"></progress>
+      <div id="eta" class="why"></div>
+      <div id="render-why" class="why"></div>
+      <div id="result"></div>
+      <a id="rendered" aria-disabled="true" title="no rendered film yet: press render">download the film</a>
+    </div>
     <div id="message" role="status"></div>
   </div>
 </main>

@@ -50,6 +50,19 @@ interface EditorElements {
   download: HTMLAnchorElement;
   load: HTMLInputElement;
   message: HTMLDivElement;
+  shots: HTMLDivElement;
+  'until-why': HTMLDivElement;
+  undo: HTMLButtonElement;
+  redo: HTMLButtonElement;
+  render: HTMLButtonElement;
+  cancel: HTMLButtonElement;
+  smooth: HTMLInputElement;
+  overwrite: HTMLInputElement;
+  progress: HTMLProgressElement;
+  eta: HTMLDivElement;
+  'render-why': HTMLDivElement;
+  result: HTMLDivElement;
+  rendered: HTMLAnchorElement;
 }
 
 /** What the viewer's main script hands the hints script. */
@@ -93,7 +106,23 @@ interface EditorState {
   rev: number;
   frame: number;
   errors: string[];
+  render: RenderView | null;
+  history: { undo: number; redo: number };
 }
+
+/** The editor server's "render" message (edit-render.ts). */
+interface RenderView {
+  type: 'render';
+  state: 'idle' | 'track' | 'colour' | 'done' | 'cancelled' | 'failed';
+  frames: number;
+  total: number | null;
+  etaSeconds: number | null;
+  output: string;
+  message?: string;
+}
+
+/** A shot of the film (editor/film-shots.ts). */
+interface EditorShot { index: number; start: number; end: number; keyframe: number; setup: number }
 
 interface Window {
   chromaViewer?: ViewerState;
@@ -105,16 +134,21 @@ interface Window {
 interface EditView {
   type: 'state';
   rev: number;
-  film: { name: string; width: number; height: number; frames: number; fps: number };
+  film: {
+    name: string; width: number; height: number; frames: number; fps: number; cuts: number[];
+    shots: EditorShot[]; setups: { index: number; shots: number[] }[]; setupHints: boolean; renderPath: string;
+  };
   frame: number;
   /** HintView of the edit session, one per hint. */
   hints: {
-    id: string; frame: number; x: number; y: number; color: string; size?: number; until: string;
+    id: string; frame: number; x: number; y: number; color: string; size?: number;
     at: [number, number] | null; span: { first: number; last: number } | null; tracked: boolean;
+    until: string | number; shots: number[];
   }[];
   losses: { hint: string; frame: number; reason: string }[];
   tracking: boolean;
   hintsPath: string;
+  history: { undo: number; redo: number };
   added?: string;
 }
 
