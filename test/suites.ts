@@ -17,6 +17,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'broadcaster.test.ts': [],
   'compose-simd.test.ts': [],
   'editor.test.ts': ['chromium', 'slow'],
+  'editor-film.test.ts': ['chromium', 'slow'],
   'faults.test.ts': ['slow'],
   'front-door.test.ts': ['slow'],
   'hardening.test.ts': ['chromium', 'slow'],
