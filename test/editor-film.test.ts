@@ -18,15 +18,16 @@ import { probeMedia } from '../src/media/probe.js';
 import { loadModel } from '../src/model/load-model.js';
 import { EditSession } from '../src/editor/session.js';
 import { HintStore } from '../src/editor/hint-store.js';
-import { shotsFromCuts, shotsReached } from '../src/editor/film-shots.js';
+import { shotsFromCuts, shotsReached, withSetups } from '../src/editor/film-shots.js';
 import { startEditServer, type EditServerHandle } from '../src/server/edit-server.js';
 import { parseEditMessage } from '../src/server/edit-control.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 
 const W = 160, H = 120, FRAMES = 24;
 const CLIPS = '/work/shared/data/videos';
-const CUT_FROM = ['davis_car-roundabout.mp4', 'sam2_dog.mp4', 'sam2_juggle.mp4'];
-const HAS_CLIPS = CUT_FROM.every((c) => existsSync(join(CLIPS, c)));
+/** X1 Y1 X2: a second of a static-camera clip, a second of another, the first again later on. */
+const CUT_FROM: [string, number][] = [['intel_asl_book.mp4', 0], ['sam2_dog.mp4', 0], ['intel_asl_book.mp4', 2.2]];
+const HAS_CLIPS = CUT_FROM.every(([c]) => existsSync(join(CLIPS, c)));
 
 let tmp: ReturnType<typeof tempDir>;
 let model: LoadedModel;
@@ -45,10 +46,10 @@ function writeReel(path: string): string {
   return path;
 }
 
-/** A 16:9 film of three shots: the first second of each clip, one after another (FFV1, 320x180, 25 fps). */
+/** A 16:9 film of three shots: a second of each piece, one after another (FFV1, 320x180, 25 fps). */
 function writeCutFilm(path: string): string {
   const args = ['-v', 'error', '-y'];
-  for (const c of CUT_FROM) args.push('-t', '1', '-i', join(CLIPS, c));
+  for (const [c, ss] of CUT_FROM) args.push('-ss', String(ss), '-t', '1', '-i', join(CLIPS, c));
   const chains = CUT_FROM.map((_, i) => `[${i}:v]scale=320:180,fps=25,setsar=1,format=yuv420p[v${i}]`).join(';');
   args.push('-filter_complex', `${chains};${CUT_FROM.map((_, i) => `[v${i}]`).join('')}concat=n=${CUT_FROM.length}:v=1:a=0[o]`, '-map', '[o]', '-c:v', 'ffv1', path);
   execFileSync(FFMPEG, args);
@@ -105,7 +106,9 @@ test('shots from the scene cuts, and the shots a hint reaches', () => {
   assert.deepEqual(shotsReached(map, 74, 'frame'), [2]);
   assert.deepEqual(shotsFromCuts(10, []).shots.length, 1);
   // A setup of shots 0 and 2 (as the shots layer groups them): a setup hint reaches both.
-  const grouped = { shots: map.shots.map((s) => ({ ...s, setup: s.index === 1 ? 1 : 0 })), setups: [{ index: 0, shots: [0, 2] }, { index: 1, shots: [1] }] };
+  const grouped = withSetups(map, { shots: [{ index: 0, start: 0, end: 26, keyframe: 12, setup: 4 }, { index: 1, start: 26, end: 49, keyframe: 37, setup: 7 }, { index: 2, start: 49, end: 75, keyframe: 62, setup: 4 }] });
+  assert.deepEqual(grouped.shots.map((s) => [s.start, s.setup]), [[0, 0], [25, 1], [50, 0]], 'the cut shots, the map\'s setups renumbered');
+  assert.deepEqual(grouped.setups, [{ index: 0, shots: [0, 2] }, { index: 1, shots: [1] }]);
   assert.deepEqual(shotsReached(grouped, 60, 'setup' as never), [0, 2]);
   assert.deepEqual(shotsReached(grouped, 60, 'shot'), [2]);
 });
@@ -235,7 +238,7 @@ function probeSize(path: string): number {
   return Number(execFileSync('stat', ['-c', '%s', path]).toString());
 }
 
-test('editor page in Chromium: a film of three real shots: the strip shows three, jumps, 16:9 at its own ratio; cancel leaves no file', { skip: (!HAS_CHROMIUM && 'no /usr/bin/chromium') || (!HAS_CLIPS && `no clips in ${CLIPS}`) }, async () => {
+test('editor page in Chromium: a film of three real shots: the strip shows three and their setups, jumps, 16:9 at its own ratio; cancel leaves no file', { skip: (!HAS_CHROMIUM && 'no /usr/bin/chromium') || (!HAS_CLIPS && `no clips in ${CLIPS}`) }, async () => {
   browser = await launchChromium();
   const dir = tempDir('chroma-editor-shots-');
   const film = writeCutFilm(join(dir.dir, 'cut.mkv'));
@@ -257,10 +260,23 @@ test('editor page in Chromium: a film of three real shots: the strip shows three
     await page.locator('#shots button').nth(2).click();
     await page.waitForFunction((k) => (window as unknown as Ed).chromaEditor.shown > k && (window as unknown as Ed).chromaEditor.frame === 50, n, { timeout: 20_000 });
     assert.match(await page.locator('#shots button').nth(2).getAttribute('class') ?? '', /here/);
-    // Each shot is its own setup here: "every shot of this setup" is off and says why.
-    const why = await page.locator('#until option[value="setup"]').evaluate((o) => [(o as HTMLOptionElement).disabled, o.title]);
-    assert.equal(why[0], true);
-    assert.match(String(why[1]), /setup has no other shot|needs setup hints/);
+    // Shots 1 and 3 are one camera setup (the same bar colour and label), shot 2 another.
+    const marks = await page.locator('#shots button').evaluateAll((bs) => bs.map((b) => [(b as HTMLElement).style.getPropertyValue('--setup'), b.textContent]));
+    assert.equal(marks[0][0], marks[2][0], JSON.stringify(marks));
+    assert.notEqual(marks[0][0], marks[1][0], JSON.stringify(marks));
+    assert.deepEqual(marks.map((m) => m[1]), ['1 · setup 1', '2 · setup 2', '3 · setup 1']);
+    // On shot 3 "every shot of this setup" can be chosen when the hints file takes "setup"; on
+    // shot 2 (alone in its setup) it is off and says why.
+    const setupOption = () => page.locator('#until option[value="setup"]').evaluate((o) => [(o as HTMLOptionElement).disabled, (o as HTMLOptionElement).title] as const);
+    const [off3, why3] = await setupOption();
+    assert.equal(off3, !srv.session.setupHints, why3);
+    if (off3) assert.match(why3, /needs setup hints/);
+    const n2 = await shownCount(page);
+    await page.locator('#shots button').nth(1).click();
+    await page.waitForFunction((k) => (window as unknown as Ed).chromaEditor.shown > k && (window as unknown as Ed).chromaEditor.frame === 25, n2, { timeout: 20_000 });
+    const [off2, why2] = await setupOption();
+    assert.equal(off2, true);
+    assert.match(why2, /setup has no other shot|needs setup hints/);
     assert.match(await page.locator('#until-why').textContent() ?? '', /every shot of this setup: /);
     // Render, cancel as soon as frames are being written: nothing under the output name, no temporary.
     const out = join(dir.dir, 'film-colour.mp4');

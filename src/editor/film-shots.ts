@@ -1,6 +1,7 @@
 // The film's shots and camera setups as the editor shows them (the shot strip) and which shots
-// each hint reaches. The fields are those of the shots layer's ShotMap (issue 24: findShots), so
-// its map can stand in for shotsFromCuts's; until then every shot is its own setup.
+// each hint reaches. The shots are the scene cuts the hint tracks stop at (so "this shot" on the
+// page is the shot a hint is followed through); their setups come from the shots layer's map
+// (findShots), which has the same fields. Without a map every shot is its own setup.
 import type { Hint } from '../hints/hints-file.js';
 
 export interface EditorShot {
@@ -28,8 +29,21 @@ export function shotsFromCuts(frames: number, cuts: readonly number[]): EditorSh
   return { shots, setups: shots.map((s) => ({ index: s.index, shots: [s.index] })) };
 }
 
+/**
+ * `own`'s shots with the setups of `map` (a findShots ShotMap): each shot takes the setup of the
+ * map's shot holding its keyframe; setups are numbered in order of their first shot.
+ */
+export function withSetups(own: EditorShots, map: Pick<EditorShots, 'shots'>): EditorShots {
+  if (!map.shots.length) return own;
+  const theirs = own.shots.map((s) => shotAt(map, s.keyframe).setup);
+  const ids = new Map<number, number>();
+  for (const t of theirs) if (!ids.has(t)) ids.set(t, ids.size);
+  const shots = own.shots.map((s, i) => ({ ...s, setup: ids.get(theirs[i])! }));
+  return { shots, setups: [...ids.values()].map((index) => ({ index, shots: shots.filter((s) => s.setup === index).map((s) => s.index) })) };
+}
+
 /** The shot holding `frame`. */
-export function shotAt(map: EditorShots, frame: number): EditorShot {
+export function shotAt<S extends EditorShot>(map: { shots: readonly S[] }, frame: number): S {
   return map.shots.find((s) => frame >= s.start && frame < s.end) ?? map.shots[map.shots.length - 1];
 }
 

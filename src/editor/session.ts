@@ -21,7 +21,8 @@ import { spoolFilm, type FrameSpool } from './spool.js';
 import { DEFAULT_EDIT_MAX_HINTS, HintStore, type HintEdit } from './hint-store.js';
 import { HintTracker, type HintView } from './tracker.js';
 import { FrameRenderer } from './renderer.js';
-import { shotsFromCuts, shotsReached, type EditorShots } from './film-shots.js';
+import { shotsFromCuts, shotsReached, withSetups, type EditorShots } from './film-shots.js';
+import { findFilmShots } from '../shots/index.js';
 import { renderFilm, type FilmRenderOptions, type FilmRenderResult } from './film-render.js';
 
 export { DEFAULT_EDIT_MAX_HINTS } from './hint-store.js';
@@ -93,15 +94,25 @@ export class EditSession {
     this.renderer = new FrameRenderer(model, opts);
   }
 
-  /** Decode the film (two passes: full size and model size) and start with `opts.hints`. */
+  /**
+   * Decode the film (three passes at once: full size, model size, and the shot pass that groups
+   * the shots into camera setups) and start with `opts.hints`.
+   */
   static async open(model: LoadedModel, info: MediaInfo, opts: EditSessionOptions = {}): Promise<EditSession> {
     const deint = wantsDeinterlace(info, { deinterlace: opts.deinterlace ?? 'auto' });
+    // Without setups the editor still works (every shot its own setup): a failed shot pass is not fatal.
+    const setups = findFilmShots(info).then((f) => f.map, () => null);
     const { frames, planes } = await spoolFilm(model, info, {
       filters: deint ? ['yadif=0'] : [],
       ...(opts.size !== undefined ? { size: opts.size } : {}),
       ...(opts.maxSpoolBytes !== undefined ? { maxSpoolBytes: opts.maxSpoolBytes } : {}),
+    }).catch(async (err: unknown) => {
+      await setups;
+      throw err;
     });
     const s = new EditSession(model, info, planes, frames, opts, opts.hintsPath ?? defaultHintsPath(info.path));
+    const map = await setups;
+    if (map) s.shots = withSetups(s.shots, map);
     try {
       if (opts.hints) s.edit({ type: 'replace', file: JSON.parse(serializeHints(opts.hints)) });
       s.store.forgetHistory();
