@@ -22,6 +22,8 @@ import { shotsFromCuts, shotsReached, withSetups } from '../src/editor/film-shot
 import { startEditServer, type EditServerHandle } from '../src/server/edit-server.js';
 import { parseEditMessage } from '../src/server/edit-control.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
+import { editOptionsFromArgv } from '../src/cli/edit-cli.js';
+import { EXIT } from '../src/core/errors.js';
 
 const W = 160, H = 120, FRAMES = 24;
 const CLIPS = '/work/shared/data/videos';
@@ -122,6 +124,15 @@ test('edit messages: undo, redo, render and cancel; until "setup" reaches the hi
     const r = ok(m);
     assert.ok(!r.ok && r.error.includes(why), JSON.stringify(r));
   }
+});
+
+test('serve --edit --output: the render goes beside the film by default; a name chroma cannot write is refused at start', () => {
+  const o = editOptionsFromArgv(['--input', '/films/reel.mkv', '--edit'], {});
+  assert.ok(!o.help && o.output === '/films/reel-colour.mp4');
+  const named = editOptionsFromArgv(['--input', 'reel.mkv', '--edit', '-o', 'out.mov'], {});
+  assert.ok(!named.help && named.output === 'out.mov');
+  assert.throws(() => editOptionsFromArgv(['--input', 'reel.mkv', '--edit', '--output', 'out.png'], {}),
+    (e: Error & { exitCode?: number }) => /a video needs a video output/.test(e.message) && e.exitCode === EXIT.output);
 });
 
 /** The editor over `film`, rendering to `dir`. */
