@@ -62,18 +62,19 @@ export class HintStore {
 
   /** Back to the hints before the last edit (false: nothing to undo). */
   undo(): boolean {
-    const prev = this.past.pop();
-    if (!prev) return false;
-    this.future.push(this.file);
-    this.file = prev;
-    return true;
+    return this.step(this.past, this.future);
   }
 
   /** The last edit undone, done again (false: nothing to redo). */
   redo(): boolean {
-    const next = this.future.pop();
+    return this.step(this.future, this.past);
+  }
+
+  /** The file on top of `from` becomes the hints; the hints now go on `to`. */
+  private step(from: HintsFile[], to: HintsFile[]): boolean {
+    const next = from.pop();
     if (!next) return false;
-    this.past.push(this.file);
+    to.push(this.file);
     this.file = next;
     return true;
   }
