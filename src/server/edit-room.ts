@@ -22,7 +22,8 @@ export class EditRoom {
   private readonly suggests = new Map<WebSocket, Point>();
   /** Bumped by every edit; frames carry the revision they were rendered at. */
   private rev = 0;
-  private working = false;
+  /** The worker's run, while it runs (close() waits for it: the model outlives every render). */
+  private working: Promise<void> | null = null;
   private closed = false;
   private readonly film: object;
   readonly renderJob: EditRender;
@@ -70,6 +71,7 @@ export class EditRoom {
   async close(): Promise<void> {
     this.closed = true;
     await this.renderJob.stop();
+    await this.working;
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }
@@ -118,27 +120,28 @@ export class EditRoom {
    * The one worker: renders first (what the person waits for), then suggestions, then one track at
    * a time; when the last track is in, everyone's frame again (the hints may have moved there).
    */
-  private async pump(): Promise<void> {
-    if (this.working) return;
-    this.working = true;
-    try {
-      while (!this.closed) {
-        const next = this.wanted.size ? 'render' : this.suggests.size ? 'suggest' : this.session.untracked > 0 ? 'track' : null;
-        if (!next) break;
-        try {
-          if (next === 'track') {
-            await this.session.trackNext();
-            if (this.session.untracked === 0) this.refreshAll();
-            continue;
-          }
-          await this.serveOne(next);
-        } catch (err) {
-          for (const ws of this.wss.clients) this.sendJson(ws, { type: 'error', message: `tracking failed: ${describeError(err)}` });
-          break;
+  private pump(): Promise<void> {
+    this.working ??= this.work().finally(() => {
+      this.working = null;
+    });
+    return this.working;
+  }
+
+  private async work(): Promise<void> {
+    while (!this.closed) {
+      const next = this.wanted.size ? 'render' : this.suggests.size ? 'suggest' : this.session.untracked > 0 ? 'track' : null;
+      if (!next) break;
+      try {
+        if (next === 'track') {
+          await this.session.trackNext();
+          if (this.session.untracked === 0) this.refreshAll();
+          continue;
         }
+        await this.serveOne(next);
+      } catch (err) {
+        for (const ws of this.wss.clients) this.sendJson(ws, { type: 'error', message: `tracking failed: ${describeError(err)}` });
+        break;
       }
-    } finally {
-      this.working = false;
     }
   }
 
