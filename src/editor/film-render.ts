@@ -1,10 +1,11 @@
 // The whole film rendered from the editor with the hints as they are: the same plan and file job
 // as `chroma colorize --hints` (jobs/video-plan.ts, jobs/file-job.ts) and the same output rule
 // (core/output-file.ts: a temporary name beside the output, renamed into place only when complete;
-// an abort or a failure removes it).
+// an abort or a failure removes it, and returns once the model is no longer running for it).
 import { prepareOutput } from '../core/output-file.js';
 import { planVideo } from '../jobs/video-plan.js';
 import { colorizeVideoFile } from '../jobs/file-job.js';
+import { InferWorker } from '../onnx/infer-client.js';
 import type { HintsFile } from '../hints/hints-file.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
@@ -55,6 +56,9 @@ export async function renderFilm(model: LoadedModel, info: MediaInfo, hints: Hin
     return { output: target.final, frames: r.frames, seconds: r.seconds };
   } catch (err) {
     await target.discard();
+    // A stopped job's last batches are still running in the inference worker: the editor keeps
+    // the model for the next render, and whoever releases it must not pull it from under them.
+    await InferWorker.existing(model)?.drained();
     throw err;
   }
 }

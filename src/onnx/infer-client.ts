@@ -153,6 +153,14 @@ export class InferWorker {
     });
   }
 
+  /**
+   * Resolves once no run is pending: a job that was stopped leaves its last batches running here,
+   * and the model must not be released under them.
+   */
+  async drained(): Promise<void> {
+    while (this.pending.size > 0 && this.state !== 'gone') await new Promise((r) => setTimeout(r, 20));
+  }
+
   async close(): Promise<void> {
     if (this.state === 'gone') return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
