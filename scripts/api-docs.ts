@@ -12,13 +12,14 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rangeText, type OptionSpec } from '../src/core/options.js';
-import { COLORIZE_SPECS, LOAD_MODEL_SPECS, SERVER_SPECS } from '../src/core/option-specs.js';
+import { COLORIZE_SPECS, LOAD_MODEL_SPECS, SERVER_SPECS, SHOTS_SPECS } from '../src/core/option-specs.js';
 import { optionTable } from '../src/cli/flags.js';
 import { COLORIZE_FLAGS, MAIN_FLAGS } from '../src/cli/colorize-cli.js';
 import { SERVE_FLAGS } from '../src/cli/serve-cli.js';
 import { EDIT_FLAGS } from '../src/cli/edit-cli.js';
 import { WORKER_FLAGS } from '../src/cli/worker-cli.js';
 import { TRAIN_FLAGS } from '../src/cli/train-cli.js';
+import { SHOTS_FLAGS } from '../src/cli/shots-cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRIES: [string, string][] = [['chroma', 'src/index.ts'], ['chroma/graph', 'src/graph.ts']];
@@ -86,6 +87,7 @@ export function publicOptions(): { owner: string; name: string; doc: string }[] 
 export const CHECKED_BY: Record<string, { by: string; specs: readonly OptionSpec[] }> = {
   GraphOptions: { by: 'Colorizer', specs: COLORIZE_SPECS }, VideoJobOptions: { by: 'Colorizer', specs: COLORIZE_SPECS },
   LoadModelOptions: { by: 'loadModel', specs: LOAD_MODEL_SPECS }, ServerOptions: { by: 'startServer', specs: SERVER_SPECS },
+  FindShotsOptions: { by: 'findShots', specs: SHOTS_SPECS },
 };
 
 /** The schema's word on a member, for its row in docs/api.md. */
@@ -98,7 +100,7 @@ function checkedText(owner: string, member: string): string {
 
 /** The option tables docs/ and the README show, by the name their markers give. */
 export const OPTION_TABLES: Record<string, readonly OptionSpec[]> = {
-  colorize: COLORIZE_FLAGS, main: MAIN_FLAGS, serve: SERVE_FLAGS, edit: EDIT_FLAGS, worker: WORKER_FLAGS, train: TRAIN_FLAGS,
+  colorize: COLORIZE_FLAGS, main: MAIN_FLAGS, serve: SERVE_FLAGS, edit: EDIT_FLAGS, worker: WORKER_FLAGS, train: TRAIN_FLAGS, shots: SHOTS_FLAGS,
 };
 
 /** `text` with every `<!-- options: NAME -->` region replaced by NAME's generated table. */

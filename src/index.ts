@@ -25,8 +25,9 @@ export type { HintView } from './editor/tracker.js';
 export { startMultiServer } from './server/multi.js';
 export type { MultiServerOptions, MultiServerHandle, NamedInput } from './server/multi.js';
 
-export { findShots } from './shots/index.js';
-export type { ShotInfo, SetupInfo, ShotMap, FindShotsOptions } from './shots/index.js';
+export { findShots } from './shots/find-shots.js';
+export type { FindShotsOptions } from './shots/find-shots.js';
+export type { ShotInfo, SetupInfo, ShotMap } from './shots/shot-map.js';
 
 export { measureVideo } from './metrics/index.js';
 export type { MeasureOptions, VideoMetrics, TemporalMetrics, AccuracyMetrics } from './metrics/index.js';

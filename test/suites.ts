@@ -37,6 +37,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'live-lag.test.ts': [],
   'marbles.test.ts': [],
   'metrics.test.ts': [],
+  'shots.test.ts': ['slow'],
   'new-user.test.ts': ['redis', 'slow'],
   'models-import.test.ts': [],
   'null-model.test.ts': ['slow'],

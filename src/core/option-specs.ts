@@ -91,3 +91,15 @@ export const SERVER_SPECS = [
   WIDTH, HEIGHT, FPS, QUALITY, PORT, LIVE_BATCH, MAX_WAIT, SIZE, LIVE_TEMPERATURE, { ...LIVE_SMOOTH, words: [] },
   MAX_VIEWERS, CLIENT_QUEUE, RTSP_TRANSPORT, LOG_FORMAT, DEVICE, THREADS,
 ] as const;
+
+// Shots and camera setups (findShots, `chroma shots`).
+export const CUT_THRESHOLD = option({
+  key: 'cutThreshold', flag: 'cut-threshold', arg: 'D', type: 'number', min: 0.01, max: 1, default: '0.2',
+  doc: "histogram distance between consecutive frames that starts a new shot (the smoothing stage's)",
+});
+export const SETUP_THRESHOLD = option({
+  key: 'setupThreshold', flag: 'setup-threshold', arg: 'C', type: 'number', min: 0.05, max: 1, default: '0.45',
+  doc: 'correlation of two shots after alignment at or above which they are one camera setup; higher = stricter',
+});
+/** What findShots checks (FindShotsOptions). */
+export const SHOTS_SPECS = [CUT_THRESHOLD, SETUP_THRESHOLD] as const;

@@ -6,22 +6,30 @@ import { decodeFrames } from '../operators/decode-frames.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { FALLBACK_FPS } from '../core/defaults.js';
 import { usageError } from '../core/errors.js';
+import { checkOptions } from '../core/options.js';
+import { SHOTS_SPECS } from '../core/option-specs.js';
 import { rgbToL } from '../color/lab.js';
 import { ChildGroup } from '../media/child.js';
 import { probeMedia, type MediaInfo } from '../media/probe.js';
-import { ShotCollector, type FilmShots, type ShotMap, type ShotMapOptions } from './shot-map.js';
+import { ShotCollector, type FilmShots, type ShotMap } from './shot-map.js';
 
 /** Width the shot pass decodes at. */
 export const SHOT_PASS_WIDTH = 160;
 
-export interface FindShotsOptions extends ShotMapOptions {
+export interface FindShotsOptions {
+  /** Stops the pass (the promise rejects with the signal's reason). Default: none. */
   signal?: AbortSignal;
-  /** Called after each frame: frames done, frames expected (0 when the container does not say). */
+  /** Called after each frame: frames done, frames expected (0 when the container does not say). Default: none. */
   onProgress?: (done: number, total: number) => void;
+  /** Histogram distance above which a frame starts a new shot (default 0.2, the smoothing stage's). */
+  cutThreshold?: number;
+  /** Correlation (0..1) of two shots' thumbnails, after alignment, at or above which they are one camera setup (default 0.45). */
+  setupThreshold?: number;
 }
 
 /** The film's shots, each with its keyframe, grouped into camera setups. */
 export async function findShots(input: string, options: FindShotsOptions = {}): Promise<ShotMap> {
+  checkOptions(SHOTS_SPECS, options);
   return (await findFilmShots(await probeMedia(input), options)).map;
 }
 

@@ -25,12 +25,12 @@ export interface ShotMatch {
 
 export interface SetupOptions {
   /** Correlation at or above which two shots show one setup (default 0.45). */
-  threshold?: number;
+  setupThreshold?: number;
   /** Members of a setup a new shot is compared with, the latest first (default 4). */
   compareWith?: number;
 }
 
-export const SETUP_DEFAULTS = { threshold: 0.45, compareWith: 4 } as const;
+export const SETUP_DEFAULTS = { setupThreshold: 0.45, compareWith: 4 } as const;
 
 export interface SetupGrouping {
   /** Per shot: its setup's index (setups numbered in order of first appearance). */
@@ -66,7 +66,7 @@ export function matchShots(a: ShotSamples, b: ShotSamples): ShotMatch {
 
 /** Group shots (in film order) into setups. */
 export function groupSetups(shots: readonly ShotSamples[], o: SetupOptions = {}): SetupGrouping {
-  const threshold = o.threshold ?? SETUP_DEFAULTS.threshold;
+  const threshold = o.setupThreshold ?? SETUP_DEFAULTS.setupThreshold;
   const compareWith = o.compareWith ?? SETUP_DEFAULTS.compareWith;
   const setupOf: number[] = [];
   const confidence: number[] = [];
