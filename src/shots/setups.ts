@@ -4,7 +4,7 @@
 // some pair of their samples correlates well after the best global shift (align.ts). Shots join
 // setups in film order: a shot goes to the setup whose members match it best, or starts a new
 // one when none matches well enough.
-import { bestShift } from './align.js';
+import { bestShift } from '../motion/align.js';
 import type { Thumb } from './thumbnail.js';
 
 /** One shot as the grouping sees it: sample thumbnails and the frames they were taken from. */

@@ -1,4 +1,4 @@
-// The robust global alignment of two pictures of one view: the translation that maximises their
+// The global alignment of two pictures of one view (or of a patch within a picture): the translation that maximises their
 // normalised cross-correlation, searched exhaustively over a small range. The correlation is
 // computed over the overlap only (with the overlap's own means and deviations), so a shifted
 // frame is not penalised for the strip that left the picture; a minimum overlap keeps a tiny
