@@ -57,6 +57,7 @@ test('valid files parse, with colours resolved and defaults left unset', () => {
     { id: 'coat', frame: 120, x: 410, y: 300, color: '#b22222', size: 9, until: 'shot' },
     { time: 2.5, x: 1, y: 2, ab: [1, 2], until: 70 },
     { x: 1, y: 2, ab: [1, 2], until: 'frame' },
+    { x: 1, y: 2, ab: [1, 2], until: 'setup' },
   ], { reference: { image: 'family-1952.jpg' } }), video);
   assert.equal(v.hints[0].id, 'coat');
   assert.equal(v.hints[0].until, 'shot');
@@ -64,6 +65,7 @@ test('valid files parse, with colours resolved and defaults left unset', () => {
   assert.equal(hintFrame(v.hints[1], 25), 63);
   assert.equal(hintFrame(v.hints[2], 25), 0);
   assert.equal(v.hints[1].until, 70);
+  assert.equal(v.hints[3].until, 'setup');
   assert.deepEqual(v.reference, { image: 'family-1952.jpg', strength: 0.7 });
   assert.equal(referenceImagePath('/films/a/hints.json', v.reference!), '/films/a/family-1952.jpg');
   assert.equal(referenceImagePath('/films/a/hints.json', { image: '/abs/p.jpg', strength: 1 }), '/abs/p.jpg');
@@ -99,12 +101,13 @@ test('every bad input is one line naming the hint and key, a HintsError mapped t
     ['size too big', doc([{ ...h, size: 481 }]), still, /hints\[0\]\.size: 481/],
     ['frame on a still', doc([{ ...h, frame: 3 }]), still, /hints\[0\]\.frame: applies to video only/],
     ['until on a still', doc([{ ...h, until: 'shot' }]), still, /hints\[0\]\.until: applies to video only/],
+    ['a setup hint on a still', doc([{ ...h, until: 'setup' }]), still, /hints\[0\]\.until: applies to video only/],
     ['frame and time', doc([{ ...h, frame: 1, time: 1 }]), video, /^film\.json: hints\[0\]\.time: give "frame" or "time", not both/],
     ['frame past the end', doc([{ ...h, frame: 300 }]), video, /hints\[0\]\.frame: 300 is not a frame of this video \(an integer 0\.\.299\)/],
     ['frame fractional', doc([{ ...h, frame: 1.5 }]), video, /hints\[0\]\.frame: 1\.5/],
     ['time negative', doc([{ ...h, time: -0.1 }]), video, /hints\[0\]\.time: -0\.1 is not a time in this video/],
     ['time past the end', doc([{ ...h, time: 12 }]), video, /hints\[0\]\.time: 12 is not a time/],
-    ['until a word', doc([{ ...h, until: 'scene' }]), video, /hints\[0\]\.until: "scene" is not "frame", "shot" or a frame number/],
+    ['until a word', doc([{ ...h, until: 'scene' }]), video, /hints\[0\]\.until: "scene" is not "frame", "shot", "setup" or a frame number/],
     ['until before frame', doc([{ ...h, frame: 50, until: 40 }]), video, /hints\[0\]\.until: 40 is not a frame from this hint's own \(50\) on \(an integer 50\.\.299\)/],
     ['until before time', doc([{ ...h, time: 2, until: 10 }]), video, /hints\[0\]\.until: 10 is not .*\(an integer 50\.\.299\)/],
     ['id empty', doc([{ ...h, id: '' }]), video, /hints\[0\]\.id: "" is not a name/],

@@ -144,7 +144,7 @@ const BAD: [string, object, RegExp][] = [
   ['a frame past the end', { hints: [{ frame: 30, x: 1, y: 1, ab: HINT_AB }] }, /hints\[0\]\.frame: 30 is not a frame of this video \(an integer 0\.\.29\)/],
   ['until before its frame', { hints: [{ frame: 9, until: 3, x: 1, y: 1, ab: HINT_AB }] }, /hints\[0\]\.until: 3 is not a frame from this hint's own \(9\) on/],
   ['frame and time', { hints: [{ frame: 2, time: 0.2, x: 1, y: 1, ab: HINT_AB }] }, /give "frame" or "time", not both/],
-  ['a bad until', { hints: [{ until: 'scene', x: 1, y: 1, ab: HINT_AB }] }, /"scene" is not "frame", "shot" or a frame number/],
+  ['a bad until', { hints: [{ until: 'scene', x: 1, y: 1, ab: HINT_AB }] }, /"scene" is not "frame", "shot", "setup" or a frame number/],
 ];
 for (const [name, file, message] of BAD) {
   test(`CLI: a video hints file with ${name}: one line, exit 2, nothing written`, async () => {

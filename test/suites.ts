@@ -38,6 +38,8 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'marbles.test.ts': [],
   'metrics.test.ts': [],
   'shots.test.ts': ['slow'],
+  'setup-hints.test.ts': ['slow'],
+  'hint-refind.test.ts': ['slow'],
   'new-user.test.ts': ['redis', 'slow'],
   'models-import.test.ts': [],
   'null-model.test.ts': ['slow'],

@@ -145,7 +145,11 @@ function colorizeOptions(v: Flags, r: Reporter, signal: AbortSignal): ColorizeOp
     } : {}),
     onHintLost: (l) => {
       r.emit({ event: 'hint-lost', ...l });
-      r.say(`note: hint ${l.hint} lost at frame ${l.frame} (tracking ${l.direction}: ${l.reason}); it paints nothing from there on`);
+      r.say(l.reason === 'not-found'
+        ? `note: hint ${l.hint} not re-found in shot ${l.shot} of its camera setup (from frame ${l.frame}); it paints nothing there`
+        : `note: hint ${l.hint} lost at frame ${l.frame}${l.shot !== undefined ? ` (shot ${l.shot} of its setup)` : ''} (tracking ${l.direction}: ${l.reason}); ${l.back !== undefined
+          ? `found again at frame ${l.back}: absent frames ${Math.min(l.frame, l.back + 1)}-${Math.max(l.frame, l.back - 1)}`
+          : 'it paints nothing from there on'}`);
     },
     onNote: (n) => {
       r.emit({ event: 'note', message: n });

@@ -17,7 +17,7 @@ export class HintsError extends ChromaError {
 }
 
 /** How long a video hint lives: its own frame only, its whole shot, or up to a frame (inclusive). */
-export type HintUntil = 'frame' | 'shot' | number;
+export type HintUntil = 'frame' | 'shot' | 'setup' | number;
 
 /** One hint as written in the file, with its colour resolved to Lab ab. */
 export interface Hint {
@@ -36,7 +36,7 @@ export interface Hint {
   frame?: number;
   /** Video only: the time the hint was placed at, in seconds (>= 0). Exclusive with `frame` (default: none, `frame` rules). */
   time?: number;
-  /** Video only: how long the hint lives (default `"shot"`); a number is the last frame, >= `frame`. */
+  /** Video only: how long the hint lives (default `"shot"`); `"setup"`: its shot and every other shot of its camera setup; a number is the last frame, >= `frame`. */
   until?: HintUntil;
 }
 
@@ -225,11 +225,11 @@ function validateHint(raw: unknown, i: number, t: HintsTarget, ids: Map<string, 
   }
   if (raw.until !== undefined) {
     const u = raw.until;
-    if (u === 'frame' || u === 'shot') hint.until = u;
+    if (u === 'frame' || u === 'shot' || u === 'setup') hint.until = u;
     else if (typeof u === 'number') {
       const start = hint.frame ?? (hint.time !== undefined && t.fps ? Math.round(hint.time * t.fps) : 0);
       hint.until = integer('until', start, lastFrame, `a frame from this hint's own (${start}) on`);
-    } else fail(at('until'), `${show(u)} is not "frame", "shot" or a frame number`);
+    } else fail(at('until'), `${show(u)} is not "frame", "shot", "setup" or a frame number`);
   }
   return hint;
 }

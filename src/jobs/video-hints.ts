@@ -16,11 +16,11 @@ import { concatMap } from 'rxjs';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { FALLBACK_FPS } from '../core/defaults.js';
-import { outputError } from '../core/errors.js';
+import { ChromaError, outputError, usageError } from '../core/errors.js';
 import { modelSize } from '../color/resample.js';
 import { rgbToL } from '../color/lab.js';
-import { HIST_BINS, histogram, tvDistance } from '../smoothing/scene-cut.js';
-import { SMOOTH_DEFAULTS } from '../smoothing/options.js';
+import { ShotCollector, type FilmShots, type ShotInfo, type ShotMap } from '../shots/shot-map.js';
+import { otherShotsOfSetup, setupReach, shotOf } from './setup-hints.js';
 import { hintFrame, type Hint, type HintsFile } from '../hints/hints-file.js';
 import { toInputPixels, toModelPixels, type RasterHint } from '../hints/rasterize.js';
 import { trackAt, trackHints, type HintTrack, type HintTrackOptions, type LostReason, type PlaneReader, type TrackSpec } from '../hints/hint-tracks.js';
@@ -38,7 +38,12 @@ export interface HintLoss {
   index: number;
   frame: number;
   direction: 'forward' | 'backward';
-  reason: LostReason | 'past-the-end';
+  /** 'not-found': a setup hint not re-found in another shot of its setup (`shot`; its patch did not match, or it fell outside the picture), at that shot's first frame. */
+  reason: LostReason | 'past-the-end' | 'not-found';
+  /** A setup hint's loss in another shot of its setup: that shot's index (ShotMap.shots). */
+  shot?: number;
+  /** The frame the point was found again (hint-tracks.ts): absent from `frame` to the frame before; none when it never was. */
+  back?: number;
 }
 
 export interface VideoHintsPlan {
@@ -49,8 +54,12 @@ export interface VideoHintsPlan {
   cuts: number[];
   /** Frames the first pass decoded. */
   frames: number;
-  /** Per hint: the frames it lives in after tracking, inclusive (null: none). */
+  /** Per hint: the frames it lives in after tracking in its own shot, inclusive (null: none). */
   spans: ({ first: number; last: number } | null)[];
+  /** Per hint: the shots it paints in, ascending (its own; a setup hint's others where re-found). */
+  reaches: number[][];
+  /** The film's shots and camera setups (the pass found them on the planes). */
+  shots: ShotMap;
 }
 
 export interface VideoHintsOptions {
@@ -85,6 +94,8 @@ export interface FilmPlanes {
   frames: number;
   /** First frames of shots after the first (scene cuts), in order. */
   cuts: number[];
+  /** The shots and their camera setups, found on the same planes in the same pass (src/shots/). */
+  shots: FilmShots;
   /** Frame `i`'s 8-bit L plane (L* x 2.55), in a buffer that the next read overwrites. */
   read: PlaneReader;
   /** Remove the spool. */
@@ -104,14 +115,14 @@ export async function spoolFilmPlanes(model: LoadedModel, info: MediaInfo, opts:
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const { frames, cuts } = await spoolPlanes(info, mw, mh, fh, opts);
+    const { frames, cuts, shots } = await spoolPlanes(info, mw, mh, fh, opts);
     const buf = new Uint8Array(plane);
     // Reads are serialised by their callers (one tracker at a time), so one buffer serves them all.
     const read = async (i: number) => {
       await fh.read(buf, 0, plane, i * plane);
       return buf;
     };
-    return { width: mw, height: mh, frames, cuts, read, close };
+    return { width: mw, height: mh, frames, cuts, shots, read, close };
   } catch (err) {
     await close();
     throw err;
@@ -125,40 +136,62 @@ export function hintSpec(hint: Hint, planes: Pick<FilmPlanes, 'width' | 'height'
   if (start >= frames) return null;
   const shotFirst = cuts.filter((c) => c <= start).pop() ?? 0;
   const shotLast = (cuts.find((c) => c > start) ?? frames) - 1;
-  const until = hint.until ?? 'shot';
+  // In its own shot a setup hint lives as a shot hint; setup-hints.ts takes it to the others.
+  const until = hint.until === 'setup' ? 'shot' : hint.until ?? 'shot';
   const first = until === 'shot' ? shotFirst : start;
   const last = until === 'shot' ? shotLast : until === 'frame' ? start : Math.min(until, shotLast);
   const sx = planes.width / info.width, sy = planes.height / info.height;
   return { start, first, last, x: toModelPixels(hint.x, sx), y: toModelPixels(hint.y, sy) };
 }
 
-/** Track every hint of `file` through the spooled planes. */
+/** Track every hint of `file` through the spooled planes (a setup hint through every shot of its setup). */
 export async function planFromPlanes(planes: FilmPlanes, info: MediaInfo, file: HintsFile, tracking?: HintTrackOptions): Promise<VideoHintsPlan> {
   const { frames, cuts } = planes;
+  const { map } = planes.shots;
   const losses: HintLoss[] = [];
   const specs: TrackSpec[] = [];
-  const owners: number[] = [];
-  file.hints.forEach((h, i) => {
+  // Per spec: its hint's index, and the shot it was re-found in (a setup hint's other shots).
+  const owners: { index: number; shot?: number }[] = [];
+  const name = (i: number) => file.hints[i].id ?? `hints[${i}]`;
+  for (const [i, h] of file.hints.entries()) {
     const spec = hintSpec(h, planes, info);
     if (!spec) {
-      losses.push({ hint: h.id ?? `hints[${i}]`, index: i, frame: hintFrame(h, info.fps ?? FALLBACK_FPS), direction: 'forward', reason: 'past-the-end' });
-      return;
+      losses.push({ hint: name(i), index: i, frame: hintFrame(h, info.fps ?? FALLBACK_FPS), direction: 'forward', reason: 'past-the-end' });
+      continue;
     }
     specs.push(spec);
-    owners.push(i);
-  });
+    owners.push({ index: i });
+    if (h.until !== 'setup') continue;
+    if (otherShotsOfSetup(map, spec.start).length === 0) throw loneSetupError(name(i), shotOf(map, spec.start), map);
+    for (const r of await setupReach(spec.start, spec.x, spec.y, planes)) {
+      const shot = map.shots[r.shot];
+      if (r.spec) {
+        specs.push(r.spec);
+        owners.push({ index: i, shot: r.shot });
+      } else losses.push({ hint: name(i), index: i, frame: shot.start, direction: 'forward', reason: 'not-found', shot: r.shot });
+    }
+  }
   const tracks = await trackHints(specs, planes.width, planes.height, planes.read, tracking);
   const spans: VideoHintsPlan['spans'] = file.hints.map(() => null);
+  const reaches: number[][] = file.hints.map(() => []);
   const placed: PlacedTrack[] = [];
   tracks.forEach((t, k) => {
-    const i = owners[k];
+    const { index: i, shot } = owners[k];
     const h = file.hints[i];
-    spans[i] = { first: t.first, last: t.last };
+    if (shot === undefined) spans[i] = { first: t.first, last: t.last };
+    reaches[i].push(shot ?? shotOf(map, t.first).index);
     placed.push({ hint: h, track: t });
-    for (const l of t.lost) losses.push({ hint: h.id ?? `hints[${i}]`, index: i, ...l });
+    for (const l of t.lost) losses.push({ hint: name(i), index: i, ...l, ...(shot !== undefined ? { shot } : {}) });
   });
+  for (const r of reaches) r.sort((a, b) => a - b);
   losses.sort((a, b) => a.index - b.index || a.frame - b.frame);
-  return { provider: trackedHintProvider(placed, planes.width / info.width, planes.height / info.height), losses, cuts, frames, spans };
+  return { provider: trackedHintProvider(placed, planes.width / info.width, planes.height / info.height), losses, cuts, frames, spans, reaches, shots: map };
+}
+
+/** A setup hint whose shot is the only one of its setup: refused, as a hint that cannot do what it says. */
+function loneSetupError(hint: string, shot: ShotInfo, map: ShotMap): ChromaError {
+  const film = map.shots.length === 1 ? 'the film is one shot' : `no other shot of the film shows its camera setup (${map.setups.length} setups in ${map.shots.length} shots: chroma shots FILM lists them)`;
+  return usageError(`hints: ${hint}: "until": "setup", but ${film}; its shot is frames ${shot.start}-${shot.end - 1}; use "until": "shot"`);
 }
 
 /** A hint with its track. */
@@ -180,15 +213,14 @@ export function trackedHintProvider(placed: readonly PlacedTrack[], sx: number, 
   };
 }
 
-/** Decode at model size, write each frame's 8-bit L plane at its index, and find the scene cuts. */
-function spoolPlanes(info: MediaInfo, mw: number, mh: number, fh: FileHandle, opts: VideoHintsOptions): Promise<{ frames: number; cuts: number[] }> {
+/** Decode at model size, write each frame's 8-bit L plane at its index, and find the shots (cuts, setups). */
+function spoolPlanes(info: MediaInfo, mw: number, mh: number, fh: FileHandle, opts: VideoHintsOptions): Promise<{ frames: number; cuts: number[]; shots: FilmShots }> {
   const plane = mw * mh;
   const gate = new FlowGate(8);
   const L = new Float32Array(plane);
   const codes = new Uint8Array(plane);
-  let hist = new Float64Array(HIST_BINS), prevHist = new Float64Array(HIST_BINS);
-  const threshold = opts.cutThreshold ?? SMOOTH_DEFAULTS.cutThreshold;
-  const cuts: number[] = [];
+  const fps = info.fps ?? FALLBACK_FPS;
+  const collector = new ShotCollector(mw, mh, opts.cutThreshold !== undefined ? { cutThreshold: opts.cutThreshold } : {});
   let frames = 0;
   const frames$ = decodeFrames({
     input: info.path, width: mw, height: mh, gate, fps: info.fps, label: info.path, codecName: info.codecLongName,
@@ -198,9 +230,7 @@ function spoolPlanes(info: MediaInfo, mw: number, mh: number, fh: FileHandle, op
   }).pipe(concatMap(async (f) => {
     rgbToL(f.rgb, L, plane);
     for (let i = 0; i < plane; i++) codes[i] = Math.round(L[i] * 2.55);
-    histogram(L, plane, hist);
-    if (f.index > 0 && tvDistance(hist, prevHist) > threshold) cuts.push(f.index);
-    [hist, prevHist] = [prevHist, hist];
+    collector.push(f.index, L, f.pts ?? f.index / fps);
     await fh.write(codes, 0, plane, f.index * plane);
     frames = f.index + 1;
     gate.release();
@@ -218,7 +248,7 @@ function spoolPlanes(info: MediaInfo, mw: number, mh: number, fh: FileHandle, op
       },
       complete: () => {
         signal?.removeEventListener('abort', onAbort);
-        resolve({ frames, cuts });
+        resolve({ frames, cuts: collector.cuts, shots: collector.finish(fps, { width: info.width, height: info.height }) });
       },
     });
     if (signal?.aborted) onAbort();
