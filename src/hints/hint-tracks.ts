@@ -1,8 +1,9 @@
 // Where each video hint is in every frame of its span: the hint's point followed through the
 // model-resolution L planes, forwards and backwards from the frame it was placed on, with the
-// pyramidal Lucas–Kanade tracker (motion/track-points.ts). A point that is lost ends the hint from
+// pyramidal Lucas–Kanade tracker (motion/track-points.ts). A point that is lost stops painting from
 // that frame on (in the direction it was being followed), and the loss is reported, so a hint
-// never paints whatever came to cover its object.
+// never paints whatever came to cover its object; its patch is then looked for in the following
+// frames (refind.ts), and where it is plainly back the hint resumes there, the loss saying when.
 //
 // Plain surfaces. The tracker refuses a window without texture (LOST_WEAK), and a hint is often put
 // on exactly that: the middle of a plain coat. Such a point is not lost at once: it moves with the
@@ -19,6 +20,7 @@ import {
   LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, PointTracker, TRACK_KEPT, createTrackResult,
   type TrackerOptions,
 } from '../motion/track-points.js';
+import { cutPatch, refind, type LostPatch, type RefindOptions } from './refind.js';
 
 /** One hint to follow, in model pixels. */
 export interface TrackSpec {
@@ -42,8 +44,12 @@ export interface HintTrack {
   /** The span's first frame: `xy` holds x, y per frame from it, model pixels (NaN where not alive). */
   origin: number;
   xy: Float32Array;
-  /** Losses that ended the track early, one per direction at most. */
-  lost: { frame: number; direction: 'forward' | 'backward'; reason: LostReason }[];
+  /**
+   * Losses, in the order they happened: from `frame` on (in `direction`) the point was not
+   * followed; `back`: the frame it was found again (it is absent from `frame` to the frame before
+   * `back`), absent when it never was (the loss ended the track).
+   */
+  lost: { frame: number; direction: 'forward' | 'backward'; reason: LostReason; back?: number }[];
 }
 
 export interface HintTrackOptions {
@@ -60,6 +66,8 @@ export interface HintTrackOptions {
    * forward–backward check itself (default 10: most of them; fewer says the content is going). 17 turns carrying off.
    */
   minCarryPoints?: number;
+  /** Looking for a lost point again in the following frames (refind.ts): its settings, or false for none. Default: on, refind.ts's settings. */
+  refind?: RefindOptions | false;
 }
 
 /** Reads frame `index`'s model-resolution L plane (8-bit codes, L* x 2.55) into a buffer it owns. */
@@ -104,28 +112,48 @@ async function follow(
   let active = members.filter((i) => end(i) !== start);
   if (active.length === 0) return;
   const stepper = new RingStepper(members.length, opts);
+  const { width: w, height: h } = tracker;
   // Per member: position, last motion, frames coasted.
   const state = new Map(members.map((i) => [i, { x: specs[i].x, y: specs[i].y, vx: 0, vy: 0, coast: 0 }]));
-  tracker.pushFrame(await read(start));
-  for (let t = start + step; active.length > 0; t += step) {
-    tracker.pushFrame(await read(t));
+  // Lost points being looked for again (refind.ts), with their loss (which gets `back` when found).
+  const searching = new Map<number, { patch: LostPatch; loss: HintTrack['lost'][number] }>();
+  // The planes are copied: the reader's buffer is overwritten by its next read, and a lost point's patch is cut from the frame before.
+  let prev = Uint8Array.from(await read(start));
+  tracker.pushFrame(prev);
+  for (let t = start + step; active.length > 0 || searching.size > 0; t += step) {
+    const plane = Uint8Array.from(await read(t));
+    tracker.pushFrame(plane);
     const status = stepper.step(tracker, active.map((m) => state.get(m)!));
     const still: number[] = [];
-    active.forEach((m, j) => {
-      const track = tracks[m];
-      if (status[j] !== TRACK_KEPT) {
-        track.lost.push({ frame: t, direction, reason: lostReason(status[j]) });
-        return;
-      }
+    const put = (m: number) => {
       const s = state.get(m)!;
+      const track = tracks[m];
       const k = t - specs[m].first;
       track.xy[2 * k] = s.x;
       track.xy[2 * k + 1] = s.y;
       if (direction === 'forward') track.last = t;
       else track.first = t;
       if (t !== end(m)) still.push(m);
+    };
+    // Points lost before this frame: looked for here (one lost at this frame is looked for from the next).
+    for (const [m, { patch, loss }] of searching) {
+      const found = refind(patch, plane, w, h, opts.refind || {});
+      if (found) {
+        Object.assign(state.get(m)!, { x: found.x, y: found.y, vx: 0, vy: 0, coast: 0 });
+        loss.back = t;
+        searching.delete(m);
+        put(m);
+      } else if (t === end(m)) searching.delete(m);
+    }
+    active.forEach((m, j) => {
+      if (status[j] === TRACK_KEPT) return put(m);
+      const loss = { frame: t, direction, reason: lostReason(status[j]) };
+      tracks[m].lost.push(loss);
+      const patch = opts.refind === false || t === end(m) ? null : cutPatch(prev, w, h, state.get(m)!, opts.refind ?? {});
+      if (patch) searching.set(m, { patch, loss });
     });
     active = still;
+    prev = plane;
   }
 }
 
@@ -277,9 +305,10 @@ function median(v: number[]): number {
   return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
-/** A track's position at frame `t` (model pixels), or null when the hint is not alive there. */
+/** A track's position at frame `t` (model pixels), or null when the hint is not alive there (outside its frames, or absent between a loss and its return). */
 export function trackAt(track: HintTrack, t: number): [number, number] | null {
   if (t < track.first || t > track.last) return null;
   const k = t - track.origin;
-  return [track.xy[2 * k], track.xy[2 * k + 1]];
+  const x = track.xy[2 * k];
+  return Number.isNaN(x) ? null : [x, track.xy[2 * k + 1]];
 }

@@ -46,3 +46,12 @@ export function buildFilm(out: string, pieces: readonly Piece[], o: { gray?: boo
     return r;
   });
 }
+
+/** A plain gray box `w` x `h` at row `y` crossing `src` left to right, its left edge at x0 + speed * n on frame n (ffmpeg overlay). */
+export function withOccluder(src: string, out: string, o: { w: number; h: number; y: number; x0: number; speed: number; gray?: number }): string {
+  const g = (o.gray ?? 128).toString(16).padStart(2, '0');
+  execFileSync(FFMPEG, ['-v', 'error', '-y', '-i', src, '-filter_complex',
+    `color=c=0x${g}${g}${g}:s=${o.w}x${o.h}[box];[0:v][box]overlay=x='${o.x0}+${o.speed}*n':y=${o.y}:shortest=1,format=gray`,
+    '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', '-pix_fmt', 'yuv420p', out]);
+  return out;
+}
