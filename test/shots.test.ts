@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { findShots } from '../src/shots/index.js';
-import { bestShift } from '../src/shots/align.js';
+import { bestShift } from '../src/motion/align.js';
 import { thumbnail } from '../src/shots/thumbnail.js';
 import { buildFilm, NO_CLIPS, type Piece } from './helpers/films.js';
 import { makeClip, runCli, tempDir } from './helpers/media.js';
