@@ -10,6 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { tempDir, probeStreams, readRgbFrames } from './helpers/media.js';
+import { until } from './helpers/until.js';
 import { HAS_CHROMIUM, launchChromium } from './helpers/browser.js';
 import { fractalNoise } from './helpers/synthetic.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
@@ -276,12 +277,24 @@ test('editor page in Chromium: a film of three real shots: the strip shows three
     assert.equal(marks[0][0], marks[2][0], JSON.stringify(marks));
     assert.notEqual(marks[0][0], marks[1][0], JSON.stringify(marks));
     assert.deepEqual(marks.map((m) => m[1]), ['1 · setup 1', '2 · setup 2', '3 · setup 1']);
-    // On shot 3 "every shot of this setup" can be chosen when the hints file takes "setup"; on
-    // shot 2 (alone in its setup) it is off and says why.
+    // On shot 3 "every shot of this setup" can be chosen; a hint placed with it reaches shots 1 and 3.
     const setupOption = () => page.locator('#until option[value="setup"]').evaluate((o) => [(o as HTMLOptionElement).disabled, (o as HTMLOptionElement).title] as const);
     const [off3, why3] = await setupOption();
-    assert.equal(off3, !srv.session.setupHints, why3);
-    if (off3) assert.match(why3, /needs setup hints/);
+    assert.equal(off3, false, why3);
+    await page.locator('#until').selectOption('setup');
+    const vb = (await page.locator('#view').boundingBox())!;
+    await page.mouse.click(vb.x + (40 * vb.width) / 320, vb.y + (40 * vb.height) / 180);
+    await page.waitForFunction(() => document.querySelectorAll('#hints li').length === 1, null, { timeout: 20_000 });
+    await until('the setup hint tracked', () => srv.session.untracked === 0 && !srv.session.busy, 60_000);
+    await page.waitForFunction(() => /shots 1, 3/.test(document.querySelector('#hints li .what')?.textContent ?? ''), null, { timeout: 20_000 });
+    assert.equal(await page.locator('#hints li select.scope').inputValue(), 'setup');
+    assert.deepEqual(srv.session.view(50)[0].shots, [0, 2]);
+    // The hint is drawn on shot 1 too (re-found there), not on shot 2.
+    assert.ok(Array.from({ length: 25 }, (_, f) => srv.session.view(f)[0].at).some((at) => at !== null), 'the setup hint on shot 1');
+    assert.equal(srv.session.view(30)[0].at, null);
+    // A setup hint on a shot alone in its setup is refused with one line, and nothing changes.
+    assert.throws(() => srv.session.edit({ type: 'add', frame: 30, x: 10, y: 10, color: '#ff0000', until: 'setup' }), /no other shot of the film shows the camera setup of shot 2/);
+    assert.equal(srv.session.hintsFile().hints.length, 1);
     const n2 = await shownCount(page);
     await page.locator('#shots button').nth(1).click();
     await page.waitForFunction((k) => (window as unknown as Ed).chromaEditor.shown > k && (window as unknown as Ed).chromaEditor.frame === 25, n2, { timeout: 20_000 });

@@ -7,9 +7,9 @@
 // through the same job as `chroma colorize --hints`.
 import { basename, dirname, extname, join } from 'node:path';
 import { FALLBACK_FPS } from '../core/defaults.js';
-import { outputError } from '../core/errors.js';
+import { outputError, usageError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/output-file.js';
-import { serializeHints, validateHints, type HintsFile, type HintsTarget } from '../hints/hints-file.js';
+import { hintFrame, serializeHints, validateHints, type HintsFile, type HintsTarget } from '../hints/hints-file.js';
 import type { HintTrackOptions } from '../hints/hint-tracks.js';
 import type { Suggestion } from '../hints/top-colours.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -21,15 +21,14 @@ import { spoolFilm, type FrameSpool } from './spool.js';
 import { DEFAULT_EDIT_MAX_HINTS, HintStore, type HintEdit } from './hint-store.js';
 import { HintTracker, type HintView } from './tracker.js';
 import { FrameRenderer } from './renderer.js';
-import { shotsFromCuts, shotsReached, withSetups, type EditorShots } from './film-shots.js';
-import { findFilmShots } from '../shots/index.js';
+import { shotAt, shotsFromCuts, shotsReached, withSetups, type EditorShots } from './film-shots.js';
 import { renderFilm, type FilmRenderOptions, type FilmRenderResult } from './film-render.js';
 
 export { DEFAULT_EDIT_MAX_HINTS } from './hint-store.js';
 export { DEFAULT_MAX_SPOOL_BYTES } from './spool.js';
 export type { HintEdit, HintView, Suggestion, EditorShots, FilmRenderResult };
 
-/** A hint as the editor lists it: its view at one frame and the shots it colours. */
+/** A hint as the editor lists it: its view at one frame and the shots it colours (a setup hint: where it was re-found). */
 export type ListedHint = HintView & { shots: number[] };
 
 export interface EditSessionOptions {
@@ -88,31 +87,24 @@ export class EditSession {
       maxHints: opts.maxHints ?? DEFAULT_EDIT_MAX_HINTS, ...(info.fps ? { fps: info.fps } : {}),
     };
     this.store = new HintStore(this.target, opts.hints?.reference ?? null);
-    this.shots = shotsFromCuts(spool.frames, planes.cuts);
+    this.shots = withSetups(shotsFromCuts(spool.frames, planes.cuts), planes.shots.map);
     this.renderPath = opts.renderPath ?? defaultRenderPath(info.path);
     this.tracker = new HintTracker(planes, info, opts.tracking);
     this.renderer = new FrameRenderer(model, opts);
   }
 
   /**
-   * Decode the film (three passes at once: full size, model size, and the shot pass that groups
-   * the shots into camera setups) and start with `opts.hints`.
+   * Decode the film (two passes: full size, and model size, which also finds the shots and their
+   * camera setups) and start with `opts.hints`.
    */
   static async open(model: LoadedModel, info: MediaInfo, opts: EditSessionOptions = {}): Promise<EditSession> {
     const deint = wantsDeinterlace(info, { deinterlace: opts.deinterlace ?? 'auto' });
-    // Without setups the editor still works (every shot its own setup): a failed shot pass is not fatal.
-    const setups = findFilmShots(info).then((f) => f.map, () => null);
     const { frames, planes } = await spoolFilm(model, info, {
       filters: deint ? ['yadif=0'] : [],
       ...(opts.size !== undefined ? { size: opts.size } : {}),
       ...(opts.maxSpoolBytes !== undefined ? { maxSpoolBytes: opts.maxSpoolBytes } : {}),
-    }).catch(async (err: unknown) => {
-      await setups;
-      throw err;
     });
     const s = new EditSession(model, info, planes, frames, opts, opts.hintsPath ?? defaultHintsPath(info.path));
-    const map = await setups;
-    if (map) s.shots = withSetups(s.shots, map);
     try {
       if (opts.hints) s.edit({ type: 'replace', file: JSON.parse(serializeHints(opts.hints)) });
       s.store.forgetHistory();
@@ -152,9 +144,21 @@ export class EditSession {
    * track is computed (trackNext, trackAll) a new or moved hint lives on its own frame only.
    */
   edit(e: HintEdit): string | null {
+    this.checkSetupEdit(e);
     const id = this.store.edit(e);
     this.tracker.dropStale(this.store.hints);
     return id;
+  }
+
+  /** A hint set to reach every shot of its setup where its shot is the setup's only one: refused (it would be refused at render). */
+  private checkSetupEdit(e: HintEdit): void {
+    if (e.type !== 'add' && e.type !== 'update') return;
+    const old = e.type === 'update' ? this.store.hints.hints.find((h) => h.id === e.id) : undefined;
+    if (String(e.until ?? old?.until) !== 'setup') return;
+    const frame = e.frame ?? (old ? hintFrame(old, this.fps) : 0);
+    const shot = shotAt(this.shots, Math.min(frame, this.frames - 1));
+    if (this.shots.setups[shot.setup].shots.length > 1) return;
+    throw usageError(`hints: "until": "setup", but no other shot of the film shows the camera setup of shot ${shot.index + 1} (frames ${shot.start}-${shot.end - 1}); use "until": "shot"`);
   }
 
   /** Edits undo() and redo() can step over. */
@@ -208,7 +212,9 @@ export class EditSession {
 
   /** The hints as seen at `frame`, each with the shots it colours. */
   view(frame: number): ListedHint[] {
-    return this.tracker.view(this.store.hints, frame).map((h) => ({ ...h, shots: shotsReached(this.shots, h.frame, h.until) }));
+    return this.tracker.view(this.store.hints, frame).map((h) => ({
+      ...h, shots: shotsReached(this.shots, h.frame, h.until).filter((n) => !h.missed.includes(n)),
+    }));
   }
 
   /** Frame `index` as decoded (full size). */

@@ -1,6 +1,8 @@
 // Each hint's track through the film, computed one hint at a time (so renders can run between
 // them: a track is a pass over its shot, a render is what the person waits for), and the hints as
 // seen at one frame. A hint not tracked yet lives on its own frame only, where its point is known.
+// A setup hint (`"until": "setup"`) is also re-found in every other shot of its setup and followed
+// through each (jobs/setup-hints.ts, as `colorize --hints` does).
 import { FALLBACK_FPS } from '../core/defaults.js';
 import { labHex } from '../hints/top-colours.js';
 import { trackHints, type HintTrack, type HintTrackOptions } from '../hints/hint-tracks.js';
@@ -8,6 +10,7 @@ import type { Hint, HintsFile } from '../hints/hints-file.js';
 import type { HintProvider } from '../operators/apply-hints.js';
 import type { MediaInfo } from '../media/probe.js';
 import { hintSpec, trackedHintProvider, type FilmPlanes, type HintLoss, type PlacedTrack } from '../jobs/video-hints.js';
+import { setupReach } from '../jobs/setup-hints.js';
 
 /** A hint as the editor shows it at one frame. */
 export interface HintView {
@@ -23,10 +26,19 @@ export interface HintView {
   /** Frames it lives in after tracking (null until tracked). */
   span: { first: number; last: number } | null;
   tracked: boolean;
+  /** A setup hint's other shots where it was not re-found. */
+  missed: number[];
+}
+
+/** A setup hint in another shot of its setup: its track there, or null where it was not re-found. */
+interface OtherShot {
+  shot: number;
+  track: HintTrack | null;
 }
 
 export class HintTracker {
   private readonly tracks = new Map<string, HintTrack>();
+  private readonly others = new Map<string, OtherShot[]>();
   private trackingNow = false;
   /** Model pixels per film pixel. */
   private readonly sx: number;
@@ -58,8 +70,11 @@ export class HintTracker {
     const spec = hintSpec(h, this.planes, this.info)!;
     this.trackingNow = true;
     try {
-      const [track] = await trackHints([spec], this.planes.width, this.planes.height, this.planes.read, this.tracking);
+      const reach = h.until === 'setup' ? await setupReach(spec.start, spec.x, spec.y, this.planes) : [];
+      const found = reach.filter((r) => r.spec);
+      const [track, ...there] = await trackHints([spec, ...found.map((r) => r.spec!)], this.planes.width, this.planes.height, this.planes.read, this.tracking);
       this.tracks.set(trackKey(h), track);
+      this.others.set(trackKey(h), reach.map((r) => ({ shot: r.shot, track: r.spec ? there[found.indexOf(r)] : null })));
     } finally {
       this.trackingNow = false;
     }
@@ -70,6 +85,7 @@ export class HintTracker {
   dropStale(file: HintsFile): void {
     const keep = new Set(file.hints.map((h) => trackKey(h)));
     for (const k of this.tracks.keys()) if (!keep.has(k)) this.tracks.delete(k);
+    for (const k of this.others.keys()) if (!keep.has(k)) this.others.delete(k);
   }
 
   /** Each hint with its track (or its own frame only, before tracking). */
@@ -82,6 +98,7 @@ export class HintTracker {
         first: spec.start, last: spec.start, origin: spec.start, xy: Float32Array.of(spec.x, spec.y), lost: [],
       };
       out.push({ hint: h, track });
+      for (const o of this.others.get(trackKey(h)) ?? []) if (o.track) out.push({ hint: h, track: o.track });
     }
     return out;
   }
@@ -95,8 +112,12 @@ export class HintTracker {
   losses(file: HintsFile): HintLoss[] {
     const out: HintLoss[] = [];
     file.hints.forEach((h, i) => {
-      const t = this.tracks.get(trackKey(h));
-      for (const l of t?.lost ?? []) out.push({ hint: h.id ?? `hints[${i}]`, index: i, ...l });
+      const name = h.id ?? `hints[${i}]`;
+      for (const l of this.tracks.get(trackKey(h))?.lost ?? []) out.push({ hint: name, index: i, ...l });
+      for (const o of this.others.get(trackKey(h)) ?? []) {
+        if (!o.track) out.push({ hint: name, index: i, frame: this.planes.shots.map.shots[o.shot].start, direction: 'forward', reason: 'not-found', shot: o.shot });
+        else for (const l of o.track.lost) out.push({ hint: name, index: i, ...l, shot: o.shot });
+      }
     });
     return out;
   }
@@ -104,15 +125,17 @@ export class HintTracker {
   /** The hints of `file` as seen at `frame`. */
   view(file: HintsFile, frame: number): HintView[] {
     const fps = this.info.fps ?? FALLBACK_FPS;
-    const placed = new Map(this.placed(file).map((p) => [p.hint, p]));
+    const placed = new Map<Hint, PlacedTrack[]>();
+    for (const p of this.placed(file)) placed.set(p.hint, [...(placed.get(p.hint) ?? []), p]);
     return file.hints.map((h) => {
       const p = placed.get(h);
-      const at = p ? trackedHintProvider([p], this.sx, this.sy)(frame)?.[0] : undefined;
+      const at = p ? trackedHintProvider(p, this.sx, this.sy)(frame)?.[0] : undefined;
       const t = this.tracks.get(trackKey(h));
       return {
         id: h.id!, frame: h.frame ?? Math.round((h.time ?? 0) * fps), x: h.x, y: h.y, color: h.color ?? abHex(h.ab),
         ...(h.size !== undefined ? { size: h.size } : {}), until: h.until ?? 'shot',
         at: at ? [at.x, at.y] : null, span: t ? { first: t.first, last: t.last } : null, tracked: t !== undefined,
+        missed: (this.others.get(trackKey(h)) ?? []).filter((o) => !o.track).map((o) => o.shot),
       };
     });
   }

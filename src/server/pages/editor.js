@@ -198,9 +198,11 @@
       var li = document.createElement('li'); if (h.id === selected) li.className = 'sel';
       var sw = document.createElement('span'); sw.className = 'sw'; sw.style.background = h.color;
       var what = document.createElement('span'); what.className = 'what';
-      var lost = losses.filter(function (l) { return l.hint === h.id; });
+      // A setup hint's shots where it was not re-found are said apart (missed), not as a lost point.
+      var lost = losses.filter(function (l) { return l.hint === h.id && l.reason !== 'not-found'; });
       what.textContent = h.id + ' · frame ' + h.frame + ' · ' + (h.shots.length > 1 ? 'shots ' : 'shot ') + h.shots.map(function (n) { return n + 1; }).join(', ') +
-        (h.span ? ' · ' + h.span.first + '–' + h.span.last : '') + (lost.length ? ' · lost at ' + lost.map(function (l) { return l.frame + ' (' + l.reason + ')'; }).join(', ') : '');
+        (h.span ? ' · ' + h.span.first + '–' + h.span.last : '') + (h.missed.length ? ' · not found in ' + (h.missed.length > 1 ? 'shots ' : 'shot ') + h.missed.map(function (n) { return n + 1; }).join(', ') : '') +
+        (lost.length ? ' · lost at ' + lost.map(function (l) { return l.frame + ' (' + l.reason + ')'; }).join(', ') : '');
       what.title = 'colours ' + (h.shots.length > 1 ? 'shots ' : 'shot ') + h.shots.map(function (n) { return n + 1; }).join(', ');
       if (!h.at) what.classList.add('gone');
       li.appendChild(sw); li.appendChild(what); li.appendChild(scopeMenu(h));

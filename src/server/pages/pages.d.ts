@@ -143,7 +143,7 @@ interface EditView {
   hints: {
     id: string; frame: number; x: number; y: number; color: string; size?: number;
     at: [number, number] | null; span: { first: number; last: number } | null; tracked: boolean;
-    until: string | number; shots: number[];
+    until: string | number; shots: number[]; missed: number[];
   }[];
   losses: { hint: string; frame: number; reason: string }[];
   tracking: boolean;
