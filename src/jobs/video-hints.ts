@@ -21,6 +21,7 @@ import { modelSize } from '../color/resample.js';
 import { rgbToL } from '../color/lab.js';
 import { ShotCollector, type FilmShots, type ShotInfo, type ShotMap } from '../shots/shot-map.js';
 import { otherShotsOfSetup, setupReach, shotOf } from './setup-hints.js';
+import { drain } from '../shots/find-shots.js';
 import { hintFrame, type Hint, type HintsFile } from '../hints/hints-file.js';
 import { toInputPixels, toModelPixels, type RasterHint } from '../hints/rasterize.js';
 import { trackAt, trackHints, type HintTrack, type HintTrackOptions, type LostReason, type PlaneReader, type TrackSpec } from '../hints/hint-tracks.js';
@@ -28,7 +29,6 @@ import type { HintProvider } from '../operators/apply-hints.js';
 import { ChildGroup } from '../media/child.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
-import { abortReason } from './run-video-job.js';
 
 /** A hint point that stopped being followed: from `frame` on (in `direction`), it paints nothing. */
 export interface HintLoss {
@@ -235,25 +235,7 @@ function spoolPlanes(info: MediaInfo, mw: number, mh: number, fh: FileHandle, op
     frames = f.index + 1;
     gate.release();
   }));
-  return new Promise((resolve, reject) => {
-    const { signal } = opts;
-    const onAbort = () => {
-      sub.unsubscribe();
-      reject(abortReason(signal!));
-    };
-    const sub = frames$.subscribe({
-      error: (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-      complete: () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve({ frames, cuts: collector.cuts, shots: collector.finish(fps, { width: info.width, height: info.height }) });
-      },
-    });
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return drain(frames$, opts.signal).then(() => ({ frames, cuts: collector.cuts, shots: collector.finish(fps, { width: info.width, height: info.height }) }));
 }
 
 /**

@@ -1,7 +1,7 @@
 // findShots: one pass over a film at 160 px wide (ffmpeg scales it, area averaging), each frame's
 // L plane fed to the shot collector; memory stays bounded whatever the film's length (a few dozen
 // 48-px thumbnails a shot).
-import { concatMap } from 'rxjs';
+import { concatMap, type Observable } from 'rxjs';
 import { decodeFrames } from '../operators/decode-frames.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { FALLBACK_FPS } from '../core/defaults.js';
@@ -56,25 +56,7 @@ export async function findFilmShots(info: MediaInfo, o: FindShotsOptions = {}): 
     o.onProgress?.(f.index + 1, total);
   }));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const { signal } = o;
-      const onAbort = () => {
-        sub.unsubscribe();
-        reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
-      };
-      const sub = frames$.subscribe({
-        error: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-        complete: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      });
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    await drain(frames$, o.signal);
   } catch (err) {
     children.killAll();
     throw err;
@@ -83,4 +65,26 @@ export async function findFilmShots(info: MediaInfo, o: FindShotsOptions = {}): 
   }
   if (collector.frames === 0) throw usageError(`${info.path}: no frames decoded`);
   return collector.finish(fps, { width: info.width, height: info.height });
+}
+
+/** Run `frames$` to its end; rejects with its error, or with `signal`'s reason when it aborts first (unsubscribing). */
+export function drain(frames$: Observable<unknown>, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      sub.unsubscribe();
+      reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+    };
+    const sub = frames$.subscribe({
+      error: (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+      complete: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
