@@ -8,6 +8,16 @@
 const LUT_SIZE = 256;
 /** Weight table range: (d / width)^2 in 0..LUT_SPAN; beyond it the weight is 0. */
 const LUT_SPAN = 4;
+/** The level is at most this many times the level measured on the frame's flattest quarter. */
+const FLAT_RATIO = 1.5;
+
+/** The first bin where the histogram's running count reaches `share`. */
+function binAt(hist: Uint32Array, share: number): number {
+  let acc = 0, bin = 0;
+  for (; bin < 255 && acc + hist[bin] < share; bin++) acc += hist[bin];
+  return bin;
+}
+
 /** median |N(0,1)| = 0.6745. */
 const MAD_TO_SIGMA = 1.4826;
 
@@ -20,6 +30,7 @@ function rangeWeight(lut: Float32Array, d: number, k: number): number {
 export class GrainFilter {
   private readonly tmp: Float32Array;
   private readonly hist = new Uint32Array(256);
+  private readonly flatHist = new Uint32Array(256);
   private readonly lut = new Float32Array(LUT_SIZE + 1);
 
   constructor(readonly width: number, readonly height: number) {
@@ -29,27 +40,46 @@ export class GrainFilter {
 
   /**
    * The grain's standard deviation (L units) in `cur`, from its compensated neighbours `a` and
-   * (when there is one) `b`, over every third pixel of every third row.
+   * (when there is one) `b`, over every third pixel of every third row. Where the flow misses
+   * fast motion, the residual follows the picture's edges and texture, while on flat film a wrong
+   * flow brings the same value: so the level is also measured over the flattest quarter of those
+   * pixels (by the neighbours' gradient 2 px either way), and the frame's level is at most
+   * FLAT_RATIO times that one (grain, fainter in the shadows and highlights that flat areas often
+   * are, stays under it).
    */
   estimate(cur: Float32Array, a: Float32Array, b: Float32Array | null): number {
-    const { width: w, height: h, hist } = this;
+    const { width: w, height: h, hist, flatHist } = this;
+    const ref = b ?? a;
     hist.fill(0);
     let count = 0;
-    for (let y = 1; y < h - 1; y += 3) {
+    for (let y = 2; y < h - 2; y += 3) {
       const r = y * w;
-      for (let x = 1; x < w - 1; x += 3) {
+      for (let x = 2; x < w - 2; x += 3) hist[Math.min(255, Math.floor(this.gradient(a, ref, r + x) * 4))]++, count++;
+    }
+    const flat = binAt(hist, count / 4);
+    hist.fill(0);
+    flatHist.fill(0);
+    let flatCount = 0;
+    for (let y = 2; y < h - 2; y += 3) {
+      const r = y * w;
+      for (let x = 2; x < w - 2; x += 3) {
         const i = r + x;
         const d = b ? cur[i] - 0.5 * (a[i] + b[i]) : cur[i] - a[i];
         const bin = Math.min(255, Math.floor(Math.abs(d) * 10));
         hist[bin]++;
-        count++;
+        if (Math.floor(this.gradient(a, ref, i) * 4) <= flat) flatHist[bin]++, flatCount++;
       }
     }
-    let acc = 0, bin = 0;
-    for (; bin < 255 && acc + hist[bin] < count / 2; bin++) acc += hist[bin];
-    const median = (bin + 0.5) / 10;
+    const median = (binAt(hist, count / 2) + 0.5) / 10;
+    const flatMedian = (binAt(flatHist, flatCount / 2) + 0.5) / 10;
     // cur - mean(a, b) has variance sigma^2 (1 + 1/2) for independent grain; cur - a has 2 sigma^2.
-    return (MAD_TO_SIGMA * median) / Math.sqrt(b ? 1.5 : 2);
+    return (MAD_TO_SIGMA * Math.min(median, FLAT_RATIO * flatMedian)) / Math.sqrt(b ? 1.5 : 2);
+  }
+
+  /** Gradient of the neighbours' mean at i: horizontal plus vertical difference 2 px either way. */
+  private gradient(a: Float32Array, b: Float32Array, i: number): number {
+    const w = this.width;
+    return 0.5 * (Math.abs(a[i + 2] + b[i + 2] - a[i - 2] - b[i - 2]) + Math.abs(a[i + 2 * w] + b[i + 2 * w] - a[i - 2 * w] - b[i - 2 * w]));
   }
 
   /**
