@@ -4,17 +4,21 @@
 // neighbours within a pixel (a flow a pixel off on fine texture is not a spike). Candidates are
 // grouped into 8-connected blobs. A blob is taken for motion the flow missed, and left alone, when
 // it is larger or longer than dust can be, when the frame around it does not match the
-// neighbours, or when both neighbours hold a thing like it nearby where this frame does not.
+// neighbours, or when both neighbours hold a thing like it nearby where this frame does not, or
+// a copy of its patch within 40 px (moved-match.ts).
 // Accepted blobs, grown by a pixel or two for their soft edges, are filled with the neighbours'
 // mean where the neighbours agree, and spatially (inpaintMasked) where they do not.
 import { inpaintMasked } from './inpaint.js';
 import { floodBlob, movedNearby, residualSpread, settledAround } from './blobs.js';
+import { copyNearby } from './moved-match.js';
 import type { DustSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
 const MARGIN = 4;
 /** Distance (px) searched in the neighbours for a thing like the blob that moved. */
 const SEARCH = 16;
+/** Distance (px) searched in the neighbours for a copy of the blob's patch (copyNearby). */
+const MATCH_RADIUS = 40;
 /** Thresholds are at least this many robust standard deviations of the frame's temporal residual. */
 const NOISE_FACTOR = 3;
 const CANDIDATE = 1, PENDING = 2, DUST = 3, REJECTED = 4, RING = 5, SPATIAL = 6;
@@ -67,7 +71,8 @@ export class DustDetector {
       const end = box.count;
       const keep = end <= s.maxArea && box.x1 - box.x0 < s.maxExtent && box.y1 - box.y0 < s.maxExtent
         && settledAround(cur, a, b, mask, box, MARGIN, Math.max(0.5 * t, 1.5 * spread), w, h)
-        && !movedNearby(cur, a, b, stack, end, box, SEARCH, t, w, h);
+        && !movedNearby(cur, a, b, stack, end, box, SEARCH, t, w, h)
+        && !copyNearby(cur, a, b, w, h, box.x0, box.y0, box.x1, box.y1, MATCH_RADIUS);
       for (let q = 0; q < end; q++) mask[stack[q]] = keep ? DUST : REJECTED;
       if (keep) blobs++;
       else rejected++;
