@@ -1,7 +1,8 @@
 // Stage: flicker removal. Each frame's mean and spread of L are mapped onto a reference smoothed
 // over the frames around it within the same shot (src/restore/flicker.ts).
-//  - lookahead (files): frame t waits for t+1..t+W; the reference is the mean of the statistics of
-//    frames t-W..t+W of t's shot (a symmetric window: a slow real change passes without lag).
+//  - lookahead (files): frame t waits for t+1..t+W; the reference is the straight line fitted to
+//    the statistics of frames t-W..t+W of t's shot, at t (a steady real change passes without
+//    lag, also where the window is cut short at a shot's ends).
 //  - causal (live): the reference is an exponential average of the shot's frames so far.
 // Only statistics are kept for past frames; the W held frames keep their records.
 import { Observable, type OperatorFunction } from 'rxjs';
@@ -17,6 +18,34 @@ export interface RestoreFlickerOptions {
   timer?: StageTimer;
   /** Sees each frame's measured and reference mean L as it is corrected. Default: none. */
   onFrame?: (index: number, mean: number, reference: number) => void;
+}
+
+/**
+ * The value at j of the straight line fitted to the window's values (ring `v` of `size`) of
+ * frames lo..hi in `shot`, drawn towards their mean as the line explains less of their spread
+ * (R²): a steady real change (a fade, a pan into shadow) lies on the line and passes, even where
+ * the window is cut short at a shot's start or end; flicker jumps about it.
+ */
+function trendAt(v: Float64Array, shots: Float64Array, shot: number, lo: number, hi: number, j: number, size: number): number {
+  let c = 0, st = 0, sv = 0, stt = 0, stv = 0;
+  for (let i = lo; i <= hi; i++) {
+    if (shots[i % size] !== shot) continue;
+    const t = i - j, x = v[i % size];
+    c++;
+    st += t;
+    sv += x;
+    stt += t * t;
+    stv += t * x;
+  }
+  const mean = sv / c, den = c * stt - st * st;
+  if (c < 3 || den <= 0) return mean;
+  const slope = (c * stv - st * sv) / den, line = (sv - slope * st) / c;
+  // Weighted by how much of the values' spread the line explains: flicker alone (no trend) keeps
+  // the plain mean, whose estimate is steadier where the window is cut short.
+  let ss = 0;
+  for (let i = lo; i <= hi; i++) if (shots[i % size] === shot) ss += (v[i % size] - mean) ** 2;
+  const explained = ss > 0 ? Math.min(1, (slope * slope * (stt - (st * st) / c)) / ss) : 0;
+  return mean + explained * (line - mean);
 }
 
 export function restoreFlicker<T extends LFrame>(s: FlickerSettings, opts: RestoreFlickerOptions = {}): OperatorFunction<T, T> {
@@ -40,18 +69,12 @@ export function restoreFlicker<T extends LFrame>(s: FlickerSettings, opts: Resto
           m = refMean;
           sd = refStd;
         } else {
-          let sm = 0, ss = 0, c = 0;
-          for (let i = Math.max(0, j - W); i <= Math.min(seq - 1, j + W); i++) {
-            if (shots[i % size] !== shots[j % size]) continue;
-            sm += means[i % size];
-            ss += stds[i % size];
-            c++;
-          }
-          m = sm / c;
-          sd = ss / c;
+          const lo = Math.max(0, j - W), hi = Math.min(seq - 1, j + W), shot = shots[j % size];
+          m = trendAt(means, shots, shot, lo, hi, j, size);
+          sd = trendAt(stds, shots, shot, lo, hi, j, size);
         }
         const own = { mean: means[j % size], std: stds[j % size] };
-        matchExposure(f.L, f.width * f.height, own, { mean: m, std: sd }, s.maxGain);
+        matchExposure(f.L, f.width * f.height, own, { mean: m, std: sd }, s.maxGain, s.tolerance);
         opts.timer?.add('restore-flicker', performance.now() - t0);
         opts.onFrame?.(f.index, own.mean, m);
         subscriber.next(f);

@@ -56,16 +56,26 @@ export function histogramDistance(p: Float64Array, q: Float64Array): number {
   return d / 2;
 }
 
+/** `d` moved towards 0 by `tolerance` (0 within it). */
+function shrink(d: number, tolerance: number): number {
+  return d > tolerance ? d - tolerance : d < -tolerance ? d + tolerance : 0;
+}
+
 /**
- * Maps L (in place, n pixels) from its own mean and spread onto the reference's:
- * L' = (L - mean) * g + refMean with g = refStd / std clamped to [1 / maxGain, maxGain], and
- * L' clamped to 0..100.
+ * Maps L (in place, n pixels) from its own mean and spread towards the reference's:
+ * L' = (L - mean) * g + mean + shift, where the reference's mean and spread are first moved
+ * towards the frame's own by `tolerance` L units (differences that small are the scene's own
+ * change, a pan or a head turning: clean film passes untouched), g = std' / std clamped to
+ * [1 / maxGain, maxGain], and L' clamped to 0..100.
  */
-export function matchExposure(L: Float32Array, n: number, own: LumaStats, ref: LumaStats, maxGain: number): void {
-  let g = ref.std / own.std;
+export function matchExposure(L: Float32Array, n: number, own: LumaStats, ref: LumaStats, maxGain: number, tolerance = 0): void {
+  const refStd = own.std + shrink(ref.std - own.std, tolerance);
+  const refMean = own.mean + shrink(ref.mean - own.mean, tolerance);
+  if (refStd === own.std && refMean === own.mean) return;
+  let g = refStd / own.std;
   if (g > maxGain) g = maxGain;
   else if (g < 1 / maxGain) g = 1 / maxGain;
-  const off = ref.mean - own.mean * g;
+  const off = refMean - own.mean * g;
   for (let i = 0; i < n; i++) {
     const v = L[i] * g + off;
     L[i] = v < 0 ? 0 : v > 100 ? 100 : v;

@@ -16,6 +16,12 @@ export interface FlickerSettings {
   history: number;
   /** Largest gain correction either way, as a ratio (default 1.25). */
   maxGain: number;
+  /**
+   * L units by which a frame's mean and spread may differ from the reference and be taken for the
+   * scene's own change (a pan, a head turning) rather than flicker; only the rest is corrected
+   * (default 0.5; 0 corrects every difference).
+   */
+  tolerance: number;
 }
 
 export interface DustSettings {
@@ -83,7 +89,7 @@ export interface RestoreSettings {
   blotches: BlotchSettings | null;
 }
 
-const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25 };
+const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25, tolerance: 0.5 };
 const DUST: DustSettings = { threshold: 10, agree: 10, maxArea: 400, maxExtent: 24, grow: 1 };
 const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64 };
 const GRAIN: GrainSettings = { strength: 1, floor: 1.5 };
@@ -100,7 +106,7 @@ export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, Res
     blotches: { ...BLOTCHES, threshold: 20 },
   },
   strong: {
-    flicker: { ...FLICKER, window: 8 },
+    flicker: { ...FLICKER, window: 8, tolerance: 0.25 },
     dust: { ...DUST, threshold: 10, agree: 14, maxArea: 900, maxExtent: 40, grow: 2 },
     scratches: { ...SCRATCHES, threshold: 5, rowShare: 0.5 },
     grain: { ...GRAIN, strength: 1.6, floor: 1 },
