@@ -48,18 +48,24 @@ export interface Clip {
 }
 
 /** The first `frames` frames of `path` as L planes (gray, optionally scaled to width x height). */
-export async function readGrayL(path: string, frames: number, size?: { width: number; height: number }): Promise<Clip> {
-  const probe = await run(FFMPEG, ['-v', 'error', '-i', path, '-frames:v', '1', ...(size ? ['-vf', `scale=${size.width}:${size.height}:flags=area`] : []), '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 });
+export async function readGrayL(path: string, frames: number, size?: { width: number; height: number }, filter?: string): Promise<Clip> {
+  const vf = [filter, size ? `scale=${size.width}:${size.height}:flags=area` : ''].filter(Boolean).join(',');
+  const vfArgs = vf ? ['-vf', vf] : [];
+  const probe = await run(FFMPEG, ['-v', 'error', '-i', path, '-frames:v', '1', ...vfArgs, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 });
   const { stderr } = await run(FFMPEG, ['-hide_banner', '-i', path], { encoding: 'utf8' }).catch((e: { stderr: string }) => ({ stderr: e.stderr }));
   let width = size?.width ?? 0, height = size?.height ?? 0;
-  if (!size) {
+  const crop = filter ? /crop=(\d+):(\d+)/.exec(filter) : null;
+  if (crop && !size) {
+    width = Number(crop[1]);
+    height = Number(crop[2]);
+  } else if (!size) {
     const m = /Video:.*?(\d{2,5})x(\d{2,5})/.exec(stderr);
     if (!m) throw new Error(`cannot read the size of ${path}`);
     width = Number(m[1]);
     height = Number(m[2]);
   }
   if (probe.stdout.length !== width * height) throw new Error(`unexpected frame size for ${path}`);
-  const out = await run(FFMPEG, ['-v', 'error', '-i', path, '-frames:v', String(frames), ...(size ? ['-vf', `scale=${width}:${height}:flags=area`] : []), '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 30 });
+  const out = await run(FFMPEG, ['-v', 'error', '-i', path, '-frames:v', String(frames), ...vfArgs, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 30 });
   const n = width * height;
   const list: Float32Array[] = [];
   for (let k = 0; k + n <= out.stdout.length; k += n) {
@@ -185,36 +191,57 @@ export async function measureCase(clip: Clip, name: string, damage: DamageOption
   };
 }
 
-/**
- * The same blotches filled four ways: the net or the directional fill, each after the fill from
- * frames further away and alone (every blotch pixel filled spatially). PSNR over blotch pixels.
- */
-export async function compareFills(clip: Clip, settings: RestoreSettings, seed: number): Promise<Record<string, BlotchGroupStats[]>> {
-  const { damaged, blotches } = damageClip(clip, CASES.find((c) => c.name === 'blotches')!.damage, seed);
-  const out: Record<string, BlotchGroupStats[]> = {};
-  for (const fill of ['net', 'directional'] as const) {
-    for (const fromFrames of [true, false]) {
-      const only: RestoreSettings = { flicker: null, dust: null, scratches: null, grain: null, blotches: { ...settings.blotches!, fill, fromFrames } };
-      const restored = await restoreFrames(damaged, clip.width, clip.height, only);
-      out[`${fill}${fromFrames ? ' after frames' : ' alone'}`] = blotchStats(blotches, damaged, restored, clip.frames);
-    }
-  }
-  return out;
+/** What the stage did to a clean clip (nothing to repair): every change is a false repair. */
+export interface CleanResult {
+  /** Mean over frames of the PSNR of L against the input (a frame left as it is counts 99). */
+  psnr: number;
+  /** The lowest frame's PSNR. */
+  worst: number;
+  /** PSNR over all frames' pixels at once (mean squared error pooled). */
+  pooled: number;
+  /** Share of pixels changed by 2 L or more (any repair; flicker's small shifts are not counted). */
+  touchedShare: number;
+  dustPixelShare: number;
+  scratchPixelShare: number;
+  blotchPixelShare: number;
 }
 
-/** The stage on a clean clip: PSNR of what it changed, share of pixels taken for dust, frames with scratches found. */
-export async function measureClean(clip: Clip, settings: RestoreSettings): Promise<{ psnr: number; dustPixelShare: number; scratchPixelShare: number; blotchPixelShare: number }> {
+/** L changes of at least this many units count as touched (a visible change). */
+const TOUCHED = 2;
+
+export async function measureClean(clip: Clip, settings: RestoreSettings): Promise<CleanResult> {
   let dustPixels = 0, scratchPixels = 0, blotchPixels = 0;
   const restored = await restoreFrames(clip.frames, clip.width, clip.height, settings, undefined, {
     dust: (_i, r) => (dustPixels += r?.pixels ?? 0),
     scratches: (_i, r) => (scratchPixels += r.pixels),
     blotches: (_i, r) => (blotchPixels += r ? r.fromFrames + r.spatial : 0),
   });
-  let p = 0;
-  restored.forEach((L, t) => (p += Math.min(99, psnrL(L, clip.frames[t]))));
+  let p = 0, worst = 99, se = 0, touched = 0;
+  restored.forEach((L, t) => {
+    const ref = clip.frames[t];
+    const q = Math.min(99, psnrL(L, ref));
+    p += q;
+    worst = Math.min(worst, q);
+    for (let i = 0; i < L.length; i++) {
+      const d = L[i] - ref[i];
+      se += d * d;
+      if (d >= TOUCHED || d <= -TOUCHED) touched++;
+    }
+  });
   const total = clip.width * clip.height * clip.frames.length;
-  return { psnr: p / restored.length, dustPixelShare: dustPixels / total, scratchPixelShare: scratchPixels / total, blotchPixelShare: blotchPixels / total };
+  const pooled = se > 0 ? Math.min(99, 10 * Math.log10((100 * 100) / (se / total))) : 99;
+  return { psnr: p / restored.length, worst, pooled, touchedShare: touched / total, dustPixelShare: dustPixels / total, scratchPixelShare: scratchPixels / total, blotchPixelShare: blotchPixels / total };
 }
+
+/**
+ * Fast motion made from a development clip with ffmpeg: every third frame (three times the
+ * motion between frames), and a crop that pans back and forth across the frame (up to 27 px a
+ * frame on top of the clip's own motion).
+ */
+export const FAST_MOTION: { suffix: string; filter: string }[] = [
+  { suffix: 'x3', filter: 'framestep=3' },
+  { suffix: 'pan', filter: "crop=480:300:x='80+80*sin(n/3)':y=30" },
+];
 
 const f1 = (x: number) => x.toFixed(1), f2 = (x: number) => x.toFixed(2), f3 = (x: number) => x.toFixed(3);
 
@@ -230,14 +257,19 @@ async function main(): Promise<void> {
       bw: { type: 'boolean' },
       png: { type: 'string' },
       json: { type: 'boolean' },
+      clean: { type: 'boolean' },
     },
   });
   const settings = RESTORE_PRESETS[v.preset as keyof typeof RESTORE_PRESETS];
   if (!settings) throw new Error(`--preset ${v.preset}: expected auto, light or strong`);
   const frames = Number(v.frames);
   const names = v.clips ? v.clips.split(',') : ['davis_car-roundabout', 'sam2_dog', 'sam2_juggle', 'intel_asl_book'];
+  if (v.clean) {
+    await cleanOnly(names, v.frames === '48' ? 100000 : frames, settings, v.json ?? false);
+    return;
+  }
   const rows: Row[] = [];
-  const clean: { clip: string; psnr: number; dustPixelShare: number; scratchPixelShare: number; blotchPixelShare: number }[] = [];
+  const clean: ({ clip: string } & CleanResult)[] = [];
   const fills: Record<string, BlotchGroupStats[][]> = {};
   const out: Record<string, unknown> = { preset: v.preset, frames };
   console.log(`restore bench: preset ${v.preset}, ${frames} frames per clip, look-ahead\n`);
@@ -294,7 +326,7 @@ async function main(): Promise<void> {
     out.fills = pooled;
   }
   console.log('\nclean clips through the stage (nothing to repair):');
-  for (const c of clean) console.log(`  ${c.clip.padEnd(21)} PSNR vs input ${f2(c.psnr)} dB, pixels taken for dust ${f3(100 * c.dustPixelShare)} %, for scratches ${f3(100 * c.scratchPixelShare)} %, for blotches ${f3(100 * c.blotchPixelShare)} %`);
+  for (const c of clean) console.log(cleanLine(c.clip, c));
   out.rows = rows;
   out.clean = clean;
 
@@ -358,6 +390,27 @@ async function main(): Promise<void> {
     }
   }
   if (v.json) console.log(JSON.stringify(out));
+}
+
+function cleanLine(name: string, c: CleanResult): string {
+  return `  ${name.padEnd(24)} PSNR vs input ${f2(c.psnr)} dB (worst frame ${f2(c.worst)}, pooled ${f2(c.pooled)}), touched ${f3(100 * c.touchedShare)} %, taken for dust ${f3(100 * c.dustPixelShare)} %, for scratches ${f3(100 * c.scratchPixelShare)} %, for blotches ${f3(100 * c.blotchPixelShare)} %`;
+}
+
+/** --clean: only the clean clips (whole, unless --frames says otherwise) and their fast-motion versions. */
+async function cleanOnly(names: string[], frames: number, settings: RestoreSettings, json: boolean): Promise<void> {
+  console.log('clean clips through the stage (nothing to repair; every change is a false repair):');
+  const out: Record<string, CleanResult> = {};
+  for (const name of names) {
+    const path = join(CLIP_DIR, `${name}.mp4`);
+    if (!existsSync(path)) continue;
+    for (const variant of [{ suffix: '', filter: '' }, ...FAST_MOTION]) {
+      const clip = await readGrayL(path, frames, undefined, variant.filter || undefined);
+      const label = variant.suffix ? `${name}-${variant.suffix}` : name;
+      out[label] = await measureClean(clip, settings);
+      console.log(cleanLine(label, out[label]));
+    }
+  }
+  if (json) console.log(JSON.stringify(out));
 }
 
 /** CIE L* -> 8-bit sRGB gray code. */
