@@ -55,6 +55,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'reference-photo.test.ts': ['slow'],
   'reference-tilt.test.ts': [],
   'restore-cli.test.ts': ['slow'],
+  'restore-faint.test.ts': [],
   'restore-operators.test.ts': [],
   'restore-blotches.test.ts': [],
   'restore.test.ts': [],

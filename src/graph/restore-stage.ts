@@ -9,12 +9,11 @@ import { restoreFlicker } from '../operators/restore-flicker.js';
 import { restoreMotion } from '../operators/restore-motion.js';
 import { restoreDust } from '../operators/restore-dust.js';
 import { restoreGrain } from '../operators/restore-grain.js';
-import { restoreScratches } from '../operators/restore-scratches.js';
+import { restoreScratches, type ScratchFrameResult } from '../operators/restore-scratches.js';
 import { restoreBlotches, BLOTCH_LOOKAHEAD, type BlotchResult } from '../operators/restore-blotches.js';
 import { restorePreview, type RestorePreviewOptions } from '../operators/restore-preview.js';
 import { restoresNothing, type RestoreMode, type RestoreSettings } from '../restore/options.js';
 import type { DustResult } from '../restore/dust.js';
-import type { ScratchResult } from '../restore/scratches.js';
 import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
@@ -26,7 +25,7 @@ export interface RestoreEvents {
   flicker?: (index: number, mean: number, reference: number) => void;
   dust?: (index: number, result: DustResult | null) => void;
   grain?: (index: number, level: number | null) => void;
-  scratches?: (index: number, result: ScratchResult) => void;
+  scratches?: (index: number, result: ScratchFrameResult) => void;
   blotches?: (index: number, result: BlotchResult | null) => void;
 }
 

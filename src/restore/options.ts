@@ -68,6 +68,12 @@ export interface ScratchSettings {
   rowShare: number;
   /** Rows per band: scratches may be partial or slightly slanted (default 64). */
   bandRows: number;
+  /**
+   * Mean contrast (L units) over the frame's height from which a 1-px column line too faint for
+   * the scratch test is taken for a hairline and taken out (src/restore/hairlines.ts; default
+   * 1.5; 0 leaves hairlines).
+   */
+  hairline: number;
 }
 
 export interface GrainSettings {
@@ -91,7 +97,7 @@ export interface RestoreSettings {
 
 const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25, tolerance: 0.5 };
 const DUST: DustSettings = { threshold: 10, agree: 10, maxArea: 400, maxExtent: 24, grow: 1 };
-const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64 };
+const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64, hairline: 1.5 };
 const GRAIN: GrainSettings = { strength: 1, floor: 1.5 };
 const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExtent: 12, maxExtent: 120, grow: 2, fromFrames: true, fill: 'net' };
 
@@ -108,7 +114,7 @@ export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, Res
   strong: {
     flicker: { ...FLICKER, window: 8, tolerance: 0.25 },
     dust: { ...DUST, threshold: 10, agree: 14, maxArea: 900, maxExtent: 40, grow: 2 },
-    scratches: { ...SCRATCHES, threshold: 5, rowShare: 0.5 },
+    scratches: { ...SCRATCHES, threshold: 5, rowShare: 0.5, hairline: 1 },
     grain: { ...GRAIN, strength: 1.6, floor: 1 },
     blotches: { ...BLOTCHES, threshold: 10, maxExtent: 160, grow: 3 },
   },

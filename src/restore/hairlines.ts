@@ -1,0 +1,116 @@
+// Hairlines: faint 1-px vertical lines running down most of the frame, too faint on any one row
+// for the scratch detector (a few L units in the grain). Over a whole column they add up: the
+// column's mean high-pass (the pixel against those 2 px either side, on rows where those agree)
+// stands out from the other columns', with one sign on most rows and in every third of the frame's
+// height, while texture averages away and a scene edge is a step, not a spike. The repair takes
+// away only the line's own profile (the high-pass averaged over 25 rows, where it has the line's
+// sign): the line adds to every pixel it crosses, and the scene under it is kept.
+import type { ScratchSettings } from './options.js';
+
+/** Rows each side averaged into the line's profile. */
+const PROFILE = 12;
+/** Share of a column's rows (and of each third of them) that must carry the line's sign. */
+const SIGN_SHARE = 0.7;
+/** A hairline's mean high-pass is at least this many robust spreads of the columns' means. */
+const OUTLIER = 4;
+
+export interface HairlineResult {
+  /** Columns taken for hairlines in this frame. */
+  columns: number;
+  /** Pixels changed. */
+  pixels: number;
+}
+
+export class HairlineDetector {
+  private readonly sum: Float64Array;
+  private readonly rows: Uint32Array;
+  private readonly signs: Int32Array;
+  private readonly thirds: Int32Array;
+  private readonly hp: Float32Array;
+  private readonly order: Float64Array;
+  private readonly profile: Float32Array;
+
+  constructor(readonly width: number, readonly height: number) {
+    this.sum = new Float64Array(width);
+    this.rows = new Uint32Array(width);
+    this.signs = new Int32Array(width);
+    this.thirds = new Int32Array(3 * width);
+    this.hp = new Float32Array(height);
+    this.order = new Float64Array(width);
+    this.profile = new Float32Array(height);
+  }
+
+  /** Finds hairlines in `L` and takes them out in place; `mark` (when given) gets 1 where it changed L. */
+  repair(L: Float32Array, s: ScratchSettings, mark?: Uint8Array): HairlineResult {
+    const { width: w, height: h, sum, rows, signs, thirds } = this;
+    if (!(s.hairline > 0) || w < 8 || h < 24) return { columns: 0, pixels: 0 };
+    sum.fill(0);
+    rows.fill(0);
+    signs.fill(0);
+    thirds.fill(0);
+    const flat = 1.5 * s.threshold;
+    for (let y = 0; y < h; y++) {
+      const r = y * w, third = Math.min(2, ((3 * y) / h) | 0) * w;
+      for (let x = 2; x < w - 2; x++) {
+        const p = L[r + x - 2], q = L[r + x + 2];
+        if (Math.abs(p - q) > flat) continue;
+        const d = L[r + x] - 0.5 * (p + q);
+        sum[x] += d;
+        rows[x]++;
+        const sg = d > 0 ? 1 : d < 0 ? -1 : 0;
+        signs[x] += sg;
+        thirds[third + x] += sg;
+      }
+    }
+    // The columns' means and their robust spread.
+    const { order } = this;
+    let m = 0;
+    for (let x = 2; x < w - 2; x++) if (rows[x] > 0) order[m++] = Math.abs(sum[x] / rows[x]);
+    if (m < 8) return { columns: 0, pixels: 0 };
+    const sorted = order.subarray(0, m).sort();
+    const spread = 1.4826 * sorted[m >> 1];
+    const need = Math.max(s.hairline, OUTLIER * spread);
+    let columns = 0, pixels = 0;
+    for (let x = 2; x < w - 2; x++) {
+      const n = rows[x];
+      if (n < h / 2) continue;
+      const mean = sum[x] / n, sign = mean > 0 ? 1 : -1;
+      if (Math.abs(mean) < need || (signs[x] * sign) / n < 2 * SIGN_SHARE - 1) continue;
+      // Every third of the height carries it: a line down the film, not a short thing in the scene.
+      let through = true;
+      for (let k = 0; k < 3 && through; k++) through = (thirds[k * w + x] * sign) / (n / 3) >= 2 * SIGN_SHARE - 1 - 0.2;
+      if (!through) continue;
+      // The strongest of adjacent columns: a line 2 px wide shows in both, its centre is the larger.
+      if (Math.abs(sum[x - 1] / Math.max(1, rows[x - 1])) > Math.abs(mean) || Math.abs(sum[x + 1] / Math.max(1, rows[x + 1])) > Math.abs(mean)) continue;
+      columns++;
+      pixels += this.takeOut(L, x, sign, mark);
+    }
+    return { columns, pixels };
+  }
+
+  /** Subtracts the line's profile (its sign only) from column x; returns the pixels changed. */
+  private takeOut(L: Float32Array, x: number, sign: number, mark?: Uint8Array): number {
+    const { width: w, height: h, hp, profile } = this;
+    for (let y = 0; y < h; y++) {
+      const r = y * w;
+      hp[y] = L[r + x] - 0.5 * (L[r + x - 2] + L[r + x + 2]);
+    }
+    let acc = 0, count = 0, changed = 0;
+    for (let y = 0; y < Math.min(h, PROFILE); y++) acc += hp[y], count++;
+    // The profile comes from the high-pass as it was, before any pixel of the column changes.
+    for (let y = 0; y < h; y++) {
+      const add = y + PROFILE, drop = y - PROFILE - 1;
+      if (add < h) acc += hp[add], count++;
+      if (drop >= 0) acc -= hp[drop], count--;
+      profile[y] = acc / count;
+    }
+    for (let y = 0; y < h; y++) {
+      const p = profile[y] * sign;
+      if (p <= 0) continue;
+      L[y * w + x] -= p * sign;
+      if (mark) mark[y * w + x] = 1;
+      changed++;
+    }
+    return changed;
+  }
+}
