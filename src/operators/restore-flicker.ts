@@ -4,9 +4,12 @@
 //    the statistics of frames t-W..t+W of t's shot, at t (a steady real change passes without
 //    lag, also where the window is cut short at a shot's ends).
 //  - causal (live): the reference is an exponential average of the shot's frames so far.
+// Then, look-ahead only, each region's breathing (src/restore/flicker-regions.ts): the cells'
+// standardised statistics against their own trend over the same window.
 // Only statistics are kept for past frames; the W held frames keep their records.
 import { Observable, type OperatorFunction } from 'rxjs';
 import { SHOT_BINS, SHOT_CUT_DISTANCE, histogramDistance, lumaStats, matchExposure } from '../restore/flicker.js';
+import { correctRegions, regionGrid, regionStats } from '../restore/flicker-regions.js';
 import type { FlickerSettings, RestoreMode } from '../restore/options.js';
 import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
@@ -61,6 +64,11 @@ export function restoreFlicker<T extends LFrame>(s: FlickerSettings, opts: Resto
       let seq = 0, shot = 0, geometry = '';
       let emitted = 0;
       let refMean = 0, refStd = 0;
+      // Per-cell rings of standardised statistics (regional flicker), sized for the frame's grid.
+      let grid = { cols: 0, rows: 0 };
+      let zs: Float64Array[] = [], rs: Float64Array[] = [];
+      let z = new Float64Array(0), r = new Float64Array(0), zRef = new Float64Array(0), rRef = new Float64Array(0);
+      const regional = !causal && s.regions > 0;
 
       const correct = (f: T, j: number) => {
         const t0 = performance.now();
@@ -74,7 +82,19 @@ export function restoreFlicker<T extends LFrame>(s: FlickerSettings, opts: Resto
           sd = trendAt(stds, shots, shot, lo, hi, j, size);
         }
         const own = { mean: means[j % size], std: stds[j % size] };
-        matchExposure(f.L, f.width * f.height, own, { mean: m, std: sd }, s.maxGain, s.tolerance);
+        const now = matchExposure(f.L, f.width * f.height, own, { mean: m, std: sd }, s.maxGain, s.tolerance);
+        if (regional && grid.cols) {
+          const lo = Math.max(0, j - W), hi = Math.min(seq - 1, j + W), shot = shots[j % size];
+          for (let k = 0; k < zs.length; k++) {
+            z[k] = zs[k][j % size];
+            r[k] = rs[k][j % size];
+            zRef[k] = trendAt(zs[k], shots, shot, lo, hi, j, size);
+            rRef[k] = trendAt(rs[k], shots, shot, lo, hi, j, size);
+          }
+          // The surface fit guards clean film here; a quarter of the tolerance keeps the noise of the
+          // cells' statistics out.
+          correctRegions(f.L, f.width, f.height, grid.cols, grid.rows, z, r, zRef, rRef, now.mean, now.std, 0.25 * s.tolerance);
+        }
         opts.timer?.add('restore-flicker', performance.now() - t0);
         opts.onFrame?.(f.index, own.mean, m);
         subscriber.next(f);
@@ -91,6 +111,25 @@ export function restoreFlicker<T extends LFrame>(s: FlickerSettings, opts: Resto
             if (cut) shot++;
             [hist, last] = [last, hist];
             const k = seq % size;
+            if (regional) {
+              if (cut) {
+                grid = regionGrid(f.width, f.height, s.regions);
+                const n = grid.cols * grid.rows;
+                if (zs.length !== n) {
+                  zs = Array.from({ length: n }, () => new Float64Array(size));
+                  rs = Array.from({ length: n }, () => new Float64Array(size));
+                  z = new Float64Array(n);
+                  r = new Float64Array(n);
+                  zRef = new Float64Array(n);
+                  rRef = new Float64Array(n);
+                }
+              }
+              regionStats(f.L, f.width, f.height, grid.cols, grid.rows, st.mean, st.std, z, r);
+              for (let c = 0; c < z.length; c++) {
+                zs[c][k] = z[c];
+                rs[c][k] = r[c];
+              }
+            }
             means[k] = st.mean;
             stds[k] = st.std;
             shots[k] = shot;

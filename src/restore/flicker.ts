@@ -57,7 +57,7 @@ export function histogramDistance(p: Float64Array, q: Float64Array): number {
 }
 
 /** `d` moved towards 0 by `tolerance` (0 within it). */
-function shrink(d: number, tolerance: number): number {
+export function shrink(d: number, tolerance: number): number {
   return d > tolerance ? d - tolerance : d < -tolerance ? d + tolerance : 0;
 }
 
@@ -66,12 +66,13 @@ function shrink(d: number, tolerance: number): number {
  * L' = (L - mean) * g + mean + shift, where the reference's mean and spread are first moved
  * towards the frame's own by `tolerance` L units (differences that small are the scene's own
  * change, a pan or a head turning: clean film passes untouched), g = std' / std clamped to
- * [1 / maxGain, maxGain], and L' clamped to 0..100.
+ * [1 / maxGain, maxGain], and L' clamped to 0..100. Returns the frame's mean and spread after
+ * the mapping (before the clamp).
  */
-export function matchExposure(L: Float32Array, n: number, own: LumaStats, ref: LumaStats, maxGain: number, tolerance = 0): void {
+export function matchExposure(L: Float32Array, n: number, own: LumaStats, ref: LumaStats, maxGain: number, tolerance = 0): LumaStats {
   const refStd = own.std + shrink(ref.std - own.std, tolerance);
   const refMean = own.mean + shrink(ref.mean - own.mean, tolerance);
-  if (refStd === own.std && refMean === own.mean) return;
+  if (refStd === own.std && refMean === own.mean) return own;
   let g = refStd / own.std;
   if (g > maxGain) g = maxGain;
   else if (g < 1 / maxGain) g = 1 / maxGain;
@@ -80,4 +81,5 @@ export function matchExposure(L: Float32Array, n: number, own: LumaStats, ref: L
     const v = L[i] * g + off;
     L[i] = v < 0 ? 0 : v > 100 ? 100 : v;
   }
+  return { mean: refMean, std: g * own.std };
 }

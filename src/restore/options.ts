@@ -22,6 +22,12 @@ export interface FlickerSettings {
    * (default 0.5; 0 corrects every difference).
    */
   tolerance: number;
+  /**
+   * Columns of the grid on which one region's breathing is corrected after the whole frame's
+   * (src/restore/flicker-regions.ts; rows in proportion; default 6; 0 corrects whole frames only).
+   * Look-ahead only: live restoration corrects whole frames.
+   */
+  regions: number;
 }
 
 export interface DustSettings {
@@ -95,7 +101,7 @@ export interface RestoreSettings {
   blotches: BlotchSettings | null;
 }
 
-const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25, tolerance: 0.5 };
+const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25, tolerance: 0.5, regions: 6 };
 const DUST: DustSettings = { threshold: 10, agree: 10, maxArea: 400, maxExtent: 24, grow: 1 };
 const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64, hairline: 1.5 };
 const GRAIN: GrainSettings = { strength: 1, floor: 1.5 };
@@ -105,14 +111,14 @@ const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExt
 export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, RestoreSettings>> = {
   auto: { flicker: FLICKER, dust: DUST, scratches: SCRATCHES, grain: GRAIN, blotches: BLOTCHES },
   light: {
-    flicker: { ...FLICKER, maxGain: 1.12 },
+    flicker: { ...FLICKER, maxGain: 1.12, regions: 0 },
     dust: { ...DUST, threshold: 20, maxArea: 200 },
     scratches: null,
     grain: { ...GRAIN, strength: 0.6 },
     blotches: { ...BLOTCHES, threshold: 20 },
   },
   strong: {
-    flicker: { ...FLICKER, window: 8, tolerance: 0.25 },
+    flicker: { ...FLICKER, window: 8, tolerance: 0.25, regions: 8 },
     dust: { ...DUST, threshold: 10, agree: 14, maxArea: 900, maxExtent: 40, grow: 2 },
     scratches: { ...SCRATCHES, threshold: 5, rowShare: 0.5, hairline: 1 },
     grain: { ...GRAIN, strength: 1.6, floor: 1 },
