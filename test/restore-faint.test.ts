@@ -1,11 +1,16 @@
 // The faint defects (src/restore/hairlines.ts, src/restore/flicker-regions.ts): what is found and
 // taken out, and what real content and real lighting changes keep, on synthetic planes with
-// known truth.
+// known truth; and the preview that shows each repair by kind (real ffmpeg).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HairlineDetector } from '../src/restore/hairlines.js';
 import { RESTORE_PRESETS, type FlickerSettings } from '../src/restore/options.js';
-import { from } from 'rxjs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { from, lastValueFrom } from 'rxjs';
+import { restoreStage } from '../src/graph/restore-stage.js';
+import { FFMPEG } from '../src/media/ffmpeg-paths.js';
+import { tempDir } from './helpers/media.js';
 import { restoreFlicker } from '../src/operators/restore-flicker.js';
 import { RegionalFlicker } from '../src/restore/synthetic-regional-flicker.js';
 import { psnrL } from '../src/metrics/image-quality.js';
@@ -88,5 +93,41 @@ test('regional flicker: one region breathing is corrected; a real lighting chang
   for (const c of real) {
     const p = meanPsnr(throughFlicker(c.frames, W, H), c.frames);
     assert.ok(p >= 45, `${c.name}: ${p.toFixed(2)} dB against the input`);
+  }
+});
+
+test('--restore-debug preview: the change panel shows each local repair in its kind\'s colour (dust red, hairline green)', async () => {
+  const W = 96, H = 64, T = 6, N = W * H;
+  const tmp = tempDir('chroma-marks-');
+  try {
+    const file = join(tmp.dir, 'preview.mp4');
+    const frames = Array.from({ length: T }, (_, t) => {
+      const L = movingScene(W, H, t);
+      for (let y = 0; y < H; y++) L[y * W + 30] += 4; // a faint hairline down every frame
+      if (t === 3) for (let i = 0; i < N; i++) if (((i % W) - 66) ** 2 + (((i / W) | 0) - 32) ** 2 <= 9) L[i] = 5; // a speck on one frame
+      return L;
+    });
+    const records = frames.map((L, index) => ({ index, pts: index / 25, width: W, height: H, rgb: Buffer.alloc(0), L, gray: false }) as LFrame);
+    const settings = { flicker: null, grain: null, dust: AUTO.dust, scratches: AUTO.scratches };
+    await lastValueFrom(from(records).pipe(restoreStage(settings, { preview: { file, label: 'preview.mp4', fps: 25 } })));
+    const raw = execFileSync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 26 });
+    const frame = (t: number, x: number, y: number) => raw.subarray(t * 9 * N + (y * 3 * W + 2 * W + x) * 3);
+    // Averaged over a few pixels: H.264 halves the colour's resolution.
+    const tint = (t: number, x0: number, x1: number, y0: number, y1: number) => {
+      let r = 0, g = 0, b = 0, c = 0;
+      for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+        const p = frame(t, x, y);
+        r += p[0];
+        g += p[1];
+        b += p[2];
+        c++;
+      }
+      return { red: r / c, green: g / c, blue: b / c };
+    };
+    const speck = tint(3, 65, 67, 31, 33), line = tint(1, 30, 30, 10, 50);
+    assert.ok(speck.red > speck.blue + 60, `speck: red ${speck.red.toFixed(0)}, blue ${speck.blue.toFixed(0)}`);
+    assert.ok(line.green > line.red + 40 && line.green > line.blue + 40, `hairline: ${line.red.toFixed(0)}/${line.green.toFixed(0)}/${line.blue.toFixed(0)}`);
+  } finally {
+    tmp.cleanup();
   }
 });

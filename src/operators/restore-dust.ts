@@ -4,6 +4,7 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import { DustDetector, type DustResult } from '../restore/dust.js';
 import { neighboursOf } from '../restore/motion.js';
+import { marksOf } from '../restore/repair-marks.js';
 import type { DustSettings } from '../restore/options.js';
 import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
@@ -28,7 +29,7 @@ export function restoreDust<T extends LFrame>(s: DustSettings, opts: RestoreDust
           }
           const t0 = performance.now();
           if (!det || det.width !== f.width || det.height !== f.height) det = new DustDetector(f.width, f.height);
-          const r = det.repair(f.L, nb.a, nb.b, s);
+          const r = det.repair(f.L, nb.a, nb.b, s, marksOf(f));
           opts.timer?.add('restore-dust', performance.now() - t0);
           opts.onFrame?.(f.index, r);
           return f;

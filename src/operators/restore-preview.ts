@@ -1,6 +1,8 @@
 // Stage: the --restore-debug preview. Wraps the restoration stage: the first frames' L is copied
 // before the repair, and after it each of those frames is written as three panels side by side,
-// original | restored | what changed (|difference| x 8, white = changed by 12.5 L or more), into
+// original | restored | what changed (|difference| x 8, white = changed by 12.5 L or more; the
+// pixels a local repair filled in its kind's colour: dust red, blotch orange, scratch blue,
+// hairline green, from the marks plane lent on the record, src/restore/repair-marks.ts), into
 // a small H.264 file, so a user can see what the repair takes away before trusting it with a
 // whole film. Only the previewed frames are copied (reused planes, as many as the repair holds),
 // and the writer waits for ffmpeg's pipe, so memory stays bounded.
@@ -9,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { FFMPEG } from '../media/ffmpeg-paths.js';
 import { spawnTracked, killChild, StderrTail, exited, type ChildGroup } from '../media/child.js';
 import { labToSrgb } from '../color/lab.js';
+import { REPAIR_CODE, REPAIR_COLOUR, lendMarks, type RepairKind } from '../restore/repair-marks.js';
 import { outputError } from '../core/errors.js';
 import type { LFrame } from '../core/frames.js';
 
@@ -35,6 +38,13 @@ const CODE_OF_L = (() => {
   return t;
 })();
 
+/** Colour per marks code (index = code). */
+const COLOUR_OF_CODE: (readonly [number, number, number])[] = (() => {
+  const t: (readonly [number, number, number])[] = [];
+  for (const [kind, c] of Object.entries(REPAIR_CODE)) t[c] = REPAIR_COLOUR[kind as RepairKind];
+  return t;
+})();
+
 function code(L: number): number {
   const i = Math.round(L * 10);
   return CODE_OF_L[i < 0 ? 0 : i > 1000 ? 1000 : i];
@@ -49,16 +59,21 @@ class PreviewWriter {
 
   constructor(private readonly o: RestorePreviewOptions) {}
 
-  async write(before: Float32Array, after: Float32Array, w: number, h: number): Promise<void> {
+  async write(before: Float32Array, after: Float32Array, marks: Uint8Array, w: number, h: number): Promise<void> {
     if (!this.child) this.start(w, h);
     if (w !== this.width || h !== this.height) return; // a change of geometry ends what the preview shows
-    const buf = this.buf!, W = 3 * w;
+    const buf = this.buf!, W = 9 * w;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const i = y * w + x, o = y * W + x;
-        buf[o] = code(before[i]);
-        buf[o + w] = code(after[i]);
-        buf[o + 2 * w] = Math.min(255, Math.round(Math.abs(after[i] - before[i]) * 20.4));
+        const i = y * w + x, o = y * W + 3 * x;
+        const b = code(before[i]), a = code(after[i]);
+        const mark = COLOUR_OF_CODE[marks[i]];
+        const d = Math.min(255, Math.round(Math.abs(after[i] - before[i]) * 20.4));
+        for (let c = 0; c < 3; c++) {
+          buf[o + c] = b;
+          buf[o + 3 * w + c] = a;
+          buf[o + 6 * w + c] = mark ? mark[c] : d;
+        }
       }
     }
     const stdin = this.child!.stdin!;
@@ -69,9 +84,9 @@ class PreviewWriter {
   private start(w: number, h: number): void {
     this.width = w;
     this.height = h;
-    this.buf = Buffer.alloc(3 * w * h);
+    this.buf = Buffer.alloc(9 * w * h);
     const args = [
-      '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${3 * w}x${h}`, '-framerate', String(this.o.fps ?? 25), '-i', '-',
+      '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${3 * w}x${h}`, '-framerate', String(this.o.fps ?? 25), '-i', '-',
       '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', 'yuv420p', this.o.file,
     ];
     const child = spawnTracked(FFMPEG, args, this.o.children);
@@ -106,25 +121,28 @@ export function restorePreview<T extends LFrame>(o: RestorePreviewOptions, inner
   return (source) =>
     defer(() => {
       const limit = Math.max(1, Math.round((o.seconds ?? DEFAULT_PREVIEW_SECONDS) * (o.fps ?? 25)));
-      const originals = new Map<T, Float32Array>();
-      const spare: Float32Array[] = [];
+      const originals = new Map<T, { L: Float32Array; marks: Uint8Array }>();
+      const spare: { L: Float32Array; marks: Uint8Array }[] = [];
       const writer = new PreviewWriter(o);
       let seen = 0, written = 0;
       const body = source.pipe(
         tap((f) => {
           if (seen++ >= limit) return;
           let copy = spare.pop();
-          if (!copy || copy.length !== f.L.length) copy = new Float32Array(f.L.length);
-          copy.set(f.L);
+          if (!copy || copy.L.length !== f.L.length) copy = { L: new Float32Array(f.L.length), marks: new Uint8Array(f.L.length) };
+          copy.L.set(f.L);
+          copy.marks.fill(0);
           originals.set(f, copy);
+          lendMarks(f, copy.marks);
         }),
         inner,
         concatMap((f) => {
           const before = originals.get(f);
           if (!before) return [f];
           originals.delete(f);
+          lendMarks(f, null);
           return from((async () => {
-            await writer.write(before, f.L, f.width, f.height);
+            await writer.write(before.L, f.L, before.marks, f.width, f.height);
             spare.push(before);
             if (++written === limit) await writer.close();
             return f;

@@ -11,6 +11,7 @@
 import { inpaintMasked } from './inpaint.js';
 import { floodBlob, movedNearby, residualSpread, settledAround } from './blobs.js';
 import { copyNearby } from './moved-match.js';
+import { REPAIR_CODE } from './repair-marks.js';
 import type { DustSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
@@ -46,8 +47,11 @@ export class DustDetector {
     this.touched = new Int32Array(n);
   }
 
-  /** Finds dust in `cur` against the compensated neighbours `a` and `b` and fills it in place. */
-  repair(cur: Float32Array, a: Float32Array, b: Float32Array, s: DustSettings): DustResult {
+  /**
+   * Finds dust in `cur` against the compensated neighbours `a` and `b` and fills it in place;
+   * `marks` (the preview's) gets the dust code where it filled.
+   */
+  repair(cur: Float32Array, a: Float32Array, b: Float32Array, s: DustSettings, marks?: Uint8Array): DustResult {
     const { width: w, height: h, mask, stack, touched } = this;
     const n = w * h;
     // Grain makes every pixel differ a little from its neighbours; the thresholds rise above it.
@@ -100,6 +104,7 @@ export class DustDetector {
       const m = mask[i];
       if (m !== DUST && m !== RING) continue;
       pixels++;
+      if (marks) marks[i] = REPAIR_CODE.dust;
       const dn = a[i] - b[i];
       if (dn < agree && dn > -agree) {
         cur[i] = 0.5 * (a[i] + b[i]);

@@ -6,6 +6,7 @@
 // away only the line's own profile (the high-pass averaged over 25 rows, where it has the line's
 // sign): the line adds to every pixel it crosses, and the scene under it is kept.
 import type { ScratchSettings } from './options.js';
+import { REPAIR_CODE } from './repair-marks.js';
 
 /** Rows each side averaged into the line's profile. */
 const PROFILE = 12;
@@ -40,7 +41,7 @@ export class HairlineDetector {
     this.profile = new Float32Array(height);
   }
 
-  /** Finds hairlines in `L` and takes them out in place; `mark` (when given) gets 1 where it changed L. */
+  /** Finds hairlines in `L` and takes them out in place; `mark` (the preview's) gets the hairline code where it changed L. */
   repair(L: Float32Array, s: ScratchSettings, mark?: Uint8Array): HairlineResult {
     const { width: w, height: h, sum, rows, signs, thirds } = this;
     if (!(s.hairline > 0) || w < 8 || h < 24) return { columns: 0, pixels: 0 };
@@ -108,7 +109,7 @@ export class HairlineDetector {
       const p = profile[y] * sign;
       if (p <= 0) continue;
       L[y * w + x] -= p * sign;
-      if (mark) mark[y * w + x] = 1;
+      if (mark) mark[y * w + x] = REPAIR_CODE.hairline;
       changed++;
     }
     return changed;

@@ -8,6 +8,7 @@
 // neighbours are filled from the nearest clean pixels on the same row.
 import { inpaintMasked } from './inpaint.js';
 import type { ScratchSettings } from './options.js';
+import { REPAIR_CODE } from './repair-marks.js';
 
 /** Half-width of the spike test: lines up to 3 px wide (the test column in their middle) are spikes. */
 const SPAN = 3;
@@ -43,8 +44,8 @@ export class ScratchDetector {
     this.prev.fill(0);
   }
 
-  /** Finds line scratches in `L` and fills them in place. */
-  repair(L: Float32Array, s: ScratchSettings): ScratchResult {
+  /** Finds line scratches in `L` and fills them in place; `marks` (the preview's) gets the scratch code where it filled. */
+  repair(L: Float32Array, s: ScratchSettings, marks?: Uint8Array): ScratchResult {
     const { width: w, height: h, bands, bright, dark, mask } = this;
     const t = s.threshold, flat = 1.5 * t;
     bright.fill(0);
@@ -113,7 +114,10 @@ export class ScratchDetector {
           for (let d = -FILL; d <= FILL; d++) mask[r + x + d] = 1;
         }
       }
-      for (let i = 0; i < w * h; i++) pixels += mask[i];
+      for (let i = 0; i < w * h; i++) {
+        pixels += mask[i];
+        if (marks && mask[i]) marks[i] = REPAIR_CODE.scratch;
+      }
       inpaintMasked(L, mask, w, h, 1, 4 * SPAN, false);
       mask.fill(0);
     }
