@@ -29,7 +29,7 @@ export function restoreDust<T extends LFrame>(s: DustSettings, opts: RestoreDust
           }
           const t0 = performance.now();
           if (!det || det.width !== f.width || det.height !== f.height) det = new DustDetector(f.width, f.height);
-          const r = det.repair(f.L, nb.a, nb.b, s, marksOf(f));
+          const r = det.repair(f.L, nb.a, nb.b, s, marksOf(f), nb.outside);
           opts.timer?.add('restore-dust', performance.now() - t0);
           opts.onFrame?.(f.index, r);
           return f;

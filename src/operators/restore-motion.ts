@@ -38,6 +38,7 @@ class Planes {
   readonly mc: MotionCompensator;
   readonly warpA: Float32Array;
   readonly warpB: Float32Array;
+  readonly outside: Uint8Array;
   /** kept[0] is the newest restored frame, kept[1] the one before it; `count` of them are valid. */
   readonly kept: [Plane, Plane];
   count = 0;
@@ -49,6 +50,7 @@ class Planes {
     const n = width * height, ln = this.mc.lowWidth * this.mc.lowHeight;
     this.warpA = new Float32Array(n);
     this.warpB = new Float32Array(n);
+    this.outside = new Uint8Array(n);
     this.kept = [
       { full: new Float32Array(n), low: new Float32Array(ln) },
       { full: new Float32Array(n), low: new Float32Array(ln) },
@@ -68,18 +70,19 @@ class Planes {
 
   /** The neighbours of a frame (reduced plane `low`) warped onto it from `src`. */
   neighbours(low: Float32Array, src: Sources): Neighbours {
-    const { mc, warpA, warpB } = this;
+    const { mc, warpA, warpB, outside } = this;
+    outside.fill(0);
     if (src?.kind === 'straddle') {
       mc.estimate(src.after.low, src.before.low);
-      mc.warp(src.before.full, 0.5, warpA);
-      mc.warp(src.after.full, -0.5, warpB);
-      return { a: warpA, b: warpB };
+      mc.warp(src.before.full, 0.5, warpA, outside);
+      mc.warp(src.after.full, -0.5, warpB, outside);
+      return { a: warpA, b: warpB, outside };
     }
     if (src?.kind === 'pair') {
       mc.estimate(src.near.low, src.far.low);
-      mc.warp(src.near.full, 1, warpA);
-      mc.warp(src.far.full, 2, warpB);
-      return { a: warpA, b: warpB };
+      mc.warp(src.near.full, 1, warpA, outside);
+      mc.warp(src.far.full, 2, warpB, outside);
+      return { a: warpA, b: warpB, outside };
     }
     if (src?.kind === 'one') {
       mc.estimate(low, src.only.low);

@@ -5,7 +5,8 @@
 // grouped into 8-connected blobs. A blob is taken for motion the flow missed, and left alone, when
 // it is larger or longer than dust can be, when the frame around it does not match the
 // neighbours, or when both neighbours hold a thing like it nearby where this frame does not, or
-// a copy of its patch within 40 px (moved-match.ts).
+// a copy of its patch within 40 px (moved-match.ts), or when it lies where a neighbour
+// was sampled beyond its frame (content coming into view in a pan).
 // Accepted blobs, grown by a pixel or two for their soft edges, are filled with the neighbours'
 // mean where the neighbours agree, and spatially (inpaintMasked) where they do not.
 import { inpaintMasked } from './inpaint.js';
@@ -49,9 +50,10 @@ export class DustDetector {
 
   /**
    * Finds dust in `cur` against the compensated neighbours `a` and `b` and fills it in place;
-   * `marks` (the preview's) gets the dust code where it filled.
+   * `marks` (the preview's) gets the dust code where it filled. Blobs near a pixel flagged in
+   * `outside` (a neighbour sampled beyond its frame) are left: what came into view has no neighbour.
    */
-  repair(cur: Float32Array, a: Float32Array, b: Float32Array, s: DustSettings, marks?: Uint8Array): DustResult {
+  repair(cur: Float32Array, a: Float32Array, b: Float32Array, s: DustSettings, marks?: Uint8Array, outside?: Uint8Array): DustResult {
     const { width: w, height: h, mask, stack, touched } = this;
     const n = w * h;
     // Grain makes every pixel differ a little from its neighbours; the thresholds rise above it.
@@ -74,6 +76,7 @@ export class DustDetector {
       const box = floodBlob(mask, stack, seed, w, h, CANDIDATE, PENDING);
       const end = box.count;
       const keep = end <= s.maxArea && box.x1 - box.x0 < s.maxExtent && box.y1 - box.y0 < s.maxExtent
+        && !(outside && this.any(outside, box.x0, box.y0, box.x1, box.y1))
         && settledAround(cur, a, b, mask, box, MARGIN, Math.max(0.5 * t, 1.5 * spread), w, h)
         && !movedNearby(cur, a, b, stack, end, box, SEARCH, t, w, h)
         && !copyNearby(cur, a, b, w, h, box.x0, box.y0, box.x1, box.y1, MATCH_RADIUS);
@@ -117,6 +120,15 @@ export class DustDetector {
     if (spatial) inpaintMasked(cur, mask, w, h, SPATIAL, 16, true);
     for (let k = 0; k < nt; k++) mask[touched[k]] = 0;
     return { blobs, pixels, rejected };
+  }
+
+  /** True when `flags` has a non-zero pixel within MARGIN of the box. */
+  private any(flags: Uint8Array, x0: number, y0: number, x1: number, y1: number): boolean {
+    const { width: w, height: h } = this;
+    for (let y = Math.max(0, y0 - MARGIN); y <= Math.min(h - 1, y1 + MARGIN); y++) {
+      for (let x = Math.max(0, x0 - MARGIN); x <= Math.min(w - 1, x1 + MARGIN); x++) if (flags[y * w + x]) return true;
+    }
+    return false;
   }
 
   /**

@@ -62,9 +62,10 @@ export class MotionCompensator {
 
   /**
    * Samples `plane` (full resolution) along the last estimated flow F scaled by `k` into `out`:
-   * out(x) = plane(x + k F(x)), F upsampled from the reduced plane.
+   * out(x) = plane(x + k F(x)), F upsampled from the reduced plane. Where the sample falls
+   * more than a pixel outside the frame (content coming into view), `outside` (when given) gets 1.
    */
-  warp(plane: Float32Array, k: number, out: Float32Array): void {
+  warp(plane: Float32Array, k: number, out: Float32Array, outside?: Uint8Array): void {
     const { width: w, height: h, factor: f, lowWidth: lw, lowHeight: lh, uv, rowU, rowV } = this;
     const fk = f * k;
     const ln = lw * lh;
@@ -89,6 +90,7 @@ export class MotionCompensator {
         const sx = x + rowU[x0] + (rowU[x1] - rowU[x0]) * tx;
         const sy = y + rowV[x0] + (rowV[x1] - rowV[x0]) * tx;
         out[row + x] = sampleBilinear(plane, w, h, sx, sy);
+        if (outside && (sx < -1 || sy < -1 || sx > w || sy > h)) outside[row + x] = 1;
       }
     }
   }
@@ -103,6 +105,8 @@ export interface Neighbours {
   a: Float32Array | null;
   /** Look-ahead: the next frame; causal: the frame before the previous one. Warped; may be null. */
   b: Float32Array | null;
+  /** 1 where a neighbour was sampled outside its frame (what came into view has no neighbour). */
+  outside?: Uint8Array;
 }
 
 export const NEIGHBOURS: unique symbol = Symbol('chroma.restoreNeighbours');
