@@ -14,7 +14,8 @@
 // the rest of the frame; blobs whose damaged mean error is under 10 L are too faint to count);
 // for blotches and tears (25-100 px, one frame or two), PSNR over their own pixels and the share
 // repaired (bench/blotch-metrics.ts), and the learned fill against the directional fill on the
-// same blotches. The clean clips are also run through the
+// same blotches. Two more cases: faint hairlines (repaired by the scratch stage) and one region
+// breathing (src/restore/synthetic-regional-flicker.ts, repaired by the flicker stage). The clean clips are also run through the
 // stage as they are: the PSNR of what it changed, and the share of pixels it took for dust
 // (false detections on moving clean content). Then the cost per frame at 480p and 1080p (all
 // damage, every stage), and with --bw the real black-and-white clip (what was found; --png DIR
@@ -28,7 +29,8 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import sharp from 'sharp';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { GRAY_TO_L } from '../src/color/lab.js';
-import { FilmDamage, type DamageOptions } from '../src/restore/synthetic-damage.js';
+import { FilmDamage, seededRandom, type DamageOptions } from '../src/restore/synthetic-damage.js';
+import { RegionalFlicker } from '../src/restore/synthetic-regional-flicker.js';
 import { RESTORE_PRESETS, type RestoreDefect, type RestoreSettings } from '../src/restore/options.js';
 import { restoreStage, type RestoreEvents } from '../src/graph/restore-stage.js';
 import { StageTimer } from '../src/core/stage-timer.js';
@@ -143,18 +145,50 @@ interface Row {
   blotches?: BlotchGroupStats[];
 }
 
-const CASES: { name: string; damage: DamageOptions }[] = [
+/** A damage case: FilmDamage's options, what else is added to each frame, and which repair alone mends it. */
+interface Case {
+  name: string;
+  damage: DamageOptions;
+  /** Adds more damage to each frame in order (after FilmDamage's). */
+  extra?: (width: number, height: number, seed: number) => (L: Float32Array) => void;
+  /** The repair measured alone (default: the case's name). */
+  repair?: RestoreDefect;
+}
+
+const NOTHING: DamageOptions = { dust: false, scratches: false, flicker: false, grain: false };
+
+/**
+ * Faint hairlines: two or three 1-px lines down the frame, 2-4 L (dark or bright), each drifting
+ * up to 0.05 px a frame (whole pixels), over grain of 1.5 L so they hide on any one row.
+ */
+function hairlines(width: number, height: number, seed: number): (L: Float32Array) => void {
+  const rand = seededRandom(seed);
+  const lines = Array.from({ length: 2 + Math.floor(2 * rand()) }, () => ({ x: 8 + rand() * (width - 16), drift: 0.1 * (rand() - 0.5), contrast: (rand() < 0.5 ? -1 : 1) * (2 + 2 * rand()) }));
+  return (L) => {
+    for (let i = 0; i < L.length; i++) L[i] += 1.5 * Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+    for (const line of lines) {
+      const x = Math.round(line.x);
+      for (let y = 0; y < height; y++) L[y * width + x] += line.contrast;
+      line.x = Math.min(width - 8, Math.max(8, line.x + line.drift));
+    }
+  };
+}
+
+const CASES: Case[] = [
   { name: 'flicker', damage: { dust: false, scratches: false, grain: false } },
   { name: 'dust', damage: { flicker: false, scratches: false, grain: false } },
   { name: 'scratches', damage: { dust: false, flicker: false, grain: false } },
   { name: 'grain', damage: { dust: false, flicker: false, scratches: false } },
   { name: 'blotches', damage: { dust: false, flicker: false, scratches: false, grain: false, blotches: true } },
+  { name: 'hairlines', damage: NOTHING, extra: hairlines, repair: 'scratches' },
+  { name: 'regional', damage: NOTHING, extra: (w, h, seed) => { const g = new RegionalFlicker(w, h, { seed }); return (L) => g.apply(L); }, repair: 'flicker' },
   { name: 'all', damage: { blotches: true } },
 ];
 
-/** The clip damaged by the generator: the frames, the dust blobs and the blotches put on them. */
-export function damageClip(clip: Clip, damage: DamageOptions, seed: number): { damaged: Float32Array[]; blobs: { t: number; px: Int32Array }[]; blotches: PlacedBlotch[] } {
+/** The clip damaged by the generator (and `extra`): the frames, the dust blobs and the blotches put on them. */
+export function damageClip(clip: Clip, damage: DamageOptions, seed: number, extra?: Case['extra']): { damaged: Float32Array[]; blobs: { t: number; px: Int32Array }[]; blotches: PlacedBlotch[] } {
   const gen = new FilmDamage(clip.width, clip.height, { ...damage, seed });
+  const more = extra?.(clip.width, clip.height, seed);
   const damaged: Float32Array[] = [];
   const blobs: { t: number; px: Int32Array }[] = [];
   const blotches: PlacedBlotch[] = [];
@@ -163,14 +197,15 @@ export function damageClip(clip: Clip, damage: DamageOptions, seed: number): { d
     const truth = gen.apply(d);
     for (const px of truth.blobs) blobs.push({ t, px });
     for (const b of truth.blotches) blotches.push({ t, truth: b });
+    more?.(d);
     damaged.push(d);
   });
   return { damaged, blobs, blotches };
 }
 
-export async function measureCase(clip: Clip, name: string, damage: DamageOptions, settings: RestoreSettings, seed: number): Promise<Row> {
+export async function measureCase(clip: Clip, name: string, damage: DamageOptions, settings: RestoreSettings, seed: number, extra?: Case['extra']): Promise<Row> {
   const { width, height } = clip;
-  const { damaged, blobs, blotches } = damageClip(clip, damage, seed);
+  const { damaged, blobs, blotches } = damageClip(clip, damage, seed, extra);
   const restored = await restoreFrames(damaged, width, height, settings);
   const ssim = new Ssim(width, height);
   const qd = quality(damaged, clip.frames, ssim), qr = quality(restored, clip.frames, ssim);
@@ -284,8 +319,9 @@ async function main(): Promise<void> {
     const clip = await readGrayL(path, frames);
     for (const c of CASES.filter((k) => !v.cases || v.cases.split(',').includes(k.name))) {
       // One defect: that repair alone (--restore <defect>); all: the whole preset.
-      const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, blotches: null, [c.name]: settings[c.name as RestoreDefect] };
-      const r = await measureCase(clip, c.name, c.damage, only, seed++);
+      const repair = c.repair ?? (c.name as RestoreDefect);
+      const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, blotches: null, [repair]: settings[repair] };
+      const r = await measureCase(clip, c.name, c.damage, only, seed++, c.extra);
       rows.push(r);
       for (const g of r.blotches ?? []) console.log(`    blotches ${g.group.padEnd(22)} ${String(g.count).padStart(3)}: ${f2(g.psnrDamaged)} -> ${f2(g.psnrRestored)} dB over their pixels, repaired ${f1(100 * g.repaired)} %`);
       console.log(`${r.clip.padEnd(21)} ${r.damage.padEnd(9)} ${f2(r.psnrDamaged).padStart(8)} ${f2(r.psnrRestored).padStart(9)} ${(r.psnrRestored - r.psnrDamaged >= 0 ? '+' : '') + f2(r.psnrRestored - r.psnrDamaged)} ${f3(r.ssimDamaged).padStart(8)} ${f3(r.ssimRestored).padStart(8)}  ${f2(r.flickerDamaged).padStart(6)} -> ${f2(r.flickerRestored)} (${f2(r.flickerClean)})        ${r.dustRemoved === null ? '-' : `${f1(100 * r.dustRemoved)} % of ${r.dustBlobs}`}`);
