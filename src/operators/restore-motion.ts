@@ -76,13 +76,13 @@ class Planes {
       mc.estimate(src.after.low, src.before.low);
       mc.warp(src.before.full, 0.5, warpA, outside);
       mc.warp(src.after.full, -0.5, warpB, outside);
-      return { a: warpA, b: warpB, outside };
+      return { a: warpA, b: warpB, outside, shift: (x, y) => mc.shiftAt(x, y, 0.5) };
     }
     if (src?.kind === 'pair') {
       mc.estimate(src.near.low, src.far.low);
       mc.warp(src.near.full, 1, warpA, outside);
       mc.warp(src.far.full, 2, warpB, outside);
-      return { a: warpA, b: warpB, outside };
+      return { a: warpA, b: warpB, outside, shift: (x, y) => mc.shiftAt(x, y, 1) };
     }
     if (src?.kind === 'one') {
       mc.estimate(low, src.only.low);

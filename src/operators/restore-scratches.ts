@@ -5,6 +5,7 @@ import { defer, map, type OperatorFunction } from 'rxjs';
 import { ScratchDetector, type ScratchResult } from '../restore/scratches.js';
 import { HairlineDetector, type HairlineResult } from '../restore/hairlines.js';
 import { marksOf } from '../restore/repair-marks.js';
+import { neighboursOf } from '../restore/motion.js';
 import type { ScratchSettings } from '../restore/options.js';
 import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
@@ -32,7 +33,7 @@ export function restoreScratches<T extends LFrame>(s: ScratchSettings, opts: Res
             hair = new HairlineDetector(f.width, f.height);
           }
           const marks = marksOf(f);
-          const r = det.repair(f.L, s, marks);
+          const r = det.repair(f.L, s, marks, neighboursOf(f));
           const hairlines = hair!.repair(f.L, s, marks);
           opts.timer?.add('restore-scratches', performance.now() - t0);
           opts.onFrame?.(f.index, { ...r, hairlines });

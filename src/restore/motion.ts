@@ -60,6 +60,13 @@ export class MotionCompensator {
     this.flow.compute(fromLow, toLow, this.uv);
   }
 
+  /** Horizontal displacement (px, full resolution) of the last estimated flow at (x, y), scaled by k. */
+  shiftAt(x: number, y: number, k: number): number {
+    const { factor: f, lowWidth: lw, lowHeight: lh } = this;
+    const lx = Math.min(lw - 1, Math.max(0, Math.floor(x / f))), ly = Math.min(lh - 1, Math.max(0, Math.floor(y / f)));
+    return this.uv[ly * lw + lx] * f * k;
+  }
+
   /**
    * Samples `plane` (full resolution) along the last estimated flow F scaled by `k` into `out`:
    * out(x) = plane(x + k F(x)), F upsampled from the reduced plane. Where the sample falls
@@ -107,6 +114,8 @@ export interface Neighbours {
   b: Float32Array | null;
   /** 1 where a neighbour was sampled outside its frame (what came into view has no neighbour). */
   outside?: Uint8Array;
+  /** How far (px, horizontally) the scene at (x, y) moved between this frame and neighbour a. */
+  shift?: (x: number, y: number) => number;
 }
 
 export const NEIGHBOURS: unique symbol = Symbol('chroma.restoreNeighbours');

@@ -9,6 +9,10 @@
 import { inpaintMasked } from './inpaint.js';
 import type { ScratchSettings } from './options.js';
 import { REPAIR_CODE } from './repair-marks.js';
+import type { Neighbours } from './motion.js';
+
+/** Horizontal motion (px) from which the scene's own lines are told from the film's. */
+const MOVED = 1.5;
 
 /** Half-width of the spike test: lines up to 3 px wide (the test column in their middle) are spikes. */
 const SPAN = 3;
@@ -44,8 +48,13 @@ export class ScratchDetector {
     this.prev.fill(0);
   }
 
-  /** Finds line scratches in `L` and fills them in place; `marks` (the preview's) gets the scratch code where it filled. */
-  repair(L: Float32Array, s: ScratchSettings, marks?: Uint8Array): ScratchResult {
+  /**
+   * Finds line scratches in `L` and fills them in place; `marks` (the preview's) gets the scratch
+   * code where it filled. With the compensated neighbours `nb`, a line that both show in place
+   * where the scene moved (a pole, a building's edge in a pan) is the scene's and is kept: a
+   * scratch on the film does not move with the scene.
+   */
+  repair(L: Float32Array, s: ScratchSettings, marks?: Uint8Array, nb?: Neighbours | null): ScratchResult {
     const { width: w, height: h, bands, bright, dark, mask } = this;
     const t = s.threshold, flat = 1.5 * t;
     bright.fill(0);
@@ -101,6 +110,7 @@ export class ScratchDetector {
         }
       }
     }
+    if (columns && nb?.a && nb.b && nb.shift) columns -= this.keepScene(L, nb.a, nb.b, nb.shift, t);
     let pixels = 0;
     if (columns) {
       // Mark the pixels of flagged columns that show the line, and one pixel either side.
@@ -124,5 +134,37 @@ export class ScratchDetector {
     this.prev = flag;
     this.flag = prev;
     return { columns, pixels };
+  }
+
+  /**
+   * Unflags band columns whose line the neighbours a and b, warped onto this frame, also show in
+   * place (at least half its mean contrast, same sign) where the scene moved MOVED px or more.
+   * Returns how many were unflagged.
+   */
+  private keepScene(L: Float32Array, a: Float32Array, b: Float32Array, shift: (x: number, y: number) => number, t: number): number {
+    const { width: w, height: h, bands, flag, bandRows } = this;
+    let dropped = 0;
+    const hp = (P: Float32Array, i: number) => P[i] - 0.5 * (P[i - SPAN] + P[i + SPAN]);
+    for (let band = 0; band < bands; band++) {
+      const y0 = band * bandRows, y1 = Math.min(h, y0 + bandRows);
+      for (let x = SPAN; x < w - SPAN; x++) {
+        const sign = flag[band * w + x];
+        if (!sign || Math.abs(shift(x, (y0 + y1) >> 1)) < MOVED) continue;
+        let c = 0, sa = 0, sb = 0, n = 0;
+        for (let y = y0; y < y1; y++) {
+          const i = y * w + x, v = hp(L, i) * sign;
+          if (v < t / 3) continue;
+          c += v;
+          sa += hp(a, i) * sign;
+          sb += hp(b, i) * sign;
+          n++;
+        }
+        if (n && sa >= 0.5 * c && sb >= 0.5 * c) {
+          flag[band * w + x] = 0;
+          dropped++;
+        }
+      }
+    }
+    return dropped;
   }
 }
