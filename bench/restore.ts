@@ -226,6 +226,25 @@ export async function measureCase(clip: Clip, name: string, damage: DamageOption
   };
 }
 
+/**
+ * The same blotches filled four ways: the net or the directional fill, each after the fill from
+ * frames further away and alone (every blotch pixel filled spatially). PSNR over blotch pixels.
+ */
+export async function compareFills(clip: Clip, settings: RestoreSettings, seed: number): Promise<Record<string, BlotchGroupStats[]>> {
+  const { damaged, blotches } = damageClip(clip, CASES.find((c) => c.name === 'blotches')!.damage, seed);
+  const out: Record<string, BlotchGroupStats[]> = {};
+  for (const fill of ['net', 'directional'] as const) {
+    for (const fromFrames of [true, false]) {
+      const only: RestoreSettings = { flicker: null, dust: null, scratches: null, grain: null, blotches: { ...settings.blotches!, fill, fromFrames } };
+      const restored = await restoreFrames(damaged, clip.width, clip.height, only);
+      out[`${fill}${fromFrames ? ' after frames' : ' alone'}`] = blotchStats(blotches, damaged, restored, clip.frames);
+    }
+  }
+  return out;
+}
+
+/** The stage on a clean clip: PSNR of what it changed, share of pixels taken for dust, frames with scratches found. */
+
 /** What the stage did to a clean clip (nothing to repair): every change is a false repair. */
 export interface CleanResult {
   /** Mean over frames of the PSNR of L against the input (a frame left as it is counts 99). */

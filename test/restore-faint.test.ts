@@ -108,7 +108,7 @@ test('--restore-debug preview: the change panel shows each local repair in its k
       return L;
     });
     const records = frames.map((L, index) => ({ index, pts: index / 25, width: W, height: H, rgb: Buffer.alloc(0), L, gray: false }) as LFrame);
-    const settings = { flicker: null, grain: null, dust: AUTO.dust, scratches: AUTO.scratches };
+    const settings = { flicker: null, grain: null, blotches: null, dust: AUTO.dust, scratches: AUTO.scratches };
     await lastValueFrom(from(records).pipe(restoreStage(settings, { preview: { file, label: 'preview.mp4', fps: 25 } })));
     const raw = execFileSync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 26 });
     const frame = (t: number, x: number, y: number) => raw.subarray(t * 9 * N + (y * 3 * W + 2 * W + x) * 3);

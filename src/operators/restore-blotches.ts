@@ -8,6 +8,7 @@
 // so frames leave in order through a promise chain; the stage completes once the last has left.
 import { Observable, type OperatorFunction } from 'rxjs';
 import { BlotchDetector, HOLE, type BlotchBox } from '../restore/blotches.js';
+import { REPAIR_CODE, marksOf } from '../restore/repair-marks.js';
 import { BlotchNet } from '../restore/blotch-net.js';
 import { inpaintMasked } from '../restore/inpaint.js';
 import { MotionCompensator } from '../restore/motion.js';
@@ -115,6 +116,8 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
         const found = w.det.detect(L, { p1: a1, n1: b1, p2: a2, n2: b2 }, s);
         const result: BlotchResult = { blotches: found.boxes.length, boxes: found.boxes, fromFrames: 0, spatial: 0, rejected: found.rejected };
         if (found.boxes.length) {
+          const marks = marksOf(e.f);
+          if (marks) for (let i = 0; i < marks.length; i++) if (w.det.mask[i]) marks[i] = REPAIR_CODE.blotch;
           if (s.fromFrames) {
             const refs = [a2, b2];
             if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4));
