@@ -7,6 +7,7 @@
 // sign): the line adds to every pixel it crosses, and the scene under it is kept.
 import type { ScratchSettings } from './options.js';
 import { REPAIR_CODE } from './repair-marks.js';
+import type { ScratchResult } from './scratches.js';
 
 /** Rows each side averaged into the line's profile. */
 const PROFILE = 12;
@@ -15,12 +16,8 @@ const SIGN_SHARE = 0.7;
 /** A hairline's mean high-pass is at least this many robust spreads of the columns' means. */
 const OUTLIER = 4;
 
-export interface HairlineResult {
-  /** Columns taken for hairlines in this frame. */
-  columns: number;
-  /** Pixels changed. */
-  pixels: number;
-}
+/** Columns taken for hairlines in this frame, and pixels changed: the scratch detector's counts. */
+export type HairlineResult = ScratchResult;
 
 export class HairlineDetector {
   private readonly sum: Float64Array;
