@@ -142,11 +142,11 @@ export class SimdComposer {
 
   /**
    * composeLab into `out` (rgb24): from gray codes (`rgb` with R = G = B; `L` null) or from an L
-   * plane. `out` may be `rgb`.
+   * plane. `out` may be `rgb`. Only rows [from, to) when given (a band: the pixels are independent).
    */
   compose(
     L: Float32Array | null, rgb: Uint8Array | null, ab: Float32Array, abWidth: number, abHeight: number,
-    width: number, height: number, map: UpsampleMap, out: Uint8Array,
+    width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height,
   ): void {
     // The frame goes through in strips of rows small enough to stay in cache: copied in, composed
     // in place, copied out.
@@ -158,13 +158,15 @@ export class SimdComposer {
     this.ensure(LP - DATA + (L ? strip * width * 4 : 0));
     const buf = this.memory.buffer;
     const hA = new Float32Array(buf, HA, abHeight * width), hB = new Float32Array(buf, HB, abHeight * width);
-    upsampleAbRows(ab, abWidth, abHeight, width, map, hA, hB);
+    if (to <= from) return;
+    // Only the ab rows this band's pixels interpolate between.
+    upsampleAbRows(ab, abWidth, abHeight, width, map, hA, hB, map.y0[from], map.y1[to - 1] + 1);
     const mem = new Uint8Array(buf);
     const lMem = L ? new Float32Array(buf, LP, strip * width) : null;
     const { y0, y1, wy } = map;
     const body = width & ~3;
-    for (let first = 0; first < height; first += strip) {
-      const rows = Math.min(strip, height - first);
+    for (let first = from; first < to; first += strip) {
+      const rows = Math.min(strip, to - first);
       const from = first * rowBytes, bytes = rows * rowBytes;
       if (L) lMem!.set(L.subarray(first * width, (first + rows) * width));
       else mem.set(rgb!.subarray(from, from + bytes), FRAME);

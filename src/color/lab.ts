@@ -200,18 +200,19 @@ for (let v = 0; v < 256; v++) {
   Y_OF_GRAY[v] = fy > F_KNEE ? fy * fy * fy : (fy - F_OFF) * F_LIN;
 }
 
-/** Fill map.hA / map.hB: each ab row upsampled to the frame width, scaled to f-space offsets. */
-function upsampleRows(ab: Float32Array, abWidth: number, abHeight: number, width: number, map: UpsampleMap): void {
-  upsampleAbRows(ab, abWidth, abHeight, width, map, map.hA, map.hB);
+/** Fill map.hA / map.hB: the ab rows output rows [from, to) read, upsampled to the frame width, scaled to f-space offsets. */
+function upsampleRows(ab: Float32Array, abWidth: number, abHeight: number, width: number, map: UpsampleMap, from: number, to: number): void {
+  if (to > from) upsampleAbRows(ab, abWidth, abHeight, width, map, map.hA, map.hB, map.y0[from], map.y1[to - 1] + 1);
 }
 
 /** Each ab row upsampled horizontally to `width` into hA / hB, scaled to a / 500 and b / 200. */
 export function upsampleAbRows(
   ab: Float32Array, abWidth: number, abHeight: number, width: number, map: UpsampleMap, hA: Float32Array, hB: Float32Array,
+  jFrom = 0, jTo = abHeight,
 ): void {
   const { x0, x1, wx } = map;
   const planeB = abWidth * abHeight;
-  for (let j = 0; j < abHeight; j++) {
+  for (let j = jFrom; j < jTo; j++) {
     const r = j * abWidth, o = j * width;
     for (let x = 0; x < width; x++) {
       const k0 = r + x0[x], k1 = r + x1[x], u = wx[x];
@@ -247,16 +248,17 @@ export function composeLabPixel(L: number | null, code: number, fa: number, fb: 
 
 /**
  * Compose the colour frame: ab (planar, abWidth x abHeight) upsampled bilinearly to the frame,
- * joined with the full-resolution L, converted to sRGB rgb24 into `out`.
+ * joined with the full-resolution L, converted to sRGB rgb24 into `out`. Rows [from, to) only
+ * when given.
  */
 export function composeLab(
   L: Float32Array, ab: Float32Array, abWidth: number, abHeight: number,
-  width: number, height: number, map: UpsampleMap, out: Uint8Array,
+  width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height,
 ): void {
-  upsampleRows(ab, abWidth, abHeight, width, map);
+  upsampleRows(ab, abWidth, abHeight, width, map, from, to);
   const { y0, y1, wy, hA, hB } = map;
   const enc = ENCODE;
-  for (let y = 0; y < height; y++) {
+  for (let y = from; y < to; y++) {
     const r0 = y0[y] * width, r1 = y1[y] * width, t = wy[y];
     let p = y * width;
     let q = p * 3;
@@ -286,12 +288,12 @@ export function composeLab(
  */
 export function composeLabGray(
   rgb: Uint8Array, ab: Float32Array, abWidth: number, abHeight: number,
-  width: number, height: number, map: UpsampleMap, out: Uint8Array,
+  width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height,
 ): void {
-  upsampleRows(ab, abWidth, abHeight, width, map);
+  upsampleRows(ab, abWidth, abHeight, width, map, from, to);
   const { y0, y1, wy, hA, hB } = map;
   const enc = ENCODE, FY = FY_OF_GRAY, YG = Y_OF_GRAY;
-  for (let y = 0; y < height; y++) {
+  for (let y = from; y < to; y++) {
     const r0 = y0[y] * width, r1 = y1[y] * width, t = wy[y];
     let q = y * width * 3;
     for (let x = 0; x < width; x++, q += 3) {

@@ -55,13 +55,16 @@ export class PlaneResampler {
     this.row = new Float32Array(inWidth);
   }
 
-  /** Resample `src` (inWidth x inHeight) into `dst` (outWidth x outHeight). */
-  run(src: Float32Array, dst: Float32Array): void {
+  /**
+   * Resample `src` (inWidth x inHeight) into `dst` (outWidth x outHeight); only output rows
+   * [from, to) when given (a band of the frame: each row depends on its own source rows only).
+   */
+  run(src: Float32Array, dst: Float32Array, from = 0, to = this.outHeight): void {
     // Vertical first, one output row at a time: the long inner loops run over contiguous source
     // rows, and only one row of scratch is needed.
-    const { inWidth, outHeight, row } = this;
+    const { inWidth, row } = this;
     const vs = this.v;
-    for (let o = 0; o < outHeight; o++) {
+    for (let o = from; o < to; o++) {
       const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
       let base = s * inWidth;
       const w0 = vs.weights[w];
@@ -78,9 +81,10 @@ export class PlaneResampler {
   /**
    * The same for a plane given as codes: sample i of the source is table[codes[i * stride]]
    * (e.g. the L* of a gray rgb24 frame: stride 3, the gray-to-L table), without building the plane.
+   * Output rows [from, to) only, when given.
    */
-  runCodes(codes: Uint8Array, stride: number, table: Float32Array, dst: Float32Array): void {
-    const { inWidth, outHeight, row } = this;
+  runCodes(codes: Uint8Array, stride: number, table: Float32Array, dst: Float32Array, from = 0, to = this.outHeight): void {
+    const { inWidth, row } = this;
     const vs = this.v;
     if (stride === 3) {
       // WebAssembly SIMD for the vertical pass where available (resample-simd.ts).
@@ -88,9 +92,9 @@ export class PlaneResampler {
       const acc = this.simd.acc;
       if (acc) {
         let maxTaps = 1;
-        for (let o = 0; o < outHeight; o++) maxTaps = Math.max(maxTaps, vs.count[o]);
+        for (let o = from; o < to; o++) maxTaps = Math.max(maxTaps, vs.count[o]);
         const simdRow = acc.begin(codes, inWidth, maxTaps);
-        for (let o = 0; o < outHeight; o++) {
+        for (let o = from; o < to; o++) {
           const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
           acc.window(s, n);
           for (let k = 0; k < n; k++) acc.accumulate(s + k, vs.weights[w + k], k === 0, simdRow);
@@ -100,7 +104,7 @@ export class PlaneResampler {
       }
     }
     const rowStride = inWidth * stride;
-    for (let o = 0; o < outHeight; o++) {
+    for (let o = from; o < to; o++) {
       const s = vs.start[o], n = vs.count[o], w = vs.offset[o];
       let base = s * rowStride;
       const w0 = vs.weights[w];
