@@ -1,7 +1,8 @@
 // The main-thread side of the inference worker (infer-worker.ts): one worker per loaded model,
 // started on demand, requests answered in order. The worker is unref'd while idle so it never
 // keeps a process alive, and it is closed with the model (LoadedModel.release).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../core/worker-boot.js';
 import { availableParallelism } from 'node:os';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { InferWorkerConfig, RunRequest, WorkerReply } from './infer-worker.js';
@@ -39,19 +40,7 @@ export interface InferWorkerOptions {
 const workers = new WeakMap<LoadedModel, InferWorker>();
 
 function startWorker(workerData: InferWorkerConfig): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./infer-worker.js', here), { workerData });
-  // Running from the TypeScript sources (tsx): a worker does not inherit the loader hooks, so it
-  // registers tsx itself before importing the worker module.
-  const url = new URL('./infer-worker.ts', here).href;
-  let tsx = 'tsx/esm/api';
-  try {
-    tsx = import.meta.resolve(tsx);
-  } catch {
-    // left bare: resolved from the working directory
-  }
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return startModuleWorker(import.meta.url, 'infer-worker', { workerData });
 }
 
 export class InferWorker {
