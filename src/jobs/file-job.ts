@@ -11,8 +11,8 @@ import type { Progress } from '../core/frames.js';
 export function colorizeVideoFile(plan: VideoPlan, tempOutput: string, finalName: string, signal?: AbortSignal): VideoJob {
   const { info } = plan;
   const parts = runParts(plan);
-  const { gate, children } = parts;
-  const sink = encoderSink({ info, output: tempOutput, finalName, encode: plan.encode, gate, children, timer: plan.graph.timer });
+  const { gate, children, buffers } = parts;
+  const sink = encoderSink({ info, output: tempOutput, finalName, encode: plan.encode, gate, children, timer: plan.graph.timer, buffers });
   const notes = [...plan.notes, ...sink.notes];
   notes.forEach((n) => plan.onNote?.(n));
   const progress$ = new Subject<Progress>();
@@ -29,6 +29,7 @@ export function colorizeVideoFile(plan: VideoPlan, tempOutput: string, finalName
     label: info.path,
     codecName: info.codecLongName,
     children,
+    buffers,
   });
   const done = colourRun(plan, parts, decoded$, sink.sink, {
     progress$, signal, started, total: info.frames, frameDuration: info.fps ? 1 / info.fps : null,

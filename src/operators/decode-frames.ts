@@ -7,6 +7,7 @@ import { FFMPEG } from '../media/ffmpeg-paths.js';
 import { spawnTracked, killChild, describeSignal, StderrTail, type ChildGroup } from '../media/child.js';
 import { ChromaError, inputError } from '../core/errors.js';
 import type { FlowGate } from '../core/flow-gate.js';
+import type { FrameBuffers } from '../core/frame-buffers.js';
 import type { RawFrame } from '../core/frames.js';
 
 export interface DecodeOptions {
@@ -39,6 +40,8 @@ export interface DecodeOptions {
   skipBefore?: number;
   /** Index of the first emitted frame (default 0). */
   firstIndex?: number;
+  /** Where frame buffers come from (shared memory, recycled: a pixel pool's graph). Default: a fresh Buffer a frame. */
+  buffers?: FrameBuffers | null;
 }
 
 /** Frames within this many seconds of `skipBefore` count as at it (showinfo prints microseconds). */
@@ -60,7 +63,8 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
     const pts: number[] = [];
     const ready: RawFrame[] = [];
     const errors: string[] = [];
-    let current = Buffer.allocUnsafe(frameBytes);
+    const alloc = opts.buffers && opts.buffers.bytes === frameBytes ? () => opts.buffers!.take() : () => Buffer.allocUnsafe(frameBytes);
+    let current = alloc();
     let filled = 0, index = 0, emitted = 0;
     let paused = false, done = false;
 
@@ -111,7 +115,7 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
         if (filled === frameBytes) {
           ready.push({ index: index++, pts: null, width, height, rgb: current });
           gate.take();
-          current = Buffer.allocUnsafe(frameBytes);
+          current = alloc();
           filled = 0;
         }
       }

@@ -4,6 +4,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { FrameEncoder, type FrameEncoderOptions } from '../media/frame-encoder.js';
 import type { FlowGate } from '../core/flow-gate.js';
+import type { FrameBuffers } from '../core/frame-buffers.js';
 import type { ColorFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
@@ -11,6 +12,8 @@ export interface EncodeFramesOptions extends FrameEncoderOptions {
   gate: FlowGate;
   /** Charges each frame's write to 'encode'. Default: none. */
   timer?: StageTimer;
+  /** Each frame's buffer goes back here once the pipe has taken it (the decoder's FrameBuffers). Default: none. */
+  buffers?: FrameBuffers | null;
 }
 
 /** Emits the number of frames written after each one; completes once ffmpeg has closed the file. */
@@ -50,6 +53,7 @@ export function encodeFrames(opts: EncodeFramesOptions): OperatorFunction<ColorF
         encoder.write(f).then(
           () => {
             writing = false;
+            opts.buffers?.give(f.out);
             opts.gate.release();
             opts.timer?.add('encode', performance.now() - t0);
             if (finished) return;

@@ -5,6 +5,7 @@ import { DEFAULT_ENCODE, encodeArgs, encoderStart, lastFrameDuration, type Encod
 import type { ChildGroup } from '../../media/child.js';
 import type { MediaInfo } from '../../media/probe.js';
 import type { FlowGate } from '../../core/flow-gate.js';
+import type { FrameBuffers } from '../../core/frame-buffers.js';
 import type { StageTimer } from '../../core/stage-timer.js';
 import type { VideoSink } from '../run-video-job.js';
 
@@ -19,6 +20,8 @@ export interface EncoderSinkOptions {
   gate: FlowGate;
   children: ChildGroup;
   timer?: StageTimer;
+  /** The run's frame buffers, given back once written (RunParts.buffers). Default: none. */
+  buffers?: FrameBuffers | null;
 }
 
 export function encoderSink(o: EncoderSinkOptions): { sink: VideoSink; notes: string[]; children: ChildGroup } {
@@ -27,6 +30,7 @@ export function encoderSink(o: EncoderSinkOptions): { sink: VideoSink; notes: st
   const sink = encodeFrames({
     width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: command.args, gate: o.gate,
     label: o.finalName, children: o.children, keepStart: (pts) => encoderStart(info, pts), ...(o.timer ? { timer: o.timer } : {}),
+    buffers: o.buffers ?? null,
   });
   return { sink, notes: command.notes, children: o.children };
 }
