@@ -6,7 +6,7 @@ import { Colorizer, checkOutputName, type ColorizeOptions, type DirectoryEntryRe
 import { ProgressBar } from './progress-bar.js';
 import { HELP, JSON_EVENTS, OUTPUT, OVERWRITE, QUIET, flagOr, optionLines, parseFlags, readFlag } from './flags.js';
 import { option } from '../core/options.js';
-import { BATCH, CODEC, CRF, DEINTERLACE, HW_ENCODE, DEVICE, MODEL, REFERENCE_STRENGTH, SIZE, SMOOTH, TEMPERATURE, THREADS } from '../core/option-specs.js';
+import { BATCH, CODEC, CRF, DEINTERLACE, HW_ENCODE, DEVICE, MODEL, REFERENCE_STRENGTH, SIZE, SMOOTH, TEMPERATURE, THREADS, WORKERS } from '../core/option-specs.js';
 import { EXIT, describeError, exitCodeOf, inputError, signalExitCode, usageError } from '../core/errors.js';
 import { DEFAULT_ENCODE } from '../media/encode-args.js';
 import { ATTEMPTS, checkQueueOptions, runQueuedColorize, QUEUE_SPECS } from './queue-colorize.js';
@@ -40,7 +40,7 @@ const REPORT_FLAGS = [{ ...JSON_EVENTS, doc: 'NDJSON progress events and a final
 
 /** Every flag of `chroma colorize`, in --help's order (docs/colorize.md's table is made from it). */
 export const COLORIZE_FLAGS = [
-  ...MAIN_FLAGS, ...REPAIR_FLAGS, ...HINT_FLAGS, ...OUTPUT_FLAGS, RESUME, SEGMENT_SECONDS, ...QUEUE_SPECS, ...REPORT_FLAGS,
+  ...MAIN_FLAGS, WORKERS, ...REPAIR_FLAGS, ...HINT_FLAGS, ...OUTPUT_FLAGS, RESUME, SEGMENT_SECONDS, ...QUEUE_SPECS, ...REPORT_FLAGS,
 ] as const;
 
 export const COLORIZE_HELP = `Usage: chroma colorize INPUT -o OUTPUT [options]
@@ -124,6 +124,7 @@ function colorizeOptions(v: Flags, r: Reporter, signal: AbortSignal): ColorizeOp
     temperature: readFlag(TEMPERATURE, v.temperature),
     batch: readFlag(BATCH, v.batch),
     size: readFlag(SIZE, v.size),
+    workers: readFlag(WORKERS, v.workers),
     deinterlace: flagOr(DEINTERLACE, v.deinterlace, 'auto'),
     smooth: parseSmoothOption(v.smooth ?? DEFAULT_VIDEO_SMOOTH),
     restore: restoreFromCli(v.restore, v['restore-debug'], Boolean(v.resume)),

@@ -36,6 +36,10 @@ export const IN_FLIGHT = option({
   key: 'inFlight', flag: 'in-flight', arg: 'N', type: 'integer', min: 1, max: 65536, default: '24 at batch 4',
   doc: 'frames allowed between decoder and encoder',
 });
+export const WORKERS = option({
+  key: 'workers', flag: 'workers', arg: 'N', type: 'integer', min: 0, max: 16, default: 'cores - 1 - cores/4, in 1..8',
+  doc: 'pixel threads for extract L, resize and compose (video files); 0 = on the main thread',
+});
 export const DEINTERLACE = option({
   key: 'deinterlace', flag: 'deinterlace', arg: 'M', type: 'choice', choices: ['auto', 'on', 'off'], default: 'auto',
   doc: 'deinterlace the source; auto: when the stream says it is interlaced',
@@ -57,7 +61,7 @@ export const REFERENCE_STRENGTH = option({
 });
 
 /** What a file job checks (ColorizeOptions); the CLI and the library share these lines. */
-export const COLORIZE_SPECS = [TEMPERATURE, BATCH, SIZE, SMOOTH, IN_FLIGHT, DEINTERLACE] as const;
+export const COLORIZE_SPECS = [TEMPERATURE, BATCH, SIZE, SMOOTH, IN_FLIGHT, WORKERS, DEINTERLACE] as const;
 /** What loading a model checks (LoadModelOptions). */
 export const LOAD_MODEL_SPECS = [DEVICE, THREADS] as const;
 

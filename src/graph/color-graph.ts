@@ -1,7 +1,8 @@
 // The model half of every job: L -> [restore] -> resize -> batch -> infer -> annealed mean -> [smooth] ->
 // compose, shared by files, stills and live sources. Callers that need to watch frames pass
 // between stages (the live server's latency marks) give a hook instead of rebuilding the list.
-import { identity, pipe, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { defer, finalize, identity, pipe, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import { PixelPool } from '../pool/pixel-pool.js';
 import { extractL } from '../operators/extract-l.js';
 import { resizeForModel } from '../operators/resize-for-model.js';
 import { batchFrames } from '../operators/batch-frames.js';
@@ -71,6 +72,13 @@ export interface GraphOptions {
    * unused. Default: none (this graph batches its own frames).
    */
   infer?: OperatorFunction<ModelFrame, InferredBatch<ModelFrame>>;
+  /**
+   * Threads of the pixel pool (src/pool) that run extract L, resize and compose in bands of each
+   * frame; 0 runs them on the calling thread. Only frames whose bytes are in shared memory go to
+   * the pool (a decoder given FrameBuffers: file jobs); the others stay on the calling thread.
+   * The pool starts with each subscription and ends with it. Default 0.
+   */
+  workers?: number;
 }
 
 export interface GraphHooks {
@@ -91,16 +99,17 @@ export function colorGraph(
   const markBatch = <F extends ModelFrame>(point: GraphPoint): MonoTypeOperatorFunction<F[]> =>
     on ? tap((frames) => frames.forEach((f) => on(point, f))) : identity;
   // Two pipes: RxJS types at most nine operators in one.
-  return (source) =>
-    source.pipe(
-      extractL(timer),
+  return (source) => defer(() => {
+    const pool = opts.workers ? new PixelPool(opts.workers) : null;
+    return source.pipe(
+      extractL(timer, pool),
       opts.restore ?? identity,
       resizeForModel({
         shortSide: opts.size ?? model.info.trainSize,
         multiple: model.info.sizeMultiple,
         lOffset: model.info.lOffset,
         lScale: model.info.lScale,
-      }, timer),
+      }, timer, pool),
       opts.hints ? applyHints(opts.hints, timer) : identity,
       mark('prepped'),
       opts.hints && opts.unhintedPass !== false ? pairUnhinted() : identity,
@@ -118,6 +127,9 @@ export function colorGraph(
       mark('inferred'),
       opts.smooth ?? identity,
       mark('smoothed'),
-      composeFrames(timer),
+      composeFrames(timer, pool),
+      // Success, error and unsubscribe (abort) all end the pool's threads.
+      finalize(() => void pool?.close()),
     );
+  });
 }

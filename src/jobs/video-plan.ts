@@ -11,6 +11,8 @@ import { smoothStage } from '../operators/smooth-ab.js';
 import { FlowGate, defaultGateLimit } from '../core/flow-gate.js';
 import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
 import { ChildGroup } from '../media/child.js';
+import { FrameBuffers } from '../core/frame-buffers.js';
+import { defaultPixelWorkers } from '../pool/pixel-pool.js';
 import { DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
 import { serializeHints, type HintsFile } from '../hints/hints-file.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -86,6 +88,8 @@ export async function planVideo(model: LoadedModel, info: MediaInfo, opts: Video
   const encode: EncodeSettings = { ...DEFAULT_ENCODE, ...opts.encode };
   const graph: VideoPlan['graph'] = { hints: provider, tilt };
   for (const k of GRAPH_KEYS) if (opts[k] !== undefined) Object.assign(graph, { [k]: opts[k] });
+  // (Not in the fingerprint: the pool gives the same bytes.)
+  graph.workers = opts.workers ?? defaultPixelWorkers();
   return {
     model, info, graph, smoothing, restore: restore ?? null, deinterlace, gateLimit: jobGateLimit(opts), encode,
     notes: sourceNotes(info, deinterlace), tracked,
@@ -109,10 +113,16 @@ export interface RunParts {
   gate: FlowGate;
   /** Every ffmpeg child of the run (decoders, encoders, the restore preview's encoder). */
   children: ChildGroup;
+  /**
+   * The frames' shared-memory buffers when the graph has a pixel pool: the decoder takes them, the
+   * encoder sink gives them back. Null without a pool (plain buffers, no sharing needed).
+   */
+  buffers: FrameBuffers | null;
 }
 
 export function runParts(plan: VideoPlan): RunParts {
-  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup() };
+  const buffers = plan.graph.workers ? new FrameBuffers(plan.info.width * plan.info.height * 3) : null;
+  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup(), buffers };
 }
 
 /**

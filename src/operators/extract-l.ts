@@ -4,8 +4,13 @@
 // For a gray frame the full-resolution L plane is not built here: the frame's own rgb24 bytes
 // already say everything (L* = table[code]), so the resize and compose stages read the codes
 // directly (see GRAY_CODES) and `f.L` is materialised only if something else asks for it.
-import { map, type OperatorFunction } from 'rxjs';
+//
+// With a pixel pool (src/pool) and a frame in shared memory, the gray test and the L plane are
+// made in bands on the pool's threads; the result is the same.
+import { concatMap, map, type OperatorFunction } from 'rxjs';
 import { rgbToL, isGrayRgb, grayRgbToL } from '../color/lab.js';
+import { isShared, sharedFloats } from '../core/frame-buffers.js';
+import type { PixelPool } from '../pool/pixel-pool.js';
 import type { LFrame, RawFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
@@ -27,37 +32,63 @@ export function grayCodesOf(f: object): GrayCodesState | null {
   return s && !s.L && !s.composed ? s : null;
 }
 
-export function extractL(timer?: StageTimer): OperatorFunction<RawFrame, LFrame> {
-  return map((f) => {
+/** The record of a gray frame: `L` made from its codes when first read. */
+function asGrayFrame(f: RawFrame): LFrame {
+  const n = f.width * f.height;
+  const state: GrayCodesState = { L: null, composed: false };
+  Object.defineProperty(f, 'L', {
+    configurable: true,
+    enumerable: true,
+    get(this: RawFrame): Float32Array {
+      if (!state.L) {
+        state.L = new Float32Array(n);
+        // After composition the bytes are the colour frame, whose L* is the source's (up to
+        // rounding and gamut clipping).
+        if (state.composed) rgbToL(this.rgb, state.L, n);
+        else grayRgbToL(this.rgb, state.L, n);
+      }
+      return state.L;
+    },
+    set(v: Float32Array) {
+      state.L = v;
+    },
+  });
+  return Object.assign(f, { [GRAY_CODES]: state, gray: true }) as unknown as LFrame;
+}
+
+function extractOne(f: RawFrame): LFrame {
+  const n = f.width * f.height;
+  if (isGrayRgb(f.rgb, n)) return asGrayFrame(f);
+  const L = new Float32Array(n);
+  rgbToL(f.rgb, L, n);
+  return Object.assign(f, { L, gray: false });
+}
+
+/** The same on the pool's threads: the gray test per band, then (colour frames) L per band. */
+async function extractPooled(f: RawFrame, pool: PixelPool): Promise<{ frame: LFrame; ms: number }> {
+  const { rgb, width } = f;
+  const bands = pool.bands(f.height);
+  const test = await pool.run(bands.map(([from, to]) => ({ kind: 'gray', rgb, width, from, to })));
+  if (test.values.every(Boolean)) return { frame: asGrayFrame(f), ms: test.ms };
+  const L = sharedFloats(width * f.height);
+  const made = await pool.run(bands.map(([from, to]) => ({ kind: 'l', rgb, L, width, from, to })));
+  return { frame: Object.assign(f, { L, gray: false }), ms: test.ms + made.ms };
+}
+
+/** The stage; with `pool`, frames in shared memory are done on its threads (others here). */
+export function extractL(timer?: StageTimer, pool?: PixelPool | null): OperatorFunction<RawFrame, LFrame> {
+  const here = (f: RawFrame): LFrame => {
     const t0 = performance.now();
-    const n = f.width * f.height;
-    let out: LFrame;
-    if (isGrayRgb(f.rgb, n)) {
-      const state: GrayCodesState = { L: null, composed: false };
-      Object.defineProperty(f, 'L', {
-        configurable: true,
-        enumerable: true,
-        get(this: RawFrame): Float32Array {
-          if (!state.L) {
-            state.L = new Float32Array(n);
-            // After composition the bytes are the colour frame, whose L* is the source's (up to
-            // rounding and gamut clipping).
-            if (state.composed) rgbToL(this.rgb, state.L, n);
-            else grayRgbToL(this.rgb, state.L, n);
-          }
-          return state.L;
-        },
-        set(v: Float32Array) {
-          state.L = v;
-        },
-      });
-      out = Object.assign(f, { [GRAY_CODES]: state, gray: true }) as unknown as LFrame;
-    } else {
-      const L = new Float32Array(n);
-      rgbToL(f.rgb, L, n);
-      out = Object.assign(f, { L, gray: false });
-    }
+    const out = extractOne(f);
     timer?.add('l', performance.now() - t0);
     return out;
+  };
+  if (!pool) return map(here);
+  return concatMap(async (f) => {
+    if (!isShared(f.rgb)) return here(f);
+    const { frame, ms } = await extractPooled(f, pool);
+    // The threads' CPU time: the stage's cost, whichever thread paid it.
+    timer?.add('l', ms);
+    return frame;
   });
 }
