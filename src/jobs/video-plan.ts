@@ -149,7 +149,8 @@ export function colourRun(
 ): Promise<number> {
   const graph = colorGraph(plan.model, {
     ...plan.graph,
-    smooth: smoothStage(plan.smoothing, plan.graph.timer),
+    // With a pixel pool, the smoother gets a thread of its own too.
+    smooth: smoothStage(plan.smoothing, plan.graph.timer, (plan.graph.workers ?? 0) > 0),
     restore: restoreStageOf(plan, parts.children),
   });
   return runVideoJob(source.pipe(graph), sink, { ...run, children: parts.children });

@@ -30,6 +30,7 @@
 // The filter lives in src/smoothing (options, warp, scene-cut, smoother); this is the stage.
 import { Observable, type OperatorFunction } from 'rxjs';
 import { AbSmoother } from '../smoothing/smoother.js';
+import { smoothOnThread, threadable } from '../pool/smooth-thread.js';
 import type { SmoothOptions } from '../smoothing/options.js';
 import type { AbFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
@@ -75,7 +76,13 @@ export function smoothAb<T extends AbFrame>(options: SmoothOptions = {}): Operat
     });
 }
 
-/** The stage for a job's smoothing options, or null (off): the timer is the job's. */
-export function smoothStage(o: SmoothOptions | null, timer?: StageTimer): OperatorFunction<AbFrame, AbFrame> | null {
-  return o ? smoothAb({ ...(timer ? { timer } : {}), ...o }) : null;
+/**
+ * The stage for a job's smoothing options, or null (off): the timer is the job's. With `thread`,
+ * the smoother runs on a thread of its own when its options can cross (src/pool/smooth-thread.ts;
+ * same output).
+ */
+export function smoothStage(o: SmoothOptions | null, timer?: StageTimer, thread = false): OperatorFunction<AbFrame, AbFrame> | null {
+  if (!o) return null;
+  if (thread && threadable(o)) return smoothOnThread(o, timer);
+  return smoothAb({ ...(timer ? { timer } : {}), ...o });
 }
