@@ -76,7 +76,9 @@ export interface GraphOptions {
    * Threads of the pixel pool (src/pool) that run extract L, resize and compose in bands of each
    * frame; 0 runs them on the calling thread. Only frames whose bytes are in shared memory go to
    * the pool (a decoder given FrameBuffers: file jobs); the others stay on the calling thread.
-   * The pool starts with each subscription and ends with it. Default 0.
+   * The pool starts with each subscription and ends with it. Default 0 here; a video file job's
+   * default is defaultPixelWorkers() (cores - 1 - cores/4, in 1..8), and with a pool the job's
+   * smoothing gets a thread of its own as well (pool/smooth-thread.ts).
    */
   workers?: number;
 }
