@@ -61,6 +61,9 @@ Examples:
 Model:
 ${optionLines(MAIN_FLAGS)}
 
+Threads (docs/architecture.md#threads):
+${optionLines([WORKERS])}
+
 Film repair (videos; docs/restore.md):
 ${optionLines(REPAIR_FLAGS)}
 
