@@ -177,6 +177,14 @@ def cbr(cin, cout, stride=1, dil=1):
         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+def zero_conv(cin, cout):
+    """A 1x1 projection that starts at zero: a branch added through it leaves a trained trunk unchanged."""
+    c = nn.Conv2d(cin, cout, 1)
+    nn.init.zeros_(c.weight)
+    nn.init.zeros_(c.bias)
+    return c
+
+
 class ColorNet(nn.Module):
     """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
 
@@ -193,11 +201,8 @@ class ColorNet(nn.Module):
             # Context branch: 1/16 and 1/32 features plus a global average, added onto the 1/8 map. Its two
             # projections start at zero, so a trunk trained without it is unchanged when the branch is added.
             self.e5 = nn.Sequential(cbr(c4, c5, stride=2), cbr(c5, c5), cbr(c5, c5, stride=2), cbr(c5, c5))
-            self.ctx_local = nn.Conv2d(c5, c4, 1)
-            self.ctx_global = nn.Conv2d(c5, c4, 1)
-            for m in (self.ctx_local, self.ctx_global):
-                nn.init.zeros_(m.weight)
-                nn.init.zeros_(m.bias)
+            self.ctx_local = zero_conv(c5, c4)
+            self.ctx_global = zero_conv(c5, c4)
         self.c5 = c5
         if sem:
             # Semantic branch (issue 22): a frozen ImageNet MobileNetV2 (training/encoder) looks at the gray; its
@@ -207,11 +212,8 @@ class ColorNet(nn.Module):
             self.enc = MobileNetV2Taps(repo_path(encoder))
             self.sem_in = nn.Sequential(nn.Conv2d(160, sem, 1, bias=False), nn.BatchNorm2d(sem), nn.ReLU(inplace=True),
                                         cbr(sem, sem))
-            self.sem_local = nn.Conv2d(sem, c4, 1)
-            self.sem_global = nn.Conv2d(sem, c4, 1)
-            for m in (self.sem_local, self.sem_global):
-                nn.init.zeros_(m.weight)
-                nn.init.zeros_(m.bias)
+            self.sem_local = zero_conv(sem, c4)
+            self.sem_global = zero_conv(sem, c4)
         self.sem = sem
         self.red = nn.Sequential(nn.Conv2d(c4, c3, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
         self.d3 = nn.Sequential(cbr(2 * c3 + (3 if hints else 0), cd), cbr(cd, cd))
