@@ -116,18 +116,30 @@ class PreviewWriter {
   }
 }
 
-/** `inner` (the restoration stage) with the preview written around it. */
-export function restorePreview<T extends LFrame>(o: RestorePreviewOptions, inner: OperatorFunction<T, T>): OperatorFunction<T, T> {
+/** One frame's L (and repair marks) as it was before the repair. */
+interface Original {
+  L: Float32Array;
+  marks: Uint8Array;
+}
+
+/**
+ * `inner` with each frame's L as it came in kept beside it: frames for which `want` says yes are
+ * copied before `inner` (into reused planes, with a marks plane lent on the record) and `after`
+ * gets the frame and its copy once `inner` is done. Both the --restore-debug preview and the live
+ * viewer's original/restored switch are this, so neither runs a second restoration.
+ */
+export function aroundRepair<T extends LFrame>(
+  inner: OperatorFunction<T, T>,
+  want: (f: T) => boolean,
+  after: (f: T, before: Original) => T | Promise<T>,
+): OperatorFunction<T, T> {
   return (source) =>
     defer(() => {
-      const limit = Math.max(1, Math.round((o.seconds ?? DEFAULT_PREVIEW_SECONDS) * (o.fps ?? 25)));
-      const originals = new Map<T, { L: Float32Array; marks: Uint8Array }>();
-      const spare: { L: Float32Array; marks: Uint8Array }[] = [];
-      const writer = new PreviewWriter(o);
-      let seen = 0, written = 0;
-      const body = source.pipe(
+      const originals = new Map<T, Original>();
+      const spare: Original[] = [];
+      return source.pipe(
         tap((f) => {
-          if (seen++ >= limit) return;
+          if (!want(f)) return;
           let copy = spare.pop();
           if (!copy || copy.L.length !== f.L.length) copy = { L: new Float32Array(f.L.length), marks: new Uint8Array(f.L.length) };
           copy.L.set(f.L);
@@ -142,14 +154,41 @@ export function restorePreview<T extends LFrame>(o: RestorePreviewOptions, inner
           originals.delete(f);
           lendMarks(f, null);
           return from((async () => {
-            await writer.write(before.L, f.L, before.marks, f.width, f.height);
+            const out = await after(f, before);
             spare.push(before);
-            if (++written === limit) await writer.close();
-            return f;
+            return out;
           })());
         }),
       );
+    });
+}
+
+/** `inner` (the restoration stage) with the preview written around it. */
+export function restorePreview<T extends LFrame>(o: RestorePreviewOptions, inner: OperatorFunction<T, T>): OperatorFunction<T, T> {
+  return (source) =>
+    defer(() => {
+      const limit = Math.max(1, Math.round((o.seconds ?? DEFAULT_PREVIEW_SECONDS) * (o.fps ?? 25)));
+      const writer = new PreviewWriter(o);
+      let seen = 0, written = 0;
+      const body = source.pipe(aroundRepair(inner, () => seen++ < limit, async (f, before) => {
+        await writer.write(before.L, f.L, before.marks, f.width, f.height);
+        if (++written === limit) await writer.close();
+        return f;
+      }));
       // A film shorter than the preview: finish the file when the frames end.
       return concat(body, defer(() => writer.close()).pipe(ignoreElements())).pipe(finalize(() => writer.abort()));
     });
+}
+
+/**
+ * `inner` (the live restoration stage) that can hand on the film as it came: while `showOriginal`
+ * says so, each frame's L is put back after the repair, so the viewer sees (and the model colours)
+ * the unrepaired film. The repair still runs on every frame, so its memory of past frames stays
+ * current and switching back shows the restored film at once.
+ */
+export function restoreSwitch<T extends LFrame>(inner: OperatorFunction<T, T>, showOriginal: () => boolean): OperatorFunction<T, T> {
+  return aroundRepair(inner, showOriginal, (f, before) => {
+    f.L.set(before.L);
+    return f;
+  });
 }

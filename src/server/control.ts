@@ -1,7 +1,8 @@
 // Messages viewers send over the socket, and the settings they change. Every viewer shares one
 // colorized stream, so a change applies to all of them and the new state is announced to all.
 //
-//   {"type":"set", "temperature"?: number in [0.05, 1], "smooth"?: number in [0, 1], "paused"?: boolean}
+//   {"type":"set", "temperature"?: number in [0.05, 1], "smooth"?: number in [0, 1], "paused"?: boolean,
+//           "view"?: "restored" | "original"}
 //   {"type":"get"}
 //   {"type":"hint", "x": number, "y": number, "color": "#rrggbb", "size"?: integer, "frame"?: integer}
 //   {"type":"unhint", "id": string}
@@ -23,7 +24,12 @@ export interface LiveSettings {
   smooth: number;
   /** When true the model is skipped and viewers keep the last frame. */
   paused: boolean;
+  /** With --restore: the repaired film ('restored') or the film as it came ('original'). */
+  view: LiveView;
 }
+
+export type LiveView = 'restored' | 'original';
+export const LIVE_VIEWS: readonly LiveView[] = ['restored', 'original'];
 
 export const LIVE_TEMPERATURE_RANGE = [0.05, 1] as const;
 export const SMOOTH_RANGE = [0, 1] as const;
@@ -55,7 +61,7 @@ export const MAX_HINT_ID_LENGTH = 64;
 
 export type ControlParse = { ok: true; message: ControlMessage } | { ok: false; error: string };
 
-const SET_FIELDS = new Set(['type', 'temperature', 'smooth', 'paused']);
+const SET_FIELDS = new Set(['type', 'temperature', 'smooth', 'paused', 'view']);
 const HINT_FIELDS = new Set(['type', 'x', 'y', 'color', 'size', 'frame']);
 
 function fail(error: string): ControlParse {
@@ -69,6 +75,8 @@ function inRange(v: unknown, [lo, hi]: readonly [number, number]): v is number {
 export interface ParseOptions {
   /** Whether a smoothing stage exists; without one `smooth` is refused. */
   smoothAvailable: boolean;
+  /** Why there is no restored film to switch from (no --restore), or null when there is. Default: null. */
+  restoreReason?: string | null;
   /** The source's frame size, the range of a hint's x, y (0 x 0 before the first frame). */
   width?: number;
   height?: number;
@@ -112,7 +120,12 @@ export function parseControl(data: Buffer | ArrayBuffer | Buffer[], isBinary: bo
     if (typeof obj.paused !== 'boolean') return fail('"paused" must be true or false');
     patch.paused = obj.paused;
   }
-  if (Object.keys(patch).length === 0) return fail('"set" needs at least one of temperature, smooth, paused');
+  if ('view' in obj) {
+    if (!LIVE_VIEWS.includes(obj.view as LiveView)) return fail('"view" must be "restored" or "original"');
+    if (opts.restoreReason) return fail(opts.restoreReason);
+    patch.view = obj.view as LiveView;
+  }
+  if (Object.keys(patch).length === 0) return fail('"set" needs at least one of temperature, smooth, paused, view');
   return { ok: true, message: { type: 'set', patch } };
 }
 

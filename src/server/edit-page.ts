@@ -40,6 +40,12 @@ a[aria-disabled="true"] { color: var(--muted); pointer-events: none; }
 a { color: var(--fg); }
 `;
 
+/**
+ * Why the editor's original/restored switch is off: the editor shows the film as it is (serve
+ * --edit takes no --restore); the switch is there so the page says where restoration is seen.
+ */
+const NO_RESTORE = 'the editor shows the film unrestored: see a repair live with chroma serve --restore, or for a file with chroma colorize --restore-debug';
+
 const BODY = `<main>
   <div id="left">
     <canvas id="view" width="640" height="480" aria-label="Film frame, colorized; click to place a colour hint"></canvas>
@@ -51,6 +57,8 @@ const BODY = `<main>
       <span id="pos">frame –</span>
     </div>
     <div><span id="latency"></span> <span id="tracking"></span></div>
+    <label id="viewLabel" title="${NO_RESTORE}"><input id="showOriginal" type="checkbox" disabled> show the original (unrestored)</label>
+    <div id="viewWhy" class="why">${NO_RESTORE}</div>
     <div id="shots" aria-label="shots (setups share the colour on top); click to jump"></div>
   </div>
   <div id="side">

@@ -17,6 +17,8 @@ export interface ViewerControlOptions {
   settings: LiveSettings;
   /** Whether a smoothing stage exists (without one, "smooth" is refused). */
   smoothAvailable: boolean;
+  /** Why "view" is refused (no --restore), or null when the viewers may switch. */
+  restoreReason: string | null;
   hints: LiveHints;
   /** Why colour hints are off here (no token, a model without hint input), or null when they are on. */
   hintsReason: string | null;
@@ -47,7 +49,7 @@ export class ViewerControl {
     if (isBinary && isUpload(buf)) return this.o.onUpload(c, buf);
     // The socket takes camera-sized messages; text keeps the control cap, closing as ws would (1009).
     if (!isBinary && buf.length > MAX_CONTROL_BYTES) return c.ws.close(1009, 'message too big');
-    const r = parseControl(data, isBinary, { smoothAvailable: this.o.smoothAvailable, ...this.o.frameSize() });
+    const r = parseControl(data, isBinary, { smoothAvailable: this.o.smoothAvailable, restoreReason: this.o.restoreReason, ...this.o.frameSize() });
     if (!r.ok) return this.refuse(c, r.error);
     const m = r.message;
     if (m.type === 'hint' || m.type === 'unhint' || m.type === 'clear-hints') return this.onHint(c, m);

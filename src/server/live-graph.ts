@@ -9,6 +9,7 @@ import { Subject, type OperatorFunction, type Subscription } from 'rxjs';
 import { colorGraph, type AbStage } from '../graph/color-graph.js';
 import type { InferredBatch } from '../operators/infer-batch.js';
 import { restoreStage } from '../graph/restore-stage.js';
+import { restoreSwitch } from '../operators/restore-preview.js';
 import type { RestoreSettings } from '../restore/options.js';
 import { smoothAb } from '../operators/smooth-ab.js';
 import { LatestMailbox } from './mailbox.js';
@@ -54,6 +55,8 @@ export interface LiveGraphOptions {
   hints?: HintProvider | null;
   /** Film repair on L, causal (past frames only, none held). Default: none. */
   restore?: RestoreSettings | null;
+  /** With `restore`: when true, frames leave the repair with their L as it came (the viewers' switch). Default: never. */
+  showOriginal?: () => boolean;
   /** Gives decoder slots back (one per frame that leaves the graph or is dropped). */
   release: (count: number) => void;
   onOutput: (frame: LiveColorFrame, stages: Omit<StageTimes, 'jpeg'>) => void;
@@ -143,7 +146,7 @@ export class LiveGraph {
       // One inference per frame: a live camera has no time for a second, unhinted pass (docs/hints.md, "Colour hints").
       unhintedPass: false,
       infer: o.infer?.(o.temperature),
-      restore: restoreStage(o.restore ?? null, { mode: 'causal' }),
+      restore: o.showOriginal ? restoreSwitch(restoreStage(o.restore ?? null, { mode: 'causal' }), o.showOriginal) : restoreStage(o.restore ?? null, { mode: 'causal' }),
     }, { onStage: (point, f) => (marksOf(f)[point] = performance.now()) }));
     this.input = input;
     this.sub = graph.subscribe({

@@ -8,6 +8,7 @@ import type { LoadedModel } from '../core/model-contract.js';
 import { FlowGate } from '../core/flow-gate.js';
 import { DEFAULT_LIVE_BATCH, DEFAULT_TEMPERATURE } from '../core/defaults.js';
 import { hintsUnsupported } from '../graph/color-graph.js';
+import { restoresNothing } from '../restore/options.js';
 import { authorized } from './auth.js';
 import { Broadcaster } from './broadcaster.js';
 import { MAX_CONTROL_BYTES, LIVE_TEMPERATURE_RANGE, SMOOTH_RANGE, type LiveSettings } from './control.js';
@@ -55,14 +56,17 @@ export class SourceServer implements LiveStatsParts {
   readonly source: LiveSource;
   /** Why colour hints are off here, or null. */
   private readonly hintsReason: string | null;
+  /** Why the original/restored switch is off here (no --restore), or null. */
+  private readonly restoreReason: string | null;
   private seq = 0;
   private lastStatus = '';
   private readonly cleanups: (() => void)[] = [];
 
   constructor(private readonly c: SourceServerContext) {
     const { opts, model, token } = c;
-    this.settings = { temperature: opts.temperature ?? DEFAULT_TEMPERATURE, smooth: opts.smooth ?? 0, paused: false };
+    this.settings = { temperature: opts.temperature ?? DEFAULT_TEMPERATURE, smooth: opts.smooth ?? 0, paused: false, view: 'restored' };
     this.smoothAvailable = opts.smooth !== undefined;
+    this.restoreReason = restoresNothing(opts.restore ?? null) ? 'nothing to compare: this server does not restore the film (start it with --restore)' : null;
     this.metrics = createMetrics({ processMetrics: opts.processMetrics });
     this.geom = { ...(c.first.geometry ?? { width: 0, height: 0, fps: opts.fps ?? null }) };
     this.openRecorder();
@@ -76,7 +80,7 @@ export class SourceServer implements LiveStatsParts {
       onStart: () => this.control.announceHints(),
     });
     this.control = new ViewerControl({
-      settings: this.settings, smoothAvailable: this.smoothAvailable, hints: this.hints, hintsReason: this.hintsReason,
+      settings: this.settings, smoothAvailable: this.smoothAvailable, restoreReason: this.restoreReason, hints: this.hints, hintsReason: this.hintsReason,
       frameSize: () => ({ width: this.geom.width, height: this.geom.height }),
       nextSeq: () => this.seq,
       viewers: { send: (cl, obj) => this.broadcaster.send(cl, obj), broadcastJson: (obj) => this.broadcaster.broadcastJson(obj) },
@@ -161,7 +165,7 @@ export class SourceServer implements LiveStatsParts {
     const { width, height, fps } = this.geom;
     return {
       type: 'hello', version: 1, width, height, fps, model: model.info.name,
-      state: { ...this.settings }, smoothAvailable: this.smoothAvailable, source: publicSource(this.source.state),
+      state: { ...this.settings }, smoothAvailable: this.smoothAvailable, restore: { enabled: this.restoreReason === null, reason: this.restoreReason }, source: publicSource(this.source.state),
       limits: { maxMessageBytes: MAX_CONTROL_BYTES, temperature: LIVE_TEMPERATURE_RANGE, smooth: SMOOTH_RANGE },
       hints: { enabled: this.hintsReason === null, reason: this.hintsReason, max: this.hints.max, list: this.hints.list() },
       camera: { enabled: token !== null, maxBytes: MAX_UPLOAD_BYTES, maxFps: MAX_UPLOAD_FPS, maxWidth: MAX_UPLOAD_WIDTH, maxHeight: MAX_UPLOAD_HEIGHT },
@@ -203,6 +207,7 @@ export class SourceServer implements LiveStatsParts {
       smooth: this.smoothAvailable ? causalSmoothing(() => this.settings.smooth) : null,
       hints: model.hintsName ? this.hints.provider : null,
       restore: opts.restore ?? null,
+      showOriginal: () => this.settings.view === 'original',
       release: (n) => gate.release(n),
       onOutput: (f, stages) => {
         metrics.framesOut.inc();

@@ -26,6 +26,7 @@ main { display: flex; flex-direction: column; align-items: center; gap: 12px; pa
 #controls { display: flex; flex-wrap: wrap; gap: 16px; align-items: center; justify-content: center; }
 #controls label { display: flex; gap: 6px; align-items: center; }
 #controls output { min-width: 3em; font-variant-numeric: tabular-nums; }
+.why { color: var(--muted); font-size: 12px; }
 #message { min-height: 1.4em; color: var(--muted); }
 #message.error { color: var(--bad); }
 #camera { margin-top: 12px; } #camera[hidden] { display: none; }
@@ -54,6 +55,8 @@ const BODY = `<main>
     <label>temperature <input id="temperature" type="range" min="0.05" max="1" step="0.01" value="0.38"><output id="temperatureOut">0.38</output></label>
     <label>smoothing <input id="smooth" type="range" min="0" max="1" step="0.05" value="0"><output id="smoothOut">0.00</output></label>
     <label><input id="paused" type="checkbox"> pause</label>
+    <label id="viewLabel"><input id="showOriginal" type="checkbox"> show the original (unrestored)</label>
+    <span id="viewWhy" class="why"></span>
     <button id="useCamera" type="button" hidden>use my camera</button>
     ${HINTS_CONTROLS}
     <span id="message" role="status"></span>

@@ -18,6 +18,9 @@ interface ViewerElements {
   smooth: HTMLInputElement;
   smoothOut: HTMLOutputElement;
   paused: HTMLInputElement;
+  viewLabel: HTMLLabelElement;
+  showOriginal: HTMLInputElement;
+  viewWhy: HTMLSpanElement;
   useCamera: HTMLButtonElement;
   message: HTMLSpanElement;
   camera: HTMLElement;
@@ -35,6 +38,9 @@ interface ViewerElements {
 /** The editor page's elements (edit-page.ts). */
 interface EditorElements {
   view: HTMLCanvasElement;
+  viewLabel: HTMLLabelElement;
+  showOriginal: HTMLInputElement;
+  viewWhy: HTMLDivElement;
   prev: HTMLButtonElement;
   play: HTMLButtonElement;
   next: HTMLButtonElement;

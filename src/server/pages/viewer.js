@@ -110,6 +110,7 @@
     if (document.activeElement !== t) { t.value = st.temperature; $('temperatureOut').textContent = Number(st.temperature).toFixed(2); }
     if (document.activeElement !== sm) { sm.value = st.smooth; $('smoothOut').textContent = Number(st.smooth).toFixed(2); }
     p.checked = !!st.paused;
+    $('showOriginal').checked = st.view === 'original';
   }
 
   function onJson(m) {
@@ -126,6 +127,11 @@
         applyState(m.state);
         showSource(m.source);
         $('smooth').disabled = !m.smoothAvailable;
+        // The original/restored switch: off, with the reason beside it, when the server does not restore.
+        var why = m.restore && !m.restore.enabled ? m.restore.reason : '';
+        $('showOriginal').disabled = !!why;
+        $('viewLabel').title = why;
+        $('viewWhy').textContent = why;
         break;
       case 'state': applyState(m.state); break;
       case 'status': showSource(m.source); break;
@@ -310,6 +316,7 @@
     queueSet({ smooth: v });
   });
   $('paused').addEventListener('change', function () { sendSet({ paused: $('paused').checked }); });
+  $('showOriginal').addEventListener('change', function () { sendSet({ view: $('showOriginal').checked ? 'original' : 'restored' }); });
   $('controls').addEventListener('submit', function (e) { e.preventDefault(); });
   $('useCamera').addEventListener('click', function () { if (cam.on) stopCamera(); else startCamera(); });
 
