@@ -60,6 +60,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'restore-operators.test.ts': [],
   'restore-blotches.test.ts': [],
   'restore.test.ts': [],
+  'restore-toggle.test.ts': ['chromium', 'slow'],
   'resumable-job.test.ts': ['slow'],
   'resume.test.ts': ['slow'],
   'serve-log.test.ts': [],
