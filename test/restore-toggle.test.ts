@@ -6,16 +6,13 @@
 // too slow for a test on a loaded two-core machine.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { HAS_CHROMIUM, launchChromium } from './helpers/browser.js';
 import { startServer, type ServerHandle, type ServerOptions } from '../src/server/index.js';
 import { parseControl } from '../src/server/control.js';
 import { parseRestoreOption } from '../src/restore/options.js';
-import { loadModel } from '../src/model/load-model.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
-import { makeLogitsFixture } from './helpers/model-fixtures.js';
+import { loadFixtureModel } from './helpers/live-server.js';
 import { tempDir } from './helpers/media.js';
 import { until } from './helpers/until.js';
 
@@ -24,9 +21,7 @@ let model: LoadedModel;
 let browser: Browser | null = null;
 
 before(async () => {
-  const path = join(tmp.dir, 'fixture-logits.onnx');
-  writeFileSync(path, makeLogitsFixture());
-  model = await loadModel(path, { device: 'cpu', threads: 1, log: () => {} });
+  model = await loadFixtureModel(tmp.dir);
   if (HAS_CHROMIUM) browser = await launchChromium();
 });
 after(async () => {
