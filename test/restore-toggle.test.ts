@@ -31,7 +31,7 @@ after(async () => {
 });
 
 // A still gradient whose brightness steps up and down every frame: what the flicker repair evens out.
-const FLICKERING = "color=c=0x808080:size=320x240:rate=15,format=gray,geq=lum='clip(70+X/4+18*sin(N*2.1),0,255)'";
+const FLICKERING = "color=c=0x808080:size=320x240:rate=15,format=gray,geq=lum='clip(60+X/4+28*sin(N*2.1),0,255)'";
 
 function serve(extra: Partial<ServerOptions> = {}): Promise<ServerHandle> {
   return startServer({ input: FLICKERING, format: 'lavfi', model, port: 0, log: () => {}, ...extra });
