@@ -13,6 +13,10 @@
 //   - pixel: the mean per-pixel ab distance (includes what moved, so the truth is not 0 either).
 // ours/truth > 1 means the cut back changes colour more than the scene did. The shot boundaries are
 // the pieces' (known); findShots runs on the gray film separately and its grouping is reported.
+// Carried (a trial of carrying the setup's colours forward, default on, --no-carry skips it): each
+// returning shot is colorized again on its own with our output's last frame of the setup's previous
+// shot as the reference photo (the reference tilt, src/hints/reference-tilt.ts, strength 0.7), and
+// its start is compared with the same end of the previous shot.
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -30,6 +34,7 @@ const { values: opts } = parseArgs({
     model: { type: 'string', default: 'default' },
     work: { type: 'string', default: join(tmpdir(), 'chroma-bench-setups') },
     json: { type: 'boolean', default: false },
+    'no-carry': { type: 'boolean', default: false },
   },
 });
 const WORK = opts.work!;
@@ -104,6 +109,8 @@ interface Return {
   shot: number;
   from: number;
   ours: { cast: number; pixel: number };
+  /** Ours with the setup's colours carried forward (null with --no-carry). */
+  carried: { cast: number; pixel: number } | null;
   truth: { cast: number; pixel: number };
 }
 
@@ -138,8 +145,18 @@ try {
     const [o, t] = await Promise.all([abFrames(ours, wanted), abFrames(colour, wanted)]);
     for (const { shot, from } of pairs) {
       const end = pieces[from].start + pieces[from].frames, start = pieces[shot].start;
+      let carried: Return['carried'] = null;
+      if (!opts['no-carry']) {
+        const ref = join(WORK, `${film.name}-ref${shot}.png`), piece = join(WORK, `${film.name}-piece${shot}.mkv`);
+        const carriedOut = join(WORK, `${film.name}-carried${shot}.mkv`);
+        execFileSync(FFMPEG, ['-v', 'error', '-y', '-i', ours, '-vf', `select=eq(n\\,${end - 1})`, '-frames:v', '1', ref]);
+        execFileSync(FFMPEG, ['-v', 'error', '-y', '-i', gray, '-vf', `trim=start_frame=${start}:end_frame=${start + pieces[shot].frames},setpts=PTS-STARTPTS`, '-c:v', 'ffv1', piece]);
+        await colorizer.colorize(piece, carriedOut, { overwrite: true, encode: { codec: 'ffv1' }, reference: { image: ref, strength: 0.7 } }).done;
+        const c = await abFrames(carriedOut, new Set(Array.from({ length: FRAMES }, (_, k) => k)));
+        carried = change(meanAb(o, end - FRAMES, end), meanAb(c, 0, FRAMES));
+      }
       returns.push({
-        film: film.name, shot, from,
+        film: film.name, shot, from, carried,
         ours: change(meanAb(o, end - FRAMES, end), meanAb(o, start, start + FRAMES)),
         truth: change(meanAb(t, end - FRAMES, end), meanAb(t, start, start + FRAMES)),
       });
@@ -153,6 +170,7 @@ const mean = (f: (r: Return) => number) => returns.reduce((s, r) => s + f(r), 0)
 const summary = {
   cast: { ours: mean((r) => r.ours.cast), truth: mean((r) => r.truth.cast) },
   pixel: { ours: mean((r) => r.ours.pixel), truth: mean((r) => r.truth.pixel) },
+  carried: opts['no-carry'] ? null : { cast: mean((r) => r.carried!.cast), pixel: mean((r) => r.carried!.pixel) },
   groupedRight: grouping.filter((g) => g.right).length,
 };
 if (opts.json) {
@@ -161,12 +179,13 @@ if (opts.json) {
   const f = (v: number) => v.toFixed(2);
   const names = ['A1', 'B1', 'A2', 'B2', 'A3'];
   console.log(`model ${opts.model}; ${FRAMES} frames each side; load ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
-  console.log('| film | cut back | cast jump ours | truth | ratio | pixel change ours | truth | ratio |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const cf = (v: number | undefined) => (v === undefined ? '-' : f(v));
+  console.log('| film | cut back | cast jump ours | carried | truth | ratio ours/truth | pixel change ours | carried | truth | ratio ours/truth |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of returns) {
-    console.log(`| ${r.film} | ${names[r.from]} -> ${names[r.shot]} | ${f(r.ours.cast)} | ${f(r.truth.cast)} | ${f(r.ours.cast / r.truth.cast)} | ${f(r.ours.pixel)} | ${f(r.truth.pixel)} | ${f(r.ours.pixel / r.truth.pixel)} |`);
+    console.log(`| ${r.film} | ${names[r.from]} -> ${names[r.shot]} | ${f(r.ours.cast)} | ${cf(r.carried?.cast)} | ${f(r.truth.cast)} | ${f(r.ours.cast / r.truth.cast)} | ${f(r.ours.pixel)} | ${cf(r.carried?.pixel)} | ${f(r.truth.pixel)} | ${f(r.ours.pixel / r.truth.pixel)} |`);
   }
-  console.log(`| mean | | ${f(summary.cast.ours)} | ${f(summary.cast.truth)} | ${f(summary.cast.ours / summary.cast.truth)} | ${f(summary.pixel.ours)} | ${f(summary.pixel.truth)} | ${f(summary.pixel.ours / summary.pixel.truth)} |`);
+  console.log(`| mean | | ${f(summary.cast.ours)} | ${cf(summary.carried?.cast)} | ${f(summary.cast.truth)} | ${f(summary.cast.ours / summary.cast.truth)} | ${f(summary.pixel.ours)} | ${cf(summary.carried?.pixel)} | ${f(summary.pixel.truth)} | ${f(summary.pixel.ours / summary.pixel.truth)} |`);
   for (const g of grouping) {
     console.log(`findShots ${g.film}: setups ${JSON.stringify(g.found)} (expected ${JSON.stringify(g.expected)}), shot starts ${JSON.stringify(g.starts)}: ${g.right ? 'right' : 'WRONG'}`);
   }
