@@ -5,6 +5,8 @@
 // corner from matching by chance. A camera that moved a little, people who walked through, a
 // change of exposure: the background still correlates. A different view does not.
 
+import { pearson } from './pearson.js';
+
 /** A gray picture, row-major. */
 export interface Picture {
   width: number;
@@ -67,7 +69,5 @@ function correlation(a: Picture, b: Picture, win: NonNullable<AlignOptions['wind
       sab += va * vb;
     }
   }
-  const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
-  if (va <= 1e-9 * n || vb <= 1e-9 * n) return 0;
-  return (sab - (sa * sb) / n) / Math.sqrt(va * vb);
+  return pearson(n, sa, sb, saa, sbb, sab, 1e-9 * n);
 }

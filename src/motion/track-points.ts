@@ -13,6 +13,7 @@
 
 export * from './track-options.js';
 import type { Plane, TrackResult, TrackerOptions } from './track-options.js';
+import { pearson } from './pearson.js';
 import { LOST_FORWARD_BACKWARD, LOST_MISMATCH, LOST_OUTSIDE, LOST_WEAK, TRACK_KEPT } from './track-options.js';
 
 interface Level {
@@ -168,8 +169,7 @@ export class PointTracker {
         sij += a * b;
       }
     }
-    const vi = sii - (si * si) / n, vj = sjj - (sj * sj) / n;
-    return vi > 1e-12 && vj > 1e-12 ? (sij - (si * sj) / n) / Math.sqrt(vi * vj) : 0;
+    return pearson(n, si, sj, sii, sjj, sij, 1e-12);
   }
 
   /**
