@@ -104,12 +104,12 @@ test('hint store: add, move, recolour, scope change and delete each undo and red
 test('shots from the scene cuts, and the shots a hint reaches', () => {
   const map = shotsFromCuts(75, [25, 50]);
   assert.deepEqual(map.shots.map((s) => [s.start, s.end, s.setup]), [[0, 25, 0], [25, 50, 1], [50, 75, 2]]);
-  assert.ok(map.shots.every((s) => s.keyframe >= s.start && s.keyframe < s.end));
+  assert.ok(map.shots.every((s) => s.posterFrame >= s.start && s.posterFrame < s.end));
   assert.deepEqual(shotsReached(map, 30, 'shot'), [1]);
   assert.deepEqual(shotsReached(map, 74, 'frame'), [2]);
   assert.deepEqual(shotsFromCuts(10, []).shots.length, 1);
   // A setup of shots 0 and 2 (as the shots layer groups them): a setup hint reaches both.
-  const grouped = withSetups(map, { shots: [{ index: 0, start: 0, end: 26, keyframe: 12, setup: 4 }, { index: 1, start: 26, end: 49, keyframe: 37, setup: 7 }, { index: 2, start: 49, end: 75, keyframe: 62, setup: 4 }] });
+  const grouped = withSetups(map, { shots: [{ index: 0, start: 0, end: 26, posterFrame: 12, setup: 4 }, { index: 1, start: 26, end: 49, posterFrame: 37, setup: 7 }, { index: 2, start: 49, end: 75, posterFrame: 62, setup: 4 }] });
   assert.deepEqual(grouped.shots.map((s) => [s.start, s.setup]), [[0, 0], [25, 1], [50, 0]], 'the cut shots, the map\'s setups renumbered');
   assert.deepEqual(grouped.setups, [{ index: 0, shots: [0, 2] }, { index: 1, shots: [1] }]);
   assert.deepEqual(shotsReached(grouped, 60, 'setup' as never), [0, 2]);

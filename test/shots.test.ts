@@ -46,8 +46,8 @@ for (const f of FILMS) {
     assert.equal(map.shots.length, f.pieces.length, JSON.stringify(map.shots));
     map.shots.forEach((s, i) => {
       assert.ok(Math.abs(s.start - pieces[i].start) <= 2, `shot ${i} starts at ${s.start}, its piece at ${pieces[i].start}`);
-      assert.ok(s.keyframe >= s.start && s.keyframe < s.end);
-      assert.ok(Math.abs(s.keyTime - s.keyframe / map.fps) < 0.05);
+      assert.ok(s.posterFrame >= s.start && s.posterFrame < s.end);
+      assert.ok(Math.abs(s.posterTime - s.posterFrame / map.fps) < 0.05);
     });
     assert.deepEqual(map.shots.map((s) => s.setup), f.setups, `setups ${JSON.stringify(map.shots.map((s) => [s.setup, s.setupConfidence]))}`);
     for (const st of map.setups) {

@@ -18,7 +18,7 @@ Usage:
   chroma cancel RUN --queue URL --store S     give up a queued run
   chroma serve --input SRC [options]          live: camera/RTSP/file -> browser viewer over WebSocket
   chroma models list | pull NAME | convert F  the built-in model and the authors' ECCV16/SIGGRAPH17
-  chroma shots FILM [--json]                  a film's shots, keyframes and camera setups
+  chroma shots FILM [--json]                  a film's shots, poster frames and camera setups
   chroma metrics COLORIZED [--original ORIG]  flicker, warping error, CDC, AuC, PSNR, colourfulness
   chroma bench [options]                      fps per stage, end to end, batch sweep, vs a peer
   chroma train PHOTOS_DIR -o MODEL.onnx       fine-tune the built-in model on your own colour photos

@@ -1,4 +1,4 @@
-// `chroma shots FILM [--json]`: the film's shots, their camera setups and each shot's keyframe, as a
+// `chroma shots FILM [--json]`: the film's shots, their camera setups and each shot's poster frame, as a
 // table or one JSON object (findShots' ShotMap).
 import { HELP, JSON_EVENTS, optionLines, parseFlags, readFlag } from './flags.js';
 import { CUT_THRESHOLD, SETUP_THRESHOLD } from '../core/option-specs.js';
@@ -11,7 +11,7 @@ export const SHOTS_FLAGS = [
 
 export const SHOTS_HELP = `Usage: chroma shots FILM [options]
 
-The film's shots (runs of frames between two cuts), each with its keyframe (the frame that
+The film's shots (runs of frames between two cuts), each with its poster frame (the frame that
 stands for it), grouped into camera setups: the shots that show one view, the camera moved a
 little and people come and gone (a dialogue cutting back and forth is two setups). Hints with
 "until": "setup" reach every shot of their setup (docs/hints.md). One pass over the film at
@@ -71,10 +71,10 @@ export async function runShotsCommand(argv: string[], io: ShotsIo = defaultIo): 
 export function formatShots(film: string, m: ShotMap): string {
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const lines = [`${film}: ${plural(m.frames, 'frame')} at ${m.fps.toFixed(2)} fps, ${plural(m.shots.length, 'shot')} in ${plural(m.setups.length, 'camera setup')}`, ''];
-  lines.push(`${'shot'.padStart(4)}  ${'frames'.padEnd(13)}  ${'keyframe'.padEnd(17)}  ${'setup'.padStart(5)}  confidence`);
+  lines.push(`${'shot'.padStart(4)}  ${'frames'.padEnd(13)}  ${'poster frame'.padEnd(17)}  ${'setup'.padStart(5)}  confidence`);
   for (const s of m.shots) {
     const first = m.setups[s.setup].shots[0] === s.index;
-    lines.push(`${String(s.index).padStart(4)}  ${`${s.start}-${s.end - 1}`.padEnd(13)}  ${`${s.keyframe} (${s.keyTime.toFixed(2)} s)`.padEnd(17)}  ${String(s.setup).padStart(5)}  ${first ? 'first of its setup' : s.setupConfidence.toFixed(2)}`);
+    lines.push(`${String(s.index).padStart(4)}  ${`${s.start}-${s.end - 1}`.padEnd(13)}  ${`${s.posterFrame} (${s.posterTime.toFixed(2)} s)`.padEnd(17)}  ${String(s.setup).padStart(5)}  ${first ? 'first of its setup' : s.setupConfidence.toFixed(2)}`);
   }
   lines.push('');
   for (const st of m.setups) lines.push(`setup ${st.index}: ${st.shots.length === 1 ? 'shot' : 'shots'} ${st.shots.join(', ')}`);

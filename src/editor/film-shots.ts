@@ -9,8 +9,8 @@ export interface EditorShot {
   start: number;
   /** Exclusive. */
   end: number;
-  /** The frame shown for the shot (its thumbnail). */
-  keyframe: number;
+  /** The shot's poster frame: the one shown for it (its thumbnail in the strip). */
+  posterFrame: number;
   setup: number;
 }
 
@@ -24,18 +24,18 @@ export function shotsFromCuts(frames: number, cuts: readonly number[]): EditorSh
   const starts = [0, ...cuts.filter((c) => c > 0 && c < frames)];
   const shots = starts.map((start, index) => {
     const end = starts[index + 1] ?? frames;
-    return { index, start, end, keyframe: Math.floor((start + end - 1) / 2), setup: index };
+    return { index, start, end, posterFrame: Math.floor((start + end - 1) / 2), setup: index };
   });
   return { shots, setups: shots.map((s) => ({ index: s.index, shots: [s.index] })) };
 }
 
 /**
  * `own`'s shots with the setups of `map` (a findShots ShotMap): each shot takes the setup of the
- * map's shot holding its keyframe; setups are numbered in order of their first shot.
+ * map's shot holding its poster frame; setups are numbered in order of their first shot.
  */
 export function withSetups(own: EditorShots, map: Pick<EditorShots, 'shots'>): EditorShots {
   if (!map.shots.length) return own;
-  const theirs = own.shots.map((s) => shotAt(map, s.keyframe).setup);
+  const theirs = own.shots.map((s) => shotAt(map, s.posterFrame).setup);
   const ids = new Map<number, number>();
   for (const t of theirs) if (!ids.has(t)) ids.set(t, ids.size);
   const shots = own.shots.map((s, i) => ({ ...s, setup: ids.get(theirs[i])! }));

@@ -96,12 +96,12 @@ function sendHints(res: ServerResponse, session: EditSession): void {
 /** Width of the shot strip's thumbnails, pixels. */
 const THUMB_WIDTH = 160;
 
-/** A shot's keyframe as decoded (gray: the strip is for finding a shot), small, as a JPEG (?shot=N). */
+/** A shot's poster frame as decoded (gray: the strip is for finding a shot), small, as a JPEG (?shot=N). */
 async function sendShotThumb(res: ServerResponse, session: EditSession, query: string): Promise<void> {
   const n = Number(new URLSearchParams(query).get('shot') ?? '0');
   const { shots } = session.shots;
   if (!Number.isInteger(n) || n < 0 || n >= shots.length) return refuse(res, 400, `shot must be an integer 0..${shots.length - 1}`);
-  const f = await session.rawFrame(shots[n].keyframe);
+  const f = await session.rawFrame(shots[n].posterFrame);
   const jpeg = await sharp(f.rgb, { raw: { width: f.width, height: f.height, channels: 3 } }).resize({ width: THUMB_WIDTH }).jpeg({ quality: 80 }).toBuffer();
   reply(res, 200, 'image/jpeg', jpeg, { 'Cache-Control': 'private, max-age=3600' });
 }

@@ -27,7 +27,7 @@ export interface FindShotsOptions {
   setupThreshold?: number;
 }
 
-/** The film's shots, each with its keyframe, grouped into camera setups. */
+/** The film's shots, each with its poster frame, grouped into camera setups. */
 export async function findShots(input: string, options: FindShotsOptions = {}): Promise<ShotMap> {
   checkOptions(SHOTS_SPECS, options);
   return (await findFilmShots(await probeMedia(input), options)).map;

@@ -13,10 +13,10 @@ export interface ShotInfo {
   start: number;
   /** Frame after the last (exclusive). */
   end: number;
-  /** The shot's representative frame (its middle sample). */
-  keyframe: number;
-  /** The keyframe's time, seconds. */
-  keyTime: number;
+  /** The shot's poster frame: the one that stands for it (its middle sample). Not a codec keyframe. */
+  posterFrame: number;
+  /** The poster frame's time, seconds. */
+  posterTime: number;
   /** Index into ShotMap.setups. */
   setup: number;
   /** 0..1: 1 for a setup's first shot; else how sure the match to its setup is (0.5 just at the threshold). */
@@ -125,9 +125,9 @@ export class ShotCollector {
     const g = groupSetups(this.samples, this.o);
     const shots: ShotInfo[] = this.starts.map((start, i) => {
       const s = this.samples[i];
-      const keyframe = s.frames[s.frames.length >> 1];
+      const posterFrame = s.frames[s.frames.length >> 1];
       return {
-        index: i, start, end: this.starts[i + 1] ?? this.seen, keyframe, keyTime: this.pts[keyframe] ?? keyframe / fps,
+        index: i, start, end: this.starts[i + 1] ?? this.seen, posterFrame, posterTime: this.pts[posterFrame] ?? posterFrame / fps,
         setup: g.setupOf[i], setupConfidence: g.confidence[i],
       };
     });

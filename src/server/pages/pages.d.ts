@@ -128,7 +128,7 @@ interface RenderView {
 }
 
 /** A shot of the film (editor/film-shots.ts). */
-interface EditorShot { index: number; start: number; end: number; keyframe: number; setup: number }
+interface EditorShot { index: number; start: number; end: number; posterFrame: number; setup: number }
 
 interface Window {
   chromaViewer?: ViewerState;
