@@ -39,6 +39,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'metrics.test.ts': [],
   'shots.test.ts': ['slow'],
   'setup-hints.test.ts': ['slow'],
+  'setup-hints-segments.test.ts': ['redis', 'slow'],
   'hint-refind.test.ts': ['slow'],
   'new-user.test.ts': ['redis', 'slow'],
   'models-import.test.ts': [],
