@@ -67,6 +67,8 @@ def main():
     tilt, scale, fitT = args.tilt, 1.0, None
     if args.sweep:
         c = json.load(open(args.sweep))['chosen']
+        if c.get('restraint'):
+            sys.exit(f'{args.sweep}: the chosen decode has restraint {c["restraint"]}, which the app does not have')
         tilt, fitT, args.prior_correct = c['g'], c['T'], c['pc']
         args.train_size = args.train_size or c['size'] or None
         scale = args.app_T / fitT
