@@ -128,7 +128,8 @@ def main():
     ap.add_argument('--T', action='append', type=float)
     ap.add_argument('--prior-correct', action='append', type=float, help='checkpoints only')
     ap.add_argument('--weights', default='ema')
-    ap.add_argument('--calib', action='append', help='CKPT=calib.json: also evaluate that ckpt with each fitted bias')
+    ap.add_argument('--calib', action='append', help='CKPT=calib.json: also evaluate that ckpt with each fitted bias (or CKPT=sweep.json: with its chosen '
+                         'decode; --restraint applies to these too)')
     ap.add_argument('--limit', type=int)
     ap.add_argument('--size', type=int, help='resize the model input to this short side (default: full size)')
     ap.add_argument('--threads', type=int, default=1)
@@ -191,10 +192,16 @@ def main():
     for spec in args.calib or []:
         m, cj = spec.split('=')
         c = json.load(open(cj))
+        if 'chosen' in c:  # a sweep.py file: its chosen decode
+            c = {'T': c['chosen']['T'], 'fits': [c['chosen']]}
+        if m not in nets:
+            nets[m] = load_net(m, args.weights)[0]
         w = np.load(os.path.join(os.path.dirname(os.path.abspath(m)), 'rebal_weights.npy'))
         for fit in c['fits']:
             bias = torch.from_numpy(-fit['pc'] * np.log(w)).float() + bins_t @ torch.tensor(fit['g'], dtype=torch.float32)
-            variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}", m, c['T'], bias, (0, None, None)))
+            for rs in restraints:
+                variants.append((f"{m} T={c['T']} pc={fit['pc']} tilt={[round(v, 4) for v in fit['g']]}"
+                                 + (f' restraint={rs}' if rs else ''), m, c['T'], bias, (0, None, rs)))
     accs = [Acc() for _ in variants]
     t0 = time.time()
     for i, n in enumerate(names):
