@@ -2,25 +2,25 @@
 """How sure is a net on the real B&W development clips, and where does its probability go, region by region.
 
     /usr/bin/python3 training/bw_entropy.py --model /tmp/sem/best.pt --model models/chroma-default.onnx \
-        [--box oldfilm_001:wall=0.26,0.03,0.66,0.38 ...] [--at 1.0] [--size 144] [--out map.jpg]
+        [--box oldfilm_001:wall=0.26,0.03,0.66,0.38 ...] [--at 1.0] [--size 144]
 
 For the frame at --at seconds of every clip: the net's 313-bin distribution at T = 1 (a checkpoint's raw logits,
 as evaluate.py --restraint reads them; an ONNX file's logits, its decode folded in), per pixel of the 1/4-res
 output: the normalised entropy Hn (0: one bin, 1: uniform), the top bin's probability, and the probability mass
 on warm red-orange bins (hue 0-75 degrees, chroma >= 15: the orange-red walls). Prints Hn's 10/50/90th
-percentiles per clip, and the means over every --box (fractions of the frame: x0,y0,x1,y1). --out writes a strip
-of Hn maps (dark: sure, bright: spread), one row per clip, one column per model.
+percentiles per clip, and the means over every --box (fractions of the frame: x0,y0,x1,y1).
 """
 import argparse
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bw_sheet import FFMPEG  # noqa: E402
@@ -46,7 +46,6 @@ def main():
     ap.add_argument('--clips', default=os.path.join(HERE, '..', '..', 'shared', 'data', 'videos', 'bw'))
     ap.add_argument('--at', type=float, default=1.0)
     ap.add_argument('--size', type=int, default=144, help='model input short side (the nets\' trainSize)')
-    ap.add_argument('--out')
     args = ap.parse_args()
     torch.set_num_threads(1)
     boxes = {}
@@ -62,7 +61,6 @@ def main():
         else:
             nets[m] = load_net(m)[0]
     tmp = tempfile.mkdtemp(prefix='chroma_bwent_')
-    rows = []
     for clip in sorted(glob.glob(os.path.join(args.clips, '*.mp4'))):
         name = os.path.splitext(os.path.basename(clip))[0]
         frame = os.path.join(tmp, f'{name}.png')
@@ -71,12 +69,10 @@ def main():
         L = srgb_to_lab(rgb)[..., :1]
         H8, W8 = input_size(*L.shape[:2], args.size)
         x = (resize_planes(L, H8, W8) - 50.0) / 100.0
-        maps = []
         for m, net in nets.items():
             with torch.no_grad():
                 lg = net(x, no_hints(1, H8, W8)) if getattr(net, 'hints', False) else net(x)
             hn, top, warm = stats(lg, bins)
-            maps.append(hn)
             q = np.percentile(hn, [10, 50, 90])
             print(f'{name} | {os.path.basename(m)} | Hn p10/p50/p90 {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}')
             h, w = hn.shape
@@ -85,28 +81,10 @@ def main():
                 print(f'{name} | {os.path.basename(m)} | {bname}: Hn {hn[sl].mean():.2f} (its percentile in the frame '
                       f'{(hn < hn[sl].mean()).mean() * 100:.0f}), top bin p {top[sl].mean():.3f}, '
                       f'red-orange mass {warm[sl].mean():.2f} (frame {warm.mean():.2f})')
-        rows.append((name, maps))
     for net in nets.values():
         if isinstance(net, OrtModel):
             net.close()
-    if args.out:
-        th = 120
-        tiles = []
-        for name, maps in rows:
-            ims = [Image.fromarray(np.uint8(np.clip(hn, 0, 1) * 255)).resize((round(hn.shape[1] * th / hn.shape[0]), th),
-                                                                              Image.NEAREST) for hn in maps]
-            row = Image.new('RGB', (sum(i.width for i in ims), th + 14), 'white')
-            d = ImageDraw.Draw(row)
-            for j, im in enumerate(ims):
-                row.paste(im.convert('RGB'), (j * im.width, 14))
-                d.text((j * im.width + 4, 1), f'{name}: {os.path.basename(args.model[j])}', fill='black')
-            tiles.append(row)
-        sheet = Image.new('RGB', (max(t.width for t in tiles), sum(t.height for t in tiles)), 'white')
-        y = 0
-        for t in tiles:
-            sheet.paste(t, (0, y)); y += t.height
-        sheet.save(args.out, quality=85)
-        print(f'wrote {args.out}')
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':
