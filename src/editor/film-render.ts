@@ -10,6 +10,7 @@ import type { HintsFile } from '../hints/hints-file.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
 import type { Progress } from '../core/frames.js';
+import type { RestoreSettings } from '../restore/options.js';
 
 export interface FilmRenderOptions {
   /** Where the film goes (its extension picks the container). */
@@ -24,6 +25,8 @@ export interface FilmRenderOptions {
   temperature?: number;
   /** The reference photo's tilt (default: none). */
   tilt?: Float32Array | null;
+  /** Film repair as `colorize --restore` (default: none). */
+  restore?: RestoreSettings | null;
   /** As `colorize --deinterlace` (default 'auto'). */
   deinterlace?: 'auto' | 'on' | 'off';
   /** Stops the render; the temporary file is removed. Default: none. */
@@ -47,6 +50,7 @@ export async function renderFilm(model: LoadedModel, info: MediaInfo, hints: Hin
       hints: hints.hints.length ? hints : null, tilt: o.tilt ?? null, smooth: o.smooth === false ? 'off' : 'medium',
       ...(o.size !== undefined ? { size: o.size } : {}), ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
       ...(o.deinterlace ? { deinterlace: o.deinterlace } : {}), ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.restore ? { restore: { settings: o.restore } } : {}),
     });
     const job = colorizeVideoFile(plan, target.temp, target.final, o.signal);
     o.onProgress?.('colour', { frames: 0, total: info.frames, seconds: 0, fps: 0, etaSeconds: null });

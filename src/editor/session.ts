@@ -4,7 +4,9 @@
 // through the same graph and hint plan as `chroma colorize --hints` (renderer.ts). Saving writes
 // the hints file through core/output-file.ts (a temporary name, flushed, then renamed). The film's
 // shots (film-shots.ts) are what the shot strip shows; the whole film is rendered by film-render.ts
-// through the same job as `chroma colorize --hints`.
+// through the same job as `chroma colorize --hints`. With `restore`, frames are shown colorized
+// from their restored L (restored-l.ts) or, asked for, from the L as decoded, and the film is
+// rendered with the same restoration.
 import { basename, dirname, extname, join } from 'node:path';
 import { FALLBACK_FPS } from '../core/defaults.js';
 import { outputError, usageError } from '../core/errors.js';
@@ -23,10 +25,15 @@ import { HintTracker, type HintView } from './tracker.js';
 import { FrameRenderer } from './renderer.js';
 import { shotAt, shotsFromCuts, shotsReached, withSetups, type EditorShots } from './film-shots.js';
 import { renderFilm, type FilmRenderOptions, type FilmRenderResult } from './film-render.js';
+import { RestoredL } from './restored-l.js';
+import { restoresNothing, type RestoreSettings } from '../restore/options.js';
 
 export { DEFAULT_EDIT_MAX_HINTS } from './hint-store.js';
 export { DEFAULT_MAX_SPOOL_BYTES } from './spool.js';
 export type { HintEdit, HintView, Suggestion, EditorShots, FilmRenderResult };
+
+/** Which L a frame is colorized from: the restored one (with --restore), or the one decoded. */
+export type FrameView = 'restored' | 'original';
 
 /** A hint as the editor lists it: its view at one frame and the shots it colours (a setup hint: where it was re-found). */
 export type ListedHint = HintView & { shots: number[] };
@@ -52,6 +59,10 @@ export interface EditSessionOptions {
   tracking?: HintTrackOptions;
   /** Where renderFilm() writes (default: beside the film, FILM-colour.mp4). */
   renderPath?: string;
+  /** Film repair as `colorize --restore` (parseRestoreOption's result), for the frames shown and the film rendered. Default: none. */
+  restore?: RestoreSettings | null;
+  /** Largest cache of restored L planes, bytes (default 256 MiB; restored-l.ts). */
+  maxRestoredBytes?: number;
 }
 
 /** The default place of a film's hints file: film.mp4 -> film.hints.json beside it. */
@@ -68,6 +79,8 @@ export class EditSession {
   private readonly store: HintStore;
   private readonly tracker: HintTracker;
   private readonly renderer: FrameRenderer;
+  /** The restored L of each frame, when the session restores. */
+  private readonly restored: RestoredL | null;
   private readonly target: HintsTarget;
   /** The film's shots and setups (the shot strip; which shots a hint reaches). */
   shots: EditorShots;
@@ -91,6 +104,18 @@ export class EditSession {
     this.renderPath = opts.renderPath ?? defaultRenderPath(info.path);
     this.tracker = new HintTracker(planes, info, opts.tracking);
     this.renderer = new FrameRenderer(model, opts);
+    const r = opts.restore ?? null;
+    this.restored = restoresNothing(r) ? null : new RestoredL(spool, r!, opts.maxRestoredBytes);
+  }
+
+  /** True when frames are shown restored (the session has `restore`): the original can be asked for. */
+  get restores(): boolean {
+    return this.restored !== null;
+  }
+
+  /** The L frame `index` is colorized from in `view`: null for the decoded one. */
+  private async lFor(index: number, view: FrameView): Promise<Float32Array | null> {
+    return this.restored && view === 'restored' ? this.restored.get(index) : null;
   }
 
   /**
@@ -222,17 +247,23 @@ export class EditSession {
     return this.spool.read(index);
   }
 
-  /** Colorize frame `index` with the hints as they are now (tracks computed so far). */
-  async render(index: number): Promise<ColorFrame> {
-    return this.renderer.render(await this.rawFrame(index), this.tracker.provider(this.store.hints));
+  /**
+   * Colorize frame `index` with the hints as they are now (tracks computed so far), from its
+   * restored L when the session restores, or from the L as decoded with `view` 'original'.
+   */
+  async render(index: number, view: FrameView = 'restored'): Promise<ColorFrame> {
+    const raw = await this.rawFrame(index);
+    return this.renderer.render(raw, this.tracker.provider(this.store.hints), await this.lFor(index, view));
   }
 
   /**
    * The model's own top colours at film pixel (x, y) of frame `index`, with the hints as they are
-   * now: modes of its distribution there (bins at least `spread` ab apart), most likely first.
+   * now, from the L `view` shows: modes of its distribution there (bins at least `spread` ab
+   * apart), most likely first.
    */
-  async suggest(index: number, x: number, y: number, count = 6, spread = 18): Promise<Suggestion[]> {
-    return this.renderer.suggest(await this.rawFrame(index), this.tracker.provider(this.store.hints), x, y, count, spread);
+  async suggest(index: number, x: number, y: number, view: FrameView = 'restored', count = 6, spread = 18): Promise<Suggestion[]> {
+    const raw = await this.rawFrame(index);
+    return this.renderer.suggest(raw, this.tracker.provider(this.store.hints), x, y, count, spread, await this.lFor(index, view));
   }
 
   /** Write the hints file (atomically, flushed: a temporary name, then renamed over `path`). */
@@ -248,12 +279,12 @@ export class EditSession {
   /**
    * Colorize the whole film with the hints as they are now into `renderPath` (or `o.output`):
    * the same plan and file job as `chroma colorize --hints`, with this session's size, temperature,
-   * reference tilt and deinterlacing.
+   * reference tilt, deinterlacing and restoration.
    */
-  renderFilm(o: Omit<FilmRenderOptions, 'output' | 'size' | 'temperature' | 'tilt' | 'deinterlace'> & { output?: string } = {}): Promise<FilmRenderResult> {
+  renderFilm(o: Omit<FilmRenderOptions, 'output' | 'size' | 'temperature' | 'tilt' | 'deinterlace' | 'restore'> & { output?: string } = {}): Promise<FilmRenderResult> {
     const s = this.opts;
     return renderFilm(this.model, this.info, this.store.hints, {
-      ...o, output: o.output ?? this.renderPath, tilt: s.tilt ?? null,
+      ...o, output: o.output ?? this.renderPath, tilt: s.tilt ?? null, restore: this.restored?.settings ?? null,
       ...(s.size !== undefined ? { size: s.size } : {}), ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
       ...(s.deinterlace ? { deinterlace: s.deinterlace } : {}),
     });
