@@ -20,7 +20,7 @@ import { labToSrgb, srgbToLab } from '../src/color/lab.js';
 import { probeMedia } from '../src/media/probe.js';
 import { loadModel } from '../src/model/load-model.js';
 import { EditSession } from '../src/editor/session.js';
-import { startEditServer, EDIT_FRAME_MAGIC, type EditServerHandle } from '../src/server/edit-server.js';
+import { startEditServer, EDIT_FRAME_MAGIC, EDIT_FRAME_HEADER_BYTES, type EditServerHandle } from '../src/server/edit-server.js';
 import { parseEditMessage, MAX_EDIT_COMMAND_BYTES } from '../src/server/edit-control.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
 import { topColours } from '../src/hints/top-colours.js';
@@ -185,7 +185,7 @@ async function connect(port: number, token: string | null) {
     else {
       const b = d as Buffer;
       assert.equal(b.readUInt32LE(0), EDIT_FRAME_MAGIC);
-      frames.push({ frame: b.readUInt32LE(4), rev: b.readUInt32LE(8), jpeg: b.subarray(12) });
+      frames.push({ frame: b.readUInt32LE(4), rev: b.readUInt32LE(8), jpeg: b.subarray(EDIT_FRAME_HEADER_BYTES) });
     }
   });
   await new Promise<void>((resolve, reject) => {

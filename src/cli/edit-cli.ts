@@ -13,6 +13,8 @@ import { readHintsFile, referenceImagePath } from '../hints/hints-file.js';
 import { referenceTiltFor } from '../jobs/job-reference.js';
 import { EditSession, defaultHintsPath, defaultRenderPath } from '../editor/session.js';
 import { startEditServer } from '../server/edit-server.js';
+import { RESTORE } from './restore-option.js';
+import { parseRestoreOption } from '../restore/options.js';
 import { listenForStop } from './stop-signal.js';
 
 const FILM = option({ flag: 'input', short: 'i', arg: 'FILM', type: 'string', multiple: true, doc: 'the film (a video file)' });
@@ -28,8 +30,12 @@ const RENDER_OUTPUT = option({
 const EDIT_MODEL = option({ ...MODEL, doc: "'default' (built in), 'siggraph17' (pulled), or an ONNX path with a hints input" });
 const EDIT_TOKEN = option({ ...TOKEN, default: 'env CHROMA_TOKEN, else a random one printed in the URL', doc: "the page's token (the editor always needs one: it saves files)" });
 const EDIT_QUALITY = option({ ...QUALITY, default: '85', doc: 'JPEG quality of the frames shown' });
+const EDIT_RESTORE = option({
+  ...RESTORE,
+  doc: "repair the film's L as colorize --restore does, for the frames shown (the page can switch to the original) and the film rendered: auto, light, strong, off, or a comma list of dust,scratches,flicker,grain,blotches",
+});
 export const EDIT_FLAGS = [
-  FILM, EDIT, HINTS_FILE, RENDER_OUTPUT, EDIT_MODEL, DEVICE, THREADS, SIZE, TEMPERATURE, HOST, PORT, EDIT_TOKEN, ALLOW_ORIGIN, EDIT_QUALITY,
+  FILM, EDIT, HINTS_FILE, RENDER_OUTPUT, EDIT_MODEL, DEVICE, THREADS, SIZE, TEMPERATURE, EDIT_RESTORE, HOST, PORT, EDIT_TOKEN, ALLOW_ORIGIN, EDIT_QUALITY,
   { ...QUIET, doc: 'print only the URL' }, HELP,
 ] as const;
 
@@ -43,12 +49,15 @@ and the frame is re-coloured at once. Save writes the hints file beside the film
 the whole film (to --output) as
   chroma colorize FILM -o FILM-colour.mp4 --hints FILM.hints.json
 would (the editor shows single frames without temporal smoothing: render with smoothing off, or
-'--smooth off', gives exactly what it showed). The editor keeps a decoded copy of the film in a temporary folder while it runs
+'--smooth off', gives exactly what it showed). With --restore the frames are shown repaired, as
+'colorize --restore' repairs them (a switch on the page shows the original instead), and the
+render repairs the film the same way (docs/restore.md, "In the editor"). The editor keeps a decoded copy of the film in a temporary folder while it runs
 (width x height x 3 bytes a frame; films needing over 8 GiB are refused: cut the shot out).
 
 Examples:
   chroma serve --input reel.mp4 --edit
   chroma serve --input reel.mp4 --edit --hints reel-v2.hints.json --port 9000
+  chroma serve --input reel.mp4 --edit --restore auto
 
 Options:
 ${optionLines(EDIT_FLAGS)}
@@ -61,7 +70,7 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage (also a bad hints file), 3 bad 
 `;
 
 /** Flags of the live viewer that mean nothing for a film being edited. */
-const LIVE_ONLY = ['--loop', '--format', '--width', '--height', '--fps', '--batch', '--max-wait', '--smooth', '--restore',
+const LIVE_ONLY = ['--loop', '--format', '--width', '--height', '--fps', '--batch', '--max-wait', '--smooth',
   '--max-viewers', '--record', '--rtsp-transport', '--exit-on-source-failure', '--log-format'];
 
 export function editOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -82,7 +91,7 @@ export function editOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pro
   return {
     help: false as const, quiet: Boolean(v.quiet), film, device: flagOr(DEVICE, v.device, 'auto'),
     hints: v.hints, output, model: v.model, threads: readFlag(THREADS, v.threads), size: readFlag(SIZE, v.size),
-    temperature: readFlag(TEMPERATURE, v.temperature), host: v.host, port: readFlag(PORT, v.port),
+    temperature: readFlag(TEMPERATURE, v.temperature), restore: parseRestoreOption(v.restore ?? 'off'), host: v.host, port: readFlag(PORT, v.port),
     token: v.token ?? env.CHROMA_TOKEN ?? null, allowOrigins: v['allow-origin'] ?? [], quality: readFlag(EDIT_QUALITY, v.quality),
   };
 }
@@ -113,7 +122,7 @@ export async function runEditCommand(argv: string[]): Promise<number> {
     const tilt = hints?.reference ? await referenceTiltFor(model, { image: referenceImagePath(hintsPath, hints.reference), strength: hints.reference.strength }) : null;
     log(`chroma serve --edit: decoding ${o.film} (${info.frames ?? '?'} frames)…`);
     const session = await EditSession.open(model, info, {
-      hints, hintsPath, tilt, renderPath: o.output, ...(o.size ? { size: o.size } : {}), ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+      hints, hintsPath, tilt, renderPath: o.output, restore: o.restore, ...(o.size ? { size: o.size } : {}), ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
     });
     const server = await startEditServer(session, {
       ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), token: o.token,

@@ -15,6 +15,7 @@
 //   {"type":"undo"} / {"type":"redo"}                    step back / forward over the hint edits
 //   {"type":"render", "smooth"?: bool, "overwrite"?: bool}  the whole film, with the hints now, to the render path
 //   {"type":"cancel"}                                    stop the render (its temporary file is removed)
+//   {"type":"view", "view": "original"|"restored"}       this page's frames from the L as decoded, or restored (--restore only)
 //
 // Anything else is refused with {"type":"error","message":...} and changes nothing.
 import type { HintEdit } from '../editor/session.js';
@@ -35,11 +36,12 @@ export type EditMessage =
   | { type: 'redo' }
   | { type: 'render'; smooth?: boolean; overwrite?: boolean }
   | { type: 'cancel' }
+  | { type: 'view'; view: 'original' | 'restored' }
   | Exclude<HintEdit, { type: 'replace' }>;
 
 export type EditParse = { ok: true; message: EditMessage } | { ok: false; error: string };
 
-type Kind = 'int' | 'number' | 'string' | 'until' | 'object' | 'bool';
+type Kind = 'int' | 'number' | 'string' | 'until' | 'object' | 'bool' | 'view';
 
 /** Per type: its fields, their kinds, and which are required. */
 const TYPES: Record<string, { fields: Record<string, Kind>; required: string[] }> = {
@@ -55,6 +57,7 @@ const TYPES: Record<string, { fields: Record<string, Kind>; required: string[] }
   redo: { fields: {}, required: [] },
   render: { fields: { smooth: 'bool', overwrite: 'bool' }, required: [] },
   cancel: { fields: {}, required: [] },
+  view: { fields: { view: 'view' }, required: ['view'] },
 };
 
 const DESCRIBE: Record<Kind, string> = {
@@ -64,6 +67,7 @@ const DESCRIBE: Record<Kind, string> = {
   until: '"frame", "shot", "setup" or a frame number',
   object: 'an object',
   bool: 'true or false',
+  view: '"original" or "restored"',
 };
 
 function fits(kind: Kind, v: unknown): boolean {
@@ -74,6 +78,7 @@ function fits(kind: Kind, v: unknown): boolean {
     case 'until': return v === 'frame' || v === 'shot' || v === 'setup' || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
     case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
     case 'bool': return typeof v === 'boolean';
+    case 'view': return v === 'original' || v === 'restored';
   }
 }
 

@@ -5,7 +5,8 @@
 // to choose from), drag a marker to move it, Delete to remove it, set how far it reaches (this
 // frame, this shot, every shot of this setup), undo and redo; save beside the film, download, or
 // load a hints file; render the whole film. Every change is sent to the server, which re-colours
-// the frame. A control that cannot be used says why (its tooltip, and the line under it). Its
+// the frame; with --restore, show the frames from the original (unrestored) L instead of the
+// restored one. A control that cannot be used says why (its tooltip, and the line under it). Its
 // script is pages/editor.js.
 import { buildPage, pageScript, type ViewerPage } from './page-shell.js';
 
@@ -41,10 +42,10 @@ a { color: var(--fg); }
 `;
 
 /**
- * Why the editor's original/restored switch is off: the editor shows the film as it is (serve
- * --edit takes no --restore); the switch is there so the page says where restoration is seen.
+ * Why the editor's original/restored switch is off (and why the server refuses "view"): the
+ * editor was started without --restore. With it, the page's script turns the switch on.
  */
-const NO_RESTORE = 'the editor shows the film unrestored: see a repair live with chroma serve --restore, or for a file with chroma colorize --restore-debug';
+export const NO_RESTORE = 'the editor was started without --restore, so it shows the film unrestored: start it with --restore auto (or a list of repairs) to compare';
 
 const BODY = `<main>
   <div id="left">

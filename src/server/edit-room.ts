@@ -2,16 +2,19 @@
 // edit is announced to all); each socket has its own frame. One worker does everything that costs
 // CPU, in order of who waits for it: renders (only the newest frame asked for per socket, so holding
 // an arrow key skips frames instead of queueing them), then the model's colour suggestions, then
-// tracking, one hint at a time. A render of the whole film (edit-render.ts) runs beside it.
+// tracking, one hint at a time. A render of the whole film (edit-render.ts) runs beside it. With
+// --restore each socket also chooses which L its frames are colorized from (restored or original).
 import { WebSocket, type WebSocketServer } from 'ws';
 import sharp from 'sharp';
 import { parseEditMessage, type EditMessage } from './edit-control.js';
-import type { EditSession } from '../editor/session.js';
+import type { EditSession, FrameView } from '../editor/session.js';
 import { ChromaError, describeError, usageError } from '../core/errors.js';
 import { EditRender, type RenderStatus } from './edit-render.js';
+import { NO_RESTORE } from './edit-page.js';
 
 export const EDIT_FRAME_MAGIC = 0x31454843; // "CHE1"
-export const EDIT_FRAME_HEADER_BYTES = 12;
+/** magic, frame, revision, and 1 when the frame was colorized from the restored L (else 0), each a uint32 LE. */
+export const EDIT_FRAME_HEADER_BYTES = 16;
 
 type Point = { frame: number; x: number; y: number };
 
@@ -20,6 +23,8 @@ export class EditRoom {
   /** The newest frame each socket asked for and has not been sent. */
   private readonly wanted = new Map<WebSocket, number>();
   private readonly suggests = new Map<WebSocket, Point>();
+  /** Each socket's choice of L (restored unless it asked for the original). */
+  private readonly viewOf = new Map<WebSocket, FrameView>();
   /** Bumped by every edit; frames carry the revision they were rendered at. */
   private rev = 0;
   /** The worker's run, while it runs (close() waits for it: the model outlives every render). */
@@ -38,6 +43,7 @@ export class EditRoom {
     this.film = {
       name: info.path.split('/').pop(), width: info.width, height: info.height, frames: session.frames, fps: session.fps, cuts: session.cuts,
       shots: session.shots.shots, setups: session.shots.setups, setupHints: session.setupHints, renderPath: session.renderPath,
+      restore: session.restores,
     };
     this.renderJob = new EditRender(session, (st) => this.toAll(st));
   }
@@ -61,8 +67,9 @@ export class EditRoom {
       this.frameOf.delete(ws);
       this.wanted.delete(ws);
       this.suggests.delete(ws);
+      this.viewOf.delete(ws);
     });
-    this.sendJson(ws, this.stateOf(0));
+    this.sendJson(ws, this.stateOf(0, ws));
     this.sendJson(ws, this.renderJob.current);
     this.want(ws, 0);
   }
@@ -76,12 +83,17 @@ export class EditRoom {
     this.wss.close();
   }
 
-  private stateOf(frame: number, added?: string | null): string {
+  private stateOf(frame: number, ws: WebSocket, added?: string | null): string {
     const { session } = this;
     return JSON.stringify({
       type: 'state', rev: this.rev, film: this.film, frame, hints: session.view(frame), losses: session.losses(), tracking: session.busy,
-      hintsPath: session.hintsPath, history: session.history, ...(added ? { added } : {}),
+      hintsPath: session.hintsPath, history: session.history, view: this.shownView(ws), ...(added ? { added } : {}),
     });
+  }
+
+  /** The L a socket's frames are colorized from: restored where the session restores and the page did not ask for the original. */
+  private shownView(ws: WebSocket): FrameView {
+    return this.session.restores ? this.viewOf.get(ws) ?? 'restored' : 'original';
   }
 
   private sendJson(ws: WebSocket, o: object | string): void {
@@ -91,7 +103,7 @@ export class EditRoom {
   /** Everyone's state now, and everyone's frame again (after an edit, or when tracks come in). */
   private refreshAll(added?: string | null): void {
     this.rev++;
-    for (const ws of this.wss.clients) this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0, added));
+    for (const ws of this.wss.clients) this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0, ws, added));
     for (const ws of this.wss.clients) this.wanted.set(ws, this.frameOf.get(ws) ?? 0);
   }
 
@@ -101,19 +113,20 @@ export class EditRoom {
   }
 
   private async render(ws: WebSocket, frame: number): Promise<void> {
-    const r = this.rev;
-    const f = await this.session.render(frame);
+    const r = this.rev, view = this.shownView(ws);
+    const f = await this.session.render(frame, view);
     const jpeg = await sharp(f.out, { raw: { width: f.width, height: f.height, channels: 3 } })
       .jpeg({ quality: this.quality, chromaSubsampling: '4:4:4' }).toBuffer();
     const head = Buffer.alloc(EDIT_FRAME_HEADER_BYTES);
     head.writeUInt32LE(EDIT_FRAME_MAGIC, 0);
     head.writeUInt32LE(frame, 4);
     head.writeUInt32LE(r, 8);
+    head.writeUInt32LE(view === 'restored' ? 1 : 0, 12);
     if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([head, jpeg]));
   }
 
   private async suggestFor(ws: WebSocket, m: Point): Promise<void> {
-    this.sendJson(ws, { type: 'suggest', frame: m.frame, x: m.x, y: m.y, colors: await this.session.suggest(m.frame, m.x, m.y) });
+    this.sendJson(ws, { type: 'suggest', frame: m.frame, x: m.x, y: m.y, colors: await this.session.suggest(m.frame, m.x, m.y, this.shownView(ws)) });
   }
 
   /**
@@ -169,12 +182,17 @@ export class EditRoom {
     const { session } = this;
     switch (m.type) {
       case 'get':
-        return this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0));
+        return this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0, ws));
       case 'seek':
         if (m.frame >= session.frames) return this.sendJson(ws, { type: 'error', message: `frame ${m.frame}: not a frame of this film (0..${session.frames - 1})` });
         this.frameOf.set(ws, m.frame);
-        this.sendJson(ws, this.stateOf(m.frame));
+        this.sendJson(ws, this.stateOf(m.frame, ws));
         return this.want(ws, m.frame);
+      case 'view':
+        if (!session.restores) throw usageError(NO_RESTORE);
+        this.viewOf.set(ws, m.view);
+        this.sendJson(ws, this.stateOf(this.frameOf.get(ws) ?? 0, ws));
+        return this.want(ws, this.frameOf.get(ws) ?? 0);
       case 'suggest':
         if (m.frame >= session.frames || m.x > session.info.width - 1 || m.y > session.info.height - 1) {
           return this.sendJson(ws, { type: 'error', message: 'suggest: the point is outside the film' });

@@ -118,10 +118,16 @@ async function sendRendered(res: ServerResponse, path: string | null): Promise<v
   createReadStream(path).pipe(res);
 }
 
-/** One frame, colorized with the hints, as a PNG (?frame=N, default 0). */
+/**
+ * One frame, colorized with the hints, as a PNG (?frame=N, default 0): from the restored L when
+ * the editor restores, or from the L as decoded with &view=original (what it shows without --restore).
+ */
 async function sendFramePng(res: ServerResponse, session: EditSession, query: string): Promise<void> {
-  const n = Number(new URLSearchParams(query).get('frame') ?? '0');
+  const q = new URLSearchParams(query);
+  const n = Number(q.get('frame') ?? '0');
   if (!Number.isInteger(n) || n < 0 || n >= session.frames) return refuse(res, 400, `frame must be an integer 0..${session.frames - 1}`);
-  const f = await session.render(n);
+  const view = q.get('view') ?? 'restored';
+  if (view !== 'restored' && view !== 'original') return refuse(res, 400, 'view must be original or restored');
+  const f = await session.render(n, view);
   reply(res, 200, 'image/png', await sharp(f.out, { raw: { width: f.width, height: f.height, channels: 3 } }).png().toBuffer());
 }

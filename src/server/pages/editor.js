@@ -24,7 +24,7 @@
   var rendering = null;
   var stripBuilt = false;
   /** @type {EditorState} */
-  var ed = { frames: 0, shown: 0, lastClickMs: null, clicks: [], rev: 0, frame: 0, errors: [], render: null, history: { undo: 0, redo: 0 } };
+  var ed = { frames: 0, shown: 0, lastClickMs: null, clicks: [], rev: 0, frame: 0, errors: [], render: null, history: { undo: 0, redo: 0 }, view: null, shownView: null };
   window.chromaEditor = ed;
 
   function flash(text, isError) { var m = $('message'); m.textContent = text; m.className = isError ? 'error' : ''; }
@@ -48,6 +48,7 @@
       if (selected && selected !== '(new)' && !m.hints.some(function (h) { return h.id === selected; })) selected = null;
       if (shownFrame < 0) { $('seek').max = String(m.film.frames - 1); fitCanvas(m.film.width, m.film.height); }
       if (!stripBuilt) buildStrip(m.film);
+      ed.view = m.view; $('showOriginal').checked = m.view === 'original';
       renderList(); draw(); updateControls();
       $('tracking').textContent = m.tracking ? 'tracking…' : '';
     } else if (m.type === 'suggest') {
@@ -64,11 +65,11 @@
   }
   function onFrame(buf) {
     var dv = new DataView(buf);
-    if (buf.byteLength < 12 || dv.getUint32(0, true) !== MAGIC) return;
-    var n = dv.getUint32(4, true), rev = dv.getUint32(8, true);
-    createImageBitmap(new Blob([new Uint8Array(buf, 12)], { type: 'image/jpeg' })).then(function (bmp) {
+    if (buf.byteLength < 16 || dv.getUint32(0, true) !== MAGIC) return;
+    var n = dv.getUint32(4, true), rev = dv.getUint32(8, true), restored = dv.getUint32(12, true) === 1;
+    createImageBitmap(new Blob([new Uint8Array(buf, 16)], { type: 'image/jpeg' })).then(function (bmp) {
       if (bitmap) bitmap.close();
-      bitmap = bmp; shownFrame = n; shownRev = rev; ed.frame = n; ed.shown++;
+      bitmap = bmp; shownFrame = n; shownRev = rev; ed.frame = n; ed.shown++; ed.shownView = restored ? 'restored' : 'original';
       fitCanvas(bmp.width, bmp.height);
       if (pendingAdd && rev >= pendingAdd.rev && n === pendingAdd.frame) {
         ed.lastClickMs = performance.now() - pendingAdd.t0; ed.clicks.push(ed.lastClickMs); pendingAdd = null;
@@ -145,6 +146,12 @@
     opt.disabled = !!why; opt.title = why || 'the hint is found again in every shot of this camera setup';
     if (why && $('until').value === 'setup') $('until').value = 'shot';
     $('until-why').textContent = why ? 'every shot of this setup: ' + why : '';
+    // The original/restored switch: on only when the editor restores; otherwise the page's own
+    // reason (edit-page.ts) stays on it.
+    if (state && state.film.restore) {
+      var vw = able($('showOriginal'), off, 'show this frame colorized from the film as decoded, without the repair');
+      $('viewLabel').title = $('showOriginal').title; $('viewWhy').textContent = vw ? 'original: ' + vw : '';
+    }
     var done = !!rendering && rendering.state === 'done';
     var a = $('rendered');
     a.setAttribute('aria-disabled', done ? 'false' : 'true');
@@ -274,6 +281,7 @@
   $('redo').addEventListener('click', function () { undo(true); });
   $('render').addEventListener('click', function () { send({ type: 'render', smooth: $('smooth').checked, overwrite: $('overwrite').checked }); });
   $('cancel').addEventListener('click', function () { send({ type: 'cancel' }); });
+  $('showOriginal').addEventListener('change', function () { send({ type: 'view', view: $('showOriginal').checked ? 'original' : 'restored' }); });
   $('download').href = 'hints.json?token=' + encodeURIComponent(token);
   $('load').addEventListener('change', function () {
     var f = $('load').files?.[0]; if (!f) return;

@@ -114,6 +114,9 @@ interface EditorState {
   errors: string[];
   render: RenderView | null;
   history: { undo: number; redo: number };
+  /** The L this page asked for ('original' without --restore), and the one the frame on screen was colorized from. */
+  view: 'restored' | 'original' | null;
+  shownView: 'restored' | 'original' | null;
 }
 
 /** The editor server's "render" message (edit-render.ts). */
@@ -143,6 +146,8 @@ interface EditView {
   film: {
     name: string; width: number; height: number; frames: number; fps: number; cuts: number[];
     shots: EditorShot[]; setups: { index: number; shots: number[] }[]; setupHints: boolean; renderPath: string;
+    /** True when the editor restores (--restore): the original/restored switch can be used. */
+    restore: boolean;
   };
   frame: number;
   /** HintView of the edit session, one per hint. */
@@ -155,6 +160,8 @@ interface EditView {
   tracking: boolean;
   hintsPath: string;
   history: { undo: number; redo: number };
+  /** The L this socket's frames are colorized from. */
+  view: 'restored' | 'original';
   added?: string;
 }
 
