@@ -18,6 +18,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'compose-simd.test.ts': [],
   'editor.test.ts': ['chromium', 'slow'],
   'editor-film.test.ts': ['chromium', 'slow'],
+  'editor-restore.test.ts': ['chromium', 'slow'],
   'faults.test.ts': ['slow'],
   'front-door.test.ts': ['slow'],
   'hardening.test.ts': ['chromium', 'slow'],
