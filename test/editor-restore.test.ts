@@ -22,6 +22,8 @@ import { probeMedia } from '../src/media/probe.js';
 import { loadModel } from '../src/model/load-model.js';
 import { parseRestoreOption } from '../src/restore/options.js';
 import { EditSession } from '../src/editor/session.js';
+import { RestoredL, RESTORE_BLOCK } from '../src/editor/restored-l.js';
+import type { RawFrame } from '../src/core/frames.js';
 import { startEditServer, type EditServerHandle } from '../src/server/edit-server.js';
 import { editOptionsFromArgv } from '../src/cli/edit-cli.js';
 import type { LoadedModel } from '../src/core/model-contract.js';
@@ -136,6 +138,41 @@ test('session with restore: the frames shown differ from the original exactly wh
   } finally {
     await session.close();
   }
+});
+
+test('restored L: a block is restored once with its context, then served from the cache; the cache is bounded', async () => {
+  const rgb = readRgbFrames(film, W, H);
+  const reads: number[] = [];
+  const source = {
+    frames: FRAMES,
+    read: async (i: number): Promise<RawFrame> => {
+      reads.push(i);
+      return { index: i, pts: i / 10, width: W, height: H, rgb: Buffer.from(rgb[i]) };
+    },
+  };
+  const r = new RestoredL(source, parseRestoreOption('dust')!);
+  const { behind, ahead } = r.context;
+  assert.deepEqual({ behind, ahead }, { behind: 2, ahead: 2 });
+  const a = await r.get(9);
+  // Block 1 (frames 8..15) with 2 frames behind it (the film ends after it).
+  assert.deepEqual(reads, [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+  for (let i = RESTORE_BLOCK; i < FRAMES; i++) await r.get(i);
+  assert.equal(await r.get(9), a, 'the same plane from the cache');
+  assert.equal(reads.length, 10, 'no frame read again');
+  // Frame 9's speck is gone, the rest of the frame as decoded.
+  const decoded = lOf(rgb[9]);
+  assert.ok(lDiff(a, decoded, 9).damage > 20 && lDiff(a, decoded, 9).elsewhere < 0.05, JSON.stringify(lDiff(a, decoded, 9)));
+  // A cache of two planes keeps the two stored or used last (the block's last two); a frame that
+  // has left it is restored again, with its block.
+  const small = new RestoredL(source, parseRestoreOption('dust')!, 2 * W * H * 4);
+  reads.length = 0;
+  await small.get(0);
+  assert.equal(reads.length, RESTORE_BLOCK + 2);
+  await small.get(7);
+  await small.get(6);
+  assert.equal(reads.length, RESTORE_BLOCK + 2, 'frames 6 and 7 from the cache');
+  await small.get(3);
+  assert.equal(reads.length, 2 * (RESTORE_BLOCK + 2), 'frame 3 had left the cache');
 });
 
 async function startEditor(restore: boolean): Promise<EditServerHandle> {

@@ -1,12 +1,14 @@
 // The editor's restored L (`serve --edit --restore`): the repair stage of `colorize --restore`
 // (graph/restore-stage.ts, look-ahead mode) run over a window of the film's frames, read back from
-// the spool. Restoration is temporal, so a frame is restored inside a block of BLOCK frames with
-// `restoreHold(settings)` frames of context either side (the stage's look-ahead, which also covers
-// what it looks back: the flicker window, blotches' t±3, the flow's t±1); the whole block is kept,
-// so stepping or playing on costs about one restoration a frame plus the context per block. The
-// restored L of a frame does not depend on the hints, so it is cached (least recently used first
-// out, up to `maxBytes`) and hint edits re-colour without restoring again.
-import { from, lastValueFrom, toArray } from 'rxjs';
+// the spool. Restoration is temporal, so a frame is restored inside a block of RESTORE_BLOCK frames
+// with `restoreHold(settings)` frames of context either side (the stage's look-ahead, which also
+// covers what it looks back: the flicker window, blotches' t±3, the flow's t±1), and MEMORY_FRAMES
+// more behind for the two repairs that carry memory (the running grain level, the scratches of the
+// previous frame); the whole block is kept, so stepping or playing on costs about one restoration
+// a frame plus the context per block. The restored L of a frame does not depend on the hints, so
+// it is cached (least recently used first out, up to `maxBytes`) and hint edits re-colour without
+// restoring again.
+import { concatMap, filter, lastValueFrom, range, tap } from 'rxjs';
 import { extractL } from '../operators/extract-l.js';
 import { restoreHold, restoreStage } from '../graph/restore-stage.js';
 import type { RestoreSettings } from '../restore/options.js';
@@ -14,6 +16,8 @@ import type { RawFrame } from '../core/frames.js';
 
 /** Frames restored together (one run of the stage, plus its context either side). */
 export const RESTORE_BLOCK = 8;
+/** Extra frames behind a block when grain or scratches are repaired: their memory settles. */
+export const MEMORY_FRAMES = 4;
 /** Default cap on the cached restored planes, bytes. */
 export const DEFAULT_RESTORED_CACHE_BYTES = 256 * 1024 ** 2;
 
@@ -38,9 +42,10 @@ export class RestoredL {
     private readonly maxBytes = DEFAULT_RESTORED_CACHE_BYTES,
   ) {}
 
-  /** Frames of context either side of a block. */
-  get context(): number {
-    return restoreHold(this.settings);
+  /** Frames of context before and after a block. */
+  get context(): { behind: number; ahead: number } {
+    const s = this.settings, ahead = restoreHold(s);
+    return { behind: ahead + (s.grain || s.scratches ? MEMORY_FRAMES : 0), ahead };
   }
 
   /** The restored L of frame `index` (width * height; the caller must not change it). */
@@ -64,16 +69,18 @@ export class RestoredL {
 
   private async restoreBlock(block: number): Promise<Map<number, Float32Array>> {
     const first = block * RESTORE_BLOCK, end = Math.min(this.source.frames, first + RESTORE_BLOCK);
-    const lo = Math.max(0, first - this.context), hi = Math.min(this.source.frames, end + this.context);
-    const raws: RawFrame[] = [];
-    for (let i = lo; i < hi; i++) raws.push(await this.source.read(i));
-    const out = await lastValueFrom(from(raws).pipe(extractL(), restoreStage(this.settings, { mode: 'lookahead' }), toArray()));
+    const { behind, ahead } = this.context;
+    const lo = Math.max(0, first - behind), hi = Math.min(this.source.frames, end + ahead);
     const planes = new Map<number, Float32Array>();
-    for (const f of out) {
-      if (f.index < first || f.index >= end) continue;
-      planes.set(f.index, f.L);
-      this.keep(f.index, f.L);
-    }
+    // Read as the stage asks, so only what it holds (its look-ahead) and the block are in memory.
+    await lastValueFrom(range(lo, hi - lo).pipe(
+      concatMap((i) => this.source.read(i)), extractL(), restoreStage(this.settings, { mode: 'lookahead' }),
+      filter((f) => f.index >= first && f.index < end),
+      tap((f) => {
+        planes.set(f.index, f.L);
+        this.keep(f.index, f.L);
+      }),
+    ), { defaultValue: null });
     return planes;
   }
 
