@@ -51,8 +51,9 @@ the whole film (to --output) as
 would (the editor shows single frames without temporal smoothing: render with smoothing off, or
 '--smooth off', gives exactly what it showed). With --restore the frames are shown repaired, as
 'colorize --restore' repairs them (a switch on the page shows the original instead), and the
-render repairs the film the same way (docs/restore.md, "In the editor"). The editor keeps a decoded copy of the film in a temporary folder while it runs
-(width x height x 3 bytes a frame; films needing over 8 GiB are refused: cut the shot out).
+render repairs the film the same way (docs/restore.md, "In the editor"). The editor keeps a
+decoded copy of the film in a temporary folder while it runs (width x height x 3 bytes a frame;
+films needing over 8 GiB are refused: cut the shot out).
 
 Examples:
   chroma serve --input reel.mp4 --edit
