@@ -164,7 +164,9 @@ export function trainConfig(opts: { photos: string; count: number; workDir: stri
     cache_short: 176,
     crop: 128,
     batch: 16,
-    model: { c1: 24, c2: 48, c3: 96, c4: 160, cd: 112, c5: 128, hints: true },
+    // the built-in model's net: the frozen ImageNet encoder (MobileNetV2 through block_10, committed in
+    // training/encoder/weights) fused into the colour net
+    model: { c1: 24, c2: 48, c3: 96, c4: 160, cd: 112, c5: 128, hints: true, sem: 128, encoder: join(root, 'training', 'encoder', 'weights') },
     hint_sim: { p_free: 0.34, p_geom: 0.125, max_points: 64, sizes: [1, 9] },
     lr: opts.from === 'default' ? 5e-4 : 2e-3,
     lr_min: 2e-5,
@@ -183,12 +185,12 @@ export function trainConfig(opts: { photos: string; count: number; workDir: stri
     checkpoint_every_minutes: Math.max(0.5, Math.min(5, minutes / 4)),
     train_size: 144,
     zoom: 0.5,
-    ...(opts.from === 'default' ? { init_from: join(root, 'training', 'checkpoint', 'hint-campaign.pt') } : {}),
+    ...(opts.from === 'default' ? { init_from: join(root, 'training', 'checkpoint', 'default.pt') } : {}),
     campaign: {
       checkpoint: join(opts.workDir, 'campaign.pt'),
       log: join(opts.workDir, 'log.jsonl'),
       export: join(opts.workDir, 'model.onnx'),
-      decode: join(root, 'training', 'sweep_hint.json'),
+      decode: join(root, 'training', 'sweep_sem.json'),
     },
   };
 }
