@@ -1,7 +1,7 @@
 // Loading a model: one ONNX Runtime session (CUDA first when asked or available, CPU otherwise),
 // its contract metadata, a probe run that checks the output shape fits the contract, and for
 // logits models the annealed-mean graph session.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_MODEL_INFO, HINTS_INPUT, META_KEYS, noHintPlanes, type LoadedModel, type ModelInfo, type ModelKind } from '../core/model-contract.js';
@@ -9,6 +9,7 @@ import { readMetadataProps } from '../onnx/builder.js';
 import { buildAnnealedMeanGraph } from '../onnx/annealed-mean-graph.js';
 import { NULL_MODEL, readModelBytes } from '../onnx/null-model.js';
 import { resolveModelPath } from './resolve-model.js';
+import { readSidecar } from './sidecar.js';
 import { ChromaError, modelError } from '../core/errors.js';
 import { checkOptions } from '../core/options.js';
 import { LOAD_MODEL_SPECS } from '../core/option-specs.js';
@@ -28,19 +29,6 @@ export interface LoadModelOptions {
   log?: (line: string) => void;
 }
 
-
-function sidecar(path: string): Partial<ModelInfo> | null {
-  for (const p of [`${path}.json`, path.replace(/\.onnx$/i, '.json')]) {
-    if (p !== path && existsSync(p)) {
-      try {
-        return JSON.parse(readFileSync(p, 'utf8')) as Partial<ModelInfo>;
-      } catch (err) {
-        throw modelError(`${p}: invalid sidecar JSON (${(err as Error).message})`);
-      }
-    }
-  }
-  return null;
-}
 
 function infoFromMetadata(props: Record<string, string>): Partial<ModelInfo> {
   const num = (k: string) => (props[k] !== undefined ? Number(props[k]) : undefined);
@@ -105,7 +93,7 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
     throw modelError(`${path}: not an ONNX model (${(err as Error).message})`);
   }
   // (The null model has no file, so no sidecar: a null.json in the working directory is not its.)
-  const partial = { ...infoFromMetadata(props), ...((path === NULL_MODEL ? null : sidecar(path)) ?? {}) };
+  const partial = { ...infoFromMetadata(props), ...((path === NULL_MODEL ? null : readSidecar(path)) ?? {}) };
 
   let created: { session: ort.InferenceSession; provider: 'cuda' | 'cpu' };
   try {

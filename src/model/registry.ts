@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
 import { readMetadataProps } from '../onnx/builder.js';
+import { readSidecar } from './sidecar.js';
 import { NULL_MODEL } from '../onnx/null-model.js';
 import { META_KEYS, type ModelKind } from '../core/model-contract.js';
 import { ConvertError, convertStateDict, type Architecture } from './convert.js';
@@ -82,9 +83,10 @@ export interface ModelListing {
   partialBytes?: number;
 }
 
+/** The model's kind as loading it would see it: its sidecar's, else its graph metadata's; null if neither says. */
 async function readKind(p: string): Promise<string | null> {
   try {
-    return readMetadataProps(new Uint8Array(await readFile(p)))[META_KEYS.kind] ?? null;
+    return readSidecar(p)?.kind ?? readMetadataProps(new Uint8Array(await readFile(p)))[META_KEYS.kind] ?? null;
   } catch {
     return null;
   }
