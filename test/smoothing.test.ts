@@ -4,6 +4,7 @@ import { Subject, from, lastValueFrom, toArray } from 'rxjs';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 
 import { smoothAb } from '../src/operators/smooth-ab.js';
 import { AbSmoother } from '../src/smoothing/smoother.js';
@@ -416,4 +417,26 @@ test('in colorGraph with a fixture model: every frame comes out, in order', asyn
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---- the filter's exact output ----------------------------------------------------------------
+// Pinned to the bit: the speed-ups of the flow and the warps (issue 25) must not change a single
+// value. The digests are those of the straightforward code the speed-ups replaced (13a1fa7); a
+// change of the algorithm on purpose changes them, with its smoothing-bench figures (bench/smoothing.ts).
+
+const digest = (planes: Float32Array[]) => {
+  const h = createHash('sha256');
+  for (const p of planes) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+  return h.digest('hex').slice(0, 16);
+};
+
+const PINNED = { lookahead: '63104024718d9df6', causalChecked: '68c5f3e79e0fc1c4' };
+
+test('the smoothed output is the same to the bit as the reference implementation', () => {
+  const clip = makeClip({ frames: 12, speed: 3, noise: 6, jitter: 3, exposure: 2, seed: 5 });
+  const got = {
+    lookahead: digest(smoothAll(clip.frames.map((f) => ({ ...f, ab: Float32Array.from(f.ab) })), { mode: 'lookahead' })),
+    causalChecked: digest(smoothAll(clip.frames.map((f) => ({ ...f, ab: Float32Array.from(f.ab) })), { mode: 'causal', consistencyCheck: true })),
+  };
+  assert.deepEqual(got, PINNED);
 });

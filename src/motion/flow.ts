@@ -22,18 +22,36 @@ export interface FlowOptions {
   lambda?: number;
 }
 
-interface Level {
+/** One pyramid level of a plane: the blurred image and, for when it is the flow's reference, its gradients and box-summed structure tensor. */
+interface PlaneLevel {
   w: number;
   h: number;
-  i0: Float32Array;
-  i1: Float32Array;
+  img: Float32Array;
   ix: Float32Array;
   iy: Float32Array;
   a11: Float32Array;
   a12: Float32Array;
   a22: Float32Array;
-  u: Float32Array;
-  v: Float32Array;
+}
+
+/**
+ * What the flow needs of one plane, built once by FlowEstimator.prepare: a video frame is both
+ * ends of two flows (with the previous frame and with the next, each way), so its pyramid and
+ * structure tensor are built once instead of at every flow.
+ */
+export class FlowPyramid {
+  /** @internal */
+  readonly levels: PlaneLevel[];
+  constructor(sizes: readonly { w: number; h: number }[]) {
+    this.levels = sizes.map(({ w, h }) => {
+      const n = w * h;
+      return {
+        w, h,
+        img: new Float32Array(n), ix: new Float32Array(n), iy: new Float32Array(n),
+        a11: new Float32Array(n), a12: new Float32Array(n), a22: new Float32Array(n),
+      };
+    });
+  }
 }
 
 /** Bilinear sample of `p` (w x h) at (x, y), coordinates clamped to the plane. */
@@ -68,8 +86,13 @@ function halve(src: Float32Array, w: number, h: number, dst: Float32Array, dw: n
   }
 }
 
-/** In-place (2r+1)^2 box sum, zero outside the plane. `tmp` is scratch of the same size. */
-function boxSum(p: Float32Array, tmp: Float32Array, w: number, h: number, r: number): void {
+/**
+ * In-place (2r+1)^2 box sum, zero outside the plane: a running sum along each row into `tmp`, then
+ * down each column. The column sums run row by row (one accumulator per column, in `col`) so the
+ * pass reads memory in order; each sum adds and drops the same values in the same order as a
+ * column-at-a-time walk would, so the result is the same to the bit.
+ */
+function boxSum(p: Float32Array, tmp: Float32Array, col: Float64Array, w: number, h: number, r: number): void {
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let acc = 0;
@@ -81,20 +104,31 @@ function boxSum(p: Float32Array, tmp: Float32Array, w: number, h: number, r: num
       if (sub >= 0) acc -= p[row + sub];
     }
   }
-  for (let x = 0; x < w; x++) {
-    let acc = 0;
-    for (let y = 0; y <= r && y < h; y++) acc += tmp[y * w + x];
-    for (let y = 0; y < h; y++) {
-      p[y * w + x] = acc;
-      const add = y + r + 1, sub = y - r;
-      if (add < h) acc += tmp[add * w + x];
-      if (sub >= 0) acc -= tmp[sub * w + x];
+  col.fill(0, 0, w);
+  for (let y = 0; y <= r && y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) col[x] += tmp[row + x];
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) p[row + x] = col[x];
+    const add = y + r + 1, sub = y - r;
+    if (add < h) {
+      const ra = add * w;
+      for (let x = 0; x < w; x++) col[x] += tmp[ra + x];
+    }
+    if (sub >= 0) {
+      const rs = sub * w;
+      for (let x = 0; x < w; x++) col[x] -= tmp[rs + x];
     }
   }
 }
 
 export class FlowEstimator {
-  private readonly levels: Level[] = [];
+  private readonly sizes: { w: number; h: number }[] = [];
+  /** The flow at each level. */
+  private readonly u: Float32Array[] = [];
+  private readonly v: Float32Array[] = [];
   private readonly iterations: number;
   private readonly radius: number;
   private readonly lambda: number;
@@ -102,6 +136,10 @@ export class FlowEstimator {
   private readonly b1: Float32Array;
   private readonly b2: Float32Array;
   private readonly tmp: Float32Array;
+  private readonly col: Float64Array;
+  // The two planes of compute().
+  private fromPyr: FlowPyramid | null = null;
+  private toPyr: FlowPyramid | null = null;
 
   constructor(readonly width: number, readonly height: number, opts: FlowOptions = {}) {
     if (!(width >= 1 && height >= 1)) throw new RangeError('FlowEstimator needs a non-empty plane');
@@ -113,13 +151,9 @@ export class FlowEstimator {
     const minSize = opts.minSize ?? 12;
     let w = width, h = height;
     for (let l = 0; l < maxLevels; l++) {
-      const n = w * h;
-      this.levels.push({
-        w, h,
-        i0: new Float32Array(n), i1: new Float32Array(n), ix: new Float32Array(n), iy: new Float32Array(n),
-        a11: new Float32Array(n), a12: new Float32Array(n), a22: new Float32Array(n),
-        u: new Float32Array(n), v: new Float32Array(n),
-      });
+      this.sizes.push({ w, h });
+      this.u.push(new Float32Array(w * h));
+      this.v.push(new Float32Array(w * h));
       const nw = (w + 1) >> 1, nh = (h + 1) >> 1;
       if (Math.min(nw, nh) < minSize) break;
       w = nw;
@@ -129,11 +163,51 @@ export class FlowEstimator {
     this.b1 = new Float32Array(n);
     this.b2 = new Float32Array(n);
     this.tmp = new Float32Array(n);
+    this.col = new Float64Array(width);
   }
 
   /** Number of pyramid levels in use. */
   get levelCount(): number {
-    return this.levels.length;
+    return this.sizes.length;
+  }
+
+  /** An empty pyramid of this estimator's geometry, for prepare(). */
+  pyramid(): FlowPyramid {
+    return new FlowPyramid(this.sizes);
+  }
+
+  /** Build `pyr` (from this.pyramid()) for `plane` (width x height): usable as either end of computePrepared(). */
+  prepare(plane: Float32Array, pyr: FlowPyramid): FlowPyramid {
+    const { tmp, col, radius } = this;
+    if (plane.length < this.width * this.height) throw new RangeError('FlowEstimator.prepare: plane too small');
+    const levels = pyr.levels;
+    blur3(plane, levels[0].img, tmp, this.width, this.height);
+    for (let l = 1; l < levels.length; l++) {
+      const a = levels[l - 1], b = levels[l];
+      halve(a.img, a.w, a.h, b.img, b.w, b.h);
+    }
+    for (const lv of levels) {
+      const { w, h, img: i0, ix, iy, a11, a12, a22 } = lv;
+      // Gradients of the reference (central differences, one-sided at the edges) and the structure tensor.
+      for (let y = 0; y < h; y++) {
+        const r = y * w, up = (y > 0 ? y - 1 : y) * w, dn = (y < h - 1 ? y + 1 : y) * w;
+        const dyScale = y > 0 && y < h - 1 ? 0.5 : 1;
+        for (let x = 0; x < w; x++) {
+          const xl = x > 0 ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
+          const gx = (i0[r + xr] - i0[r + xl]) * (xr - xl === 2 ? 0.5 : 1);
+          const gy = (i0[dn + x] - i0[up + x]) * dyScale;
+          ix[r + x] = gx;
+          iy[r + x] = gy;
+          a11[r + x] = gx * gx;
+          a12[r + x] = gx * gy;
+          a22[r + x] = gy * gy;
+        }
+      }
+      boxSum(a11, tmp, col, w, h, radius);
+      boxSum(a12, tmp, col, w, h, radius);
+      boxSum(a22, tmp, col, w, h, radius);
+    }
+    return pyr;
   }
 
   /**
@@ -141,81 +215,101 @@ export class FlowEstimator {
    * to(x + out(x)) ~ from(x).
    */
   compute(from: Float32Array, to: Float32Array, out: Float32Array): void {
-    const { levels, tmp } = this;
     const n = this.width * this.height;
     if (from.length < n || to.length < n || out.length < 2 * n) throw new RangeError('FlowEstimator.compute: plane too small');
-    const top = levels[0];
-    blur3(from, top.i0, tmp, top.w, top.h);
-    blur3(to, top.i1, tmp, top.w, top.h);
-    for (let l = 1; l < levels.length; l++) {
-      const a = levels[l - 1], b = levels[l];
-      halve(a.i0, a.w, a.h, b.i0, b.w, b.h);
-      halve(a.i1, a.w, a.h, b.i1, b.w, b.h);
-    }
-    for (let l = levels.length - 1; l >= 0; l--) {
-      const lv = levels[l];
-      if (l === levels.length - 1) {
-        lv.u.fill(0);
-        lv.v.fill(0);
+    const a = this.prepare(from, (this.fromPyr ??= this.pyramid()));
+    const b = this.prepare(to, (this.toPyr ??= this.pyramid()));
+    this.computePrepared(a, b, out);
+  }
+
+  /** compute() between two prepared planes (the same result, without rebuilding their pyramids). */
+  computePrepared(from: FlowPyramid, to: FlowPyramid, out: Float32Array): void {
+    const n = this.width * this.height;
+    if (out.length < 2 * n) throw new RangeError('FlowEstimator.compute: plane too small');
+    const last = this.sizes.length - 1;
+    for (let l = last; l >= 0; l--) {
+      if (l === last) {
+        this.u[l].fill(0);
+        this.v[l].fill(0);
       } else {
-        this.upsampleFlow(levels[l + 1], lv);
+        this.upsampleFlow(l + 1, l);
       }
-      this.refine(lv);
+      this.refine(from.levels[l], to.levels[l].img, this.u[l], this.v[l]);
     }
-    out.set(top.u.subarray(0, n), 0);
-    out.set(top.v.subarray(0, n), n);
+    out.set(this.u[0].subarray(0, n), 0);
+    out.set(this.v[0].subarray(0, n), n);
   }
 
-  private upsampleFlow(c: Level, f: Level): void {
-    const sx = c.w / f.w, sy = c.h / f.h;
+  private upsampleFlow(cl: number, fl: number): void {
+    const c = this.sizes[cl], f = this.sizes[fl];
+    const cu = this.u[cl], cv = this.v[cl], fu = this.u[fl], fv = this.v[fl];
+    const cw = c.w, ch = c.h;
+    const sx = cw / f.w, sy = ch / f.h;
     for (let y = 0; y < f.h; y++) {
-      const cy = (y + 0.5) * sy - 0.5;
+      // The bilinear tap of sampleBilinear, shared by u and v.
+      let cy = (y + 0.5) * sy - 0.5;
+      if (cy < 0) cy = 0;
+      else if (cy > ch - 1) cy = ch - 1;
+      const y0 = cy | 0;
+      const y1 = y0 < ch - 1 ? y0 + 1 : y0;
+      const fy = cy - y0;
+      const r0 = y0 * cw, r1 = y1 * cw;
       for (let x = 0; x < f.w; x++) {
-        const cx = (x + 0.5) * sx - 0.5;
+        let cx = (x + 0.5) * sx - 0.5;
+        if (cx < 0) cx = 0;
+        else if (cx > cw - 1) cx = cw - 1;
+        const x0 = cx | 0;
+        const x1 = x0 < cw - 1 ? x0 + 1 : x0;
+        const fx = cx - x0;
         const i = y * f.w + x;
-        f.u[i] = sampleBilinear(c.u, c.w, c.h, cx, cy) / sx;
-        f.v[i] = sampleBilinear(c.v, c.w, c.h, cx, cy) / sy;
+        let top = cu[r0 + x0] + (cu[r0 + x1] - cu[r0 + x0]) * fx;
+        let bot = cu[r1 + x0] + (cu[r1 + x1] - cu[r1 + x0]) * fx;
+        fu[i] = (top + (bot - top) * fy) / sx;
+        top = cv[r0 + x0] + (cv[r0 + x1] - cv[r0 + x0]) * fx;
+        bot = cv[r1 + x0] + (cv[r1 + x1] - cv[r1 + x0]) * fx;
+        fv[i] = (top + (bot - top) * fy) / sy;
       }
     }
   }
 
-  private refine(lv: Level): void {
-    const { w, h, i0, i1, ix, iy, a11, a12, a22, u, v } = lv;
-    const n = w * h;
-    const { b1, b2, tmp, radius, lambda } = this;
-    // Gradients of the reference (central differences, one-sided at the edges) and the structure tensor.
+  /** Residual terms b = g (g . u - r) of rows [0, h) at the current flow (the sample is sampleBilinear's, inlined). */
+  private residual(lv: PlaneLevel, i1: Float32Array, u: Float32Array, v: Float32Array): void {
+    const { w, h, img: i0, ix, iy } = lv;
+    const { b1, b2 } = this;
+    const xmax = w - 1, ymax = h - 1;
     for (let y = 0; y < h; y++) {
-      const r = y * w, up = (y > 0 ? y - 1 : y) * w, dn = (y < h - 1 ? y + 1 : y) * w;
-      const dyScale = y > 0 && y < h - 1 ? 0.5 : 1;
       for (let x = 0; x < w; x++) {
-        const xl = x > 0 ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
-        const gx = (i0[r + xr] - i0[r + xl]) * (xr - xl === 2 ? 0.5 : 1);
-        const gy = (i0[dn + x] - i0[up + x]) * dyScale;
-        ix[r + x] = gx;
-        iy[r + x] = gy;
-        a11[r + x] = gx * gx;
-        a12[r + x] = gx * gy;
-        a22[r + x] = gy * gy;
+        const i = y * w + x;
+        const gx = ix[i], gy = iy[i], uu = u[i], vv = v[i];
+        let sx = x + uu, sy = y + vv;
+        if (sx < 0) sx = 0;
+        else if (sx > xmax) sx = xmax;
+        if (sy < 0) sy = 0;
+        else if (sy > ymax) sy = ymax;
+        const x0 = sx | 0, y0 = sy | 0;
+        const x1 = x0 < xmax ? x0 + 1 : x0, y1 = y0 < ymax ? y0 + 1 : y0;
+        const fx = sx - x0, fy = sy - y0;
+        const r0 = y0 * w, r1 = y1 * w;
+        const top = i1[r0 + x0] + (i1[r0 + x1] - i1[r0 + x0]) * fx;
+        const bot = i1[r1 + x0] + (i1[r1 + x1] - i1[r1 + x0]) * fx;
+        const e = gx * uu + gy * vv - (top + (bot - top) * fy - i0[i]);
+        b1[i] = gx * e;
+        b2[i] = gy * e;
       }
     }
-    boxSum(a11, tmp, w, h, radius);
-    boxSum(a12, tmp, w, h, radius);
-    boxSum(a22, tmp, w, h, radius);
+  }
+
+  private refine(lv: PlaneLevel, i1: Float32Array, u: Float32Array, v: Float32Array): void {
+    const { w, h, a11, a12, a22 } = lv;
+    const n = w * h;
+    const { b1, b2, tmp, col, radius, lambda } = this;
     // Each iteration linearises every window pixel's residual around the centre pixel's own flow
     // (r_j(u_i) ~ r_j(u_j) + g_j . (u_i - u_j)), so the update does not depend on how rough the
     // neighbours' current flow is:  u_i <- (A_i + lambda I)^-1 (sum_j g_j (g_j . u_j - r_j) + lambda u_i).
     for (let it = 0; it < this.iterations; it++) {
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const i = y * w + x;
-          const gx = ix[i], gy = iy[i], uu = u[i], vv = v[i];
-          const e = gx * uu + gy * vv - (sampleBilinear(i1, w, h, x + uu, y + vv) - i0[i]);
-          b1[i] = gx * e;
-          b2[i] = gy * e;
-        }
-      }
-      boxSum(b1, tmp, w, h, radius);
-      boxSum(b2, tmp, w, h, radius);
+      this.residual(lv, i1, u, v);
+      boxSum(b1, tmp, col, w, h, radius);
+      boxSum(b2, tmp, col, w, h, radius);
       for (let i = 0; i < n; i++) {
         const p = a11[i] + lambda, q = a12[i], s = a22[i] + lambda;
         const det = p * s - q * q;

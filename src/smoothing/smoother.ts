@@ -1,7 +1,7 @@
 // The smoothing state machine (the recursion of operators/smooth-ab.ts's header): per-geometry
 // buffers, the look-ahead window, scene-cut resets.
 import { PlaneResampler } from '../color/resample.js';
-import { FlowEstimator, consistencyMask } from '../motion/flow.js';
+import { FlowEstimator, FlowPyramid, consistencyMask } from '../motion/flow.js';
 import type { AbFrame } from '../core/frames.js';
 import { HIST_BINS, histogram, tvDistance } from './scene-cut.js';
 import { Link, reduceFlow, reduceMask } from './warp.js';
@@ -20,6 +20,11 @@ class Geometry {
   prevL: Float32Array;
   Lf: Float32Array;
   prevLf: Float32Array;
+  /** The flow's pyramids of Lf and prevLf, built when a flow first needs them (each frame's once). */
+  pyr: FlowPyramid | null;
+  prevPyr: FlowPyramid | null;
+  pyrReady = false;
+  prevPyrReady = false;
   hist = new Float64Array(HIST_BINS);
   prevHist = new Float64Array(HIST_BINS);
   /** Mean L of this frame and of the previous one. */
@@ -61,6 +66,8 @@ class Geometry {
     this.prevL = new Float32Array(n);
     this.Lf = new Float32Array(nf);
     this.prevLf = new Float32Array(nf);
+    this.pyr = this.flow?.pyramid() ?? null;
+    this.prevPyr = this.flow?.pyramid() ?? null;
     this.N = new Float32Array(2 * n);
     this.D = new Float32Array(n);
     this.N2 = new Float32Array(2 * n);
@@ -84,6 +91,11 @@ class Geometry {
     t = this.Lf;
     this.Lf = this.prevLf;
     this.prevLf = t;
+    const p = this.pyr;
+    this.pyr = this.prevPyr;
+    this.prevPyr = p;
+    this.prevPyrReady = this.pyrReady;
+    this.pyrReady = false;
     const h = this.hist;
     this.hist = this.prevHist;
     this.prevHist = h;
@@ -280,8 +292,11 @@ export class AbSmoother {
   private flows(g: Geometry): void {
     const { fw, fh, abW: w, abH: h } = g;
     const both = this.check || this.mode === 'lookahead';
-    g.flow!.compute(g.Lf, g.prevLf, g.flowB);
-    if (both) g.flow!.compute(g.prevLf, g.Lf, g.flowF);
+    const fe = g.flow!;
+    if (!g.pyrReady) g.pyrReady = !!fe.prepare(g.Lf, g.pyr!);
+    if (!g.prevPyrReady) g.prevPyrReady = !!fe.prepare(g.prevLf, g.prevPyr!);
+    fe.computePrepared(g.pyr!, g.prevPyr!, g.flowB);
+    if (both) fe.computePrepared(g.prevPyr!, g.pyr!, g.flowF);
     reduceFlow(g.flowB, fw, fh, g.flowAbB, w, h);
     if (this.check) {
       consistencyMask(g.flowB, g.flowF, fw, fh, g.maskB);
