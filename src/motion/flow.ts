@@ -272,59 +272,60 @@ export class FlowEstimator {
     }
   }
 
-  /** Residual terms b = g (g . u - r) of rows [0, h) at the current flow (the sample is sampleBilinear's, inlined). */
-  private residual(lv: PlaneLevel, i1: Float32Array, u: Float32Array, v: Float32Array): void {
-    const { w, h, img: i0, ix, iy } = lv;
-    const { b1, b2 } = this;
-    const xmax = w - 1, ymax = h - 1;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = y * w + x;
-        const gx = ix[i], gy = iy[i], uu = u[i], vv = v[i];
-        let sx = x + uu, sy = y + vv;
-        if (sx < 0) sx = 0;
-        else if (sx > xmax) sx = xmax;
-        if (sy < 0) sy = 0;
-        else if (sy > ymax) sy = ymax;
-        const x0 = sx | 0, y0 = sy | 0;
-        const x1 = x0 < xmax ? x0 + 1 : x0, y1 = y0 < ymax ? y0 + 1 : y0;
-        const fx = sx - x0, fy = sy - y0;
-        const r0 = y0 * w, r1 = y1 * w;
-        const top = i1[r0 + x0] + (i1[r0 + x1] - i1[r0 + x0]) * fx;
-        const bot = i1[r1 + x0] + (i1[r1 + x1] - i1[r1 + x0]) * fx;
-        const e = gx * uu + gy * vv - (top + (bot - top) * fy - i0[i]);
-        b1[i] = gx * e;
-        b2[i] = gy * e;
+  /**
+   * Gauss–Newton iterations at one level. Each iteration linearises every window pixel's residual
+   * around the centre pixel's own flow (r_j(u_i) ~ r_j(u_j) + g_j . (u_i - u_j)), so the update does
+   * not depend on how rough the neighbours' current flow is:
+   * u_i <- (A_i + lambda I)^-1 (sum_j g_j (g_j . u_j - r_j) + lambda u_i).
+   * A pixel's residual term needs only its own flow, so the next iteration's is made as soon as the
+   * pixel is updated: one pass over the level per iteration.
+   */
+  private refine(lv: PlaneLevel, i1: Float32Array, u: Float32Array, v: Float32Array): void {
+    const { w, h, a11, a12, a22 } = lv;
+    const { b1, b2, tmp, col, radius, lambda, iterations } = this;
+    for (let y = 0, i = 0; y < h; y++) for (let x = 0; x < w; x++, i++) this.residualAt(lv, i1, u[i], v[i], x, y, i);
+    for (let it = 0; it < iterations; it++) {
+      boxSum(b1, tmp, col, w, h, radius);
+      boxSum(b2, tmp, col, w, h, radius);
+      const more = it < iterations - 1;
+      for (let y = 0, i = 0; y < h; y++) {
+        for (let x = 0; x < w; x++, i++) {
+          const p = a11[i] + lambda, q = a12[i], s = a22[i] + lambda;
+          const det = p * s - q * q;
+          const c1 = b1[i] + lambda * u[i], c2 = b2[i] + lambda * v[i];
+          let du = (s * c1 - q * c2) / det - u[i];
+          let dv = (p * c2 - q * c1) / det - v[i];
+          // A step longer than a pixel is outside the linearisation's reach; cap it.
+          if (du > 1) du = 1;
+          else if (du < -1) du = -1;
+          if (dv > 1) dv = 1;
+          else if (dv < -1) dv = -1;
+          u[i] += du;
+          v[i] += dv;
+          if (more) this.residualAt(lv, i1, u[i], v[i], x, y, i);
+        }
       }
     }
   }
 
-  private refine(lv: PlaneLevel, i1: Float32Array, u: Float32Array, v: Float32Array): void {
-    const { w, h, a11, a12, a22 } = lv;
-    const n = w * h;
-    const { b1, b2, tmp, col, radius, lambda } = this;
-    // Each iteration linearises every window pixel's residual around the centre pixel's own flow
-    // (r_j(u_i) ~ r_j(u_j) + g_j . (u_i - u_j)), so the update does not depend on how rough the
-    // neighbours' current flow is:  u_i <- (A_i + lambda I)^-1 (sum_j g_j (g_j . u_j - r_j) + lambda u_i).
-    for (let it = 0; it < this.iterations; it++) {
-      this.residual(lv, i1, u, v);
-      boxSum(b1, tmp, col, w, h, radius);
-      boxSum(b2, tmp, col, w, h, radius);
-      for (let i = 0; i < n; i++) {
-        const p = a11[i] + lambda, q = a12[i], s = a22[i] + lambda;
-        const det = p * s - q * q;
-        const c1 = b1[i] + lambda * u[i], c2 = b2[i] + lambda * v[i];
-        let du = (s * c1 - q * c2) / det - u[i];
-        let dv = (p * c2 - q * c1) / det - v[i];
-        // A step longer than a pixel is outside the linearisation's reach; cap it.
-        if (du > 1) du = 1;
-        else if (du < -1) du = -1;
-        if (dv > 1) dv = 1;
-        else if (dv < -1) dv = -1;
-        u[i] += du;
-        v[i] += dv;
-      }
-    }
+  /** Pixel i = (x, y)'s residual term b = g (g . u - r) at flow (uu, vv), into b1 / b2 (the sample is sampleBilinear's, inlined). */
+  private residualAt(lv: PlaneLevel, i1: Float32Array, uu: number, vv: number, x: number, y: number, i: number): void {
+    const { w, h } = lv;
+    const gx = lv.ix[i], gy = lv.iy[i];
+    let sx = x + uu, sy = y + vv;
+    if (sx < 0) sx = 0;
+    else if (sx > w - 1) sx = w - 1;
+    if (sy < 0) sy = 0;
+    else if (sy > h - 1) sy = h - 1;
+    const x0 = sx | 0, y0 = sy | 0;
+    const x1 = x0 < w - 1 ? x0 + 1 : x0, y1 = y0 < h - 1 ? y0 + 1 : y0;
+    const fx = sx - x0, fy = sy - y0;
+    const r0 = y0 * w, r1 = y1 * w;
+    const top = i1[r0 + x0] + (i1[r0 + x1] - i1[r0 + x0]) * fx;
+    const bot = i1[r1 + x0] + (i1[r1 + x1] - i1[r1 + x0]) * fx;
+    const e = gx * uu + gy * vv - (top + (bot - top) * fy - lv.img[i]);
+    this.b1[i] = gx * e;
+    this.b2[i] = gy * e;
   }
 }
 

@@ -1,6 +1,7 @@
 // Warping one frame's smoothing state onto the next: bilinear taps along the optical flow (or in
 // place), weighted by L similarity and flow consistency; and the block reductions that bring a
-// flow field and its consistency mask down to ab resolution.
+// flow field and its consistency mask down to ab resolution, and the reverse of a flow field.
+import { sampleBilinearOffset } from '../motion/flow.js';
 
 /**
  * How one frame (A) reads the state of a neighbouring frame (B): for each pixel of A, the four
@@ -138,6 +139,30 @@ export function reduceFlow(src: Float32Array, fw: number, fh: number, dst: Float
       }
       dst[y * w + x] = u * k;
       dst[n + y * w + x] = v * k;
+    }
+  }
+}
+
+/**
+ * The reverse of a flow field (w x h, planar, A -> B) as a flow B -> A: at each pixel p of B, the
+ * f with p + f landing where A's flow brings it back to p, i.e. f = -flow(p + f), by fixed-point
+ * iteration from f = -flow(p) (bilinear samples, clamped to the plane). Exact for a smooth field;
+ * at motion boundaries and occlusions it is the flow of a neighbour, and the L-similarity weights
+ * of the link built on it drop the taps that land on another surface.
+ */
+export function invertFlow(src: Float32Array, w: number, h: number, dst: Float32Array, iterations = 2): void {
+  const n = w * h;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let u = -src[i], v = -src[n + i];
+      for (let k = 0; k < iterations; k++) {
+        const nu = -sampleBilinearOffset(src, 0, w, h, x + u, y + v);
+        v = -sampleBilinearOffset(src, n, w, h, x + u, y + v);
+        u = nu;
+      }
+      dst[i] = u;
+      dst[n + i] = v;
     }
   }
 }
