@@ -65,7 +65,11 @@ export interface SmoothOptions {
    * their background, which the L test cannot see.
    */
   colorThreshold?: number;
-  /** Flow mode: also compute the reverse flow and drop pixels failing the forward-backward check (default false: a second flow in causal mode, no measured gain). */
+  /**
+   * Flow mode: also estimate the reverse flow and drop pixels failing the forward-backward check
+   * (default false: a second flow per frame, no measured gain). Without it, look-ahead's forward
+   * links follow the backward flow reversed.
+   */
   consistencyCheck?: boolean;
   /** Called for every detected cut (not for the first frame) with the frame index and the histogram distance. Default: none. */
   onCut?: (index: number, distance: number) => void;
