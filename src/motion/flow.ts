@@ -308,22 +308,10 @@ export class FlowEstimator {
     }
   }
 
-  /** Pixel i = (x, y)'s residual term b = g (g . u - r) at flow (uu, vv), into b1 / b2 (the sample is sampleBilinear's, inlined). */
+  /** Pixel i = (x, y)'s residual term b = g (g . u - r) at flow (uu, vv), into b1 / b2. */
   private residualAt(lv: PlaneLevel, i1: Float32Array, uu: number, vv: number, x: number, y: number, i: number): void {
-    const { w, h } = lv;
     const gx = lv.ix[i], gy = lv.iy[i];
-    let sx = x + uu, sy = y + vv;
-    if (sx < 0) sx = 0;
-    else if (sx > w - 1) sx = w - 1;
-    if (sy < 0) sy = 0;
-    else if (sy > h - 1) sy = h - 1;
-    const x0 = sx | 0, y0 = sy | 0;
-    const x1 = x0 < w - 1 ? x0 + 1 : x0, y1 = y0 < h - 1 ? y0 + 1 : y0;
-    const fx = sx - x0, fy = sy - y0;
-    const r0 = y0 * w, r1 = y1 * w;
-    const top = i1[r0 + x0] + (i1[r0 + x1] - i1[r0 + x0]) * fx;
-    const bot = i1[r1 + x0] + (i1[r1 + x1] - i1[r1 + x0]) * fx;
-    const e = gx * uu + gy * vv - (top + (bot - top) * fy - lv.img[i]);
+    const e = gx * uu + gy * vv - (sampleBilinear(i1, lv.w, lv.h, x + uu, y + vv) - lv.img[i]);
     this.b1[i] = gx * e;
     this.b2[i] = gy * e;
   }
