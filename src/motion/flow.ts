@@ -243,31 +243,14 @@ export class FlowEstimator {
   private upsampleFlow(cl: number, fl: number): void {
     const c = this.sizes[cl], f = this.sizes[fl];
     const cu = this.u[cl], cv = this.v[cl], fu = this.u[fl], fv = this.v[fl];
-    const cw = c.w, ch = c.h;
-    const sx = cw / f.w, sy = ch / f.h;
+    const sx = c.w / f.w, sy = c.h / f.h;
     for (let y = 0; y < f.h; y++) {
-      // The bilinear tap of sampleBilinear, shared by u and v.
-      let cy = (y + 0.5) * sy - 0.5;
-      if (cy < 0) cy = 0;
-      else if (cy > ch - 1) cy = ch - 1;
-      const y0 = cy | 0;
-      const y1 = y0 < ch - 1 ? y0 + 1 : y0;
-      const fy = cy - y0;
-      const r0 = y0 * cw, r1 = y1 * cw;
+      const cy = (y + 0.5) * sy - 0.5;
       for (let x = 0; x < f.w; x++) {
-        let cx = (x + 0.5) * sx - 0.5;
-        if (cx < 0) cx = 0;
-        else if (cx > cw - 1) cx = cw - 1;
-        const x0 = cx | 0;
-        const x1 = x0 < cw - 1 ? x0 + 1 : x0;
-        const fx = cx - x0;
+        const cx = (x + 0.5) * sx - 0.5;
         const i = y * f.w + x;
-        let top = cu[r0 + x0] + (cu[r0 + x1] - cu[r0 + x0]) * fx;
-        let bot = cu[r1 + x0] + (cu[r1 + x1] - cu[r1 + x0]) * fx;
-        fu[i] = (top + (bot - top) * fy) / sx;
-        top = cv[r0 + x0] + (cv[r0 + x1] - cv[r0 + x0]) * fx;
-        bot = cv[r1 + x0] + (cv[r1 + x1] - cv[r1 + x0]) * fx;
-        fv[i] = (top + (bot - top) * fy) / sy;
+        fu[i] = sampleBilinear(cu, c.w, c.h, cx, cy) / sx;
+        fv[i] = sampleBilinear(cv, c.w, c.h, cx, cy) / sy;
       }
     }
   }
