@@ -292,8 +292,15 @@ export class AbSmoother {
   private flows(g: Geometry): void {
     const { fw, fh, abW: w, abH: h } = g;
     const fe = g.flow!;
-    if (!g.pyrReady) g.pyrReady = !!fe.prepare(g.Lf, g.pyr!);
-    if (!g.prevPyrReady) g.prevPyrReady = !!fe.prepare(g.prevLf, g.prevPyr!);
+    if (!g.pyrReady) {
+      fe.prepare(g.Lf, g.pyr!);
+      g.pyrReady = true;
+    }
+    if (!g.prevPyrReady) {
+      // The previous frame needed no flow (it started a shot): its pyramid was never built.
+      fe.prepare(g.prevLf, g.prevPyr!);
+      g.prevPyrReady = true;
+    }
     fe.computePrepared(g.pyr!, g.prevPyr!, g.flowB);
     if (this.check) fe.computePrepared(g.prevPyr!, g.pyr!, g.flowF);
     reduceFlow(g.flowB, fw, fh, g.flowAbB, w, h);
