@@ -286,8 +286,10 @@ export class AbSmoother {
   }
 
   /**
-   * Flow between the previous frame and this one, both ways, at flow resolution; the forward–backward
-   * consistency masks (occlusions, flow failures); and their reduction to ab resolution.
+   * Flow between the previous frame and this one at flow resolution: this -> previous always,
+   * previous -> this estimated too when the forward–backward check needs it (with its masks:
+   * occlusions, flow failures); their reduction to ab resolution. Look-ahead without the check
+   * takes previous -> this as the first reversed, at ab resolution.
    */
   private flows(g: Geometry): void {
     const { fw, fh, abW: w, abH: h } = g;
@@ -297,7 +299,7 @@ export class AbSmoother {
       g.pyrReady = true;
     }
     if (!g.prevPyrReady) {
-      // The previous frame needed no flow (it started a shot): its pyramid was never built.
+      // The previous frame needed no flow (it started a shot, or smoothing was off): no pyramid yet.
       fe.prepare(g.prevLf, g.prevPyr!);
       g.prevPyrReady = true;
     }
