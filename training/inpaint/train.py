@@ -13,6 +13,9 @@ ONNX contract (models/blotch-inpaint.onnx):
   input  `L`     float32 N x 1 x 64 x 64, (L - 50) / 50, any value in the hole
   input  `mask`  float32 N x 1 x 64 x 64, 1 in the hole, 0 elsewhere
   input  `guess` float32 N x 1 x 64 x 64, the directional fill of the hole (src/restore/inpaint.ts)
+  input  `near`  float32 N x 1 x 64 x 64, (L - 50) / 50 of the frames around (two and three away,
+                 warped onto this one): their mean, everywhere in the window, hole included
+  input  `spread` float32 N x 1 x 64 x 64, how far those frames disagree (max - min) / 50
   output `filled` float32 N x 1 x 64 x 64, (L - 50) / 50: the input outside the hole, the net's fill in it
 """
 import argparse
@@ -107,6 +110,38 @@ def make_mask(rng, n):
     return t[0]
 
 
+def warp_random(x, rng, amp):
+    """x (N x 1 x S x S) resampled along a smooth random displacement of up to about `amp` px."""
+    n = x.shape[0]
+    d = torch.from_numpy(rng.normal(0, 1, size=(n, 2, 3, 3)).astype(np.float32)) * torch.from_numpy(amp.astype(np.float32)).view(n, 1, 1, 1)
+    d = F.interpolate(d, size=(SIZE, SIZE), mode='bicubic', align_corners=True) * (2 / SIZE)
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, SIZE), torch.linspace(-1, 1, SIZE), indexing='ij')
+    grid = torch.stack([xx, yy], -1)[None] + d.permute(0, 2, 3, 1)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=True)
+
+
+def witnesses(x, rng):
+    """Two frames around, as restore sees them after motion compensation: the window displaced a
+    little (the flow's error), with grain and a small brightness change; sometimes a region of one
+    shows other content (occlusion, parallax the flow missed), sometimes both are far off (a pan
+    the flow lost). Returns their mean and spread, as restore gives them to the net."""
+    n = x.shape[0]
+    out = []
+    far = rng.random(n) < 0.15
+    for _ in range(2):
+        amp = np.where(far, rng.uniform(3, 8, n), rng.uniform(0, 2.5, n))
+        wx = warp_random(x, rng, amp)
+        other = x.roll((int(rng.integers(6, 20)), int(rng.integers(-12, 13))), (2, 3))
+        for i in range(n):
+            if rng.random() < 0.25:
+                r = torch.from_numpy(blotch_mask(rng, SIZE).astype(np.float32))
+                wx[i, 0] = wx[i, 0] * (1 - r) + other[i, 0] * r
+        wx = wx + torch.randn_like(wx) * torch.from_numpy(rng.uniform(0, 3, (n, 1, 1, 1)).astype(np.float32)) / 50
+        wx = wx + torch.from_numpy(rng.uniform(-2, 2, (n, 1, 1, 1)).astype(np.float32)) / 50
+        out.append(wx)
+    return (out[0] + out[1]) / 2, (out[0] - out[1]).abs()
+
+
 def sample_batch(images, rng, batch, noise=True):
     xs, ms = [], []
     for _ in range(batch):
@@ -132,7 +167,8 @@ def sample_batch(images, rng, batch, noise=True):
         g = torch.randn_like(inp)
         g = F.avg_pool2d(g, 3, 1, 1) * 3
         inp = inp + g * sig * (torch.from_numpy(rng.random(size=(batch, 1, 1, 1)) < 0.5).float())
-    return inp, m, x
+    near, spread = witnesses(x, rng)
+    return inp, m, x, near, spread
 
 
 # ---- the net -----------------------------------------------------------------------------------
@@ -184,23 +220,24 @@ def directional_guess(x, mask):
 
 
 class BlotchNet(nn.Module):
-    """Gated convolutions at half and quarter size on (masked L, mask, directional fill); the output
-    is a correction to the directional fill in the hole (zero at the start of training)."""
+    """Gated convolutions at half and quarter size on (masked L, mask, directional fill, the frames
+    around: their mean and spread); the output is a correction to the directional fill in the hole
+    (zero at the start of training)."""
 
     def __init__(self, c1=16, c2=32, c0=8):
         super().__init__()
-        self.e1 = GatedConv(3, c1, 5, 2)
+        self.e1 = GatedConv(5, c1, 5, 2)
         self.e2 = GatedConv(c1, c2, 3, 2)
         self.mid = nn.Sequential(*[GatedConv(c2, c2, 3, 1, d) for d in (1, 2, 4, 8)])
         self.d2 = GatedConv(c2 + c1, 24)
-        self.d1 = GatedConv(24 + 3, c0)
+        self.d1 = GatedConv(24 + 5, c0)
         self.out = nn.Conv2d(c0, 1, 3, 1, 1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, L, mask, guess):
+    def forward(self, L, mask, guess, near, spread):
         x = L * (1 - mask)
-        inp = torch.cat([x, mask, guess], 1)
+        inp = torch.cat([x, mask, guess, near, spread], 1)
         h1 = self.e1(inp)
         h2 = self.mid(self.e2(h1))
         u2 = self.d2(torch.cat([F.interpolate(h2, scale_factor=2.0, mode='nearest'), h1], 1))
@@ -215,16 +252,17 @@ def hole_psnr(pred, target, m):
 
 def evaluate(net, val):
     """Mean hole PSNR (dB) of the net's fill on the validation windows."""
-    inp, m, x = val
+    inp, m, x, near, spread = val
     with torch.no_grad():
-        y = net(inp, m, directional_guess(inp * (1 - m), m))
+        y = net(inp, m, directional_guess(inp * (1 - m), m), near, spread)
     return float(np.mean([hole_psnr(y[i, 0].numpy() * 50 + 50, x[i, 0].numpy() * 50 + 50, m[i, 0].numpy())
                           for i in range(inp.shape[0])]))
 
 
-def evaluate_classical(val):
-    inp, m, x = val
-    g = directional_guess(inp * (1 - m), m)
+def evaluate_classical(val, frames=False):
+    """The directional fill's hole PSNR, or with `frames` the frames' mean (near) alone."""
+    inp, m, x, near, _ = val
+    g = near if frames else directional_guess(inp * (1 - m), m)
     return float(np.mean([hole_psnr(g[i, 0].numpy() * 50 + 50, x[i, 0].numpy() * 50 + 50, m[i, 0].numpy())
                           for i in range(inp.shape[0])]))
 
@@ -232,8 +270,9 @@ def evaluate_classical(val):
 def export(net, path):
     net.eval()
     z = torch.zeros(1, 1, SIZE, SIZE)
-    torch.onnx.export(net, (z, z, z), path, input_names=['L', 'mask', 'guess'], output_names=['filled'],
-                      dynamic_axes={k: {0: 'n'} for k in ('L', 'mask', 'guess', 'filled')}, opset_version=17)
+    names = ['L', 'mask', 'guess', 'near', 'spread']
+    torch.onnx.export(net, (z, z, z, z, z), path, input_names=names, output_names=['filled'],
+                      dynamic_axes={k: {0: 'n'} for k in names + ['filled']}, opset_version=17)
 
 
 def write_check(net, path):
@@ -241,14 +280,19 @@ def write_check(net, path):
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     L = 0.6 * np.sin(0.21 * yy) * np.cos(0.13 * xx) + 0.2 * np.sin(0.05 * (yy + 2 * xx))
     m = (((xx - 34) ** 2 + (yy - 30) ** 2) <= 14 ** 2).astype(np.float32)
+    near = L + 0.05 * np.cos(0.3 * xx)
+    spread = 0.04 + 0.03 * np.sin(0.2 * yy) ** 2
     Lt, mt = torch.from_numpy(L)[None, None], torch.from_numpy(m)[None, None]
+    nt, st = torch.from_numpy(near.astype(np.float32))[None, None], torch.from_numpy(spread.astype(np.float32))[None, None]
     with torch.no_grad():
         g = directional_guess(Lt * (1 - mt), mt)
-        out = net(Lt, mt, g)[0, 0].numpy()
+        out = net(Lt, mt, g, nt, st)[0, 0].numpy()
     with open(path, 'w') as f:
         json.dump({'size': SIZE, 'L': [round(float(v), 6) for v in L.ravel()],
                    'mask': [int(v) for v in m.ravel()],
                    'guess': [round(float(v), 6) for v in g[0, 0].numpy().ravel()],
+                   'near': [round(float(v), 6) for v in near.ravel()],
+                   'spread': [round(float(v), 6) for v in spread.ravel()],
                    'filled': [round(float(v), 6) for v in out.ravel()]}, f)
 
 
@@ -278,7 +322,8 @@ def main():
     print(f'loaded {len(train)} train, {len(val_imgs)} val images in {time.time() - t0:.0f} s', flush=True)
     val = sample_batch(val_imgs, np.random.default_rng(1234), 192, noise=False)
     pc = evaluate_classical(val)
-    print(f'val hole PSNR of the directional fill {pc:.2f} dB', flush=True)
+    pf = evaluate_classical(val, frames=True)
+    print(f'val hole PSNR of the directional fill {pc:.2f} dB, of the frames around (mean) {pf:.2f} dB', flush=True)
 
     net = BlotchNet()
     print('parameters', sum(p.numel() for p in net.parameters()), flush=True)
@@ -295,8 +340,8 @@ def main():
         for g in opt.param_groups:  # cosine decay over the wall-clock budget
             g['lr'] = a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * el / budget)))
         net.train()
-        inp, m, x = sample_batch(train, rng, a.batch)
-        y = net(inp, m, directional_guess(inp * (1 - m), m))
+        inp, m, x, near, spread = sample_batch(train, rng, a.batch)
+        y = net(inp, m, directional_guess(inp * (1 - m), m), near, spread)
         hole = (m * (y - x).abs()).sum() / m.sum().clamp(min=1)
         loss = hole
         opt.zero_grad()
@@ -311,7 +356,7 @@ def main():
             torch.save({'model': net.state_dict(), 'step': step}, a.ckpt)
     net.eval()
     pn = evaluate(net, val)
-    print(f'final step {step} val hole PSNR net {pn:.2f} dB directional {pc:.2f} dB', flush=True)
+    print(f'final step {step} val hole PSNR net {pn:.2f} dB directional {pc:.2f} dB frames {pf:.2f} dB', flush=True)
     torch.save({'model': net.state_dict(), 'step': step}, a.ckpt)
     export(net, a.out)
     os.makedirs(os.path.dirname(a.check), exist_ok=True)
