@@ -67,6 +67,24 @@ test('optical flow recovers known translations within 0.5 px (accuracy table in 
   for (const r of rows) t.diagnostic(r);
 });
 
+test('optical flow: a first guess reaches a shift beyond the pyramid (the blotch stage starts frames two away from twice the nearer flow)', () => {
+  const w = 192, h = 128, dx = 30, dy = -4;
+  // Two levels reach only a few pixels: without the guess the shift is lost.
+  const fe = new FlowEstimator(w, h, { levels: 2 });
+  const flow = new Float32Array(2 * w * h);
+  const base = texturePlane(w, h, 0, 0), moved = texturePlane(w, h, dx, dy);
+  const border = 40;
+  fe.compute(base, moved, flow);
+  const without = meanEndpointError(flow, w, h, dx, dy, border);
+  const guess = new Float32Array(2 * w * h);
+  guess.fill(dx / 2 + 2, 0, w * h);
+  guess.fill(dy / 2, w * h);
+  fe.compute(base, moved, guess, guess.map((v) => v * 2));
+  const withGuess = meanEndpointError(guess, w, h, dx, dy, border);
+  assert.ok(without > 5, `without a guess: EPE ${without.toFixed(2)}`);
+  assert.ok(withGuess < 0.5, `from a guess 4 px off: EPE ${withGuess.toFixed(2)}`);
+});
+
 test('forward-backward consistency masks pixels that leave the frame and keeps the rest', () => {
   const w = 128, h = 96;
   const fe = new FlowEstimator(w, h);

@@ -212,25 +212,29 @@ export class FlowEstimator {
 
   /**
    * Flow from `from` to `to` (both width x height) into `out` (planar u, v; 2 * width * height):
-   * to(x + out(x)) ~ from(x).
+   * to(x + out(x)) ~ from(x). `init` (same layout; may be `out` itself) is a first guess the
+   * coarsest level starts from instead of zero: motion longer than the pyramid reaches.
    */
-  compute(from: Float32Array, to: Float32Array, out: Float32Array): void {
+  compute(from: Float32Array, to: Float32Array, out: Float32Array, init?: Float32Array): void {
     const n = this.width * this.height;
     if (from.length < n || to.length < n || out.length < 2 * n) throw new RangeError('FlowEstimator.compute: plane too small');
     const a = this.prepare(from, (this.fromPyr ??= this.pyramid()));
     const b = this.prepare(to, (this.toPyr ??= this.pyramid()));
-    this.computePrepared(a, b, out);
+    this.computePrepared(a, b, out, init);
   }
 
   /** compute() between two prepared planes (the same result, without rebuilding their pyramids). */
-  computePrepared(from: FlowPyramid, to: FlowPyramid, out: Float32Array): void {
+  computePrepared(from: FlowPyramid, to: FlowPyramid, out: Float32Array, init?: Float32Array): void {
     const n = this.width * this.height;
     if (out.length < 2 * n) throw new RangeError('FlowEstimator.compute: plane too small');
     const last = this.sizes.length - 1;
     for (let l = last; l >= 0; l--) {
       if (l === last) {
-        this.u[l].fill(0);
-        this.v[l].fill(0);
+        if (init) this.startFrom(init, l);
+        else {
+          this.u[l].fill(0);
+          this.v[l].fill(0);
+        }
       } else {
         this.upsampleFlow(l + 1, l);
       }
@@ -238,6 +242,23 @@ export class FlowEstimator {
     }
     out.set(this.u[0].subarray(0, n), 0);
     out.set(this.v[0].subarray(0, n), n);
+  }
+
+  /** Level `l`'s flow from a full-size guess (planar u, v), sampled and scaled down. */
+  private startFrom(init: Float32Array, l: number): void {
+    const { width: w, height: h } = this;
+    if (init.length < 2 * w * h) throw new RangeError('FlowEstimator.compute: init too small');
+    const c = this.sizes[l]!, cu = this.u[l]!, cv = this.v[l]!;
+    const sx = w / c.w, sy = h / c.h;
+    const v = init.subarray(w * h);
+    for (let y = 0; y < c.h; y++) {
+      const fy = (y + 0.5) * sy - 0.5;
+      for (let x = 0; x < c.w; x++) {
+        const fx = (x + 0.5) * sx - 0.5;
+        cu[y * c.w + x] = sampleBilinear(init, w, h, fx, fy) / sx;
+        cv[y * c.w + x] = sampleBilinear(v, w, h, fx, fy) / sy;
+      }
+    }
   }
 
   private upsampleFlow(cl: number, fl: number): void {

@@ -55,9 +55,17 @@ export class MotionCompensator {
     }
   }
 
-  /** Computes the flow between two reduced planes, from -> to (to(x + F(x)) ~ from(x)), for warp(). */
-  estimate(fromLow: Float32Array, toLow: Float32Array): void {
-    this.flow.compute(fromLow, toLow, this.uv);
+  /**
+   * Computes the flow between two reduced planes, from -> to (to(x + F(x)) ~ from(x)), for warp().
+   * With `guess`, the last estimated flow times `guess` is where it starts: frames further apart
+   * than the pyramid reaches (a fast pan) are met from the flow between nearer ones.
+   */
+  estimate(fromLow: Float32Array, toLow: Float32Array, guess?: number): void {
+    if (guess !== undefined) {
+      const uv = this.uv;
+      for (let i = 0; i < uv.length; i++) uv[i] *= guess;
+      this.flow.compute(fromLow, toLow, uv, uv);
+    } else this.flow.compute(fromLow, toLow, this.uv);
   }
 
   /** Horizontal displacement (px, full resolution) of the last estimated flow at (x, y), scaled by k. */
