@@ -28,10 +28,10 @@ export function residualSpread(cur: Float32Array, a: Float32Array, b: Float32Arr
 }
 
 /**
- * Floods the 8-connected pixels marked `from` around `seed` (marked `from` too), marking them
- * `to` and listing them from stack[0]. Returns their count and box.
+ * Floods the 8-connected pixels marked `from` (or `also`, when given) around `seed` (marked
+ * `from` too), marking them `to` and listing them from stack[0]. Returns their count and box.
  */
-export function floodBlob(mask: Uint8Array, stack: Int32Array, seed: number, w: number, h: number, from: number, to: number): Box & { count: number } {
+export function floodBlob(mask: Uint8Array, stack: Int32Array, seed: number, w: number, h: number, from: number, to: number, also = -1): Box & { count: number } {
   let top = 0, end = 0;
   stack[end++] = seed;
   mask[seed] = to;
@@ -50,7 +50,7 @@ export function floodBlob(mask: Uint8Array, stack: Int32Array, seed: number, w: 
         const xx = x + dx;
         if (xx < 0 || xx >= w) continue;
         const j = yy * w + xx;
-        if (mask[j] === from) {
+        if (mask[j] === from || mask[j] === also) {
           mask[j] = to;
           stack[end++] = j;
         }
@@ -106,4 +106,34 @@ export function settledAround(cur: Float32Array, a: Float32Array, b: Float32Arra
     }
   }
   return c === 0 || s / c <= limit;
+}
+
+/**
+ * True when, in a margin of `margin` pixels around a blob's box, at least half the pixels match
+ * one of the neighbours to within `limit` (the median of the smaller of the two differences). At
+ * a motion boundary (a tracked car before a panning street) the flow blurs the two motions, so
+ * neither neighbour matches all of the margin; but what one of them hides the other shows, and
+ * the frame around damage still matches one of them on most of it. Pixels as in settledAround.
+ */
+export function matchedAround(cur: Float32Array, a: Float32Array, b: Float32Array, mask: Uint8Array, box: Box, margin: number, limit: number, w: number, h: number): boolean {
+  const { x0, y0, x1, y1 } = box;
+  let within = 0, c = 0;
+  for (let y = Math.max(0, y0 - margin); y <= Math.min(h - 1, y1 + margin); y++) {
+    for (let x = Math.max(0, x0 - margin); x <= Math.min(w - 1, x1 + margin); x++) {
+      const i = y * w + x;
+      if (mask[i] !== 0 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)) continue;
+      const v = cur[i]!;
+      if (Math.min(Math.abs(v - a[i]!), Math.abs(v - b[i]!)) <= limit) within++;
+      c++;
+    }
+  }
+  return c === 0 || 2 * within >= c;
+}
+
+/** True when any entry of `flags` (w wide) inside the box is set. */
+export function anyIn(flags: Uint8Array, box: Box, w: number): boolean {
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let x = box.x0; x <= box.x1; x++) if (flags[y * w + x]) return true;
+  }
+  return false;
 }

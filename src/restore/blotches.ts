@@ -9,7 +9,7 @@
 // nearby where this frame lacks it. Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
-import { floodBlob, movedNearby, residualSpread, settledAround, type Box } from './blobs.js';
+import { anyIn, floodBlob, matchedAround, movedNearby, residualSpread, settledAround, type Box } from './blobs.js';
 import type { BlotchSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
@@ -17,6 +17,12 @@ const MARGIN = 6;
 /** Thresholds are at least this many robust standard deviations of the frame's temporal residual. */
 const NOISE_FACTOR = 3;
 const CANDIDATE = 1, PENDING = 2, REJECTED = 3;
+/** A pixel that stands out like a candidate where the witnesses disagree: joins a blob, seeds none. */
+const WEAK = 6;
+/** Contrast (times the threshold) a blob needs before a margin matching one witness will do. */
+const MATCHED_CONTRAST = 3;
+/** Contrast (times the threshold) a blob needs before its copy in place on a direct neighbour clears it of motion. */
+const IN_PLACE_CONTRAST = 2;
 /** Mask value of a blob's pixels still to be filled spatially (after fillFromFrames). */
 export const HOLE = 4;
 /** Mask value of a blob's pixels (and grown edge) filled from the frames around. */
@@ -40,6 +46,30 @@ export interface BlotchWitnesses {
   n1: Float32Array;
   p2: Float32Array;
   n2: Float32Array;
+  /** 1 where a witness (p2, n2) was sampled beyond its frame: what comes into view has none. */
+  outside?: Uint8Array;
+  /** The direct neighbours as they are, not warped (a tape hit sits still in the frame, not in the scene). */
+  raw?: Float32Array[];
+}
+
+/** Mean absolute difference of the blob's pixels (stack[0..count)) from the witnesses' mean. */
+function contrast(cur: Float32Array, a: Float32Array, b: Float32Array, stack: Int32Array, count: number): number {
+  let s = 0;
+  for (let q = 0; q < count; q++) {
+    const i = stack[q]!;
+    s += Math.abs(cur[i]! - 0.5 * (a[i]! + b[i]!));
+  }
+  return s / count;
+}
+
+/** True when one of `planes` matches `cur` over the blob's pixels (stack[0..count)) to within `limit` on average. */
+function inPlace(cur: Float32Array, planes: Float32Array[] | undefined, stack: Int32Array, count: number, limit: number): boolean {
+  for (const p of planes ?? []) {
+    let s = 0;
+    for (let q = 0; q < count; q++) s += Math.abs(cur[stack[q]!]! - p[stack[q]!]!);
+    if (s <= limit * count) return true;
+  }
+  return false;
 }
 
 export class BlotchDetector {
@@ -64,23 +94,24 @@ export class BlotchDetector {
     const spread = residualSpread(cur, p2, n2, w, h, this.hist);
     const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
     let nt = 0;
+    // Where the witnesses disagree (the flow failed on one of them, at a motion boundary), a pixel
+    // is only weak: it joins the blob it touches, so that one blotch is judged whole, not in pieces.
     for (let i = 0; i < n; i++) {
       const c = cur[i], d1 = c - p2[i], d2 = c - n2[i], dn = p2[i] - n2[i];
-      if (dn >= agree || dn <= -agree) continue;
+      const kind = dn < agree && dn > -agree ? CANDIDATE : WEAK;
       if (d1 > t && d2 > t) {
-        if (c - p1[i] > t || c - n1[i] > t) touched[nt++] = i;
+        if (c - p1[i] > t || c - n1[i] > t) mask[touched[nt++] = i] = kind;
       } else if (d1 < -t && d2 < -t) {
-        if (p1[i] - c > t || n1[i] - c > t) touched[nt++] = i;
+        if (p1[i] - c > t || n1[i] - c > t) mask[touched[nt++] = i] = kind;
       }
     }
-    for (let k = 0; k < nt; k++) mask[touched[k]] = CANDIDATE;
     const candidates = nt;
     const boxes: BlotchBox[] = [];
     let rejected = 0;
     for (let k = 0; k < candidates; k++) {
       const seed = touched[k];
       if (mask[seed] !== CANDIDATE) continue;
-      const blob = floodBlob(mask, stack, seed, w, h, CANDIDATE, PENDING);
+      const blob = floodBlob(mask, stack, seed, w, h, CANDIDATE, PENDING, WEAK);
       const end = blob.count;
       const { x0, y0, x1, y1 } = blob;
       const extent = Math.max(x1 - x0, y1 - y0) + 1;
@@ -90,8 +121,16 @@ export class BlotchDetector {
         continue;
       }
       const search = Math.min(48, Math.max(16, extent >> 1));
-      const keep = settledAround(cur, p2, n2, mask, blob, MARGIN, Math.max(0.5 * t, 1.5 * spread), w, h)
-        && !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h) && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h);
+      const limit = Math.max(0.5 * t, 1.5 * spread);
+      // Only damage-like contrast earns the looser tests (the margin matching one witness, a copy
+      // in place on a direct neighbour): motion the flow lost seldom stands out that far.
+      const strong = contrast(cur, p2, n2, stack, end);
+      const keep = !(wt.outside && anyIn(wt.outside, blob, w))
+        && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h) || (strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
+        // A tape hit on two frames is in its place on the other one, unwarped: that copy, warped
+        // along a pan, lies beside it and is no sign of motion.
+        && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h))
+        && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h);
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         rejected++;
@@ -205,7 +244,7 @@ export class BlotchDetector {
           if (xx < bx0 || xx > bx1) continue;
           const j = yy * w + xx;
           // A fragment left alone on its own (too small, or seen before this blob) joins it.
-          if (mask[j] !== 0 && mask[j] !== REJECTED) continue;
+          if (mask[j] !== 0 && mask[j] !== REJECTED && mask[j] !== WEAK) continue;
           const dn = a[j] - b[j];
           if (sign * (cur[j] - 0.5 * (a[j] + b[j])) > low && dn < agree && dn > -agree) {
             mask[j] = PENDING;
