@@ -65,7 +65,7 @@ async function restore(frames: Float32Array[], settings: RestoreSettings): Promi
 }
 
 test('blotch net: onnxruntime-node gives what the training script (training/inpaint/train.py) gave for the same window', async () => {
-  const check = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'blotch-inpaint-check.json'), 'utf8')) as { size: number; L: number[]; mask: number[]; guess: number[]; filled: number[] };
+  const check = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'blotch-inpaint-check.json'), 'utf8')) as { size: number; L: number[]; mask: number[]; guess: number[]; near: number[]; spread: number[]; filled: number[] };
   assert.equal(check.size, NET_SIZE);
   const L = Float32Array.from(check.L), mask = Float32Array.from(check.mask);
   // The directional guess restore computes in TypeScript is the one the training script computed.
@@ -74,7 +74,8 @@ test('blotch net: onnxruntime-node gives what the training script (training/inpa
   for (let i = 0; i < guess.length; i++) dg = Math.max(dg, Math.abs(guess[i]! - check.guess[i]!));
   assert.ok(dg < 1e-4, `guess differs by ${dg}`);
   const net = await BlotchNet.load();
-  const out = await net.run(L, mask, 1);
+  assert.ok(net.temporal, 'the shipped net takes the frames around');
+  const out = await net.run(L, mask, 1, { near: Float32Array.from(check.near), spread: Float32Array.from(check.spread) });
   let d = 0, changed = 0;
   for (let i = 0; i < out.length; i++) {
     d = Math.max(d, Math.abs(out[i]! - check.filled[i]!));

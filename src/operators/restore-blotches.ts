@@ -9,7 +9,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { BlotchDetector, HOLE, type BlotchBox } from '../restore/blotches.js';
 import { REPAIR_CODE, marksOf } from '../restore/repair-marks.js';
-import { BlotchNet } from '../restore/blotch-net.js';
+import { BlotchNet, type FramesAround } from '../restore/blotch-net.js';
 import { inpaintMasked } from '../restore/inpaint.js';
 import { MotionCompensator } from '../restore/motion.js';
 import type { BlotchSettings } from '../restore/options.js';
@@ -58,6 +58,10 @@ class Work {
   readonly mc: MotionCompensator;
   readonly det: BlotchDetector;
   readonly warped: Float32Array[];
+  /** 1 where the witnesses (frames two away) were sampled beyond their frame. */
+  readonly outside: Uint8Array;
+  private nearPlane?: Float32Array;
+  private spreadPlane?: Float32Array;
   /** Copies of emitted frames' L, reused. */
   readonly spare: Float32Array[] = [];
 
@@ -65,26 +69,48 @@ class Work {
     this.mc = new MotionCompensator(width, height, flowSide ? { maxSide: flowSide } : {});
     this.det = new BlotchDetector(width, height);
     this.warped = Array.from({ length: 6 }, () => new Float32Array(width * height));
+    this.outside = new Uint8Array(width * height);
   }
 
-  /** before and after (2k frames apart) warped onto the frame between them, into warped[slot], [slot + 1]. */
-  straddle(before: Entry<unknown>, after: Entry<unknown>, slot: number): [Float32Array, Float32Array] {
+  /**
+   * before and after (2k frames apart) warped onto the frame between them, into warped[slot],
+   * [slot + 1]. `guess`: the last flow (between nearer frames) scaled by it is the flow's start.
+   */
+  straddle(before: Entry<unknown>, after: Entry<unknown>, slot: number, guess?: number, outside?: Uint8Array): [Float32Array, Float32Array] {
     const a = this.warped[slot]!, b = this.warped[slot + 1]!;
-    this.mc.estimate(after.low, before.low);
-    this.mc.warp(before.ref, 0.5, a);
-    this.mc.warp(after.ref, -0.5, b);
+    this.mc.estimate(after.low, before.low, guess);
+    this.mc.warp(before.ref, 0.5, a, outside);
+    this.mc.warp(after.ref, -0.5, b, outside);
     return [a, b];
+  }
+
+  /** The frames around (warped), their mean and spread per pixel, for the net. */
+  around(refs: Float32Array[]): FramesAround {
+    const n = this.width * this.height;
+    const near = (this.nearPlane ??= new Float32Array(n)), spread = (this.spreadPlane ??= new Float32Array(n));
+    for (let i = 0; i < n; i++) {
+      let lo = Infinity, hi = -Infinity, sum = 0;
+      for (const r of refs) {
+        const v = r[i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        sum += v;
+      }
+      near[i] = sum / refs.length;
+      spread[i] = hi - lo;
+    }
+    return { near, spread };
   }
 
   /**
    * Two frames on one side, `near` d frames away and `far` d + 1, warped onto the frame along
    * their flow extrapolated (the edges of a run), into warped[slot], [slot + 1].
    */
-  pair(near: Entry<unknown>, far: Entry<unknown>, d: number, slot: number): [Float32Array, Float32Array] {
+  pair(near: Entry<unknown>, far: Entry<unknown>, d: number, slot: number, outside?: Uint8Array): [Float32Array, Float32Array] {
     const a = this.warped[slot]!, b = this.warped[slot + 1]!;
     this.mc.estimate(near.low, far.low);
-    this.mc.warp(near.ref, d, a);
-    this.mc.warp(far.ref, d + 1, b);
+    this.mc.warp(near.ref, d, a, outside);
+    this.mc.warp(far.ref, d + 1, b, outside);
     return [a, b];
   }
 }
@@ -107,22 +133,24 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
         // The direct neighbours (t±1) and the witnesses (t±2); at a run's edge, from one side.
         const direct = p1 && n1 ? w.straddle(p1, n1, 0) : n1 && n2 ? w.pair(n1, n2, 1, 0) : p1 && p2 ? w.pair(p1, p2, 1, 0) : null;
         const both = !!(p2 && n2);
-        const witness = p2 && n2 ? w.straddle(p2, n2, 2) : n2 && n3 ? w.pair(n2, n3, 2, 2) : p2 && p3 ? w.pair(p2, p3, 2, 2) : null;
+        // Frames two away start from twice the flow between t-1 and t+1: a fast pan outruns the pyramid.
+        const out = w.outside;
+        out.fill(0);
+        const witness = p2 && n2 ? w.straddle(p2, n2, 2, p1 && n1 ? 2 : undefined, out) : n2 && n3 ? w.pair(n2, n3, 2, 2, out) : p2 && p3 ? w.pair(p2, p3, 2, 2, out) : null;
         if (!direct || !witness) return null;
         // One side only: the nearer frame stands for both direct neighbours.
         const [a1, b1] = p1 && n1 ? direct : [direct[0], direct[0]];
         const [a2, b2] = witness;
         const L = e.f.L;
-        const found = w.det.detect(L, { p1: a1, n1: b1, p2: a2, n2: b2 }, s);
+        const raw = [p1?.ref, n1?.ref].filter((r): r is Float32Array => !!r);
+        const found = w.det.detect(L, { p1: a1, n1: b1, p2: a2, n2: b2, outside: out, raw }, s);
         const result: BlotchResult = { blotches: found.boxes.length, boxes: found.boxes, fromFrames: 0, spatial: 0, rejected: found.rejected };
         if (found.boxes.length) {
           const marks = marksOf(e.f);
           if (marks) for (let i = 0; i < marks.length; i++) if (w.det.mask[i]) marks[i] = REPAIR_CODE.blotch;
-          if (s.fromFrames) {
-            const refs = [a2, b2];
-            if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4));
-            result.fromFrames = w.det.fillFromFrames(L, refs, s.agree);
-          }
+          const refs = [a2, b2];
+          if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4, 1.5));
+          if (s.fromFrames) result.fromFrames = w.det.fillFromFrames(L, refs, s.agree);
           result.spatial = w.det.holes();
           if (result.spatial) {
             if (s.fill === 'net') {
@@ -131,7 +159,7 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
               // Waiting for the model to load is not the stage's cost.
               let ms = performance.now() - t0;
               const t1 = performance.now();
-              await model.fill(L, w.det.mask, w.width, w.height, HOLE, found.boxes);
+              await model.fill(L, w.det.mask, w.width, w.height, HOLE, found.boxes, model.temporal ? w.around(refs) : undefined);
               ms += performance.now() - t1;
               opts.timer?.add('restore-blotches', ms);
               w.det.clear();

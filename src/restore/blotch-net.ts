@@ -1,6 +1,7 @@
 // The learned fill for blotches: a small gated-convolution net on L (trained here,
 // training/inpaint/train.py; models/blotch-inpaint.onnx) run by onnxruntime-node on the CPU. It
-// refines the directional fill of inpaint.ts, which it is given as a third input.
+// refines the directional fill of inpaint.ts, which it is given as a third input, with the frames
+// around (two and three away, warped onto this one): their mean and how far they disagree.
 // Each blotch's window, twice its size and at least 64 px, is reduced to the net's 64 x 64, filled
 // there, and the fill is brought back to the window's scale for the blotch's pixels only: a
 // blotch covers about half of its window, the share the net was trained on, whatever its size.
@@ -20,8 +21,21 @@ export const BLOTCH_NET_PATH = join(packageRoot(), 'models', 'blotch-inpaint.onn
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
+/** The frames around a blotch's frame, warped onto it (full-size planes, L 0..100). */
+export interface FramesAround {
+  /** Their mean per pixel. */
+  near: Float32Array;
+  /** Their spread per pixel (largest minus smallest). */
+  spread: Float32Array;
+}
+
 export class BlotchNet {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  /** Whether the net takes the frames around (inputs `near` and `spread`). */
+  readonly temporal: boolean;
+
+  private constructor(private readonly session: ort.InferenceSession) {
+    this.temporal = session.inputNames.includes('near');
+  }
 
   /** Loads the net at `path` (default the shipped one); sessions are shared per path. */
   static async load(path: string = BLOTCH_NET_PATH): Promise<BlotchNet> {
@@ -36,26 +50,41 @@ export class BlotchNet {
 
   /**
    * Runs the net on `count` windows: `L` and `mask` are count x 64 x 64, L as (L - 50) / 50 and
-   * mask 1 in the hole. Returns the filled windows in the same scale.
+   * mask 1 in the hole; `around` the frames' mean on the same scale and their spread / 50 (zero
+   * spread and L itself when not given). Returns the filled windows in the same scale.
    */
-  async run(L: Float32Array, mask: Float32Array, count: number): Promise<Float32Array> {
+  async run(L: Float32Array, mask: Float32Array, count: number, around?: { near: Float32Array; spread: Float32Array }): Promise<Float32Array> {
     const dims = [count, 1, NET_SIZE, NET_SIZE];
-    const out = await this.session.run({
+    const feeds: Record<string, ort.Tensor> = {
       L: new ort.Tensor('float32', L, dims), mask: new ort.Tensor('float32', mask, dims), guess: new ort.Tensor('float32', directionalGuess(L, mask, count), dims),
-    });
+    };
+    if (this.temporal) {
+      feeds.near = new ort.Tensor('float32', around?.near ?? L, dims);
+      feeds.spread = new ort.Tensor('float32', around?.spread ?? new Float32Array(L.length), dims);
+    }
+    const out = await this.session.run(feeds);
     return out.filled!.data as Float32Array;
   }
 
   /**
    * Fills, in place, the pixels of `L` (w x h, 0..100) whose `mask` entry is `flag`, blotch by
    * blotch (`boxes`: each blotch's box). Pixels with other non-zero mask entries are not read.
+   * `around`: the frames around, for a net that takes them.
    */
-  async fill(L: Float32Array, mask: Uint8Array, w: number, h: number, flag: number, boxes: readonly BlotchBox[]): Promise<void> {
+  async fill(L: Float32Array, mask: Uint8Array, w: number, h: number, flag: number, boxes: readonly BlotchBox[], around?: FramesAround): Promise<void> {
     if (!boxes.length) return;
     const nn = NET_SIZE * NET_SIZE;
     const inL = new Float32Array(boxes.length * nn), inM = new Float32Array(boxes.length * nn);
     const wins = boxes.map((b, k) => reduceWindow(L, mask, w, h, flag, b, inL.subarray(k * nn, (k + 1) * nn), inM.subarray(k * nn, (k + 1) * nn)));
-    const out = await this.run(inL, inM, boxes.length);
+    let reduced: { near: Float32Array; spread: Float32Array } | undefined;
+    if (around && this.temporal) {
+      const r = (reduced = { near: new Float32Array(boxes.length * nn), spread: new Float32Array(boxes.length * nn) });
+      wins.forEach((win, k) => {
+        reducePlane(around.near, w, h, win, r.near.subarray(k * nn, (k + 1) * nn), 50);
+        reducePlane(around.spread, w, h, win, r.spread.subarray(k * nn, (k + 1) * nn), 0);
+      });
+    }
+    const out = await this.run(inL, inM, boxes.length, reduced);
     boxes.forEach((b, k) => expandWindow(L, mask, w, flag, b, wins[k], out.subarray(k * nn, (k + 1) * nn)));
   }
 }
@@ -117,6 +146,23 @@ function reduceWindow(L: Float32Array, mask: Uint8Array, w: number, h: number, f
     }
   }
   return { ox, oy, f };
+}
+
+/** Reduces a whole plane over a window as reduceWindow does (every pixel counts): (v - offset) / 50. */
+function reducePlane(P: Float32Array, w: number, h: number, win: Window, out: Float32Array, offset: number): void {
+  const { ox, oy, f } = win;
+  for (let v = 0; v < NET_SIZE; v++) {
+    const sy0 = Math.floor(oy + v * f), sy1 = Math.max(sy0 + 1, Math.floor(oy + (v + 1) * f));
+    for (let u = 0; u < NET_SIZE; u++) {
+      const sx0 = Math.floor(ox + u * f), sx1 = Math.max(sx0 + 1, Math.floor(ox + (u + 1) * f));
+      let sum = 0;
+      for (let y = sy0; y < sy1; y++) {
+        const r = (y < 0 ? 0 : y >= h ? h - 1 : y) * w;
+        for (let x = sx0; x < sx1; x++) sum += P[r + (x < 0 ? 0 : x >= w ? w - 1 : x)]!;
+      }
+      out[v * NET_SIZE + u] = (sum / ((sy1 - sy0) * (sx1 - sx0)) - offset) / 50;
+    }
+  }
 }
 
 /** Writes the net's fill (bilinear from its 64 x 64) into the box's `flag` pixels. */
