@@ -1,7 +1,7 @@
 // Film restoration (--restore): before/after figures against a clean original.
 //
 //   node --import tsx bench/restore.ts [--frames N] [--clips a,b] [--cases blotches,all] [--preset auto|light|strong]
-//                                      [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json]
+//                                      [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json] [--clean] [--sheets DIR]
 //
 // Clean gray clips (the colour clips in /work/shared/data/videos, converted to gray) are damaged
 // by the synthetic generator (src/restore/synthetic-damage.ts): one defect at a time (repaired by
@@ -312,12 +312,17 @@ async function main(): Promise<void> {
       png: { type: 'string' },
       json: { type: 'boolean' },
       clean: { type: 'boolean' },
+      sheets: { type: 'string' },
     },
   });
   const settings = RESTORE_PRESETS[v.preset as keyof typeof RESTORE_PRESETS];
   if (!settings) throw new Error(`--preset ${v.preset}: expected auto, light or strong`);
   const frames = Number(v.frames);
   const names = v.clips ? v.clips.split(',') : ['davis_car-roundabout', 'sam2_dog', 'sam2_juggle', 'intel_asl_book'];
+  if (v.sheets) {
+    await bwSheets(v.sheets, frames === 48 ? 30 : frames, settings);
+    return;
+  }
   if (v.clean) {
     await cleanOnly(names, v.frames === '48' ? 100000 : frames, settings, v.json ?? false);
     return;
@@ -466,6 +471,50 @@ async function cleanOnly(names: string[], frames: number, settings: RestoreSetti
     }
   }
   if (json) console.log(JSON.stringify(out));
+}
+
+/**
+ * --sheets DIR: each real B&W clip (bw/*.mp4, 320 px wide) through the stage; a contact sheet per
+ * clip (DIR/restore-bw-NAME.jpg): three frames, each as input | restored | change x8 (white =
+ * changed by 12.5 L or more), and a line of what was found.
+ */
+async function bwSheets(dir: string, frames: number, settings: RestoreSettings): Promise<void> {
+  const { readdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const bwDir = join(CLIP_DIR, 'bw');
+  for (const file of readdirSync(bwDir).filter((f) => f.endsWith('.mp4')).sort()) {
+    const path = join(bwDir, file);
+    const { stderr } = await run(FFMPEG, ['-hide_banner', '-i', path], { encoding: 'utf8' }).catch((e: { stderr: string }) => ({ stderr: e.stderr }));
+    const m = /Video:.*?(\d{2,5})x(\d{2,5})/.exec(stderr);
+    if (!m) continue;
+    const width = 320, height = 2 * Math.round((320 * Number(m[2])) / Number(m[1]) / 2);
+    const clip = await readGrayL(path, frames, { width, height });
+    const found = { blotches: 0, dust: 0, scratch: 0 };
+    const restored = await restoreFrames(clip.frames, width, height, settings, undefined, {
+      blotches: (_i, r) => (found.blotches += r?.blotches ?? 0),
+      dust: (_i, r) => (found.dust += r?.blobs ?? 0),
+      scratches: (_i, r) => (found.scratch += r.pixels),
+    });
+    const nf = clip.frames.length;
+    const picks = [Math.floor(nf * 0.25), Math.floor(nf * 0.5), Math.floor(nf * 0.75)];
+    const img = Buffer.alloc(3 * width * picks.length * height);
+    picks.forEach((t, row) => {
+      for (let y = 0; y < height; y++) {
+        const o = (row * height + y) * 3 * width;
+        for (let x = 0; x < width; x++) {
+          const i = y * width + x, a = clip.frames[t]![i]!, b = restored[t]![i]!;
+          img[o + x] = Math.round(lToCode(a));
+          img[o + width + x] = Math.round(lToCode(b));
+          img[o + 2 * width + x] = Math.min(255, Math.round(Math.abs(b - a) * 8 * 2.55));
+        }
+      }
+    });
+    const out = join(dir, `restore-bw-${basename(file, '.mp4')}.jpg`);
+    await sharp(img, { raw: { width: 3 * width, height: picks.length * height, channels: 1 } }).jpeg({ quality: 70 }).toFile(out);
+    let p = 0;
+    restored.forEach((L, t) => (p += Math.min(99, psnrL(L, clip.frames[t]!))));
+    console.log(`${file} (${nf} frames at ${width}x${height}): ${found.blotches} blotches, ${f1(found.dust / nf)} dust blobs a frame, scratch pixels ${f3((100 * found.scratch) / (nf * width * height))} %, PSNR restored vs input ${f2(p / nf)} dB, frames ${picks.join(', ')} -> ${out}`);
+  }
 }
 
 /** CIE L* -> 8-bit sRGB gray code. */
