@@ -95,17 +95,23 @@ export function movedNearby(cur: Float32Array, a: Float32Array, b: Float32Array,
  * soft edge (a pixel beyond its box) and marked pixels (other blobs) are no evidence.
  */
 export function settledAround(cur: Float32Array, a: Float32Array, b: Float32Array, mask: Uint8Array, box: Box, margin: number, limit: number, w: number, h: number): boolean {
-  const { x0, y0, x1, y1 } = box;
   let s = 0, c = 0;
+  forMargin(mask, box, margin, w, h, (i) => {
+    s += Math.abs(cur[i]! - 0.5 * (a[i]! + b[i]!));
+    c++;
+  });
+  return c === 0 || s / c <= limit;
+}
+
+/** Calls `fn` for each pixel in a margin of `margin` around the box, beyond its soft edge (a pixel) and unmarked. */
+function forMargin(mask: Uint8Array, box: Box, margin: number, w: number, h: number, fn: (i: number) => void): void {
+  const { x0, y0, x1, y1 } = box;
   for (let y = Math.max(0, y0 - margin); y <= Math.min(h - 1, y1 + margin); y++) {
     for (let x = Math.max(0, x0 - margin); x <= Math.min(w - 1, x1 + margin); x++) {
       const i = y * w + x;
-      if (mask[i] !== 0 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)) continue;
-      s += Math.abs(cur[i]! - 0.5 * (a[i]! + b[i]!));
-      c++;
+      if (mask[i] === 0 && !(x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)) fn(i);
     }
   }
-  return c === 0 || s / c <= limit;
 }
 
 /**
@@ -116,17 +122,12 @@ export function settledAround(cur: Float32Array, a: Float32Array, b: Float32Arra
  * the frame around damage still matches one of them on most of it. Pixels as in settledAround.
  */
 export function matchedAround(cur: Float32Array, a: Float32Array, b: Float32Array, mask: Uint8Array, box: Box, margin: number, limit: number, w: number, h: number): boolean {
-  const { x0, y0, x1, y1 } = box;
   let within = 0, c = 0;
-  for (let y = Math.max(0, y0 - margin); y <= Math.min(h - 1, y1 + margin); y++) {
-    for (let x = Math.max(0, x0 - margin); x <= Math.min(w - 1, x1 + margin); x++) {
-      const i = y * w + x;
-      if (mask[i] !== 0 || (x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1)) continue;
-      const v = cur[i]!;
-      if (Math.min(Math.abs(v - a[i]!), Math.abs(v - b[i]!)) <= limit) within++;
-      c++;
-    }
-  }
+  forMargin(mask, box, margin, w, h, (i) => {
+    const v = cur[i]!;
+    if (Math.min(Math.abs(v - a[i]!), Math.abs(v - b[i]!)) <= limit) within++;
+    c++;
+  });
   return c === 0 || 2 * within >= c;
 }
 
