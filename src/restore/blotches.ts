@@ -95,10 +95,12 @@ export class BlotchDetector {
     const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
     let nt = 0;
     // Where the witnesses disagree (the flow failed on one of them, at a motion boundary), a pixel
-    // is only weak: it joins the blob it touches, so that one blotch is judged whole, not in pieces.
+    // is only weak (with `boundaries`): it joins the blob it touches, so that one blotch is judged
+    // whole, not in pieces; otherwise it is no candidate.
     for (let i = 0; i < n; i++) {
       const c = cur[i], d1 = c - p2[i], d2 = c - n2[i], dn = p2[i] - n2[i];
-      const kind = dn < agree && dn > -agree ? CANDIDATE : WEAK;
+      const kind = dn < agree && dn > -agree ? CANDIDATE : s.boundaries ? WEAK : 0;
+      if (!kind) continue;
       if (d1 > t && d2 > t) {
         if (c - p1[i] > t || c - n1[i] > t) mask[touched[nt++] = i] = kind;
       } else if (d1 < -t && d2 < -t) {
@@ -126,7 +128,7 @@ export class BlotchDetector {
       // in place on a direct neighbour): motion the flow lost seldom stands out that far.
       const strong = contrast(cur, p2, n2, stack, end);
       const keep = !(wt.outside && anyIn(wt.outside, blob, w))
-        && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h) || (strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
+        && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h) || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
         // A tape hit on two frames is in its place on the other one, unwarped: that copy, warped
         // along a pan, lies beside it and is no sign of motion.
         && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h))

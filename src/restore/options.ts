@@ -65,6 +65,12 @@ export interface BlotchSettings {
   fromFrames: boolean;
   /** The fill for the rest: 'net' (the learned inpainting net, default) or 'directional' (inpaint.ts). */
   fill: BlotchFill;
+  /**
+   * Also look for blotches at motion boundaries: pixels where the witnesses disagree join a blob,
+   * and a margin matching one witness will do (default false: on clean fast motion these take
+   * some motion for blotches; `strong` turns it on).
+   */
+  boundaries: boolean;
 }
 
 export interface ScratchSettings {
@@ -105,7 +111,7 @@ const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25, toler
 const DUST: DustSettings = { threshold: 10, agree: 10, maxArea: 400, maxExtent: 24, grow: 1 };
 const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64, hairline: 1.5 };
 const GRAIN: GrainSettings = { strength: 1, floor: 1.5 };
-const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExtent: 12, maxExtent: 120, grow: 2, fromFrames: true, fill: 'net' };
+const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExtent: 12, maxExtent: 120, grow: 2, fromFrames: true, fill: 'net', boundaries: false };
 
 /** The presets: auto repairs every defect at the measured settings; light is conservative; strong is not. */
 export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, RestoreSettings>> = {
@@ -122,7 +128,7 @@ export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, Res
     dust: { ...DUST, threshold: 10, agree: 14, maxArea: 900, maxExtent: 40, grow: 2 },
     scratches: { ...SCRATCHES, threshold: 5, rowShare: 0.5, hairline: 1 },
     grain: { ...GRAIN, strength: 1.6, floor: 1 },
-    blotches: { ...BLOTCHES, threshold: 10, maxExtent: 160, grow: 3 },
+    blotches: { ...BLOTCHES, threshold: 10, maxExtent: 160, grow: 3, boundaries: true },
   },
 };
 
