@@ -8,6 +8,8 @@
 // per frame, the horizontally upsampled ab rows (hA, hB: abHeight x width f32), the frame's bytes
 // (rgb24, composed in place) and, for colour frames, the L plane.
 import { buildModule, op, I32, F32, V128, type Bytes } from './wasm-asm.js';
+import { rgbToYuv420Rows } from './yuv.js';
+import type { PixelFormat } from '../core/frames.js';
 import { ENCODE_TABLE, FY_OF_GRAY_TABLE, Y_OF_GRAY_TABLE, LAB_TO_RGB, upsampleAbRows, composeLabPixel, type UpsampleMap } from './lab.js';
 
 const ENC = 0;
@@ -141,17 +143,20 @@ export class SimdComposer {
   }
 
   /**
-   * composeLab into `out` (rgb24): from gray codes (`rgb` with R = G = B; `L` null) or from an L
-   * plane. `out` may be `rgb`. Only rows [from, to) when given (a band: the pixels are independent).
+   * composeLab into `out` (rgb24, or yuv420p when `outFmt` says so): from gray codes (`rgb` with
+   * R = G = B; `L` null) or from an L plane. `out` may be `rgb` (rgb24 only). Only rows [from, to)
+   * when given (a band: the pixels are independent; for yuv420p `from` and `to` even or the height).
    */
   compose(
     L: Float32Array | null, rgb: Uint8Array | null, ab: Float32Array, abWidth: number, abHeight: number,
-    width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height,
+    width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height, outFmt: PixelFormat = 'rgb24',
   ): void {
     // The frame goes through in strips of rows small enough to stay in cache: copied in, composed
-    // in place, copied out.
+    // in place, copied out (as yuv420p: converted on the way out, rows in pairs).
     const rowBytes = width * 3;
-    const strip = Math.max(1, Math.min(height, Math.floor(STRIP_BYTES / rowBytes)));
+    const yuv = outFmt === 'yuv420p';
+    let strip = Math.max(1, Math.min(height, Math.floor(STRIP_BYTES / rowBytes)));
+    if (yuv) strip = Math.max(2, strip & ~1);
     const hBytes = abHeight * width * 4;
     const HA = DATA, HB = HA + align16(hBytes), FRAME = HB + align16(hBytes);
     const LP = FRAME + align16(strip * rowBytes);
@@ -184,7 +189,8 @@ export class SimdComposer {
           composeLabPixel(L ? L[y * width + x] : null, mem[q], fa, fb, mem, q);
         }
       }
-      out.set(mem.subarray(FRAME, FRAME + bytes), from);
+      if (yuv) rgbToYuv420Rows(mem, FRAME, width, height, first, rows, out);
+      else out.set(mem.subarray(FRAME, FRAME + bytes), from);
     }
   }
 }

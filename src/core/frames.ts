@@ -49,10 +49,23 @@ export interface AbFrame extends ModelFrame {
   unhintedAb?: Float32Array;
 }
 
-/** After composition: the colour frame, packed sRGB at full resolution. */
+/**
+ * The layouts of frame bytes in a pipe: packed sRGB (3 bytes a pixel), or planar BT.709 tv-range
+ * Y'CbCr 4:2:0 (the Y plane, then Cb and Cr at half width and height; even sizes only).
+ */
+export type PixelFormat = 'rgb24' | 'yuv420p';
+
+/** Bytes of one width x height frame in `format`. */
+export function frameBytes(format: PixelFormat, width: number, height: number): number {
+  return format === 'rgb24' ? width * height * 3 : width * height + 2 * (width >> 1) * (height >> 1);
+}
+
+/** After composition: the colour frame at full resolution. */
 export interface ColorFrame extends AbFrame {
-  /** width * height * 3 bytes (rgb24). */
+  /** The colour frame's bytes: width * height * 3 (rgb24), or yuv420p when `outFormat` says so. */
   out: Buffer;
+  /** The layout of `out`. Default (absent): rgb24. */
+  outFormat?: PixelFormat;
 }
 
 /** Progress reported by a running job. */

@@ -8,7 +8,7 @@ import { resizeForModel } from '../operators/resize-for-model.js';
 import { batchFrames } from '../operators/batch-frames.js';
 import { inferBatch, type InferredBatch } from '../operators/infer-batch.js';
 import { annealedMeanAb } from '../operators/annealed-mean-ab.js';
-import { composeFrames } from '../operators/compose-frames.js';
+import { composeFrames, type ComposeOutput } from '../operators/compose-frames.js';
 import { propagateHints } from '../operators/propagate-hints.js';
 import type { PropagateOptions } from '../hints/propagate.js';
 import { applyHints, type HintProvider } from '../operators/apply-hints.js';
@@ -81,6 +81,11 @@ export interface GraphOptions {
    * smoothing gets a thread of its own as well (pool/smooth-thread.ts).
    */
   workers?: number;
+  /**
+   * The composed frames' layout (operators/compose-frames.ts): rgb24 in place (default), or
+   * yuv420p for an encoder that takes it, in buffers of its own.
+   */
+  output?: ComposeOutput;
 }
 
 export interface GraphHooks {
@@ -129,7 +134,7 @@ export function colorGraph(
       mark('inferred'),
       opts.smooth ?? identity,
       mark('smoothed'),
-      composeFrames(timer, pool),
+      composeFrames(timer, pool, opts.output),
       // Success, error and unsubscribe (abort) all end the pool's threads.
       finalize(() => void pool?.close()),
     );

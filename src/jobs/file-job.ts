@@ -10,9 +10,12 @@ import type { Progress } from '../core/frames.js';
 /** Colorize the plan's film into `tempOutput` (the caller renames it into place). */
 export function colorizeVideoFile(plan: VideoPlan, tempOutput: string, finalName: string, signal?: AbortSignal): VideoJob {
   const { info } = plan;
-  const parts = runParts(plan);
-  const { gate, children, buffers } = parts;
-  const sink = encoderSink({ info, output: tempOutput, finalName, encode: plan.encode, gate, children, timer: plan.graph.timer, buffers });
+  const parts = runParts(plan, true);
+  const { gate, children, buffers, output } = parts;
+  const sink = encoderSink({
+    info, output: tempOutput, finalName, encode: plan.encode, gate, children, timer: plan.graph.timer, buffers,
+    frames: output.format, outBuffers: output.buffers ?? null,
+  });
   const notes = [...plan.notes, ...sink.notes];
   notes.forEach((n) => plan.onNote?.(n));
   const progress$ = new Subject<Progress>();

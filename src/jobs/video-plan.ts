@@ -13,7 +13,9 @@ import { DEFAULT_BATCH, FALLBACK_FPS } from '../core/defaults.js';
 import { ChildGroup } from '../media/child.js';
 import { FrameBuffers } from '../core/frame-buffers.js';
 import { defaultPixelWorkers } from '../pool/pixel-pool.js';
-import { DEFAULT_ENCODE, type EncodeSettings } from '../media/encode-args.js';
+import { DEFAULT_ENCODE, takesYuv420, type EncodeSettings } from '../media/encode-args.js';
+import { frameBytes } from '../core/frames.js';
+import type { ComposeOutput } from '../operators/compose-frames.js';
 import { serializeHints, type HintsFile } from '../hints/hints-file.js';
 import type { MediaInfo } from '../media/probe.js';
 import type { LoadedModel } from '../core/model-contract.js';
@@ -118,11 +120,28 @@ export interface RunParts {
    * encoder sink gives them back. Null without a pool (plain buffers, no sharing needed).
    */
   buffers: FrameBuffers | null;
+  /**
+   * The composed frames' layout: yuv420p (in buffers of their own, shared with a pool) where the
+   * run's one encoder takes it (runParts' `yuvOut`), else rgb24 in place.
+   */
+  output: ComposeOutput;
 }
 
-export function runParts(plan: VideoPlan): RunParts {
-  const buffers = plan.graph.workers ? new FrameBuffers(plan.info.width * plan.info.height * 3) : null;
-  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup(), buffers };
+/**
+ * What one run shares. `yuvOut`: the sink is one encoder built with the same pixel format
+ * (encoderSink's `frames`), so the graph may compose straight to yuv420p when the encoder
+ * settings allow it (takesYuv420; CHROMA_YUV_PIPES=0 turns it off, for measuring). Default false:
+ * rgb24 (segment sinks).
+ */
+export function runParts(plan: VideoPlan, yuvOut = false): RunParts {
+  const { width, height } = plan.info;
+  const pool = Boolean(plan.graph.workers);
+  const buffers = pool ? new FrameBuffers(frameBytes('rgb24', width, height)) : null;
+  const yuv = yuvOut && process.env.CHROMA_YUV_PIPES !== '0' && takesYuv420(width, height, plan.encode);
+  const output: ComposeOutput = yuv
+    ? { format: 'yuv420p', buffers: pool ? new FrameBuffers(frameBytes('yuv420p', width, height)) : null }
+    : { format: 'rgb24' };
+  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup(), buffers, output };
 }
 
 /**
@@ -152,6 +171,7 @@ export function colourRun(
     // With a pixel pool, the smoother gets a thread of its own too.
     smooth: smoothStage(plan.smoothing, plan.graph.timer, (plan.graph.workers ?? 0) > 0),
     restore: restoreStageOf(plan, parts.children),
+    output: parts.output,
   });
   return runVideoJob(source.pipe(graph), sink, { ...run, children: parts.children });
 }

@@ -7,6 +7,7 @@
 // losslessly and adds the source's other streams.
 import { extname } from 'node:path';
 import type { MediaInfo } from './probe.js';
+import type { PixelFormat } from '../core/frames.js';
 import { hardwareEncoder, hwEncoderArgs, type HwEncode } from './hw-encode.js';
 
 export type Codec = 'h264' | 'h265' | 'ffv1' | 'prores';
@@ -46,7 +47,7 @@ export function containerOf(path: string): 'mp4' | 'mkv' | 'avi' | 'other' {
 }
 
 /** Codec, pixel format, colour tags and timing of the encoded video stream (output options). */
-function videoArgs(src: MediaInfo | null, s: EncodeSettings, notes: string[], container: ReturnType<typeof containerOf>): string[] {
+function videoArgs(src: MediaInfo | null, s: EncodeSettings, notes: string[], container: ReturnType<typeof containerOf>, frames: PixelFormat): string[] {
   const args: string[] = [];
   // ffmpeg 4.1's MP4 muxer sizes the edit list from decode timestamps; with B-frames and a variable
   // frame rate that cuts the last frame(s) off for every player. Without B-frames decode and
@@ -77,8 +78,10 @@ function videoArgs(src: MediaInfo | null, s: EncodeSettings, notes: string[], co
     }
   }
   if (s.codec !== 'ffv1') {
-    // Our pixels are sRGB; convert to YUV with the BT.709 matrix and say so in the stream.
-    args.push('-vf', `scale=out_color_matrix=bt709:out_range=tv${hwFilter}`);
+    // Our pixels are sRGB; convert to YUV with the BT.709 matrix and say so in the stream. Frames
+    // that come as yuv420p were converted with that matrix already (color/yuv.ts).
+    if (frames === 'rgb24') args.push('-vf', `scale=out_color_matrix=bt709:out_range=tv${hwFilter}`);
+    else if (hwFilter) args.push('-vf', hwFilter.replace(/^,/, ''));
     args.push('-colorspace', 'bt709', '-color_range', 'tv');
   }
   args.push('-color_primaries', 'bt709', '-color_trc', 'iec61966-2-1');
@@ -142,10 +145,19 @@ function containerArgs(container: ReturnType<typeof containerOf>): string[] {
 }
 
 /**
- * Arguments after the raw-frame input (`-f matroska -i pipe:0`): the source as input 1 for its
- * other streams, maps, codecs, tags and the output path.
+ * Whether the encoder can take our frames as yuv420p (so nothing is converted on its side): h264
+ * or h265 encoded as yuv420p (the default for even sizes), from frames of even width and height.
  */
-export function encodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings): EncodeCommand {
+export function takesYuv420(width: number, height: number, s: EncodeSettings): boolean {
+  return (s.codec === 'h264' || s.codec === 'h265') && (s.pixFmt ?? 'yuv420p') === 'yuv420p' && width % 2 === 0 && height % 2 === 0;
+}
+
+/**
+ * Arguments after the raw-frame input (`-f matroska -i pipe:0`): the source as input 1 for its
+ * other streams, maps, codecs, tags and the output path. `frames`: the layout of the frames fed
+ * in (default rgb24, which the encoder converts; yuv420p only where takesYuv420).
+ */
+export function encodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings, frames: PixelFormat = 'rgb24'): EncodeCommand {
   const notes: string[] = [];
   const container = containerOf(finalName);
   const args: string[] = [];
@@ -153,7 +165,7 @@ export function encodeArgs(output: string, finalName: string, src: MediaInfo | n
   args.push('-map', '0:v:0');
   if (src) args.push(...sourceStreamArgs(src, container, 1, notes));
   else args.push('-map_metadata', '-1');
-  args.push(...videoArgs(src, s, notes, container));
+  args.push(...videoArgs(src, s, notes, container, frames));
   args.push(...containerArgs(container));
   args.push(output);
   return { args, notes };
@@ -166,7 +178,7 @@ export function encodeArgs(output: string, finalName: string, src: MediaInfo | n
  */
 export function segmentEncodeArgs(output: string, finalName: string, src: MediaInfo | null, s: EncodeSettings): EncodeCommand {
   const notes: string[] = [];
-  const args = ['-map', '0:v:0', '-map_metadata', '-1', ...videoArgs(src, s, notes, containerOf(finalName)), '-f', 'nut', output];
+  const args = ['-map', '0:v:0', '-map_metadata', '-1', ...videoArgs(src, s, notes, containerOf(finalName), 'rgb24'), '-f', 'nut', output];
   return { args, notes };
 }
 

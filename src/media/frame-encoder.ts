@@ -1,5 +1,5 @@
 // One ffmpeg encoder child fed colour frames one at a time. Frames go in as a Matroska stream of
-// raw rgb24 with their own timestamps (mkv-writer.ts); the source file can be a further input for
+// raw rgb24 or yuv420p with their own timestamps (mkv-writer.ts); the source file can be a further input for
 // its audio, subtitles and metadata (the arguments come from encode-args.ts). The operator over one
 // encoder is operators/encode-frames.ts; the segment sink (jobs/sinks/) runs one per segment.
 import type { ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { FFMPEG } from './ffmpeg-paths.js';
 import { spawnTracked, killChild, describeSignal, StderrTail, type ChildGroup } from './child.js';
 import { mkvHeader, mkvFramePrefix } from './mkv-writer.js';
 import { ChromaError } from '../core/errors.js';
-import type { ColorFrame } from '../core/frames.js';
+import { frameBytes, type ColorFrame, type PixelFormat } from '../core/frames.js';
 import { FALLBACK_FPS } from '../core/defaults.js';
 
 export interface FrameEncoderOptions {
@@ -15,6 +15,8 @@ export interface FrameEncoderOptions {
   height: number;
   /** Nominal seconds per frame (the last frame's duration). */
   frameDuration: number | null;
+  /** The frames' layout (ColorFrame.outFormat); encodeArgs must have been told the same. Default rgb24. */
+  pixFmt?: PixelFormat;
   /** Arguments after the frame input (from encodeArgs), ending with the output path. */
   args: string[];
   /** Used in messages (the user's output name). */
@@ -62,7 +64,7 @@ export class FrameEncoder {
   written = 0;
 
   constructor(private readonly opts: FrameEncoderOptions) {
-    this.frameBytes = opts.width * opts.height * 3;
+    this.frameBytes = frameBytes(opts.pixFmt ?? 'rgb24', opts.width, opts.height);
     this.closed = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     this.closed.catch(() => {}); // observed through write()/finish()/exit
   }
@@ -89,7 +91,7 @@ export class FrameEncoder {
         : new ChromaError('internal', `${opts.label}: the encoder stopped early after ${this.written} frame(s)`);
       this.settle.reject(this.failure);
     });
-    child.stdin!.write(mkvHeader({ width: opts.width, height: opts.height, frameDuration: opts.frameDuration ?? undefined }));
+    child.stdin!.write(mkvHeader({ width: opts.width, height: opts.height, frameDuration: opts.frameDuration ?? undefined, pixFmt: opts.pixFmt ?? 'rgb24' }));
     return child;
   }
 
@@ -105,6 +107,9 @@ export class FrameEncoder {
   /** Resolves once the pipe has taken the frame; rejects when the encoder has died. */
   write(f: ColorFrame): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if ((f.outFormat ?? 'rgb24') !== (this.opts.pixFmt ?? 'rgb24') || f.out.length !== this.frameBytes) {
+      return Promise.reject(new ChromaError('internal', `${this.opts.label}: frame ${f.index} is ${f.outFormat ?? 'rgb24'} of ${f.out.length} bytes; the encoder takes ${this.opts.pixFmt ?? 'rgb24'} of ${this.frameBytes}`));
+    }
     // Timestamps must increase; a source glitch (repeated pts) is nudged by a microsecond.
     let pts = f.pts ?? (this.opts.frameDuration ? f.index * this.opts.frameDuration : f.index / FALLBACK_FPS);
     if (pts <= this.lastPts) pts = this.lastPts + 1e-6;

@@ -1,4 +1,4 @@
-// A minimal Matroska writer for raw rgb24 frames with explicit timestamps. It exists so the
+// A minimal Matroska writer for raw video frames (rgb24 or planar yuv420p) with explicit timestamps. It exists so the
 // encoder ffmpeg receives each frame with its own presentation time: a bare rawvideo pipe has
 // none, and variable-frame-rate sources would lose their timing. One Cluster per frame keeps the
 // writer stateless (no cluster-relative timecode bookkeeping).
@@ -42,15 +42,22 @@ function el(id: number, payload: Buffer | Buffer[]): Buffer {
 const uint = (id: number, n: number): Buffer => el(id, uintBytes(n));
 const str = (id: number, s: string): Buffer => el(id, Buffer.from(s, 'latin1'));
 
+import type { PixelFormat } from '../core/frames.js';
+
+/** ColourSpace: the FourCC ffmpeg's Matroska reader maps to the raw format ('RGB' 24 bits; I420). */
+const FOURCC: Record<PixelFormat, number[]> = { rgb24: [0x52, 0x47, 0x42, 24], yuv420p: [0x49, 0x34, 0x32, 0x30] };
+
 export interface MkvStreamOptions {
   width: number;
   height: number;
+  /** The frames' pixel format. Default rgb24. */
+  pixFmt?: PixelFormat;
   /** Nominal frame duration in seconds (the source's average); gives the last frame its length. */
   frameDuration?: number;
 }
 
 /** The EBML header, an unknown-size Segment, Info and the single video track. */
-export function mkvHeader({ width, height, frameDuration }: MkvStreamOptions): Buffer {
+export function mkvHeader({ width, height, frameDuration, pixFmt = 'rgb24' }: MkvStreamOptions): Buffer {
   const ebml = el(0x1a45dfa3, [
     uint(0x4286, 1), // EBMLVersion
     uint(0x42f7, 1), // EBMLReadVersion
@@ -61,7 +68,7 @@ export function mkvHeader({ width, height, frameDuration }: MkvStreamOptions): B
     uint(0x4285, 2),
   ]);
   const info = el(0x1549a966, [uint(0x2ad7b1, TIMECODE_SCALE_NS), str(0x4d80, 'chroma'), str(0x5741, 'chroma')]);
-  const video = el(0xe0, [uint(0xb0, width), uint(0xba, height), el(0x2eb524, Buffer.from([0x52, 0x47, 0x42, 24]))]);
+  const video = el(0xe0, [uint(0xb0, width), uint(0xba, height), el(0x2eb524, Buffer.from(FOURCC[pixFmt]))]);
   // Language 'und': without it a Matroska reader assumes English and the output's video says so.
   const trackFields = [uint(0xd7, 1), uint(0x73c5, 1), uint(0x83, 1), uint(0x9c, 0), str(0x22b59c, 'und'), str(0x86, 'V_UNCOMPRESSED')];
   if (frameDuration && frameDuration > 0) trackFields.push(uint(0x23e383, frameDuration * 1e9)); // DefaultDuration, ns
@@ -74,7 +81,7 @@ export function mkvHeader({ width, height, frameDuration }: MkvStreamOptions): B
 
 /**
  * The bytes that precede one frame's pixels: a Cluster holding its timestamp and a SimpleBlock
- * header. Write this, then the frame's rgb24 bytes (exactly frameBytes long).
+ * header. Write this, then the frame's bytes (exactly frameBytes long).
  */
 export function mkvFramePrefix(ptsSeconds: number, frameBytes: number): Buffer {
   const timecode = uint(0xe7, Math.round(ptsSeconds * (1e9 / TIMECODE_SCALE_NS)));

@@ -6,17 +6,37 @@
 // (src/color/compose-simd.ts), else in the JS loops of src/color/lab.ts; both give the same bytes
 // up to +-1 code in rare pixels. With a pixel pool, frames in shared memory are composed in bands
 // on its threads, with the same kernels (same bytes).
+//
+// For an encoder that takes yuv420p (`output.format`), the frame is written as BT.709 tv-range
+// Y'CbCr 4:2:0 into a buffer of its own (color/yuv.ts), so the pipe carries half the bytes and
+// ffmpeg converts nothing.
 import { concatMap, map, type OperatorFunction } from 'rxjs';
-import { composeLab, composeLabGray, makeUpsampleMap, type UpsampleMap } from '../color/lab.js';
+import { makeUpsampleMap, type UpsampleMap } from '../color/lab.js';
 import { simdComposer } from '../color/compose-simd.js';
-import { isShared, sharedFloats } from '../core/frame-buffers.js';
+import { composeBand } from '../color/compose-band.js';
+import { isShared, sharedFloats, type FrameBuffers } from '../core/frame-buffers.js';
 import { grayCodesOf } from './extract-l.js';
 import type { PixelPool } from '../pool/pixel-pool.js';
-import type { AbFrame, ColorFrame } from '../core/frames.js';
+import { frameBytes, type AbFrame, type ColorFrame, type PixelFormat } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 
-export function composeFrames<T extends AbFrame>(timer?: StageTimer, pool?: PixelPool | null): OperatorFunction<T, T & ColorFrame> {
+/** Where composed frames go: their layout, and (yuv420p) where their buffers come from. */
+export interface ComposeOutput {
+  /** rgb24: in place over the frame's own bytes; yuv420p (even sizes only): a buffer of its own. Default rgb24. */
+  format: PixelFormat;
+  /** yuv420p buffers of the frame's size (shared memory, recycled by the encoder). Default: a fresh Buffer a frame. */
+  buffers?: FrameBuffers | null;
+}
+
+export function composeFrames<T extends AbFrame>(timer?: StageTimer, pool?: PixelPool | null, output?: ComposeOutput): OperatorFunction<T, T & ColorFrame> {
   const simd = simdComposer();
+  const outFmt: PixelFormat = output?.format ?? 'rgb24';
+  const outBuffer = (f: T): Buffer => {
+    if (outFmt === 'rgb24') return f.rgb;
+    const bytes = frameBytes(outFmt, f.width, f.height);
+    return output?.buffers?.bytes === bytes ? output.buffers.take() : Buffer.allocUnsafe(bytes);
+  };
+  const done = (f: T, out: Buffer): T & ColorFrame => Object.assign(f, outFmt === 'rgb24' ? { out } : { out, outFormat: outFmt });
   let upsample: UpsampleMap | null = null;
   let key = '';
   const here = (f: T): T & ColorFrame => {
@@ -27,17 +47,12 @@ export function composeFrames<T extends AbFrame>(timer?: StageTimer, pool?: Pixe
       key = k;
     }
     const codes = grayCodesOf(f);
-    if (codes) {
-      if (simd) simd.compose(null, f.rgb, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
-      else composeLabGray(f.rgb, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
-      codes.composed = true;
-    } else if (simd) {
-      simd.compose(f.L, null, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
-    } else {
-      composeLab(f.L, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, f.rgb);
-    }
+    const out = outBuffer(f);
+    composeBand(simd, codes ? null : f.L, f.rgb, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, out, outFmt);
+    // The codes may be overwritten (in place, or as scratch on the way to yuv420p).
+    if (codes) codes.composed = true;
     timer?.add('compose', performance.now() - t0);
-    return Object.assign(f, { out: f.rgb });
+    return done(f, out);
   };
   if (!pool) return map(here);
   // The ab plane (model-output size, tens of KB) is copied into shared memory the threads read;
@@ -47,14 +62,19 @@ export function composeFrames<T extends AbFrame>(timer?: StageTimer, pool?: Pixe
     const codes = grayCodesOf(f);
     const L = codes ? null : f.L;
     if (!isShared(f.rgb) || (L && !isShared(L))) return here(f);
+    const out = outBuffer(f);
+    if (!isShared(out)) {
+      output?.buffers?.give(out);
+      return here(f);
+    }
     const abLength = 2 * f.abWidth * f.abHeight;
     if (ab.length < abLength) ab = sharedFloats(abLength);
     ab.set(f.ab.subarray(0, abLength));
-    const { ms } = await pool.run(pool.bands(f.height).map(([from, to]) => ({
-      kind: 'compose', L, rgb: f.rgb, ab, abWidth: f.abWidth, abHeight: f.abHeight, width: f.width, height: f.height, from, to,
+    const { ms } = await pool.run(pool.bands(f.height, outFmt === 'yuv420p' ? 2 : 1).map(([from, to]) => ({
+      kind: 'compose', L, rgb: f.rgb, ab, abWidth: f.abWidth, abHeight: f.abHeight, width: f.width, height: f.height, from, to, out, outFmt,
     })));
     if (codes) codes.composed = true;
     timer?.add('compose', ms);
-    return Object.assign(f, { out: f.rgb });
+    return done(f, out);
   });
 }

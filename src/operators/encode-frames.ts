@@ -12,8 +12,10 @@ export interface EncodeFramesOptions extends FrameEncoderOptions {
   gate: FlowGate;
   /** Charges each frame's write to 'encode'. Default: none. */
   timer?: StageTimer;
-  /** Each frame's buffer goes back here once the pipe has taken it (the decoder's FrameBuffers). Default: none. */
+  /** Each frame's decoded buffer goes back here once the pipe has taken it (the decoder's FrameBuffers). Default: none. */
   buffers?: FrameBuffers | null;
+  /** The same for composed frames in buffers of their own (yuv420p: the compose stage's). Default: none. */
+  outBuffers?: FrameBuffers | null;
 }
 
 /** Emits the number of frames written after each one; completes once ffmpeg has closed the file. */
@@ -53,7 +55,8 @@ export function encodeFrames(opts: EncodeFramesOptions): OperatorFunction<ColorF
         encoder.write(f).then(
           () => {
             writing = false;
-            opts.buffers?.give(f.out);
+            opts.buffers?.give(f.rgb);
+            if (f.out !== f.rgb) opts.outBuffers?.give(f.out);
             opts.gate.release();
             opts.timer?.add('encode', performance.now() - t0);
             if (finished) return;

@@ -48,11 +48,16 @@ export class PixelPool {
     }
   }
 
-  /** Rows [0, rows) split into at most `size` bands of whole rows, as even as they come. */
-  bands(rows: number): Array<[number, number]> {
-    const n = Math.max(1, Math.min(this.size, rows));
+  /**
+   * Rows [0, rows) split into at most `size` bands of whole rows, as even as they come; with
+   * `align`, every band but the last starts and ends on a multiple of it (4:2:0 chroma rows pair up).
+   */
+  bands(rows: number, align = 1): Array<[number, number]> {
+    const units = Math.ceil(rows / align);
+    const n = Math.max(1, Math.min(this.size, units));
     const out: Array<[number, number]> = [];
-    for (let i = 0; i < n; i++) out.push([Math.floor((rows * i) / n), Math.floor((rows * (i + 1)) / n)]);
+    const at = (i: number) => Math.min(rows, Math.floor((units * i) / n) * align);
+    for (let i = 0; i < n; i++) out.push([at(i), at(i + 1)]);
     return out;
   }
 

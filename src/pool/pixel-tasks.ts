@@ -3,8 +3,10 @@
 // lives in shared memory, so a task moves no pixels: it names the planes and the rows. The same
 // kernels as the single-thread stages (src/color, SIMD included) run here, on the band, so the
 // bytes are the same as the single-thread path's.
-import { rgbToL, isGrayRgb, composeLab, composeLabGray, makeUpsampleMap, GRAY_TO_L, type UpsampleMap } from '../color/lab.js';
+import { rgbToL, isGrayRgb, makeUpsampleMap, GRAY_TO_L, type UpsampleMap } from '../color/lab.js';
 import { simdComposer } from '../color/compose-simd.js';
+import { composeBand } from '../color/compose-band.js';
+import type { PixelFormat } from '../core/frames.js';
 import { PlaneResampler } from '../color/resample.js';
 
 /** Are rows [from, to) of an rgb24 frame gray (R = G = B)? Replies a boolean. */
@@ -20,11 +22,11 @@ export interface ResizeTask {
   modelL: Float32Array; modelInput: Float32Array; lOffset: number; lScale: number;
   from: number; to: number;
 }
-/** Frame rows [from, to) composed in place into `rgb` (from gray codes when `L` is null). */
+/** Frame rows [from, to) composed into `out` as `outFmt` (from gray codes in `rgb` when `L` is null; `out` may be `rgb`). */
 export interface ComposeTask {
   kind: 'compose';
   L: Float32Array | null; rgb: Uint8Array; ab: Float32Array; abWidth: number; abHeight: number;
-  width: number; height: number; from: number; to: number;
+  width: number; height: number; from: number; to: number; out: Uint8Array; outFmt: PixelFormat;
 }
 export type PixelTask = GrayTask | LTask | ResizeTask | ComposeTask;
 
@@ -63,10 +65,7 @@ export class TaskRunner {
           this.upsample = makeUpsampleMap(t.width, t.height, t.abWidth, t.abHeight);
           this.upsampleKey = key;
         }
-        const m = this.upsample;
-        if (this.simd) this.simd.compose(t.L, t.L ? null : t.rgb, t.ab, t.abWidth, t.abHeight, t.width, t.height, m, t.rgb, t.from, t.to);
-        else if (t.L) composeLab(t.L, t.ab, t.abWidth, t.abHeight, t.width, t.height, m, t.rgb, t.from, t.to);
-        else composeLabGray(t.rgb, t.ab, t.abWidth, t.abHeight, t.width, t.height, m, t.rgb, t.from, t.to);
+        composeBand(this.simd, t.L, t.rgb, t.ab, t.abWidth, t.abHeight, t.width, t.height, this.upsample, t.out, t.outFmt, t.from, t.to);
         return null;
       }
     }

@@ -6,6 +6,7 @@ import type { ChildGroup } from '../../media/child.js';
 import type { MediaInfo } from '../../media/probe.js';
 import type { FlowGate } from '../../core/flow-gate.js';
 import type { FrameBuffers } from '../../core/frame-buffers.js';
+import type { PixelFormat } from '../../core/frames.js';
 import type { StageTimer } from '../../core/stage-timer.js';
 import type { VideoSink } from '../run-video-job.js';
 
@@ -22,15 +23,20 @@ export interface EncoderSinkOptions {
   timer?: StageTimer;
   /** The run's frame buffers, given back once written (RunParts.buffers). Default: none. */
   buffers?: FrameBuffers | null;
+  /** The composed frames' layout (RunParts.output). Default rgb24. */
+  frames?: PixelFormat;
+  /** The composed frames' own buffers, given back once written (RunParts.output.buffers). Default: none. */
+  outBuffers?: FrameBuffers | null;
 }
 
 export function encoderSink(o: EncoderSinkOptions): { sink: VideoSink; notes: string[]; children: ChildGroup } {
   const { info } = o;
-  const command = encodeArgs(o.output, o.finalName, info, { ...DEFAULT_ENCODE, ...o.encode });
+  const pixFmt = o.frames ?? 'rgb24';
+  const command = encodeArgs(o.output, o.finalName, info, { ...DEFAULT_ENCODE, ...o.encode }, pixFmt);
   const sink = encodeFrames({
     width: info.width, height: info.height, frameDuration: lastFrameDuration(info), args: command.args, gate: o.gate,
     label: o.finalName, children: o.children, keepStart: (pts) => encoderStart(info, pts), ...(o.timer ? { timer: o.timer } : {}),
-    buffers: o.buffers ?? null,
+    buffers: o.buffers ?? null, outBuffers: o.outBuffers ?? null, pixFmt,
   });
   return { sink, notes: command.notes, children: o.children };
 }
