@@ -47,6 +47,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'null-model.test.ts': ['slow'],
   'onnx-builder.test.ts': [],
   'pixel-pool.test.ts': ['slow'],
+  'yuv-pipes.test.ts': ['slow'],
   'option-schema.test.ts': ['slow'],
   'pipeline.test.ts': ['slow'],
   'queue-segment.test.ts': ['slow'],

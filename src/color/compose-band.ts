@@ -6,19 +6,31 @@ import { rgbToYuv420Rows } from './yuv.js';
 import type { SimdComposer } from './compose-simd.js';
 import type { PixelFormat } from '../core/frames.js';
 
+/** The JS loops' rgb24 frame on the way to yuv420p (one per thread, grown to the largest frame). */
+let scratch = new Uint8Array(0);
+
 /**
  * Rows [from, to) of the colour frame into `out` as `outFmt`: from `L`, or when `L` is null from
- * the gray codes in `rgb` (R = G = B). `rgb` is the frame's own rgb24 buffer, free to be
- * overwritten; for rgb24 `out` may be `rgb` itself. For yuv420p, `from` and `to` are even (or the height).
+ * the gray `codes`, `stride` bytes apart (3: an rgb24 frame with R = G = B, which may be `out`
+ * itself; 1: a code plane). For yuv420p, `from` and `to` are even (or the height).
  */
 export function composeBand(
-  simd: SimdComposer | null, L: Float32Array | null, rgb: Uint8Array, ab: Float32Array, abWidth: number, abHeight: number,
+  simd: SimdComposer | null, L: Float32Array | null, codes: Uint8Array | null, stride: 1 | 3, ab: Float32Array, abWidth: number, abHeight: number,
   width: number, height: number, map: UpsampleMap, out: Uint8Array, outFmt: PixelFormat, from = 0, to = height,
 ): void {
-  if (simd) return simd.compose(L, L ? null : rgb, ab, abWidth, abHeight, width, height, map, out, from, to, outFmt);
-  // The JS loops write rgb24: into `rgb` in place, then converted when yuv420p is wanted.
-  const target = outFmt === 'rgb24' ? out : rgb;
+  if (simd) return simd.compose(L, codes, ab, abWidth, abHeight, width, height, map, out, from, to, outFmt, stride);
+  // The JS loops read codes 3 bytes apart and write rgb24: a scratch frame on the way to yuv420p.
+  let target = out;
+  if (outFmt === 'yuv420p') {
+    if (scratch.length < width * height * 3) scratch = new Uint8Array(width * height * 3);
+    target = scratch;
+  }
+  let rgbCodes = codes;
+  if (codes && stride === 1) {
+    for (let i = from * width, end = to * width; i < end; i++) target[3 * i] = codes[i];
+    rgbCodes = target;
+  }
   if (L) composeLab(L, ab, abWidth, abHeight, width, height, map, target, from, to);
-  else composeLabGray(rgb, ab, abWidth, abHeight, width, height, map, target, from, to);
-  if (outFmt === 'yuv420p') rgbToYuv420Rows(rgb, from * width * 3, width, height, from, to - from, out);
+  else composeLabGray(rgbCodes!, ab, abWidth, abHeight, width, height, map, target, from, to);
+  if (outFmt === 'yuv420p') rgbToYuv420Rows(target, from * width * 3, width, height, from, to - from, out);
 }

@@ -26,15 +26,17 @@ const align16 = (n: number) => (n + 15) & ~15;
  * row_gray(px, n, a0, a1, b0, b1, t): n pixels (a multiple of 4) of a gray rgb24 row at px,
  * composed in place; a0/a1 (b0/b1) are the hA (hB) rows above and below, t the vertical weight.
  * row_float(lp, px, n, a0, a1, b0, b1, t): the same with L* from the f32 row at lp, written to px.
+ * row_codes(cp, px, n, a0, a1, b0, b1, t): the same with gray codes one byte apart at cp.
  */
 function kernels(): Uint8Array<ArrayBuffer> {
   const [S, K, L] = [ENCODE_TABLE.length - 1, LAB_TO_RGB.k, LAB_TO_RGB];
-  const build = (floatL: boolean) => {
-    // Parameters.
+  const build = (source: 'gray' | 'float' | 'codes') => {
+    const floatL = source === 'float';
+    // Parameters: lp is the L row (float) or the code row (codes).
     let pi = 0;
-    const lp = floatL ? pi++ : -1;
+    const lp = source !== 'gray' ? pi++ : -1;
     const px = pi++, n = pi++, a0 = pi++, a1 = pi++, b0 = pi++, b1 = pi++, t = pi++;
-    const params = [...(floatL ? [I32] : []), I32, I32, I32, I32, I32, I32, F32];
+    const params = [...(source !== 'gray' ? [I32] : []), I32, I32, I32, I32, I32, I32, F32];
     // Locals.
     const locals: number[] = [];
     const local = (type: number) => (locals.push(type), pi + locals.length - 1);
@@ -79,7 +81,8 @@ function kernels(): Uint8Array<ArrayBuffer> {
     } else {
       // Gather fy and Y of the four gray codes from their tables.
       for (let lane = 0; lane < 4; lane++) {
-        emit(op.get(px), op.u8Load(3 * lane), op.i32(2), op.i32Shl, op.set(v));
+        if (source === 'codes') emit(op.get(lp), op.u8Load(lane), op.i32(2), op.i32Shl, op.set(v));
+        else emit(op.get(px), op.u8Load(3 * lane), op.i32(2), op.i32Shl, op.set(v));
         if (lane === 0) {
           emit(op.get(v), op.f32Load(FYT), op.f32x4Splat, op.set(fy));
           emit(op.get(v), op.f32Load(YT), op.f32x4Splat, op.set(Y));
@@ -106,14 +109,16 @@ function kernels(): Uint8Array<ArrayBuffer> {
     }
     bump(px, 12);
     if (floatL) bump(lp, 16);
+    if (source === 'codes') bump(lp, 4);
     for (const p of [a0, a1, b0, b1]) bump(p, 16);
     emit(op.br(0), op.end, op.end);
     return { params, locals, body: b };
   };
-  const g = build(false), f = build(true);
+  const g = build('gray'), f = build('float'), c = build('codes');
   return buildModule([
     { name: 'row_gray', params: g.params, results: [], locals: g.locals, body: g.body },
     { name: 'row_float', params: f.params, results: [], locals: f.locals, body: f.body },
+    { name: 'row_codes', params: c.params, results: [], locals: c.locals, body: c.body },
   ], 2);
 }
 
@@ -124,12 +129,14 @@ export class SimdComposer {
   private readonly memory: WebAssembly.Memory;
   private readonly rowGray: RowGray;
   private readonly rowFloat: RowFloat;
+  private readonly rowCodes: RowFloat;
 
   constructor(module: WebAssembly.Module) {
     this.memory = new WebAssembly.Memory({ initial: 2 });
     const inst = new WebAssembly.Instance(module, { env: { mem: this.memory } });
     this.rowGray = inst.exports.row_gray as RowGray;
     this.rowFloat = inst.exports.row_float as RowFloat;
+    this.rowCodes = inst.exports.row_codes as RowFloat;
     const u8 = new Uint8Array(this.memory.buffer);
     u8.set(ENCODE_TABLE, ENC);
     new Float32Array(this.memory.buffer, FYT, 256).set(FY_OF_GRAY_TABLE);
@@ -144,12 +151,14 @@ export class SimdComposer {
 
   /**
    * composeLab into `out` (rgb24, or yuv420p when `outFmt` says so): from gray codes (`rgb` with
-   * R = G = B; `L` null) or from an L plane. `out` may be `rgb` (rgb24 only). Only rows [from, to)
-   * when given (a band: the pixels are independent; for yuv420p `from` and `to` even or the height).
+   * R = G = B, or one byte a pixel when `codeStride` is 1; `L` null) or from an L plane. `out` may
+   * be `rgb` (rgb24 only). Only rows [from, to) when given (a band: the pixels are independent; for
+   * yuv420p `from` and `to` even or the height).
    */
   compose(
     L: Float32Array | null, rgb: Uint8Array | null, ab: Float32Array, abWidth: number, abHeight: number,
     width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height, outFmt: PixelFormat = 'rgb24',
+    codeStride: 1 | 3 = 3,
   ): void {
     // The frame goes through in strips of rows small enough to stay in cache: copied in, composed
     // in place, copied out (as yuv420p: converted on the way out, rows in pairs).
@@ -160,7 +169,8 @@ export class SimdComposer {
     const hBytes = abHeight * width * 4;
     const HA = DATA, HB = HA + align16(hBytes), FRAME = HB + align16(hBytes);
     const LP = FRAME + align16(strip * rowBytes);
-    this.ensure(LP - DATA + (L ? strip * width * 4 : 0));
+    const packed = !L && codeStride === 1;
+    this.ensure(LP - DATA + (L ? strip * width * 4 : packed ? strip * width : 0));
     const buf = this.memory.buffer;
     const hA = new Float32Array(buf, HA, abHeight * width), hB = new Float32Array(buf, HB, abHeight * width);
     if (to <= from) return;
@@ -168,25 +178,28 @@ export class SimdComposer {
     upsampleAbRows(ab, abWidth, abHeight, width, map, hA, hB, map.y0[from], map.y1[to - 1] + 1);
     const mem = new Uint8Array(buf);
     const lMem = L ? new Float32Array(buf, LP, strip * width) : null;
+    const cMem = packed ? new Uint8Array(buf, LP, strip * width) : null;
     const { y0, y1, wy } = map;
     const body = width & ~3;
     for (let first = from; first < to; first += strip) {
       const rows = Math.min(strip, to - first);
       const from = first * rowBytes, bytes = rows * rowBytes;
       if (L) lMem!.set(L.subarray(first * width, (first + rows) * width));
+      else if (packed) cMem!.set(rgb!.subarray(first * width, (first + rows) * width));
       else mem.set(rgb!.subarray(from, from + bytes), FRAME);
       for (let r = 0; r < rows; r++) {
         const y = first + r;
         const r0 = y0[y] * width * 4, r1 = y1[y] * width * 4, t = wy[y];
         const px = FRAME + r * rowBytes;
         if (L) this.rowFloat(LP + r * width * 4, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
+        else if (packed) this.rowCodes(LP + r * width, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
         else this.rowGray(px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
         // The last width % 4 pixels of the row, in JS.
         for (let x = body; x < width; x++) {
           const i0 = y0[y] * width + x, i1 = y1[y] * width + x;
           const fa = hA[i0] + (hA[i1] - hA[i0]) * t, fb = hB[i0] + (hB[i1] - hB[i0]) * t;
           const q = px + 3 * x;
-          composeLabPixel(L ? L[y * width + x] : null, mem[q], fa, fb, mem, q);
+          composeLabPixel(L ? L[y * width + x] : null, packed ? cMem![r * width + x] : mem[q], fa, fb, mem, q);
         }
       }
       if (yuv) rgbToYuv420Rows(mem, FRAME, width, height, first, rows, out);

@@ -40,7 +40,7 @@ function axisWeights(outN: number, inN: number): AxisWeights {
 }
 
 export class PlaneResampler {
-  private simd: { table: Float32Array; acc: SimdRowAccumulator | null } | null = null;
+  private simd: { table: Float32Array; stride: number; acc: SimdRowAccumulator | null } | null = null;
   private readonly h: AxisWeights;
   private readonly v: AxisWeights;
   /** One source-width row: the vertical pass's result for the output row being made. */
@@ -86,9 +86,9 @@ export class PlaneResampler {
   runCodes(codes: Uint8Array, stride: number, table: Float32Array, dst: Float32Array, from = 0, to = this.outHeight): void {
     const { inWidth, row } = this;
     const vs = this.v;
-    if (stride === 3) {
+    if (stride === 3 || stride === 1) {
       // WebAssembly SIMD for the vertical pass where available (resample-simd.ts).
-      if (!this.simd || this.simd.table !== table) this.simd = { table, acc: simdRowAccumulator(table) };
+      if (!this.simd || this.simd.table !== table || this.simd.stride !== stride) this.simd = { table, stride, acc: simdRowAccumulator(table, stride) };
       const acc = this.simd.acc;
       if (acc) {
         let maxTaps = 1;

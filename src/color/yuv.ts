@@ -2,6 +2,11 @@
 // swscale did to our rgb24 frames before, done here so the encoder's pipe carries half the bytes
 // and ffmpeg converts nothing. Chroma is the 2x2 block's average (the encoder tags the stream as
 // BT.709 tv, encode-args.ts). Integer arithmetic, 16 fractional bits, rounded to nearest.
+//
+// The decoding side: a gray source decoded as yuv420p (its codec's own format, so ffmpeg converts
+// nothing) is recognised by its chroma (all 128) and its Y read through ffmpeg's own Y -> gray code
+// table, which gives the codes the rgb24 decoder gave.
+import type { YuvMatrix } from '../core/frames.js';
 
 const KR = 0.2126, KB = 0.0722, KG = 1 - KR - KB;
 const FIX = 65536;
@@ -40,6 +45,47 @@ export function rgbToYuv420Rows(rgb: Uint8Array, at: number, width: number, heig
       const sr = r0 + r1 + r2 + r3, sg = g0 + g1 + g2 + g3, sb = b0 + b1 + b2 + b3;
       yuv[uPlane + c] = (UR * sr + UG * sg + UB * sb + C_BIAS) >> 18;
       yuv[vPlane + c] = (VR * sr + VG * sg + VB * sb + C_BIAS) >> 18;
+    }
+  }
+}
+
+// ---- decoding side: yuv420p frames from the decoder --------------------------------------------
+
+/** True when the chroma rows of frame rows [from, to) (a yuv420p frame, even sizes) are all 128: a gray picture. */
+export function neutralChroma(yuv: Uint8Array, width: number, height: number, from: number, to: number): boolean {
+  const cw = width >> 1, ch = height >> 1;
+  const u = width * height, v = u + cw * ch;
+  const r0 = from >> 1, r1 = Math.min(ch, (to + 1) >> 1);
+  for (let i = r0 * cw, end = r1 * cw; i < end; i++) if ((yuv[u + i] ^ 128) | (yuv[v + i] ^ 128)) return false;
+  return true;
+}
+
+/** Y of pixels [from, to) replaced, in place, by `codes[Y]` (the rgb24 code ffmpeg gives it, media/gray-codes.ts). */
+export function lumaToCodes(yuv: Uint8Array, codes: Uint8Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) yuv[i] = codes[yuv[i]];
+}
+
+
+/**
+ * Rows [from, to) of a tv-range yuv420p frame as rgb24 into `rgb` (at the rows' own offsets):
+ * floating point, chroma from the 2x2 block the pixel is in, rounded and clamped. Not ffmpeg's
+ * arithmetic: only for frames whose chroma is not neutral (colour sources), where the rgb24
+ * decoder's L* is not kept to the bit.
+ */
+export function yuv420ToRgbRows(yuv: Uint8Array, width: number, height: number, matrix: YuvMatrix, from: number, to: number, rgb: Uint8Array): void {
+  const [kr, kb] = matrix === 'bt709' ? [0.2126, 0.0722] : [0.299, 0.114];
+  const kg = 1 - kr - kb;
+  const crR = 2 * (1 - kr), cbB = 2 * (1 - kb), cbG = (-2 * (1 - kb) * kb) / kg, crG = (-2 * (1 - kr) * kr) / kg;
+  const ys = 255 / 219, cs = 255 / 224;
+  const cw = width >> 1, u0 = width * height, v0 = u0 + cw * (height >> 1);
+  const clamp = (x: number) => (x <= 0 ? 0 : x >= 255 ? 255 : Math.round(x));
+  for (let y = from; y < to; y++) {
+    const c = (y >> 1) * cw;
+    for (let x = 0, p = y * width, q = p * 3; x < width; x++, p++, q += 3) {
+      const Y = (yuv[p] - 16) * ys, Cb = (yuv[u0 + c + (x >> 1)] - 128) * cs, Cr = (yuv[v0 + c + (x >> 1)] - 128) * cs;
+      rgb[q] = clamp(Y + crR * Cr);
+      rgb[q + 1] = clamp(Y + cbG * Cb + crG * Cr);
+      rgb[q + 2] = clamp(Y + cbB * Cb);
     }
   }
 }

@@ -10,8 +10,24 @@ export interface RawFrame {
   pts: number | null;
   width: number;
   height: number;
-  /** width * height * 3 bytes (rgb24). */
+  /** width * height * 3 bytes (rgb24). For a frame decoded as yuv420p, made from `yuv` when first read. */
   rgb: Buffer;
+  /** Set on frames decoded as yuv420p (file jobs whose encoder takes yuv420p too). Default: absent (rgb24). */
+  yuv?: YuvPlanes;
+}
+
+/** The matrix of a tv-range Y'CbCr source: BT.709 when tagged so, else BT.601 (ffmpeg's default). */
+export type YuvMatrix = 'bt601' | 'bt709';
+
+/** A decoded yuv420p frame's bytes and how to read them. */
+export interface YuvPlanes {
+  /** Y (width x height), then Cb and Cr (half width and height): frameBytes('yuv420p', ...) bytes. */
+  planes: Buffer;
+  /** Y -> the rgb24 gray code ffmpeg's rgb24 decoder gives a pixel with neutral chroma (media/gray-codes.ts). */
+  codes: Uint8Array;
+  matrix: YuvMatrix;
+  /** Set once the chroma was found neutral and the Y plane rewritten, in place, as those gray codes. */
+  gray: boolean;
 }
 
 /** After L extraction: CIE L (0..100) at full resolution. */

@@ -33,6 +33,7 @@ export function colorizeVideoFile(plan: VideoPlan, tempOutput: string, finalName
     codecName: info.codecLongName,
     children,
     buffers,
+    yuv: parts.decodeYuv,
   });
   const done = colourRun(plan, parts, decoded$, sink.sink, {
     progress$, signal, started, total: info.frames, frameDuration: info.fps ? 1 / info.fps : null,

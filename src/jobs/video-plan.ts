@@ -14,7 +14,8 @@ import { ChildGroup } from '../media/child.js';
 import { FrameBuffers } from '../core/frame-buffers.js';
 import { defaultPixelWorkers } from '../pool/pixel-pool.js';
 import { DEFAULT_ENCODE, takesYuv420, type EncodeSettings } from '../media/encode-args.js';
-import { frameBytes } from '../core/frames.js';
+import { frameBytes, type YuvMatrix } from '../core/frames.js';
+import { yuvGrayCodes } from '../media/gray-codes.js';
 import type { ComposeOutput } from '../operators/compose-frames.js';
 import { serializeHints, type HintsFile } from '../hints/hints-file.js';
 import type { MediaInfo } from '../media/probe.js';
@@ -44,6 +45,11 @@ export interface VideoPlan {
   notes: string[];
   /** The tracking pass's findings, when the job has hints. */
   tracked: { losses: HintLoss[]; cuts: number[] } | null;
+  /**
+   * For a tv-range yuv420p source of even size: ffmpeg's Y -> gray code table (media/gray-codes.ts),
+   * which lets a run decode it as yuv420p with the rgb24 decoder's L*. Null otherwise.
+   */
+  grayCodes: Uint8Array | null;
   onNote?: (line: string) => void;
 }
 
@@ -88,13 +94,14 @@ export async function planVideo(model: LoadedModel, info: MediaInfo, opts: Video
   const tilt = opts.tilt ?? null;
   const hintsKey = hints || tilt ? JSON.stringify({ hints: hints ? serializeHints(hints) : null, tilt: tilt && Array.from(tilt) }) : null;
   const encode: EncodeSettings = { ...DEFAULT_ENCODE, ...opts.encode };
+  const grayCodes = decodesAsYuv(info) ? await yuvGrayCodes() : null;
   const graph: VideoPlan['graph'] = { hints: provider, tilt };
   for (const k of GRAPH_KEYS) if (opts[k] !== undefined) Object.assign(graph, { [k]: opts[k] });
   // (Not in the fingerprint: the pool gives the same bytes.)
   graph.workers = opts.workers ?? defaultPixelWorkers();
   return {
     model, info, graph, smoothing, restore: restore ?? null, deinterlace, gateLimit: jobGateLimit(opts), encode,
-    notes: sourceNotes(info, deinterlace), tracked,
+    notes: sourceNotes(info, deinterlace), tracked, grayCodes,
     // (In the key order of manifests written before plans existed, so that they still match.)
     fingerprint: (container) => ({
       model: { path: model.path, name: model.info.name, kind: model.info.kind },
@@ -105,6 +112,11 @@ export async function planVideo(model: LoadedModel, info: MediaInfo, opts: Video
     }),
     ...(opts.onNote ? { onNote: opts.onNote } : {}),
   };
+}
+
+/** Can the decoder hand this source over as yuv420p, its own format: 8-bit 4:2:0, tv range, even size. */
+function decodesAsYuv(info: MediaInfo): boolean {
+  return info.pixFmt === 'yuv420p' && info.colorRange !== 'pc' && info.width % 2 === 0 && info.height % 2 === 0;
 }
 
 /** The options a plan hands to the colour graph as they are. */
@@ -125,23 +137,30 @@ export interface RunParts {
    * run's one encoder takes it (runParts' `yuvOut`), else rgb24 in place.
    */
   output: ComposeOutput;
+  /** Decode as yuv420p (with yuv420p output only): the decoder's `yuv` option. Null: rgb24. */
+  decodeYuv: { codes: Uint8Array; matrix: YuvMatrix } | null;
 }
 
 /**
  * What one run shares. `yuvOut`: the sink is one encoder built with the same pixel format
  * (encoderSink's `frames`), so the graph may compose straight to yuv420p when the encoder
- * settings allow it (takesYuv420; CHROMA_YUV_PIPES=0 turns it off, for measuring). Default false:
- * rgb24 (segment sinks).
+ * settings allow it (takesYuv420), and then the decoder may hand over yuv420p too (plan.grayCodes).
+ * Default false: rgb24 both ways (segment sinks). CHROMA_YUV_PIPES=0 keeps rgb24 both ways and
+ * CHROMA_YUV_PIPES=encode only the decoder's, for measuring.
  */
 export function runParts(plan: VideoPlan, yuvOut = false): RunParts {
   const { width, height } = plan.info;
   const pool = Boolean(plan.graph.workers);
-  const buffers = pool ? new FrameBuffers(frameBytes('rgb24', width, height)) : null;
-  const yuv = yuvOut && process.env.CHROMA_YUV_PIPES !== '0' && takesYuv420(width, height, plan.encode);
+  const pipes = process.env.CHROMA_YUV_PIPES;
+  const yuv = yuvOut && pipes !== '0' && takesYuv420(width, height, plan.encode);
+  const decodeYuv = yuv && pipes !== 'encode' && plan.grayCodes
+    ? { codes: plan.grayCodes, matrix: plan.info.colorSpace === 'bt709' ? 'bt709' as const : 'bt601' as const }
+    : null;
+  const buffers = pool ? new FrameBuffers(frameBytes(decodeYuv ? 'yuv420p' : 'rgb24', width, height)) : null;
   const output: ComposeOutput = yuv
     ? { format: 'yuv420p', buffers: pool ? new FrameBuffers(frameBytes('yuv420p', width, height)) : null }
     : { format: 'rgb24' };
-  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup(), buffers, output };
+  return { gate: new FlowGate(plan.gateLimit), children: new ChildGroup(), buffers, output, decodeYuv };
 }
 
 /**

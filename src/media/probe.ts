@@ -30,6 +30,9 @@ export interface MediaInfo {
   frames: number | null;
   durationSeconds: number | null;
   pixFmt: string | null;
+  /** ffprobe's color_range ('tv', 'pc') and color_space ('bt709', 'bt470bg', ...) of the video; absent or null when untagged. */
+  colorRange?: string | null;
+  colorSpace?: string | null;
   /** True when the pixel format carries alpha (it is dropped: video outputs are opaque). */
   hasAlpha: boolean;
   /** The file's start time in seconds (ffmpeg subtracts it from every timestamp). */
@@ -57,6 +60,8 @@ interface FfprobeStream {
   nb_frames?: string;
   duration?: string;
   pix_fmt?: string;
+  color_range?: string;
+  color_space?: string;
   field_order?: string;
   tags?: Record<string, string>;
   side_data_list?: { side_data_type?: string; rotation?: number }[];
@@ -146,6 +151,8 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     frames,
     durationSeconds,
     pixFmt: video.pix_fmt ?? null,
+    colorRange: video.color_range && video.color_range !== 'unknown' ? video.color_range : null,
+    colorSpace: video.color_space && video.color_space !== 'unknown' ? video.color_space : null,
     hasAlpha: ALPHA_FORMATS.test(video.pix_fmt ?? ''),
     startTime: Number(data.format?.start_time) || 0,
     codec: video.codec_name ?? 'unknown',

@@ -1,4 +1,5 @@
-// Source stage: an ffmpeg child decodes the first video stream to packed rgb24 over a pipe. The
+// Source stage: an ffmpeg child decodes the first video stream to packed rgb24 over a pipe (or,
+// given `yuv`, to yuv420p: for sources already in it, no conversion and half the bytes). The
 // pipe is paused while the FlowGate is full (real backpressure: ffmpeg blocks on write, so it stops
 // decoding). Presentation timestamps come from the showinfo filter on ffmpeg's stderr, so variable
 // frame rates survive the trip.
@@ -8,7 +9,8 @@ import { spawnTracked, killChild, describeSignal, StderrTail, type ChildGroup } 
 import { ChromaError, inputError } from '../core/errors.js';
 import type { FlowGate } from '../core/flow-gate.js';
 import type { FrameBuffers } from '../core/frame-buffers.js';
-import type { RawFrame } from '../core/frames.js';
+import { frameBytes as bytesOf, type RawFrame, type YuvMatrix } from '../core/frames.js';
+import { yuv420ToRgbRows } from '../color/yuv.js';
 
 export interface DecodeOptions {
   /** Input path or URL as ffmpeg takes it. */
@@ -42,6 +44,34 @@ export interface DecodeOptions {
   firstIndex?: number;
   /** Where frame buffers come from (shared memory, recycled: a pixel pool's graph). Default: a fresh Buffer a frame. */
   buffers?: FrameBuffers | null;
+  /**
+   * Decode to yuv420p (a tv-range yuv420p source of even size): frames carry `yuv` and make `rgb`
+   * only when it is read. `codes`: media/gray-codes.ts; `matrix`: the source's. Default: rgb24.
+   */
+  yuv?: { codes: Uint8Array; matrix: YuvMatrix } | null;
+}
+
+/** A frame record over yuv420p bytes: `rgb` is built from them if anything reads it. */
+function yuvFrame(index: number, width: number, height: number, planes: Buffer, yuv: { codes: Uint8Array; matrix: YuvMatrix }): RawFrame {
+  const f = { index, pts: null, width, height, yuv: { planes, codes: yuv.codes, matrix: yuv.matrix, gray: false } } as Omit<RawFrame, 'rgb'>;
+  let rgb: Buffer | null = null;
+  return Object.defineProperty(f, 'rgb', {
+    configurable: true,
+    enumerable: true,
+    get(): Buffer {
+      if (!rgb) {
+        rgb = Buffer.allocUnsafe(width * height * 3);
+        const y = f.yuv!;
+        // Once the Y plane holds gray codes (extract-l.ts), the frame is those codes.
+        if (y.gray) for (let i = 0; i < width * height; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = planes[i];
+        else yuv420ToRgbRows(planes, width, height, y.matrix, 0, height, rgb);
+      }
+      return rgb;
+    },
+    set(v: Buffer) {
+      rgb = v;
+    },
+  }) as RawFrame;
 }
 
 /** Frames within this many seconds of `skipBefore` count as at it (showinfo prints microseconds). */
@@ -54,7 +84,7 @@ const SHOWINFO_TB = /config in time_base:\s*(\d+)\/(\d+)/;
 export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
   return new Observable<RawFrame>((subscriber) => {
     const { width, height, gate } = opts;
-    const frameBytes = width * height * 3;
+    const frameBytes = bytesOf(opts.yuv ? 'yuv420p' : 'rgb24', width, height);
     const label = opts.label ?? opts.input;
     const child = spawnTracked(FFMPEG, decodeArgs(opts), opts.children);
     const ptsOffset = opts.ptsOffset ?? 0;
@@ -113,7 +143,7 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
         filled += n;
         off += n;
         if (filled === frameBytes) {
-          ready.push({ index: index++, pts: null, width, height, rgb: current });
+          ready.push(opts.yuv ? yuvFrame(index++, width, height, current, opts.yuv) : { index: index++, pts: null, width, height, rgb: current });
           gate.take();
           current = alloc();
           filled = 0;
@@ -151,7 +181,7 @@ export function decodeFrames(opts: DecodeOptions): Observable<RawFrame> {
   });
 }
 
-/** ffmpeg's command line: the source's frames as raw RGB on stdout, showinfo's timestamps on stderr. */
+/** ffmpeg's command line: the source's frames as raw RGB (or yuv420p) on stdout, showinfo's timestamps on stderr. */
 function decodeArgs(opts: DecodeOptions): string[] {
   // checksum=0: only the timestamps are wanted, not showinfo's per-frame Adler-32 of every plane.
   const filters = [...(opts.filters ?? []), 'showinfo=checksum=0'];
@@ -162,7 +192,7 @@ function decodeArgs(opts: DecodeOptions): string[] {
     '-map', '0:v:0', '-an', '-sn', '-dn',
     '-vf', filters.join(','),
     '-vsync', 'passthrough',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    '-f', 'rawvideo', '-pix_fmt', opts.yuv ? 'yuv420p' : 'rgb24', 'pipe:1',
   ];
 }
 

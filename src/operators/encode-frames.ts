@@ -55,8 +55,10 @@ export function encodeFrames(opts: EncodeFramesOptions): OperatorFunction<ColorF
         encoder.write(f).then(
           () => {
             writing = false;
-            opts.buffers?.give(f.rgb);
-            if (f.out !== f.rgb) opts.outBuffers?.give(f.out);
+            // (Not f.rgb of a yuv420p frame: reading it would build it.)
+            const decoded = f.yuv ? f.yuv.planes : f.rgb;
+            opts.buffers?.give(decoded);
+            if (f.out !== decoded) opts.outBuffers?.give(f.out);
             opts.gate.release();
             opts.timer?.add('encode', performance.now() - t0);
             if (finished) return;

@@ -5,10 +5,17 @@
 // already say everything (L* = table[code]), so the resize and compose stages read the codes
 // directly (see GRAY_CODES) and `f.L` is materialised only if something else asks for it.
 //
+// A frame decoded as yuv420p is gray when its chroma is all 128: its Y plane is then rewritten in
+// place as the rgb24 decoder's gray codes (ffmpeg's own table, media/gray-codes.ts), one byte a
+// pixel, so L* and everything after it are exactly the rgb24 path's. Otherwise (a colour source)
+// L* comes from RGB made from the frame's Y'CbCr (color/yuv.ts: close to, not bit-equal with,
+// ffmpeg's conversion).
+//
 // With a pixel pool (src/pool) and a frame in shared memory, the gray test and the L plane are
 // made in bands on the pool's threads; the result is the same.
 import { concatMap, map, type OperatorFunction } from 'rxjs';
-import { rgbToL, isGrayRgb, grayRgbToL } from '../color/lab.js';
+import { rgbToL, isGrayRgb, grayRgbToL, GRAY_TO_L } from '../color/lab.js';
+import { neutralChroma, lumaToCodes } from '../color/yuv.js';
 import { isShared, sharedFloats } from '../core/frame-buffers.js';
 import type { PixelPool } from '../pool/pixel-pool.js';
 import type { LFrame, RawFrame } from '../core/frames.js';
@@ -20,8 +27,11 @@ export const GRAY_CODES: unique symbol = Symbol('chroma.grayCodes');
 export interface GrayCodesState {
   /** The materialised plane, once someone asked for `f.L` (then stages use it as usual). */
   L: Float32Array | null;
-  /** Set by composition, which overwrites the codes with the colour frame. */
+  /** Set by composition, which may overwrite the codes with the colour frame. */
   composed: boolean;
+  /** The gray codes: every `stride`-th byte (3: the rgb24 frame's own bytes; 1: a yuv420p frame's rewritten Y plane). */
+  codes: Uint8Array;
+  stride: 1 | 3;
 }
 
 export type MaybeGrayCodes = { [GRAY_CODES]?: GrayCodesState };
@@ -33,9 +43,9 @@ export function grayCodesOf(f: object): GrayCodesState | null {
 }
 
 /** The record of a gray frame: `L` made from its codes when first read. */
-function asGrayFrame(f: RawFrame): LFrame {
+function asGrayFrame(f: RawFrame, codes: Uint8Array, stride: 1 | 3): LFrame {
   const n = f.width * f.height;
-  const state: GrayCodesState = { L: null, composed: false };
+  const state: GrayCodesState = { L: null, composed: false, codes, stride };
   Object.defineProperty(f, 'L', {
     configurable: true,
     enumerable: true,
@@ -45,7 +55,8 @@ function asGrayFrame(f: RawFrame): LFrame {
         // After composition the bytes are the colour frame, whose L* is the source's (up to
         // rounding and gamut clipping).
         if (state.composed) rgbToL(this.rgb, state.L, n);
-        else grayRgbToL(this.rgb, state.L, n);
+        else if (stride === 3) grayRgbToL(codes, state.L, n);
+        else for (let i = 0; i < n; i++) state.L[i] = GRAY_TO_L[codes[i]];
       }
       return state.L;
     },
@@ -56,9 +67,20 @@ function asGrayFrame(f: RawFrame): LFrame {
   return Object.assign(f, { [GRAY_CODES]: state, gray: true }) as unknown as LFrame;
 }
 
+/** A yuv420p frame whose chroma is neutral: its Y plane as gray codes. */
+function asGrayYuv(f: RawFrame): LFrame {
+  f.yuv!.gray = true;
+  return asGrayFrame(f, f.yuv!.planes.subarray(0, f.width * f.height), 1);
+}
+
 function extractOne(f: RawFrame): LFrame {
   const n = f.width * f.height;
-  if (isGrayRgb(f.rgb, n)) return asGrayFrame(f);
+  const yuv = f.yuv;
+  if (yuv && neutralChroma(yuv.planes, f.width, f.height, 0, f.height)) {
+    lumaToCodes(yuv.planes, yuv.codes, 0, n);
+    return asGrayYuv(f);
+  }
+  if (!yuv && isGrayRgb(f.rgb, n)) return asGrayFrame(f, f.rgb, 3);
   const L = new Float32Array(n);
   rgbToL(f.rgb, L, n);
   return Object.assign(f, { L, gray: false });
@@ -66,12 +88,28 @@ function extractOne(f: RawFrame): LFrame {
 
 /** The same on the pool's threads: the gray test per band, then (colour frames) L per band. */
 async function extractPooled(f: RawFrame, pool: PixelPool): Promise<{ frame: LFrame; ms: number }> {
+  if (f.yuv) return extractPooledYuv(f, pool);
   const { rgb, width } = f;
   const bands = pool.bands(f.height);
   const test = await pool.run(bands.map(([from, to]) => ({ kind: 'gray', rgb, width, from, to })));
-  if (test.values.every(Boolean)) return { frame: asGrayFrame(f), ms: test.ms };
+  if (test.values.every(Boolean)) return { frame: asGrayFrame(f, rgb, 3), ms: test.ms };
   const L = sharedFloats(width * f.height);
   const made = await pool.run(bands.map(([from, to]) => ({ kind: 'l', rgb, L, width, from, to })));
+  return { frame: Object.assign(f, { L, gray: false }), ms: test.ms + made.ms };
+}
+
+/** The same for a yuv420p frame: the chroma test, then the codes (gray) or the L plane (colour), in bands of row pairs. */
+async function extractPooledYuv(f: RawFrame, pool: PixelPool): Promise<{ frame: LFrame; ms: number }> {
+  const { width, height } = f;
+  const { planes: yuv, codes, matrix } = f.yuv!;
+  const bands = pool.bands(height, 2);
+  const test = await pool.run(bands.map(([from, to]) => ({ kind: 'neutral', yuv, width, height, from, to })));
+  if (test.values.every(Boolean)) {
+    const made = await pool.run(bands.map(([from, to]) => ({ kind: 'codes', yuv, codes, width, from, to })));
+    return { frame: asGrayYuv(f), ms: test.ms + made.ms };
+  }
+  const L = sharedFloats(width * height);
+  const made = await pool.run(bands.map(([from, to]) => ({ kind: 'lyuv', yuv, L, width, height, matrix, from, to })));
   return { frame: Object.assign(f, { L, gray: false }), ms: test.ms + made.ms };
 }
 
@@ -85,7 +123,7 @@ export function extractL(timer?: StageTimer, pool?: PixelPool | null): OperatorF
   };
   if (!pool) return map(here);
   return concatMap(async (f) => {
-    if (!isShared(f.rgb)) return here(f);
+    if (!isShared(f.yuv ? f.yuv.planes : f.rgb)) return here(f);
     const { frame, ms } = await extractPooled(f, pool);
     // The threads' CPU time: the stage's cost, whichever thread paid it.
     timer?.add('l', ms);

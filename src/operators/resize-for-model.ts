@@ -30,7 +30,8 @@ export function resizeForModel(opts: ResizeOptions, timer?: StageTimer, pool?: P
     }
     const n = size.width * size.height;
     const modelL = new Float32Array(n);
-    if (grayCodesOf(f)) resampler.runCodes(f.rgb, 3, GRAY_TO_L, modelL);
+    const gray = grayCodesOf(f);
+    if (gray) resampler.runCodes(gray.codes, gray.stride, GRAY_TO_L, modelL);
     else resampler.run(f.L, modelL);
     const modelInput = new Float32Array(n);
     for (let i = 0; i < n; i++) modelInput[i] = (modelL[i] - lOffset) * lScale;
@@ -39,7 +40,8 @@ export function resizeForModel(opts: ResizeOptions, timer?: StageTimer, pool?: P
   };
   if (!pool) return map(here);
   return concatMap(async (f) => {
-    const codes = grayCodesOf(f) ? f.rgb : null;
+    const gray = grayCodesOf(f);
+    const codes = gray?.codes ?? null;
     // Reading f.L of a gray frame would build its plane here: only look at it for colour frames.
     const L = codes ? null : f.L;
     if (!isShared(codes ?? L!)) return here(f);
@@ -48,7 +50,7 @@ export function resizeForModel(opts: ResizeOptions, timer?: StageTimer, pool?: P
     // The model planes are small (a few hundred KB) and handed on down the graph: fresh ones per frame.
     const modelL = sharedFloats(n), modelInput = sharedFloats(n);
     const { ms } = await pool.run(pool.bands(size.height).map(([from, to]) => ({
-      kind: 'resize', L, codes, width: f.width, height: f.height, outWidth: size.width, outHeight: size.height,
+      kind: 'resize', L, codes, stride: gray?.stride ?? 3, width: f.width, height: f.height, outWidth: size.width, outHeight: size.height,
       modelL, modelInput, lOffset, lScale, from, to,
     })));
     timer?.add('resize', ms);

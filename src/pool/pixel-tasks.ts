@@ -6,29 +6,38 @@
 import { rgbToL, isGrayRgb, makeUpsampleMap, GRAY_TO_L, type UpsampleMap } from '../color/lab.js';
 import { simdComposer } from '../color/compose-simd.js';
 import { composeBand } from '../color/compose-band.js';
-import type { PixelFormat } from '../core/frames.js';
+import { neutralChroma, lumaToCodes, yuv420ToRgbRows } from '../color/yuv.js';
+import type { PixelFormat, YuvMatrix } from '../core/frames.js';
 import { PlaneResampler } from '../color/resample.js';
 
 /** Are rows [from, to) of an rgb24 frame gray (R = G = B)? Replies a boolean. */
 export interface GrayTask { kind: 'gray'; rgb: Uint8Array; width: number; from: number; to: number }
 /** L* of rows [from, to) of a colour frame into `L`. */
 export interface LTask { kind: 'l'; rgb: Uint8Array; L: Float32Array; width: number; from: number; to: number }
+/** Is the chroma of rows [from, to) of a yuv420p frame neutral (128)? Replies a boolean. */
+export interface NeutralTask { kind: 'neutral'; yuv: Uint8Array; width: number; height: number; from: number; to: number }
+/** The Y of rows [from, to) rewritten as gray codes (`codes[Y]`). */
+export interface CodesTask { kind: 'codes'; yuv: Uint8Array; codes: Uint8Array; width: number; from: number; to: number }
+/** L* of rows [from, to) of a colour yuv420p frame into `L`. */
+export interface LYuvTask { kind: 'lyuv'; yuv: Uint8Array; L: Float32Array; width: number; height: number; matrix: YuvMatrix; from: number; to: number }
 /** Model rows [from, to): area-resampled L (from `L`, or from gray `codes`) and the normalised input. */
 export interface ResizeTask {
   kind: 'resize';
   L: Float32Array | null;
   codes: Uint8Array | null;
+  /** Bytes between two pixels' codes (3 in rgb24, 1 in a code plane). */
+  stride: 1 | 3;
   width: number; height: number; outWidth: number; outHeight: number;
   modelL: Float32Array; modelInput: Float32Array; lOffset: number; lScale: number;
   from: number; to: number;
 }
-/** Frame rows [from, to) composed into `out` as `outFmt` (from gray codes in `rgb` when `L` is null; `out` may be `rgb`). */
+/** Frame rows [from, to) composed into `out` as `outFmt` (from gray codes `codes` when `L` is null; `out` may be them, rgb24). */
 export interface ComposeTask {
   kind: 'compose';
-  L: Float32Array | null; rgb: Uint8Array; ab: Float32Array; abWidth: number; abHeight: number;
+  L: Float32Array | null; codes: Uint8Array | null; stride: 1 | 3; ab: Float32Array; abWidth: number; abHeight: number;
   width: number; height: number; from: number; to: number; out: Uint8Array; outFmt: PixelFormat;
 }
-export type PixelTask = GrayTask | LTask | ResizeTask | ComposeTask;
+export type PixelTask = GrayTask | LTask | NeutralTask | CodesTask | LYuvTask | ResizeTask | ComposeTask;
 
 /** Per-thread caches: the resampler and upsampling tables of the last geometry seen. */
 export class TaskRunner {
@@ -36,6 +45,8 @@ export class TaskRunner {
   private upsample: UpsampleMap | null = null;
   private upsampleKey = '';
   private readonly simd = simdComposer();
+  /** rgb24 rows of a colour yuv420p band, on their way to L*. */
+  private scratch = new Uint8Array(0);
 
   run(t: PixelTask): boolean | null {
     switch (t.kind) {
@@ -48,12 +59,24 @@ export class TaskRunner {
         rgbToL(t.rgb.subarray(t.from * w * 3, t.to * w * 3), t.L.subarray(t.from * w, t.to * w), (t.to - t.from) * w);
         return null;
       }
+      case 'neutral':
+        return neutralChroma(t.yuv, t.width, t.height, t.from, t.to);
+      case 'codes':
+        lumaToCodes(t.yuv, t.codes, t.from * t.width, t.to * t.width);
+        return null;
+      case 'lyuv': {
+        const w = t.width, need = t.height * w * 3;
+        if (this.scratch.length < need) this.scratch = new Uint8Array(need);
+        yuv420ToRgbRows(t.yuv, w, t.height, t.matrix, t.from, t.to, this.scratch);
+        rgbToL(this.scratch.subarray(t.from * w * 3, t.to * w * 3), t.L.subarray(t.from * w, t.to * w), (t.to - t.from) * w);
+        return null;
+      }
       case 'resize': {
         let r = this.resampler;
         if (!r || r.inWidth !== t.width || r.inHeight !== t.height || r.outWidth !== t.outWidth || r.outHeight !== t.outHeight) {
           r = this.resampler = new PlaneResampler(t.width, t.height, t.outWidth, t.outHeight);
         }
-        if (t.codes) r.runCodes(t.codes, 3, GRAY_TO_L, t.modelL, t.from, t.to);
+        if (t.codes) r.runCodes(t.codes, t.stride, GRAY_TO_L, t.modelL, t.from, t.to);
         else r.run(t.L!, t.modelL, t.from, t.to);
         const { modelL, modelInput, lOffset, lScale } = t;
         for (let i = t.from * t.outWidth, end = t.to * t.outWidth; i < end; i++) modelInput[i] = (modelL[i] - lOffset) * lScale;
@@ -65,7 +88,7 @@ export class TaskRunner {
           this.upsample = makeUpsampleMap(t.width, t.height, t.abWidth, t.abHeight);
           this.upsampleKey = key;
         }
-        composeBand(this.simd, t.L, t.rgb, t.ab, t.abWidth, t.abHeight, t.width, t.height, this.upsample, t.out, t.outFmt, t.from, t.to);
+        composeBand(this.simd, t.L, t.codes, t.stride, t.ab, t.abWidth, t.abHeight, t.width, t.height, this.upsample, t.out, t.outFmt, t.from, t.to);
         return null;
       }
     }
