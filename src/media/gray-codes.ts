@@ -23,8 +23,8 @@ function ask(): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(FFMPEG, [
       '-nostdin', '-hide_banner', '-loglevel', 'error',
-      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${WIDTH}x${HEIGHT}`, '-i', 'pipe:0',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${WIDTH}x${HEIGHT}`, '-i', '-',
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-',
     ], { stdio: ['pipe', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
