@@ -2,7 +2,7 @@
 // fields; nothing is copied between stages, so a frame's planes are owned by whichever stage holds
 // the record.
 
-/** A decoded frame: packed sRGB, 3 bytes a pixel, row-major. */
+/** A decoded frame: packed sRGB, 3 bytes a pixel, row-major (or yuv420p planes, `yuv`). */
 export interface RawFrame {
   /** 0-based index in decode order. */
   index: number;

@@ -83,7 +83,7 @@ export interface GraphOptions {
   workers?: number;
   /**
    * The composed frames' layout (operators/compose-frames.ts): rgb24 in place (default), or
-   * yuv420p for an encoder that takes it, in buffers of its own.
+   * yuv420p for an encoder that takes it, in buffers of its own. Default: rgb24.
    */
   output?: ComposeOutput;
 }
