@@ -24,7 +24,8 @@ import { Colorizer } from '../src/colorizer.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { probeMedia } from '../src/media/probe.js';
 import { measureVideo } from '../src/metrics/index.js';
-import { metricSize, readRgbFrames } from '../src/metrics/frames.js';
+import { metricSize } from '../src/metrics/frames.js';
+import { abErrorPerFrame } from './lib/ab-error.js';
 import { allocLab, rgbToLabPlanes } from '../src/metrics/lab-planes.js';
 import { defaultHintSize, type Hint } from '../src/hints/hints-file.js';
 import { planVideoHints } from '../src/jobs/video-hints.js';
@@ -60,24 +61,8 @@ const frame0 = (path: string, w: number, h: number) => execFileSync(FFMPEG, ['-v
 
 /** Mean per-pixel ab error of a colorized video against its original, at long side 320. */
 async function abError(colorized: string, original: string, width: number, height: number): Promise<number> {
-  const size = metricSize(width, height, 320);
-  const a = readRgbFrames(colorized, size), b = readRgbFrames(original, size);
-  const pa = allocLab(size.width, size.height), pb = allocLab(size.width, size.height);
-  const n = size.width * size.height;
-  let sum = 0, frames = 0;
-  for (;;) {
-    const [x, y] = await Promise.all([a.next(), b.next()]);
-    if (x.done || y.done) break;
-    rgbToLabPlanes(x.value, pa);
-    rgbToLabPlanes(y.value, pb);
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Math.hypot(pa.a[i] - pb.a[i], pa.b[i] - pb.b[i]);
-    sum += s / n;
-    frames++;
-  }
-  await a.return(undefined);
-  await b.return(undefined);
-  return sum / frames;
+  const errs = await abErrorPerFrame(colorized, original, metricSize(width, height, 320));
+  return errs.reduce((x, y) => x + y, 0) / errs.length;
 }
 
 /** Mean true ab over the hint patch at (x, y). */

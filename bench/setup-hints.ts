@@ -15,6 +15,7 @@ import { tmpdir, loadavg, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Colorizer, findShots } from '../src/index.js';
 import { readRgbFrames } from '../src/metrics/frames.js';
+import { abErrorPerFrame } from './lib/ab-error.js';
 import { allocLab, rgbToLabPlanes, type LabPlanes } from '../src/metrics/lab-planes.js';
 import { buildFilm, FILM, type Piece } from '../test/helpers/films.js';
 
@@ -42,24 +43,7 @@ const ranges = buildFilm(colour, PIECES, { gray: false });
 buildFilm(gray, PIECES);
 
 /** Per-frame mean ab distance of `a` against `b` (both W x H). */
-async function abPerFrame(a: string, b: string): Promise<number[]> {
-  const size = { width: W, height: H };
-  const ra = readRgbFrames(a, size), rb = readRgbFrames(b, size);
-  const la = allocLab(W, H), lb = allocLab(W, H);
-  const out: number[] = [];
-  for (;;) {
-    const [p, q] = await Promise.all([ra.next(), rb.next()]);
-    if (p.done || q.done) break;
-    rgbToLabPlanes(p.value, la);
-    rgbToLabPlanes(q.value, lb);
-    let s = 0;
-    for (let i = 0; i < W * H; i++) s += Math.hypot(la.a[i] - lb.a[i], la.b[i] - lb.b[i]);
-    out.push(s / (W * H));
-  }
-  await ra.return(undefined);
-  await rb.return(undefined);
-  return out;
-}
+const abPerFrame = (a: string, b: string) => abErrorPerFrame(a, b, { width: W, height: H });
 
 /** Mean of the per-frame errors over the given pieces. */
 const over = (errs: number[], pieces: number[]) => {
