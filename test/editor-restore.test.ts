@@ -183,7 +183,8 @@ async function startEditor(restore: boolean): Promise<EditServerHandle> {
   return startEditServer(session, { port: 0, token: 'secret' });
 }
 
-type Ed = { chromaEditor: { frame: number; shown: number; shownView: string | null; view: string | null; errors: string[] } };
+type Note = { frame: number; first: number; last: number };
+type Ed = { chromaEditor: { frame: number; shown: number; shownView: string | null; view: string | null; errors: string[]; restoring: Note[] } };
 
 /** The canvas as L, once frame `n` colorized from `view` is on it. */
 async function canvasL(page: Page, n: number, view: string): Promise<Float32Array> {
@@ -230,6 +231,15 @@ test('editor in Chromium with --restore: the switch flips the frame between rest
     await box.uncheck();
     const c = near(await canvasL(page, 5, 'restored'));
     assert.ok(c.original > 4 * c.restored, `restored again: ${JSON.stringify(c)}`);
+    // Frame 9's block (8..15) was never restored: the page is told, says so, and clears the note
+    // once the frame is on the canvas. Frame 5's block was restored (its PNG): no note for it.
+    const notes = () => page.evaluate(() => (window as unknown as Ed).chromaEditor.restoring);
+    assert.deepEqual((await notes()).filter((n) => n.frame === 5), []);
+    await page.locator('#seek').fill('9');
+    await page.waitForFunction(() => (window as unknown as Ed).chromaEditor.restoring.some((n) => n.frame === 9), null, { timeout: 60000 });
+    assert.deepEqual((await notes()).find((n) => n.frame === 9), { type: 'restoring', frame: 9, first: 8, last: 15 });
+    await canvasL(page, 9, 'restored');
+    assert.equal(await page.locator('#restoring').textContent(), '');
     t.diagnostic(`canvas |ΔL| over the specks (to restored / original PNG): restored ${a.restored.toFixed(1)}/${a.original.toFixed(1)}, original ${b.restored.toFixed(1)}/${b.original.toFixed(1)}, restored again ${c.restored.toFixed(1)}/${c.original.toFixed(1)}`);
     assert.deepEqual(problems, []);
     assert.deepEqual(await page.evaluate(() => (window as unknown as Ed).chromaEditor.errors), []);

@@ -48,6 +48,17 @@ export class RestoredL {
     return { behind: ahead + (s.grain || s.scratches ? MEMORY_FRAMES : 0), ahead };
   }
 
+  /**
+   * The frames restored with frame `index` when it is not cached (its block: `first` to `last`,
+   * the context around it not counted), or null when it is: what the editor tells the page it is
+   * waiting for.
+   */
+  pendingBlock(index: number): { first: number; last: number } | null {
+    if (this.cache.has(index)) return null;
+    const first = Math.floor(index / RESTORE_BLOCK) * RESTORE_BLOCK;
+    return { first, last: Math.min(this.source.frames, first + RESTORE_BLOCK) - 1 };
+  }
+
   /** The restored L of frame `index` (width * height; the caller must not change it). */
   async get(index: number): Promise<Float32Array> {
     const hit = this.cache.get(index);

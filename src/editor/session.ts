@@ -113,6 +113,11 @@ export class EditSession {
     return this.restored !== null;
   }
 
+  /** The block of frames to restore before frame `index` can be shown in `view` (null: none, it is ready or not restored). */
+  restoring(index: number, view: FrameView): { first: number; last: number } | null {
+    return this.restored && view === 'restored' ? this.restored.pendingBlock(index) : null;
+  }
+
   /** The L frame `index` is colorized from in `view`: null for the decoded one. */
   private async lFor(index: number, view: FrameView): Promise<Float32Array | null> {
     return this.restored && view === 'restored' ? this.restored.get(index) : null;

@@ -29,7 +29,7 @@ button:disabled { opacity: 0.45; cursor: not-allowed; }
 a[aria-disabled="true"] { color: var(--muted); pointer-events: none; }
 #bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 #seek { flex: 1 1 200px; }
-#pos, #latency { font-variant-numeric: tabular-nums; color: var(--muted); }
+#pos, #latency, #restoring { font-variant-numeric: tabular-nums; color: var(--muted); }
 #side { flex: 0 1 300px; display: flex; flex-direction: column; gap: 10px; }
 #suggest { display: flex; gap: 6px; flex-wrap: wrap; min-height: 28px; }
 #suggest button, .sw { width: 28px; height: 28px; border: 1px solid #555; border-radius: 4px; padding: 0; }
@@ -57,7 +57,7 @@ const BODY = `<main>
       <input id="seek" type="range" min="0" max="0" value="0" aria-label="seek">
       <span id="pos">frame –</span>
     </div>
-    <div><span id="latency"></span> <span id="tracking"></span></div>
+    <div><span id="latency"></span> <span id="tracking"></span> <span id="restoring" role="status"></span></div>
     <label id="viewLabel" title="${NO_RESTORE}"><input id="showOriginal" type="checkbox" disabled> show the original (unrestored)</label>
     <div id="viewWhy" class="why">${NO_RESTORE}</div>
     <div id="shots" aria-label="shots (setups share the colour on top); click to jump"></div>

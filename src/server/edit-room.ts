@@ -3,7 +3,9 @@
 // CPU, in order of who waits for it: renders (only the newest frame asked for per socket, so holding
 // an arrow key skips frames instead of queueing them), then the model's colour suggestions, then
 // tracking, one hint at a time. A render of the whole film (edit-render.ts) runs beside it. With
-// --restore each socket also chooses which L its frames are colorized from (restored or original).
+// --restore each socket also chooses which L its frames are colorized from (restored or original),
+// and is told {"type":"restoring","frame","first","last"} before a frame whose block must be
+// restored first (seconds on a small machine).
 import { WebSocket, type WebSocketServer } from 'ws';
 import sharp from 'sharp';
 import { parseEditMessage, type EditMessage } from './edit-control.js';
@@ -114,6 +116,9 @@ export class EditRoom {
 
   private async render(ws: WebSocket, frame: number): Promise<void> {
     const r = this.rev, view = this.shownView(ws);
+    // The first frame of a block waits seconds for its block's repair: the page says so meanwhile.
+    const block = this.session.restoring(frame, view);
+    if (block) this.sendJson(ws, { type: 'restoring', frame, ...block });
     const f = await this.session.render(frame, view);
     const jpeg = await sharp(f.out, { raw: { width: f.width, height: f.height, channels: 3 } })
       .jpeg({ quality: this.quality, chromaSubsampling: '4:4:4' }).toBuffer();

@@ -24,7 +24,7 @@
   var rendering = null;
   var stripBuilt = false;
   /** @type {EditorState} */
-  var ed = { frames: 0, shown: 0, lastClickMs: null, clicks: [], rev: 0, frame: 0, errors: [], render: null, history: { undo: 0, redo: 0 }, view: null, shownView: null };
+  var ed = { frames: 0, shown: 0, lastClickMs: null, clicks: [], rev: 0, frame: 0, errors: [], render: null, history: { undo: 0, redo: 0 }, view: null, shownView: null, restoring: [] };
   window.chromaEditor = ed;
 
   function flash(text, isError) { var m = $('message'); m.textContent = text; m.className = isError ? 'error' : ''; }
@@ -59,6 +59,9 @@
         b.addEventListener('click', function () { setColor(c.color); });
         box.appendChild(b);
       });
+    } else if (m.type === 'restoring') {
+      ed.restoring.push(m);
+      $('restoring').textContent = 'restoring frames ' + m.first + '–' + m.last + ' for this view…';
     } else if (m.type === 'render') onRender(m);
     else if (m.type === 'saved') flash('saved ' + m.path);
     else if (m.type === 'error') { ed.errors.push(m.message); flash(m.message, true); }
@@ -69,6 +72,7 @@
     var n = dv.getUint32(4, true), rev = dv.getUint32(8, true), restored = dv.getUint32(12, true) === 1;
     createImageBitmap(new Blob([new Uint8Array(buf, 16)], { type: 'image/jpeg' })).then(function (bmp) {
       if (bitmap) bitmap.close();
+      $('restoring').textContent = '';
       bitmap = bmp; shownFrame = n; shownRev = rev; ed.frame = n; ed.shown++; ed.shownView = restored ? 'restored' : 'original';
       fitCanvas(bmp.width, bmp.height);
       if (pendingAdd && rev >= pendingAdd.rev && n === pendingAdd.frame) {

@@ -48,6 +48,7 @@ interface EditorElements {
   pos: HTMLSpanElement;
   latency: HTMLSpanElement;
   tracking: HTMLSpanElement;
+  restoring: HTMLSpanElement;
   color: HTMLInputElement;
   suggest: HTMLDivElement;
   until: HTMLSelectElement;
@@ -117,6 +118,8 @@ interface EditorState {
   /** The L this page asked for ('original' without --restore), and the one the frame on screen was colorized from. */
   view: 'restored' | 'original' | null;
   shownView: 'restored' | 'original' | null;
+  /** Every "restoring" message received: the blocks restored before a frame could be shown. */
+  restoring: { type: 'restoring'; frame: number; first: number; last: number }[];
 }
 
 /** The editor server's "render" message (edit-render.ts). */
