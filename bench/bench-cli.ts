@@ -18,6 +18,9 @@ import { modelFpsGrid, openModel, timePoint, type ModelFpsPoint, type Provider }
 import { runE2e, runTranscode, runDecodeOnly, runDecodeNative, runRgbToYuv, type E2eResult, type CodecResult } from './lib/e2e.js';
 import { predictionGrid, stageCosts, type StageCosts } from './lib/predict.js';
 import { NULL_MODEL } from '../src/onnx/null-model.js';
+import { pipeFormats } from '../src/jobs/video-plan.js';
+import { probeMedia } from '../src/media/probe.js';
+import { DEFAULT_ENCODE } from '../src/media/encode-args.js';
 import { runPeer } from './lib/peer.js';
 import { runMemory } from './lib/memory.js';
 import { efficiency, targets, type BenchResult, type ProviderStatus, type Efficiency } from './lib/result.js';
@@ -291,10 +294,12 @@ export async function runBench(v: Values): Promise<BenchRun> {
             }
             const ct = await runTranscode(colourPath, c.label, work, r.frames, 'colour-transcode');
             const t = await runTranscode(path, c.label, work, r.frames);
-            const d = await runDecodeOnly(path, c.label, r.frames);
+            // The decoder and encoder pipes as the pipeline ran them (yuv420p both ways for this gray x264 clip).
+            const pipes = pipeFormats(await probeMedia(path), DEFAULT_ENCODE);
+            const d = await runDecodeOnly(path, c.label, r.frames, pipes.decode);
             const dn = await runDecodeNative(path, c.label, r.frames);
-            const yuv = await runRgbToYuv(path, c.label, r.frames);
-            log(`  colour transcode ${ct.fps.toFixed(2)} fps, gray transcode ${t.fps.toFixed(2)} fps, decode-only ${d.fps.toFixed(2)} fps`);
+            const yuv = pipes.encode === 'rgb24' ? await runRgbToYuv(path, c.label, r.frames) : null;
+            log(`  colour transcode ${ct.fps.toFixed(2)} fps, gray transcode ${t.fps.toFixed(2)} fps, decode-only (${pipes.decode}) ${d.fps.toFixed(2)} fps; pipes ${pipes.decode} in, ${pipes.encode} out`);
             const dims = modelSize(c.width, c.height, r.size, opened.model.info.sizeMultiple);
             let p = modelFps.find((q) => q.model === pipeline.name && q.provider === e2eProvider && q.width === dims.width && q.height === dims.height && q.batch === e2eBatch);
             if (!p) {

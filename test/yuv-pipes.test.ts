@@ -20,7 +20,9 @@ import { frameBytes } from '../src/core/frames.js';
 import { probeMedia } from '../src/media/probe.js';
 import { yuvGrayCodes } from '../src/media/gray-codes.js';
 import { FrameEncoder } from '../src/media/frame-encoder.js';
-import { encodeArgs, DEFAULT_ENCODE } from '../src/media/encode-args.js';
+import { encodeArgs, DEFAULT_ENCODE, type EncodeSettings } from '../src/media/encode-args.js';
+import { pipeFormats } from '../src/jobs/video-plan.js';
+import type { MediaInfo } from '../src/media/probe.js';
 import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { PixelPool } from '../src/pool/pixel-pool.js';
 import { makeUpsampleMap, srgbToLab } from '../src/color/lab.js';
@@ -157,4 +159,28 @@ test('fed yuv420p, the encoder converts nothing: no scale filter, the BT.709 tv 
   assert.ok(rgbArgs.some((a) => a.startsWith('scale=')));
   assert.ok(!yuvArgs.includes('-vf'));
   for (const tag of ['-colorspace', '-color_range', '-color_primaries']) assert.ok(yuvArgs.includes(tag), tag);
+});
+
+test('pipeFormats: which pipes a run uses (the bench times the same decoder command line)', () => {
+  const gray = { width: 640, height: 480, pixFmt: 'yuv420p', colorRange: 'tv' } as MediaInfo;
+  const rows: { name: string; info: MediaInfo; encode?: EncodeSettings; yuvOut?: boolean; env?: string; want: [string, string] }[] = [
+    { name: 'x264 of a tv-range 4:2:0 source', info: gray, want: ['yuv420p', 'yuv420p'] },
+    { name: 'full-range source', info: { ...gray, colorRange: 'pc' }, want: ['rgb24', 'yuv420p'] },
+    { name: 'rgb source', info: { ...gray, pixFmt: 'rgb24' }, want: ['rgb24', 'yuv420p'] },
+    { name: 'odd size', info: { ...gray, width: 641 }, want: ['rgb24', 'rgb24'] },
+    { name: 'segment sinks (no one encoder)', info: gray, yuvOut: false, want: ['rgb24', 'rgb24'] },
+    { name: 'ProRes', info: gray, encode: { ...DEFAULT_ENCODE, codec: 'prores' }, want: ['rgb24', 'rgb24'] },
+    { name: 'CHROMA_YUV_PIPES=0', info: gray, env: '0', want: ['rgb24', 'rgb24'] },
+    { name: 'CHROMA_YUV_PIPES=encode', info: gray, env: 'encode', want: ['rgb24', 'yuv420p'] },
+  ];
+  const saved = process.env.CHROMA_YUV_PIPES;
+  try {
+    for (const r of rows) {
+      if (r.env === undefined) delete process.env.CHROMA_YUV_PIPES; else process.env.CHROMA_YUV_PIPES = r.env;
+      const p = pipeFormats(r.info, r.encode ?? DEFAULT_ENCODE, r.yuvOut ?? true);
+      assert.deepEqual([p.decode, p.encode], r.want, r.name);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.CHROMA_YUV_PIPES; else process.env.CHROMA_YUV_PIPES = saved;
+  }
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { FFMPEG } from '../../src/media/ffmpeg-paths.js';
+import type { PixelFormat } from '../../src/core/frames.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { encodeArgs, DEFAULT_ENCODE } from '../../src/media/encode-args.js';
 import { Colorizer } from '../../src/colorizer.js';
@@ -102,12 +103,12 @@ export async function runTranscode(clip: string, label: string, outDir: string, 
   return codecResult(label, frames, t);
 }
 
-/** The decoder's command line (rgb24 frames, showinfo timestamps), output discarded. */
-export async function runDecodeOnly(clip: string, label: string, frames: number): Promise<CodecResult> {
+/** The decoder's command line (frames in the pipeline's pipe format, showinfo timestamps), output discarded. */
+export async function runDecodeOnly(clip: string, label: string, frames: number, format: PixelFormat = 'rgb24'): Promise<CodecResult> {
   const t = await timeFfmpeg([
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-i', clip,
     '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', 'showinfo', '-vsync', 'passthrough',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-y', '/dev/null',
+    '-f', 'rawvideo', '-pix_fmt', format, '-y', '/dev/null',
   ]);
   return codecResult(label, frames, t);
 }

@@ -6,8 +6,8 @@
 //   main thread      1000 / main-thread ms                (one thread, whatever the cores)
 //   pixel pool       workers x 1000 / per-pixel ms        (when the per-pixel stages run on a pool)
 //   model            the GPU's fps at the run's shape and batch
-//   decoder serial   1000 / its rgb24 conversion ms       (swscale is single threaded)
-//   encoder serial   1000 / its rgb24 -> YUV ms           (same)
+//   decoder serial   1000 / its conversion ms             (swscale is single threaded; ~0 for a yuv420p pipe)
+//   encoder serial   1000 / its rgb24 -> YUV ms           (same; 0 when we hand it yuv420p)
 //   NVENC            the chip's own rate (assumed, below)
 //   all cores        cores x efficiency x 1000 / every CPU ms of a frame (x264 and decoding scale)
 //
@@ -35,9 +35,9 @@ export interface StageCosts {
   otherMs: number;
   /** ffmpeg decoding in the codec's own format (parallel). */
   decodeMs: number;
-  /** ffmpeg converting decoded frames to rgb24 for the pipe (serial). */
+  /** ffmpeg converting decoded frames to the pipe's format (serial; about 0 when the pipe takes yuv420p). */
   decodeConvertMs: number;
-  /** ffmpeg converting our rgb24 to BT.709 YUV before the encoder (serial). */
+  /** ffmpeg converting our rgb24 to BT.709 YUV before the encoder (serial; 0 when we hand it yuv420p). */
   encodeConvertMs: number;
   /** x264 encoding a colour picture (parallel): the colour transcode's CPU less its decode. */
   x264Ms: number;
@@ -64,11 +64,11 @@ const STAGES_PER_PIXEL = ['l', 'resize', 'hints', 'smooth', 'compose'];
 
 /** The costs of one clip from its null-model run and the codec baselines on the same clip. */
 export function stageCosts(
-  nullRun: E2eResult, codec: { decodeNative: CodecResult; decodeOnly: CodecResult; rgbToYuv: CodecResult; colourTranscode: CodecResult },
+  nullRun: E2eResult, codec: { decodeNative: CodecResult; decodeOnly: CodecResult; rgbToYuv: CodecResult | null; colourTranscode: CodecResult },
 ): StageCosts | null {
   const c = nullRun.cpuMsPerFrame;
   const { decodeNative, decodeOnly, rgbToYuv, colourTranscode } = codec;
-  if (!c || decodeNative.cpuMsPerFrame === null || decodeOnly.cpuMsPerFrame === null || rgbToYuv.cpuMsPerFrame === null || colourTranscode.cpuMsPerFrame === null) return null;
+  if (!c || decodeNative.cpuMsPerFrame === null || decodeOnly.cpuMsPerFrame === null || rgbToYuv?.cpuMsPerFrame === null || colourTranscode.cpuMsPerFrame === null) return null;
   const pixelWall = STAGES_PER_PIXEL.reduce((a, s) => a + (nullRun.stages[s] ?? 0), 0);
   const share = nullRun.loopActiveMsPerFrame > 0 ? Math.min(1, pixelWall / nullRun.loopActiveMsPerFrame) : 0;
   return {
@@ -76,7 +76,8 @@ export function stageCosts(
     mainMs: c.main, perPixelMs: c.main * share, otherMs: c.others,
     decodeMs: decodeNative.cpuMsPerFrame,
     decodeConvertMs: Math.max(0, decodeOnly.cpuMsPerFrame - decodeNative.cpuMsPerFrame),
-    encodeConvertMs: Math.max(0, rgbToYuv.cpuMsPerFrame - decodeOnly.cpuMsPerFrame),
+    // (A yuv420p encoder pipe: our compose did the conversion, counted in otherMs.)
+    encodeConvertMs: rgbToYuv ? Math.max(0, rgbToYuv.cpuMsPerFrame! - decodeOnly.cpuMsPerFrame) : 0,
     x264Ms: Math.max(0, colourTranscode.cpuMsPerFrame - decodeNative.cpuMsPerFrame),
   };
 }

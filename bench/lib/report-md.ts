@@ -132,7 +132,7 @@ export function reportMarkdown(r: BenchResult, chartFile: string | null): string
     L.push('');
     L.push('From the CPU costs measured here (ms per frame; bench/lib/predict.ts, docs/benchmarks.md say how):');
     L.push('');
-    L.push(table(['main thread', 'of it per-pixel stages', 'other threads', 'decode', 'decoder rgb24 conversion', 'encoder YUV conversion', 'x264 (colour)'],
+    L.push(table(['main thread', 'of it per-pixel stages', 'other threads', 'decode', 'decoder conversion', 'encoder conversion', 'x264 (colour)'],
       [[f(c.mainMs, 1), f(c.perPixelMs, 1), f(c.otherMs, 1), f(c.decodeMs, 1), f(c.decodeConvertMs, 1), f(c.encodeConvertMs, 1), f(c.x264Ms, 1)]]));
     L.push('');
     L.push(table(['per-pixel stages', 'encoder', 'GPU model fps', '**predicted fps**', 'set by', 'next bound'], p.grid.map((g) => {

@@ -14,7 +14,7 @@ import { ChildGroup } from '../media/child.js';
 import { FrameBuffers } from '../core/frame-buffers.js';
 import { defaultPixelWorkers } from '../pool/pixel-pool.js';
 import { DEFAULT_ENCODE, takesYuv420, type EncodeSettings } from '../media/encode-args.js';
-import { frameBytes, type YuvMatrix } from '../core/frames.js';
+import { frameBytes, type PixelFormat, type YuvMatrix } from '../core/frames.js';
 import { yuvGrayCodes } from '../media/gray-codes.js';
 import type { ComposeOutput } from '../operators/compose-frames.js';
 import { serializeHints, type HintsFile } from '../hints/hints-file.js';
@@ -114,6 +114,18 @@ export async function planVideo(model: LoadedModel, info: MediaInfo, opts: Video
   };
 }
 
+/**
+ * The pixel formats of a run's two pipes (runParts; the bench reads them to time the same decoder
+ * command line): yuv420p to the encoder when one encoder takes the frames (`yuvOut`) and its
+ * settings allow it, and then yuv420p from the decoder when the source is 8-bit 4:2:0 tv range.
+ * CHROMA_YUV_PIPES=0 or =encode as in runParts.
+ */
+export function pipeFormats(info: MediaInfo, encode: EncodeSettings, yuvOut = true): { decode: PixelFormat; encode: PixelFormat } {
+  const pipes = process.env.CHROMA_YUV_PIPES;
+  const yuv = yuvOut && pipes !== '0' && takesYuv420(info.width, info.height, encode);
+  return { encode: yuv ? 'yuv420p' : 'rgb24', decode: yuv && pipes !== 'encode' && decodesAsYuv(info) ? 'yuv420p' : 'rgb24' };
+}
+
 /** Can the decoder hand this source over as yuv420p, its own format: 8-bit 4:2:0, tv range, even size. */
 function decodesAsYuv(info: MediaInfo): boolean {
   return info.pixFmt === 'yuv420p' && info.colorRange !== 'pc' && info.width % 2 === 0 && info.height % 2 === 0;
@@ -151,9 +163,9 @@ export interface RunParts {
 export function runParts(plan: VideoPlan, yuvOut = false): RunParts {
   const { width, height } = plan.info;
   const pool = Boolean(plan.graph.workers);
-  const pipes = process.env.CHROMA_YUV_PIPES;
-  const yuv = yuvOut && pipes !== '0' && takesYuv420(width, height, plan.encode);
-  const decodeYuv = yuv && pipes !== 'encode' && plan.grayCodes
+  const pipes = pipeFormats(plan.info, plan.encode, yuvOut);
+  const yuv = pipes.encode === 'yuv420p';
+  const decodeYuv = pipes.decode === 'yuv420p' && plan.grayCodes
     ? { codes: plan.grayCodes, matrix: plan.info.colorSpace === 'bt709' ? 'bt709' as const : 'bt601' as const }
     : null;
   const buffers = pool ? new FrameBuffers(frameBytes(decodeYuv ? 'yuv420p' : 'rgb24', width, height)) : null;
