@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simdComposer } from '../src/color/compose-simd.js';
 import { composeLab, composeLabGray, makeUpsampleMap, labToSrgb, srgbToLab, rgbToL } from '../src/color/lab.js';
+import { rgbToYuv420Rows } from '../src/color/yuv.js';
 
 const simd = simdComposer();
 
@@ -93,6 +94,42 @@ test('resampling gray codes (SIMD rows, and the JS path) equals resampling their
     for (let i = 0; i < ref.length; i++) {
       assert.ok(Math.abs(simd[i] - ref[i]) < 1e-3, `${w}x${h} simd ${i}: ${simd[i]} vs ${ref[i]}`);
       assert.ok(Math.abs(js[i] - ref[i]) < 1e-3, `${w}x${h} js ${i}: ${js[i]} vs ${ref[i]}`);
+    }
+  }
+});
+
+test('SIMD yuv420p output is the JS conversion of the SIMD rgb24, byte for byte (widths off the 8-pixel step, bands, all three sources)', () => {
+  const simdYuv = simdComposer()!;
+  // [width, height, ab width, ab height, band from, band to]
+  const cases: Array<[number, number, number, number, number, number]> = [
+    [16, 8, 4, 2, 0, 8], [18, 6, 5, 2, 0, 6], [22, 10, 6, 3, 2, 8], [30, 4, 8, 1, 0, 4], [2, 2, 1, 1, 0, 2],
+    [1920, 1080, 64, 36, 0, 1080], [642, 482, 48, 36, 240, 482], [1282, 722, 80, 45, 0, 360],
+  ];
+  let seed = 5;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (const [w, h, aw, ah, from, to] of cases) {
+    const n = w * h;
+    const L = new Float32Array(n).map(() => rnd() * 100);
+    // Wide ab: saturated colours, so codes 0 and 255 show up in every channel.
+    const ab = new Float32Array(2 * aw * ah).map(() => rnd() * 260 - 130);
+    const codes = new Uint8Array(n).map(() => rnd() * 256);
+    const map = makeUpsampleMap(w, h, aw, ah);
+    for (const source of ['float', 'codes', 'gray'] as const) {
+      const rgbIn = new Uint8Array(n * 3);
+      for (let i = 0; i < n; i++) rgbIn.fill(codes[i], 3 * i, 3 * i + 3);
+      const [l, input, stride] = source === 'float' ? [L, null, 3 as const] : source === 'codes' ? [null, codes, 1 as const] : [null, rgbIn, 3 as const];
+      const rgb = new Uint8Array(n * 3);
+      simdYuv.compose(l, input && Uint8Array.from(input), ab, aw, ah, w, h, map, rgb, from, to, 'rgb24', stride);
+      const want = new Uint8Array((n * 3) / 2), got = new Uint8Array((n * 3) / 2);
+      rgbToYuv420Rows(rgb.subarray(from * w * 3), 0, w, h, from, to - from, want);
+      simdYuv.compose(l, input && Uint8Array.from(input), ab, aw, ah, w, h, map, got, from, to, 'yuv420p', stride);
+      let differ = 0;
+      for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) differ++;
+      assert.equal(differ, 0, `${w}x${h} rows ${from}-${to} from ${source}: ${differ} bytes differ`);
+      if (source === 'float' && w === 1920) {
+        const seen = new Set(rgb.subarray(from * w * 3, to * w * 3));
+        assert.ok(seen.has(0) && seen.has(255), 'the frame reaches both ends of the code range');
+      }
     }
   }
 });

@@ -5,10 +5,12 @@
 // keep the JS path.
 //
 // Memory: [0, 64 KiB) sRGB encode table; then fy and Y of each gray code (f32 x 256 each); then,
-// per frame, the horizontally upsampled ab rows (hA, hB: abHeight x width f32), the frame's bytes
-// (rgb24, composed in place) and, for colour frames, the L plane.
+// per frame, the horizontally upsampled ab rows (hA, hB: abHeight x width f32), the strip's bytes
+// (rgb24, composed in place), its L plane or code row and, for yuv420p output, its Y, U and V
+// rows (yuv_pair converts the rgb24 strip while it is in cache, with the integer arithmetic of
+// yuv.ts, so the bytes are the JS loop's; about 3x cheaper than that loop).
 import { buildModule, op, I32, F32, V128, type Bytes } from './wasm-asm.js';
-import { rgbToYuv420Rows } from './yuv.js';
+import { rgbToYuv420Rows, YUV420_FIXED } from './yuv.js';
 import type { PixelFormat } from '../core/frames.js';
 import { ENCODE_TABLE, FY_OF_GRAY_TABLE, Y_OF_GRAY_TABLE, LAB_TO_RGB, upsampleAbRows, composeLabPixel, type UpsampleMap } from './lab.js';
 
@@ -119,24 +121,104 @@ function kernels(): Uint8Array<ArrayBuffer> {
     { name: 'row_gray', params: g.params, results: [], locals: g.locals, body: g.body },
     { name: 'row_float', params: f.params, results: [], locals: f.locals, body: f.body },
     { name: 'row_codes', params: c.params, results: [], locals: c.locals, body: c.body },
+    { name: 'yuv_pair', ...yuvPair() },
   ], 2);
+}
+
+/**
+ * yuv_pair(p0, p1, y0, y1, u, v, n): two rgb24 rows at p0 and p1 as yuv420p, their Y rows to y0
+ * and y1, their chroma row to u and v; n pixels, a multiple of 8. The integer arithmetic of
+ * rgbToYuv420Rows (yuv.ts) in i32 lanes, so the bytes are the same. Reads 4 bytes past each row's
+ * n pixels.
+ */
+function yuvPair(): { params: number[]; locals: number[]; body: Bytes } {
+  const k = YUV420_FIXED;
+  const [p0, p1, y0, y1, u, v, n] = [0, 1, 2, 3, 4, 5, 6];
+  const locals: number[] = [];
+  const local = (type: number) => (locals.push(type), 7 + locals.length - 1);
+  const end = local(I32);
+  const [mR, mG, mB] = [local(V128), local(V128), local(V128)];
+  const [cYR, cYG, cYB, cYBias, cUR, cUG, cUB, cVR, cVG, cVB, cCBias] = Array.from({ length: 11 }, () => local(V128));
+  const [R, G, B] = [local(V128), local(V128), local(V128)];
+  // Per 4-pixel group (A: pixels 0-3 of the 8, B: 4-7): row 0 + row 1 sums of R, G, B.
+  const [sRA, sGA, sBA, sRB, sGB, sBB] = Array.from({ length: 6 }, () => local(V128));
+  const [yA0, yB0, yA1, yB1] = Array.from({ length: 4 }, () => local(V128));
+  const [sR, sG, sB] = [local(V128), local(V128), local(V128)];
+  const b: Bytes = [];
+  const emit = (...xs: Bytes[]) => xs.forEach((x) => b.push(...x));
+  const splat = (idx: number, value: number) => emit(op.i32(value), op.i32x4Splat, op.set(idx));
+  // Byte c of each of 4 packed pixels into the low byte of an i32 lane (index 0x80: zero).
+  const mask = (ch: number) => Array.from({ length: 16 }, (_, i) => (i % 4 === 0 ? 3 * (i / 4) + ch : 0x80));
+  emit(op.v128Const(mask(0)), op.set(mR), op.v128Const(mask(1)), op.set(mG), op.v128Const(mask(2)), op.set(mB));
+  splat(cYR, k.yr); splat(cYG, k.yg); splat(cYB, k.yb); splat(cYBias, k.yBias);
+  splat(cUR, k.ur); splat(cUG, k.ug); splat(cUB, k.ub); splat(cVR, k.vr); splat(cVG, k.vg); splat(cVB, k.vb); splat(cCBias, k.cBias);
+  emit(op.get(p0), op.get(n), op.i32(3), op.i32Mul, op.i32Add, op.set(end));
+  // The 4 pixels at row + offset: R, G, B into their locals, Y of them into `yOut`.
+  const group = (row: number, offset: number, yOut: number) => {
+    [[mR, R], [mG, G], [mB, B]].forEach(([m, to]) => emit(op.get(row), op.v128Load(offset), op.get(m), op.i8x16Swizzle, op.set(to)));
+    emit(
+      op.get(R), op.get(cYR), op.i32x4Mul, op.get(G), op.get(cYG), op.i32x4Mul, op.i32x4Add,
+      op.get(B), op.get(cYB), op.i32x4Mul, op.i32x4Add, op.get(cYBias), op.i32x4Add, op.i32(16), op.i32x4ShrU, op.set(yOut),
+    );
+  };
+  const accumulate = (first: boolean, sums: number[]) => [R, G, B].forEach((x, i) => {
+    if (first) emit(op.get(x), op.set(sums[i]));
+    else emit(op.get(sums[i]), op.get(x), op.i32x4Add, op.set(sums[i]));
+  });
+  // Lanes 0+1 and 2+3 of group A, then of group B: the 2x2 sums of 4 chroma samples.
+  const lanes = (odd: number) => Array.from({ length: 16 }, (_, i) => 8 * ((i >> 2) & 1) + 16 * (i >> 3) + 4 * odd + (i & 3));
+  const pairSum = (a: number, bb: number, to: number) => emit(
+    op.get(a), op.get(bb), op.i8x16Shuffle(lanes(0)), op.get(a), op.get(bb), op.i8x16Shuffle(lanes(1)), op.i32x4Add, op.set(to),
+  );
+  const chroma = (cr: number, cg: number, cb: number) => emit(
+    op.get(sR), op.get(cr), op.i32x4Mul, op.get(sG), op.get(cg), op.i32x4Mul, op.i32x4Add,
+    op.get(sB), op.get(cb), op.i32x4Mul, op.i32x4Add, op.get(cCBias), op.i32x4Add, op.i32(18), op.i32x4ShrS,
+  );
+  const bump = (idx: number, by: number) => emit(op.get(idx), op.i32(by), op.i32Add, op.set(idx));
+
+  emit(op.block, op.loop);
+  emit(op.get(p0), op.get(end), op.i32GeU, op.brIf(1));
+  group(p0, 0, yA0); accumulate(true, [sRA, sGA, sBA]);
+  group(p0, 12, yB0); accumulate(true, [sRB, sGB, sBB]);
+  group(p1, 0, yA1); accumulate(false, [sRA, sGA, sBA]);
+  group(p1, 12, yB1); accumulate(false, [sRB, sGB, sBB]);
+  // Y: 8 bytes a row (the values are 16-235: the unsigned narrowing keeps them).
+  emit(op.get(y0), op.get(yA0), op.get(yB0), op.i16x8NarrowI32x4U, op.tee(R), op.get(R), op.i8x16NarrowI16x8U, op.v128Store64Lane(0));
+  emit(op.get(y1), op.get(yA1), op.get(yB1), op.i16x8NarrowI32x4U, op.tee(R), op.get(R), op.i8x16NarrowI16x8U, op.v128Store64Lane(0));
+  pairSum(sRA, sRB, sR); pairSum(sGA, sGB, sG); pairSum(sBA, sBB, sB);
+  // U and V: 4 bytes each, from one vector (bytes 0-3 U, 4-7 V).
+  chroma(cUR, cUG, cUB);
+  chroma(cVR, cVG, cVB);
+  emit(op.i16x8NarrowI32x4U, op.tee(R), op.get(R), op.i8x16NarrowI16x8U, op.set(G));
+  emit(op.get(u), op.get(G), op.v128Store32Lane(0), op.get(v), op.get(G), op.v128Store32Lane(1));
+  bump(p0, 24); bump(p1, 24); bump(y0, 8); bump(y1, 8); bump(u, 4); bump(v, 4);
+  emit(op.br(0), op.end, op.end);
+  return { params: [I32, I32, I32, I32, I32, I32, I32], results: [], locals, body: b };
 }
 
 type RowGray = (px: number, n: number, a0: number, a1: number, b0: number, b1: number, t: number) => void;
 type RowFloat = (lp: number, px: number, n: number, a0: number, a1: number, b0: number, b1: number, t: number) => void;
+type YuvPair = (p0: number, p1: number, y0: number, y1: number, u: number, v: number, n: number) => void;
+
+export interface SimdComposerOptions {
+  /** rgb24 -> yuv420p in the module (true), or through the JS loop of yuv.ts (the same bytes; for benches). Default true. */
+  yuvKernel?: boolean;
+}
 
 export class SimdComposer {
   private readonly memory: WebAssembly.Memory;
   private readonly rowGray: RowGray;
   private readonly rowFloat: RowFloat;
   private readonly rowCodes: RowFloat;
+  private readonly yuvPair: YuvPair | null;
 
-  constructor(module: WebAssembly.Module) {
+  constructor(module: WebAssembly.Module, options: SimdComposerOptions = {}) {
     this.memory = new WebAssembly.Memory({ initial: 2 });
     const inst = new WebAssembly.Instance(module, { env: { mem: this.memory } });
     this.rowGray = inst.exports.row_gray as RowGray;
     this.rowFloat = inst.exports.row_float as RowFloat;
     this.rowCodes = inst.exports.row_codes as RowFloat;
+    this.yuvPair = options.yuvKernel === false ? null : (inst.exports.yuv_pair as YuvPair);
     const u8 = new Uint8Array(this.memory.buffer);
     u8.set(ENCODE_TABLE, ENC);
     new Float32Array(this.memory.buffer, FYT, 256).set(FY_OF_GRAY_TABLE);
@@ -161,16 +243,20 @@ export class SimdComposer {
     codeStride: 1 | 3 = 3,
   ): void {
     // The frame goes through in strips of rows small enough to stay in cache: copied in, composed
-    // in place, copied out (as yuv420p: converted on the way out, rows in pairs).
+    // in place, copied out (as yuv420p: converted on the way out, rows in pairs, by the module's
+    // yuv_pair into Y, U and V strips, then copied out).
     const rowBytes = width * 3;
     const yuv = outFmt === 'yuv420p';
     let strip = Math.max(1, Math.min(height, Math.floor(STRIP_BYTES / rowBytes)));
     if (yuv) strip = Math.max(2, strip & ~1);
     const hBytes = abHeight * width * 4;
     const HA = DATA, HB = HA + align16(hBytes), FRAME = HB + align16(hBytes);
-    const LP = FRAME + align16(strip * rowBytes);
+    // 16 bytes past the strip: yuv_pair reads a little past its last pixels.
+    const LP = FRAME + align16(strip * rowBytes + 16);
     const packed = !L && codeStride === 1;
-    this.ensure(LP - DATA + (L ? strip * width * 4 : packed ? strip * width : 0));
+    const YO = LP + align16(L ? strip * width * 4 : packed ? strip * width : 0);
+    const cw = width >> 1, UO = YO + align16(strip * width), VO = UO + align16((strip >> 1) * cw);
+    this.ensure((yuv && this.yuvPair ? VO + align16((strip >> 1) * cw) : YO) - DATA);
     const buf = this.memory.buffer;
     const hA = new Float32Array(buf, HA, abHeight * width), hB = new Float32Array(buf, HB, abHeight * width);
     if (to <= from) return;
@@ -181,6 +267,8 @@ export class SimdComposer {
     const cMem = packed ? new Uint8Array(buf, LP, strip * width) : null;
     const { y0, y1, wy } = map;
     const body = width & ~3;
+    const yuvBody = this.yuvPair ? width & ~7 : 0;
+    const uPlane = width * height, vPlane = uPlane + cw * (height >> 1);
     for (let first = from; first < to; first += strip) {
       const rows = Math.min(strip, to - first);
       const from = first * rowBytes, bytes = rows * rowBytes;
@@ -202,8 +290,22 @@ export class SimdComposer {
           composeLabPixel(L ? L[y * width + x] : null, packed ? cMem![r * width + x] : mem[q], fa, fb, mem, q);
         }
       }
-      if (yuv) rgbToYuv420Rows(mem, FRAME, width, height, first, rows, out);
-      else out.set(mem.subarray(FRAME, FRAME + bytes), from);
+      if (!yuv) {
+        out.set(mem.subarray(FRAME, FRAME + bytes), from);
+        continue;
+      }
+      if (yuvBody) {
+        for (let r = 0; r < rows; r += 2) {
+          const px = FRAME + r * rowBytes, c = (r >> 1) * cw;
+          this.yuvPair(px, px + rowBytes, YO + r * width, YO + (r + 1) * width, UO + c, VO + c, yuvBody);
+        }
+        const crows = (rows >> 1) * cw, c0 = (first >> 1) * cw;
+        out.set(mem.subarray(YO, YO + rows * width), first * width);
+        out.set(mem.subarray(UO, UO + crows), uPlane + c0);
+        out.set(mem.subarray(VO, VO + crows), vPlane + c0);
+      }
+      // The last width % 8 columns (all of them without the kernel), in JS, after the copies.
+      if (yuvBody < width) rgbToYuv420Rows(mem, FRAME, width, height, first, rows, out, yuvBody);
     }
   }
 }
@@ -213,13 +315,17 @@ let cached: SimdComposer | null | undefined;
 /** The process's SIMD composer, or null where WebAssembly SIMD is unavailable (or CHROMA_SIMD=0). */
 export function simdComposer(): SimdComposer | null {
   if (cached !== undefined) return cached;
-  cached = null;
-  if (process.env.CHROMA_SIMD === '0' || typeof WebAssembly === 'undefined') return null;
+  cached = process.env.CHROMA_SIMD === '0' ? null : newSimdComposer();
+  return cached;
+}
+
+/** A composer of its own (benches compare its options), or null where WebAssembly SIMD is unavailable. */
+export function newSimdComposer(options: SimdComposerOptions = {}): SimdComposer | null {
+  if (typeof WebAssembly === 'undefined') return null;
   try {
     const bytes = kernels();
-    if (WebAssembly.validate(bytes)) cached = new SimdComposer(new WebAssembly.Module(bytes));
+    return WebAssembly.validate(bytes) ? new SimdComposer(new WebAssembly.Module(bytes), options) : null;
   } catch {
-    cached = null;
+    return null;
   }
-  return cached;
 }

@@ -80,6 +80,19 @@ export const op = {
   f32x4Add: simd(0xe4), f32x4Sub: simd(0xe5), f32x4Mul: simd(0xe6),
   f32x4Min: simd(0xe8), f32x4Max: simd(0xe9),
   i32x4TruncSatF32x4S: simd(0xf8),
+  // Integer lanes (the Y'CbCr kernels).
+  v128Const: (bytes: Bytes): Bytes => simd(0x0c, ...bytes),
+  /** Bytes picked by 16 immediate indices from two vectors (0-15 the first, 16-31 the second). */
+  i8x16Shuffle: (lanes: Bytes): Bytes => simd(0x0d, ...lanes),
+  /** Bytes picked by the indices in the second vector; an index >= 16 gives 0. */
+  i8x16Swizzle: simd(0x0e),
+  i32x4Splat: simd(0x11),
+  v128And: simd(0x4e), v128Or: simd(0x50),
+  v128Store32Lane: (lane: number, offset = 0): Bytes => simd(0x5a, ...memarg(0, offset), lane),
+  v128Store64Lane: (lane: number, offset = 0): Bytes => simd(0x5b, ...memarg(0, offset), lane),
+  i8x16NarrowI16x8U: simd(0x66),
+  i16x8NarrowI32x4U: simd(0x86),
+  i32x4ShrS: simd(0xac), i32x4ShrU: simd(0xad), i32x4Add: simd(0xae), i32x4Mul: simd(0xb5),
 };
 
 export interface FunctionDef {

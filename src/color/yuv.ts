@@ -20,20 +20,24 @@ const Y_BIAS = 16 * FIX + FIX / 2;
 // Chroma works on the sum of 4 pixels: 2 more fractional bits.
 const C_BIAS = 128 * 4 * FIX + 2 * FIX;
 
+/** The fixed-point coefficients and biases above, for the WebAssembly kernel that repeats this arithmetic (compose-simd.ts). */
+export const YUV420_FIXED = { yr: YR, yg: YG, yb: YB, yBias: Y_BIAS, ur: UR, ug: UG, ub: UB, vr: VR, vg: VG, vb: VB, cBias: C_BIAS } as const;
+
 /**
  * Rows [first, first + rows) of a frame, given as packed rgb24 at rgb[at..], into the yuv420p
- * frame `yuv` (width x height, both even); `first` and `rows` are even.
+ * frame `yuv` (width x height, both even); `first` and `rows` are even. Only columns [fromX, width)
+ * when given (even): the tail the SIMD kernel leaves.
  */
-export function rgbToYuv420Rows(rgb: Uint8Array, at: number, width: number, height: number, first: number, rows: number, yuv: Uint8Array): void {
+export function rgbToYuv420Rows(rgb: Uint8Array, at: number, width: number, height: number, first: number, rows: number, yuv: Uint8Array, fromX = 0): void {
   const cw = width >> 1;
   const uPlane = width * height, vPlane = uPlane + cw * (height >> 1);
   const rowBytes = width * 3;
   for (let r = 0; r < rows; r += 2) {
     const y = first + r;
-    let p0 = at + r * rowBytes, p1 = p0 + rowBytes;
-    let q0 = y * width, q1 = q0 + width;
-    let c = (y >> 1) * cw;
-    for (let x = 0; x < width; x += 2, p0 += 6, p1 += 6, q0 += 2, q1 += 2, c++) {
+    let p0 = at + r * rowBytes + fromX * 3, p1 = p0 + rowBytes;
+    let q0 = y * width + fromX, q1 = q0 + width;
+    let c = (y >> 1) * cw + (fromX >> 1);
+    for (let x = fromX; x < width; x += 2, p0 += 6, p1 += 6, q0 += 2, q1 += 2, c++) {
       const r0 = rgb[p0], g0 = rgb[p0 + 1], b0 = rgb[p0 + 2];
       const r1 = rgb[p0 + 3], g1 = rgb[p0 + 4], b1 = rgb[p0 + 5];
       const r2 = rgb[p1], g2 = rgb[p1 + 1], b2 = rgb[p1 + 2];
