@@ -9,7 +9,7 @@
 // (rgb24, composed in place), its L plane or code row and, for yuv420p output, its Y, U and V
 // rows (yuv_pair converts the rgb24 strip while it is in cache, with the integer arithmetic of
 // yuv.ts, so the bytes are the JS loop's; about 3x cheaper than that loop).
-import { buildModule, op, I32, F32, V128, type Bytes } from './wasm-asm.js';
+import { buildModule, op, I32, F32, V128, type Bytes, type FunctionDef } from './wasm-asm.js';
 import { rgbToYuv420Rows, YUV420_FIXED } from './yuv.js';
 import type { PixelFormat } from '../core/frames.js';
 import { ENCODE_TABLE, FY_OF_GRAY_TABLE, Y_OF_GRAY_TABLE, LAB_TO_RGB, upsampleAbRows, composeLabPixel, type UpsampleMap } from './lab.js';
@@ -131,7 +131,7 @@ function kernels(): Uint8Array<ArrayBuffer> {
  * rgbToYuv420Rows (yuv.ts) in i32 lanes, so the bytes are the same. Reads 4 bytes past each row's
  * n pixels.
  */
-function yuvPair(): { params: number[]; locals: number[]; body: Bytes } {
+function yuvPair(): Omit<FunctionDef, 'name'> {
   const k = YUV420_FIXED;
   const [p0, p1, y0, y1, u, v, n] = [0, 1, 2, 3, 4, 5, 6];
   const locals: number[] = [];
@@ -267,7 +267,7 @@ export class SimdComposer {
     const cMem = packed ? new Uint8Array(buf, LP, strip * width) : null;
     const { y0, y1, wy } = map;
     const body = width & ~3;
-    const yuvBody = this.yuvPair ? width & ~7 : 0;
+    const yuvPair = this.yuvPair, yuvBody = yuvPair ? width & ~7 : 0;
     const uPlane = width * height, vPlane = uPlane + cw * (height >> 1);
     for (let first = from; first < to; first += strip) {
       const rows = Math.min(strip, to - first);
@@ -294,10 +294,10 @@ export class SimdComposer {
         out.set(mem.subarray(FRAME, FRAME + bytes), from);
         continue;
       }
-      if (yuvBody) {
+      if (yuvPair && yuvBody) {
         for (let r = 0; r < rows; r += 2) {
           const px = FRAME + r * rowBytes, c = (r >> 1) * cw;
-          this.yuvPair(px, px + rowBytes, YO + r * width, YO + (r + 1) * width, UO + c, VO + c, yuvBody);
+          yuvPair(px, px + rowBytes, YO + r * width, YO + (r + 1) * width, UO + c, VO + c, yuvBody);
         }
         const crows = (rows >> 1) * cw, c0 = (first >> 1) * cw;
         out.set(mem.subarray(YO, YO + rows * width), first * width);
