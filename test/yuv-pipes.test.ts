@@ -93,20 +93,22 @@ test('a colour source decoded as yuv420p: L within a fraction of a unit of the r
   assert.ok(worst < 6, `worst |dL| ${worst}`);
 });
 
-/** Composed frames as yuv420p (yuv420p decoder too), copied out. */
-async function composedYuv(clip: string, workers: number): Promise<Buffer[]> {
+/** Composed frames as yuv420p (yuv420p decoder too, unless `decodeYuv` is false), copied out. */
+async function composedYuv(clip: string, workers: number, decodeYuv = true): Promise<Buffer[]> {
   const info = await probeMedia(clip);
   const codes = (await yuvGrayCodes())!;
   const gate = new FlowGate(6);
   const yuvBytes = frameBytes('yuv420p', info.width, info.height);
-  const buffers = workers ? new FrameBuffers(yuvBytes) : null, outBuffers = workers ? new FrameBuffers(yuvBytes) : null;
-  return lastValueFrom(decodeFrames({ input: clip, width: info.width, height: info.height, gate, buffers, inputArgs: ['-t', '0.6'], yuv: { codes, matrix: 'bt601' } }).pipe(
+  const inBytes = decodeYuv ? yuvBytes : frameBytes('rgb24', info.width, info.height);
+  const buffers = workers ? new FrameBuffers(inBytes) : null, outBuffers = workers ? new FrameBuffers(yuvBytes) : null;
+  const yuv = decodeYuv ? { codes, matrix: 'bt601' as const } : null;
+  return lastValueFrom(decodeFrames({ input: clip, width: info.width, height: info.height, gate, buffers, inputArgs: ['-t', '0.6'], yuv }).pipe(
     colorGraph(colorizer.model, { workers, size: 96, batch: 2, output: { format: 'yuv420p', buffers: outBuffers } }),
     map((f) => {
       assert.equal(f.outFormat, 'yuv420p');
       assert.equal(f.out.length, yuvBytes);
       const copy = Buffer.from(f.out);
-      buffers?.give(f.yuv!.planes);
+      buffers?.give(f.yuv ? f.yuv.planes : f.rgb);
       outBuffers?.give(f.out);
       gate.release();
       return copy;
@@ -124,6 +126,16 @@ for (const [name, clip] of [['gray', () => bw], ['colour', () => colour]] as con
     one.forEach((b, i) => assert.ok(pooled[i].equals(b), `frame ${i} differs`));
   });
 }
+
+test('gray clip composed to yuv420p: the yuv420p decoder gives the bytes of the rgb24 decoder (pool and calling thread)', async () => {
+  for (const workers of [0, 2]) {
+    const fromRgb = await composedYuv(bw, workers, false);
+    const fromYuv = await composedYuv(bw, workers);
+    assert.ok(fromRgb.length >= 10);
+    assert.equal(fromYuv.length, fromRgb.length);
+    fromRgb.forEach((b, i) => assert.ok(fromYuv[i].equals(b), `frame ${i} differs (workers ${workers})`));
+  }
+});
 
 test('a known Lab frame composed to yuv420p, encoded and decoded back keeps its colours', async () => {
   const width = 256, height = 128, abW = 8, abH = 4;
