@@ -133,3 +133,25 @@ test('SIMD yuv420p output is the JS conversion of the SIMD rgb24, byte for byte 
     }
   }
 });
+
+test('SIMD composition of a luma plane through a Y -> code table equals composing the codes themselves (rgb24 and yuv420p)', () => {
+  const simdYuv = simdComposer()!;
+  const yToCode = Uint8Array.from({ length: 256 }, (_, y) => Math.max(0, Math.min(255, Math.round(((y - 16) * 255) / 219))));
+  const reversed = Uint8Array.from(yToCode, (c) => 255 - c);
+  for (const [w, h, aw, ah] of [[22, 10, 6, 3], [646, 362, 40, 23]]) {
+    const n = w * h;
+    const Y = new Uint8Array(n).map((_, i) => (i * 37 + ((i / w) | 0) * 11) & 255);
+    const ab = new Float32Array(2 * aw * ah).map((_, i) => 90 * Math.sin(i / 3));
+    const map = makeUpsampleMap(w, h, aw, ah);
+    // Two tables in turn: the module's luma tables follow the table's content.
+    for (const table of [yToCode, reversed, yToCode]) {
+      const codes = Uint8Array.from(Y, (y) => table[y]);
+      for (const [fmt, bytes] of [['rgb24', n * 3], ['yuv420p', (n * 3) / 2]] as const) {
+        const want = new Uint8Array(bytes), got = new Uint8Array(bytes);
+        simdYuv.compose(null, codes, ab, aw, ah, w, h, map, want, 0, h, fmt, 1);
+        simdYuv.compose(null, Y, ab, aw, ah, w, h, map, got, 0, h, fmt, 1, Uint8Array.from(table));
+        assert.ok(Buffer.from(got).equals(Buffer.from(want)), `${w}x${h} ${fmt}`);
+      }
+    }
+  }
+});

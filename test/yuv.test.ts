@@ -1,9 +1,11 @@
-// The yuv420p byte passes of L extraction (color/yuv.ts): the gray test on the chroma planes and
-// the Y -> gray code rewrite run a word at a time; they must answer as a byte-by-byte reading
-// does, wherever the frame starts in its buffer and wherever a band begins and ends.
+// L extraction of yuv420p frames: the gray test on the chroma planes (color/yuv.ts) runs a word
+// at a time and must answer as a byte-by-byte reading does, wherever the frame starts in its
+// buffer and wherever a band begins and ends; a gray frame's Y is read through the Y -> code table
+// composed with the L* table (lOfLuma).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { neutralChroma, lumaToCodes } from '../src/color/yuv.js';
+import { neutralChroma } from '../src/color/yuv.js';
+import { lOfLuma, GRAY_TO_L } from '../src/color/lab.js';
 
 let seed = 3;
 const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
@@ -38,16 +40,12 @@ test('neutralChroma: true for chroma all 128, false for any one byte off, at any
   }
 });
 
-test('lumaToCodes: every Y of the range mapped through the table, nothing outside it touched', () => {
-  const table = Uint8Array.from({ length: 256 }, () => rnd(256));
-  for (const [w, h, offset, from, to] of frames) {
-    const n = w * h;
-    for (const [a, b] of [[from * w, to * w], [1, n - 1], [3, Math.min(n, 6)], [0, 0]]) {
-      const buf = new Uint8Array(offset + n + 3).map(() => rnd(256));
-      const before = Uint8Array.from(buf);
-      lumaToCodes(buf.subarray(offset, offset + n), table, a, b);
-      const want = before.map((y, i) => (i >= offset + a && i < offset + b ? table[y] : y));
-      assert.deepEqual(buf, want, `${w}x${h}+${offset} pixels ${a}-${b}`);
-    }
-  }
+test('lOfLuma: L* of each luma value through the Y -> code table; one array per table content', () => {
+  const yToCode = Uint8Array.from({ length: 256 }, (_, y) => Math.max(0, Math.min(255, Math.round(((y - 16) * 255) / 219))));
+  const table = lOfLuma(yToCode);
+  for (let y = 0; y < 256; y++) assert.equal(table[y], GRAY_TO_L[yToCode[y]], `Y ${y}`);
+  assert.equal(lOfLuma(Uint8Array.from(yToCode)), table, 'a copy of the same table gives the same array');
+  const other = Uint8Array.from(yToCode, (c) => 255 - c);
+  assert.notEqual(lOfLuma(other), table);
+  assert.equal(lOfLuma(other)[0], GRAY_TO_L[255]);
 });

@@ -12,13 +12,14 @@ let scratch = new Uint8Array(0);
 /**
  * Rows [from, to) of the colour frame into `out` as `outFmt`: from `L`, or when `L` is null from
  * the gray `codes`, `stride` bytes apart (3: an rgb24 frame with R = G = B, which may be `out`
- * itself; 1: a code plane). For yuv420p, `from` and `to` are even (or the height).
+ * itself; 1: a code plane, or with `yToCode` a luma plane whose codes are `yToCode[Y]`). For
+ * yuv420p, `from` and `to` are even (or the height).
  */
 export function composeBand(
   simd: SimdComposer | null, L: Float32Array | null, codes: Uint8Array | null, stride: 1 | 3, ab: Float32Array, abWidth: number, abHeight: number,
-  width: number, height: number, map: UpsampleMap, out: Uint8Array, outFmt: PixelFormat, from = 0, to = height,
+  width: number, height: number, map: UpsampleMap, out: Uint8Array, outFmt: PixelFormat, from = 0, to = height, yToCode: Uint8Array | null = null,
 ): void {
-  if (simd) return simd.compose(L, codes, ab, abWidth, abHeight, width, height, map, out, from, to, outFmt, stride);
+  if (simd) return simd.compose(L, codes, ab, abWidth, abHeight, width, height, map, out, from, to, outFmt, stride, yToCode);
   // The JS loops read codes 3 bytes apart and write rgb24: a scratch frame on the way to yuv420p.
   let target = out;
   if (outFmt === 'yuv420p') {
@@ -27,7 +28,8 @@ export function composeBand(
   }
   let rgbCodes = codes;
   if (codes && stride === 1) {
-    for (let i = from * width, end = to * width; i < end; i++) target[3 * i] = codes[i];
+    if (yToCode) for (let i = from * width, end = to * width; i < end; i++) target[3 * i] = yToCode[codes[i]];
+    else for (let i = from * width, end = to * width; i < end; i++) target[3 * i] = codes[i];
     rgbCodes = target;
   }
   if (L) composeLab(L, ab, abWidth, abHeight, width, height, map, target, from, to);

@@ -17,7 +17,10 @@ import { ENCODE_TABLE, FY_OF_GRAY_TABLE, Y_OF_GRAY_TABLE, LAB_TO_RGB, upsampleAb
 const ENC = 0;
 const FYT = 65536;
 const YT = FYT + 1024;
-const DATA = YT + 1024;
+// The same two tables indexed by luma, through the frame's Y -> gray code table (row_ycodes).
+const FYT_Y = YT + 1024;
+const YT_Y = FYT_Y + 1024;
+const DATA = YT_Y + 1024;
 const PAGE = 65536;
 /** Bytes of frame composed per strip (fits in a typical L2 cache with its ab rows). */
 const STRIP_BYTES = 192 * 1024;
@@ -29,10 +32,11 @@ const align16 = (n: number) => (n + 15) & ~15;
  * composed in place; a0/a1 (b0/b1) are the hA (hB) rows above and below, t the vertical weight.
  * row_float(lp, px, n, a0, a1, b0, b1, t): the same with L* from the f32 row at lp, written to px.
  * row_codes(cp, px, n, a0, a1, b0, b1, t): the same with gray codes one byte apart at cp.
+ * row_ycodes(...): row_codes over luma bytes, whose codes are the Y -> code table's (its tables at FYT_Y, YT_Y).
  */
 function kernels(): Uint8Array<ArrayBuffer> {
   const [S, K, L] = [ENCODE_TABLE.length - 1, LAB_TO_RGB.k, LAB_TO_RGB];
-  const build = (source: 'gray' | 'float' | 'codes') => {
+  const build = (source: 'gray' | 'float' | 'codes', fyAt = FYT, yAt = YT) => {
     const floatL = source === 'float';
     // Parameters: lp is the L row (float) or the code row (codes).
     let pi = 0;
@@ -86,11 +90,11 @@ function kernels(): Uint8Array<ArrayBuffer> {
         if (source === 'codes') emit(op.get(lp), op.u8Load(lane), op.i32(2), op.i32Shl, op.set(v));
         else emit(op.get(px), op.u8Load(3 * lane), op.i32(2), op.i32Shl, op.set(v));
         if (lane === 0) {
-          emit(op.get(v), op.f32Load(FYT), op.f32x4Splat, op.set(fy));
-          emit(op.get(v), op.f32Load(YT), op.f32x4Splat, op.set(Y));
+          emit(op.get(v), op.f32Load(fyAt), op.f32x4Splat, op.set(fy));
+          emit(op.get(v), op.f32Load(yAt), op.f32x4Splat, op.set(Y));
         } else {
-          emit(op.get(fy), op.get(v), op.f32Load(FYT), op.f32x4ReplaceLane(lane), op.set(fy));
-          emit(op.get(Y), op.get(v), op.f32Load(YT), op.f32x4ReplaceLane(lane), op.set(Y));
+          emit(op.get(fy), op.get(v), op.f32Load(fyAt), op.f32x4ReplaceLane(lane), op.set(fy));
+          emit(op.get(Y), op.get(v), op.f32Load(yAt), op.f32x4ReplaceLane(lane), op.set(Y));
         }
       }
     }
@@ -116,11 +120,12 @@ function kernels(): Uint8Array<ArrayBuffer> {
     emit(op.br(0), op.end, op.end);
     return { params, locals, body: b };
   };
-  const g = build('gray'), f = build('float'), c = build('codes');
+  const g = build('gray'), f = build('float'), c = build('codes'), yc = build('codes', FYT_Y, YT_Y);
   return buildModule([
     { name: 'row_gray', params: g.params, results: [], locals: g.locals, body: g.body },
     { name: 'row_float', params: f.params, results: [], locals: f.locals, body: f.body },
     { name: 'row_codes', params: c.params, results: [], locals: c.locals, body: c.body },
+    { name: 'row_ycodes', params: yc.params, results: [], locals: yc.locals, body: yc.body },
     { name: 'yuv_pair', ...yuvPair() },
   ], 2);
 }
@@ -210,6 +215,9 @@ export class SimdComposer {
   private readonly rowGray: RowGray;
   private readonly rowFloat: RowFloat;
   private readonly rowCodes: RowFloat;
+  private readonly rowYCodes: RowFloat;
+  /** The Y -> code table whose tables are at FYT_Y and YT_Y (a copy), or null before the first. */
+  private yTables: Uint8Array | null = null;
   private readonly yuvPair: YuvPair | null;
 
   constructor(module: WebAssembly.Module, options: SimdComposerOptions = {}) {
@@ -218,11 +226,24 @@ export class SimdComposer {
     this.rowGray = inst.exports.row_gray as RowGray;
     this.rowFloat = inst.exports.row_float as RowFloat;
     this.rowCodes = inst.exports.row_codes as RowFloat;
+    this.rowYCodes = inst.exports.row_ycodes as RowFloat;
     this.yuvPair = options.yuvKernel === false ? null : (inst.exports.yuv_pair as YuvPair);
     const u8 = new Uint8Array(this.memory.buffer);
     u8.set(ENCODE_TABLE, ENC);
     new Float32Array(this.memory.buffer, FYT, 256).set(FY_OF_GRAY_TABLE);
     new Float32Array(this.memory.buffer, YT, 256).set(Y_OF_GRAY_TABLE);
+  }
+
+  /** The gray tables indexed by luma through `yToCode`, written once per table (tasks bring copies: compared by content). */
+  private useYTables(yToCode: Uint8Array): void {
+    const last = this.yTables;
+    if (last && last.every((c, i) => c === yToCode[i])) return;
+    const fy = new Float32Array(this.memory.buffer, FYT_Y, 256), Y = new Float32Array(this.memory.buffer, YT_Y, 256);
+    for (let i = 0; i < 256; i++) {
+      fy[i] = FY_OF_GRAY_TABLE[yToCode[i]];
+      Y[i] = Y_OF_GRAY_TABLE[yToCode[i]];
+    }
+    this.yTables = Uint8Array.from(yToCode);
   }
 
   private ensure(bytes: number): void {
@@ -235,12 +256,13 @@ export class SimdComposer {
    * composeLab into `out` (rgb24, or yuv420p when `outFmt` says so): from gray codes (`rgb` with
    * R = G = B, or one byte a pixel when `codeStride` is 1; `L` null) or from an L plane. `out` may
    * be `rgb` (rgb24 only). Only rows [from, to) when given (a band: the pixels are independent; for
-   * yuv420p `from` and `to` even or the height).
+   * yuv420p `from` and `to` even or the height). With `yToCode` (one byte a pixel only), the bytes
+   * are luma and the codes are `yToCode[Y]`.
    */
   compose(
     L: Float32Array | null, rgb: Uint8Array | null, ab: Float32Array, abWidth: number, abHeight: number,
     width: number, height: number, map: UpsampleMap, out: Uint8Array, from = 0, to = height, outFmt: PixelFormat = 'rgb24',
-    codeStride: 1 | 3 = 3,
+    codeStride: 1 | 3 = 3, yToCode: Uint8Array | null = null,
   ): void {
     // The frame goes through in strips of rows small enough to stay in cache: copied in, composed
     // in place, copied out (as yuv420p: converted on the way out, rows in pairs, by the module's
@@ -254,6 +276,8 @@ export class SimdComposer {
     // 16 bytes past the strip: yuv_pair reads a little past its last pixels.
     const LP = FRAME + align16(strip * rowBytes + 16);
     const packed = !L && codeStride === 1;
+    const viaY = packed && yToCode !== null;
+    if (viaY) this.useYTables(yToCode!);
     const YO = LP + align16(L ? strip * width * 4 : packed ? strip * width : 0);
     const cw = width >> 1, UO = YO + align16(strip * width), VO = UO + align16((strip >> 1) * cw);
     this.ensure((yuv && this.yuvPair ? VO + align16((strip >> 1) * cw) : YO) - DATA);
@@ -280,14 +304,15 @@ export class SimdComposer {
         const r0 = y0[y] * width * 4, r1 = y1[y] * width * 4, t = wy[y];
         const px = FRAME + r * rowBytes;
         if (L) this.rowFloat(LP + r * width * 4, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
-        else if (packed) this.rowCodes(LP + r * width, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
+        else if (packed) (viaY ? this.rowYCodes : this.rowCodes)(LP + r * width, px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
         else this.rowGray(px, body, HA + r0, HA + r1, HB + r0, HB + r1, t);
         // The last width % 4 pixels of the row, in JS.
         for (let x = body; x < width; x++) {
           const i0 = y0[y] * width + x, i1 = y1[y] * width + x;
           const fa = hA[i0] + (hA[i1] - hA[i0]) * t, fb = hB[i0] + (hB[i1] - hB[i0]) * t;
           const q = px + 3 * x;
-          composeLabPixel(L ? L[y * width + x] : null, packed ? cMem![r * width + x] : mem[q], fa, fb, mem, q);
+          const code = packed ? (viaY ? yToCode![cMem![r * width + x]] : cMem![r * width + x]) : mem[q];
+          composeLabPixel(L ? L[y * width + x] : null, code, fa, fb, mem, q);
         }
       }
       if (!yuv) {

@@ -102,6 +102,19 @@ export function rgbToL(rgb: Uint8Array, out: Float32Array, pixels: number): bool
 /** L* of each gray code (R = G = B = v), the exact table rgbToL uses for gray pixels. */
 export const GRAY_TO_L: Float32Array = L_OF_GRAY;
 
+let lumaTable: { yToCode: Uint8Array; table: Float32Array } | null = null;
+
+/**
+ * L* of each luma value whose gray code is `yToCode[Y]` (GRAY_TO_L through it): the same array
+ * while the table's content is the same (threads receive copies), so per-table caches keep it.
+ */
+export function lOfLuma(yToCode: Uint8Array): Float32Array {
+  if (!lumaTable || lumaTable.yToCode.some((c, i) => c !== yToCode[i])) {
+    lumaTable = { yToCode: Uint8Array.from(yToCode), table: Float32Array.from(yToCode, (c) => L_OF_GRAY[c]) };
+  }
+  return lumaTable.table;
+}
+
 /**
  * Byte masks for the gray test on 32-bit words: x[i] ^ x[i + 1] must be 0 where i is a pixel's R
  * or G byte (i % 3 = 0 or 1). The byte positions repeat every 3 words (12 bytes = 4 pixels).

@@ -5,7 +5,7 @@
 //
 // The decoding side: a gray source decoded as yuv420p (its codec's own format, so ffmpeg converts
 // nothing) is recognised by its chroma (all 128) and its Y read through ffmpeg's own Y -> gray code
-// table, which gives the codes the rgb24 decoder gave.
+// table, which gives the codes the rgb24 decoder gave (extract-l.ts).
 import type { YuvMatrix } from '../core/frames.js';
 
 const KR = 0.2126, KB = 0.0722, KG = 1 - KR - KB;
@@ -57,7 +57,7 @@ export function rgbToYuv420Rows(rgb: Uint8Array, at: number, width: number, heig
 
 /**
  * The aligned 32-bit words inside bytes [from, to) of `a`: [first byte, end byte, the words]. Four
- * bytes a step, for the per-byte passes below (each byte keeps its place in its word, so byte
+ * bytes a step, for the per-byte test below (each byte keeps its place in its word, so byte
  * order does not matter).
  */
 function wordsWithin(a: Uint8Array, from: number, to: number): [number, number, Uint32Array] {
@@ -83,19 +83,6 @@ export function neutralChroma(yuv: Uint8Array, width: number, height: number, fr
   }
   return true;
 }
-
-/** Y of pixels [from, to) replaced, in place, by `codes[Y]` (the rgb24 code ffmpeg gives it, media/gray-codes.ts). */
-export function lumaToCodes(yuv: Uint8Array, codes: Uint8Array, from: number, to: number): void {
-  // A word at a time: about 2.5x the byte loop (one load and one store per 4 pixels).
-  const [start, end, words] = wordsWithin(yuv, from, to);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    words[i] = codes[w & 255] | (codes[(w >>> 8) & 255] << 8) | (codes[(w >>> 16) & 255] << 16) | (codes[w >>> 24] << 24);
-  }
-  for (let i = from; i < start; i++) yuv[i] = codes[yuv[i]];
-  for (let i = end; i < to; i++) yuv[i] = codes[yuv[i]];
-}
-
 
 /**
  * Rows [from, to) of a tv-range yuv420p frame as rgb24 into `rgb` (at the rows' own offsets):

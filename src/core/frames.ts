@@ -26,7 +26,7 @@ export interface YuvPlanes {
   /** Y -> the rgb24 gray code ffmpeg's rgb24 decoder gives a pixel with neutral chroma (media/gray-codes.ts). */
   codes: Uint8Array;
   matrix: YuvMatrix;
-  /** Set once the chroma was found neutral and the Y plane rewritten, in place, as those gray codes. */
+  /** Set once the chroma was found neutral: the frame is then the gray codes of its Y values (`codes[Y]`). */
   gray: boolean;
 }
 

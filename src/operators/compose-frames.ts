@@ -48,7 +48,7 @@ export function composeFrames<T extends AbFrame>(timer?: StageTimer, pool?: Pixe
     }
     const codes = grayCodesOf(f);
     const out = outBuffer(f);
-    composeBand(simd, codes ? null : f.L, codes?.codes ?? null, codes?.stride ?? 3, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, out, outFmt);
+    composeBand(simd, codes ? null : f.L, codes?.codes ?? null, codes?.stride ?? 3, f.ab, f.abWidth, f.abHeight, f.width, f.height, upsample, out, outFmt, 0, f.height, codes?.yToCode ?? null);
     // The codes may be overwritten (in place, or as scratch on the way to yuv420p).
     if (codes) codes.composed = true;
     timer?.add('compose', performance.now() - t0);
@@ -71,7 +71,7 @@ export function composeFrames<T extends AbFrame>(timer?: StageTimer, pool?: Pixe
     if (ab.length < abLength) ab = sharedFloats(abLength);
     ab.set(f.ab.subarray(0, abLength));
     const { ms } = await pool.run(pool.bands(f.height, outFmt === 'yuv420p' ? 2 : 1).map(([from, to]) => ({
-      kind: 'compose', L, codes: codes?.codes ?? null, stride: codes?.stride ?? 3, ab, abWidth: f.abWidth, abHeight: f.abHeight, width: f.width, height: f.height, from, to, out, outFmt,
+      kind: 'compose', L, codes: codes?.codes ?? null, stride: codes?.stride ?? 3, yToCode: codes?.yToCode ?? null, ab, abWidth: f.abWidth, abHeight: f.abHeight, width: f.width, height: f.height, from, to, out, outFmt,
     })));
     if (codes) codes.composed = true;
     timer?.add('compose', ms);

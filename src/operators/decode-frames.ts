@@ -62,8 +62,8 @@ function yuvFrame(index: number, width: number, height: number, planes: Buffer, 
       if (!rgb) {
         rgb = Buffer.allocUnsafe(width * height * 3);
         const y = f.yuv!;
-        // Once the Y plane holds gray codes (extract-l.ts), the frame is those codes.
-        if (y.gray) for (let i = 0; i < width * height; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = planes[i];
+        // Once the Y plane is known gray (extract-l.ts), the frame is the codes of its Y values.
+        if (y.gray) for (let i = 0; i < width * height; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = y.codes[planes[i]];
         else yuv420ToRgbRows(planes, width, height, y.matrix, 0, height, rgb);
       }
       return rgb;

@@ -5,17 +5,19 @@
 // already say everything (L* = table[code]), so the resize and compose stages read the codes
 // directly (see GRAY_CODES) and `f.L` is materialised only if something else asks for it.
 //
-// A frame decoded as yuv420p is gray when its chroma is all 128: its Y plane is then rewritten in
-// place as the rgb24 decoder's gray codes (ffmpeg's own table, media/gray-codes.ts), one byte a
-// pixel, so L* and everything after it are exactly the rgb24 path's. Otherwise (a colour source)
+// A frame decoded as yuv420p is gray when its chroma is all 128: its Y plane is then read through
+// ffmpeg's own Y -> gray code table (media/gray-codes.ts), one byte a pixel, so L* and everything
+// after it are exactly the rgb24 path's. The plane is not rewritten: the stages that read codes
+// look each one up in a table anyway (L*, or fy and Y in compose), and take that table through
+// the Y -> code table once per process instead of a pass over every pixel. Otherwise (a colour source)
 // L* comes from RGB made from the frame's Y'CbCr (color/yuv.ts: close to, not bit-equal with,
 // ffmpeg's conversion).
 //
 // With a pixel pool (src/pool) and a frame in shared memory, the gray test and the L plane are
 // made in bands on the pool's threads; the result is the same.
 import { concatMap, map, type OperatorFunction } from 'rxjs';
-import { rgbToL, isGrayRgb, grayRgbToL, GRAY_TO_L } from '../color/lab.js';
-import { neutralChroma, lumaToCodes } from '../color/yuv.js';
+import { rgbToL, isGrayRgb, grayRgbToL, GRAY_TO_L, lOfLuma } from '../color/lab.js';
+import { neutralChroma } from '../color/yuv.js';
 import { isShared, sharedFloats } from '../core/frame-buffers.js';
 import type { PixelPool } from '../pool/pixel-pool.js';
 import type { LFrame, RawFrame } from '../core/frames.js';
@@ -29,9 +31,11 @@ export interface GrayCodesState {
   L: Float32Array | null;
   /** Set by composition, which may overwrite the codes with the colour frame. */
   composed: boolean;
-  /** The gray codes: every `stride`-th byte (3: the rgb24 frame's own bytes; 1: a yuv420p frame's rewritten Y plane). */
+  /** The gray codes: every `stride`-th byte (3: the rgb24 frame's own bytes; 1: a yuv420p frame's Y plane, read through `yToCode`). */
   codes: Uint8Array;
   stride: 1 | 3;
+  /** For a Y plane: the code of each Y value (media/gray-codes.ts); null when the bytes are the codes. */
+  yToCode: Uint8Array | null;
 }
 
 export type MaybeGrayCodes = { [GRAY_CODES]?: GrayCodesState };
@@ -43,9 +47,9 @@ export function grayCodesOf(f: object): GrayCodesState | null {
 }
 
 /** The record of a gray frame: `L` made from its codes when first read. */
-function asGrayFrame(f: RawFrame, codes: Uint8Array, stride: 1 | 3): LFrame {
+function asGrayFrame(f: RawFrame, codes: Uint8Array, stride: 1 | 3, yToCode: Uint8Array | null = null): LFrame {
   const n = f.width * f.height;
-  const state: GrayCodesState = { L: null, composed: false, codes, stride };
+  const state: GrayCodesState = { L: null, composed: false, codes, stride, yToCode };
   Object.defineProperty(f, 'L', {
     configurable: true,
     enumerable: true,
@@ -56,7 +60,10 @@ function asGrayFrame(f: RawFrame, codes: Uint8Array, stride: 1 | 3): LFrame {
         // rounding and gamut clipping).
         if (state.composed) rgbToL(this.rgb, state.L, n);
         else if (stride === 3) grayRgbToL(codes, state.L, n);
-        else for (let i = 0; i < n; i++) state.L[i] = GRAY_TO_L[codes[i]];
+        else {
+          const table = yToCode ? lOfLuma(yToCode) : GRAY_TO_L;
+          for (let i = 0; i < n; i++) state.L[i] = table[codes[i]];
+        }
       }
       return state.L;
     },
@@ -67,19 +74,16 @@ function asGrayFrame(f: RawFrame, codes: Uint8Array, stride: 1 | 3): LFrame {
   return Object.assign(f, { [GRAY_CODES]: state, gray: true }) as unknown as LFrame;
 }
 
-/** A yuv420p frame whose chroma is neutral: its Y plane as gray codes. */
+/** A yuv420p frame whose chroma is neutral: its Y plane, read through the Y -> code table. */
 function asGrayYuv(f: RawFrame): LFrame {
   f.yuv!.gray = true;
-  return asGrayFrame(f, f.yuv!.planes.subarray(0, f.width * f.height), 1);
+  return asGrayFrame(f, f.yuv!.planes.subarray(0, f.width * f.height), 1, f.yuv!.codes);
 }
 
 function extractOne(f: RawFrame): LFrame {
   const n = f.width * f.height;
   const yuv = f.yuv;
-  if (yuv && neutralChroma(yuv.planes, f.width, f.height, 0, f.height)) {
-    lumaToCodes(yuv.planes, yuv.codes, 0, n);
-    return asGrayYuv(f);
-  }
+  if (yuv && neutralChroma(yuv.planes, f.width, f.height, 0, f.height)) return asGrayYuv(f);
   if (!yuv && isGrayRgb(f.rgb, n)) return asGrayFrame(f, f.rgb, 3);
   const L = new Float32Array(n);
   rgbToL(f.rgb, L, n);
@@ -98,16 +102,13 @@ async function extractPooled(f: RawFrame, pool: PixelPool): Promise<{ frame: LFr
   return { frame: Object.assign(f, { L, gray: false }), ms: test.ms + made.ms };
 }
 
-/** The same for a yuv420p frame: the chroma test, then the codes (gray) or the L plane (colour), in bands of row pairs. */
+/** The same for a yuv420p frame: the chroma test, then (colour frames) the L plane, in bands of row pairs. */
 async function extractPooledYuv(f: RawFrame, pool: PixelPool): Promise<{ frame: LFrame; ms: number }> {
   const { width, height } = f;
-  const { planes: yuv, codes, matrix } = f.yuv!;
+  const { planes: yuv, matrix } = f.yuv!;
   const bands = pool.bands(height, 2);
   const test = await pool.run(bands.map(([from, to]) => ({ kind: 'neutral', yuv, width, height, from, to })));
-  if (test.values.every(Boolean)) {
-    const made = await pool.run(bands.map(([from, to]) => ({ kind: 'codes', yuv, codes, width, from, to })));
-    return { frame: asGrayYuv(f), ms: test.ms + made.ms };
-  }
+  if (test.values.every(Boolean)) return { frame: asGrayYuv(f), ms: test.ms };
   const L = sharedFloats(width * height);
   const made = await pool.run(bands.map(([from, to]) => ({ kind: 'lyuv', yuv, L, width, height, matrix, from, to })));
   return { frame: Object.assign(f, { L, gray: false }), ms: test.ms + made.ms };

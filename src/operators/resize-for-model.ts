@@ -5,7 +5,7 @@
 // resampled in bands of model rows on its threads (same result).
 import { concatMap, map, type OperatorFunction } from 'rxjs';
 import { PlaneResampler, modelSize } from '../color/resample.js';
-import { GRAY_TO_L } from '../color/lab.js';
+import { GRAY_TO_L, lOfLuma } from '../color/lab.js';
 import { isShared, sharedFloats } from '../core/frame-buffers.js';
 import { grayCodesOf } from './extract-l.js';
 import type { PixelPool } from '../pool/pixel-pool.js';
@@ -31,7 +31,7 @@ export function resizeForModel(opts: ResizeOptions, timer?: StageTimer, pool?: P
     const n = size.width * size.height;
     const modelL = new Float32Array(n);
     const gray = grayCodesOf(f);
-    if (gray) resampler.runCodes(gray.codes, gray.stride, GRAY_TO_L, modelL);
+    if (gray) resampler.runCodes(gray.codes, gray.stride, gray.yToCode ? lOfLuma(gray.yToCode) : GRAY_TO_L, modelL);
     else resampler.run(f.L, modelL);
     const modelInput = new Float32Array(n);
     for (let i = 0; i < n; i++) modelInput[i] = (modelL[i] - lOffset) * lScale;
@@ -50,7 +50,7 @@ export function resizeForModel(opts: ResizeOptions, timer?: StageTimer, pool?: P
     // The model planes are small (a few hundred KB) and handed on down the graph: fresh ones per frame.
     const modelL = sharedFloats(n), modelInput = sharedFloats(n);
     const { ms } = await pool.run(pool.bands(size.height).map(([from, to]) => ({
-      kind: 'resize', L, codes, stride: gray?.stride ?? 3, width: f.width, height: f.height, outWidth: size.width, outHeight: size.height,
+      kind: 'resize', L, codes, stride: gray?.stride ?? 3, yToCode: gray?.yToCode ?? null, width: f.width, height: f.height, outWidth: size.width, outHeight: size.height,
       modelL, modelInput, lOffset, lScale, from, to,
     })));
     timer?.add('resize', ms);

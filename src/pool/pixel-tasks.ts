@@ -3,10 +3,10 @@
 // lives in shared memory, so a task moves no pixels: it names the planes and the rows. The same
 // kernels as the single-thread stages (src/color, SIMD included) run here, on the band, so the
 // bytes are the same as the single-thread path's.
-import { rgbToL, isGrayRgb, makeUpsampleMap, GRAY_TO_L, type UpsampleMap } from '../color/lab.js';
+import { rgbToL, isGrayRgb, makeUpsampleMap, GRAY_TO_L, lOfLuma, type UpsampleMap } from '../color/lab.js';
 import { simdComposer } from '../color/compose-simd.js';
 import { composeBand } from '../color/compose-band.js';
-import { neutralChroma, lumaToCodes, yuv420ToRgbRows } from '../color/yuv.js';
+import { neutralChroma, yuv420ToRgbRows } from '../color/yuv.js';
 import type { PixelFormat, YuvMatrix } from '../core/frames.js';
 import { PlaneResampler } from '../color/resample.js';
 
@@ -16,8 +16,6 @@ export interface GrayTask { kind: 'gray'; rgb: Uint8Array; width: number; from: 
 export interface LTask { kind: 'l'; rgb: Uint8Array; L: Float32Array; width: number; from: number; to: number }
 /** Is the chroma of rows [from, to) of a yuv420p frame neutral (128)? Replies a boolean. */
 export interface NeutralTask { kind: 'neutral'; yuv: Uint8Array; width: number; height: number; from: number; to: number }
-/** The Y of rows [from, to) rewritten as gray codes (`codes[Y]`). */
-export interface CodesTask { kind: 'codes'; yuv: Uint8Array; codes: Uint8Array; width: number; from: number; to: number }
 /** L* of rows [from, to) of a colour yuv420p frame into `L`. */
 export interface LYuvTask { kind: 'lyuv'; yuv: Uint8Array; L: Float32Array; width: number; height: number; matrix: YuvMatrix; from: number; to: number }
 /** Model rows [from, to): area-resampled L (from `L`, or from gray `codes`) and the normalised input. */
@@ -27,6 +25,8 @@ export interface ResizeTask {
   codes: Uint8Array | null;
   /** Bytes between two pixels' codes (3 in rgb24, 1 in a code plane). */
   stride: 1 | 3;
+  /** The code of each luma value when `codes` is a yuv420p frame's Y plane (extract-l.ts); else null. */
+  yToCode: Uint8Array | null;
   width: number; height: number; outWidth: number; outHeight: number;
   modelL: Float32Array; modelInput: Float32Array; lOffset: number; lScale: number;
   from: number; to: number;
@@ -34,10 +34,10 @@ export interface ResizeTask {
 /** Frame rows [from, to) composed into `out` as `outFmt` (from gray codes `codes` when `L` is null; `out` may be them, rgb24). */
 export interface ComposeTask {
   kind: 'compose';
-  L: Float32Array | null; codes: Uint8Array | null; stride: 1 | 3; ab: Float32Array; abWidth: number; abHeight: number;
+  L: Float32Array | null; codes: Uint8Array | null; stride: 1 | 3; yToCode: Uint8Array | null; ab: Float32Array; abWidth: number; abHeight: number;
   width: number; height: number; from: number; to: number; out: Uint8Array; outFmt: PixelFormat;
 }
-export type PixelTask = GrayTask | LTask | NeutralTask | CodesTask | LYuvTask | ResizeTask | ComposeTask;
+export type PixelTask = GrayTask | LTask | NeutralTask | LYuvTask | ResizeTask | ComposeTask;
 
 /** Per-thread caches: the resampler and upsampling tables of the last geometry seen. */
 export class TaskRunner {
@@ -61,9 +61,6 @@ export class TaskRunner {
       }
       case 'neutral':
         return neutralChroma(t.yuv, t.width, t.height, t.from, t.to);
-      case 'codes':
-        lumaToCodes(t.yuv, t.codes, t.from * t.width, t.to * t.width);
-        return null;
       case 'lyuv': {
         const w = t.width, need = t.height * w * 3;
         if (this.scratch.length < need) this.scratch = new Uint8Array(need);
@@ -76,7 +73,7 @@ export class TaskRunner {
         if (!r || r.inWidth !== t.width || r.inHeight !== t.height || r.outWidth !== t.outWidth || r.outHeight !== t.outHeight) {
           r = this.resampler = new PlaneResampler(t.width, t.height, t.outWidth, t.outHeight);
         }
-        if (t.codes) r.runCodes(t.codes, t.stride, GRAY_TO_L, t.modelL, t.from, t.to);
+        if (t.codes) r.runCodes(t.codes, t.stride, t.yToCode ? lOfLuma(t.yToCode) : GRAY_TO_L, t.modelL, t.from, t.to);
         else r.run(t.L!, t.modelL, t.from, t.to);
         const { modelL, modelInput, lOffset, lScale } = t;
         for (let i = t.from * t.outWidth, end = t.to * t.outWidth; i < end; i++) modelInput[i] = (modelL[i] - lOffset) * lScale;
@@ -88,7 +85,7 @@ export class TaskRunner {
           this.upsample = makeUpsampleMap(t.width, t.height, t.abWidth, t.abHeight);
           this.upsampleKey = key;
         }
-        composeBand(this.simd, t.L, t.codes, t.stride, t.ab, t.abWidth, t.abHeight, t.width, t.height, this.upsample, t.out, t.outFmt, t.from, t.to);
+        composeBand(this.simd, t.L, t.codes, t.stride, t.ab, t.abWidth, t.abHeight, t.width, t.height, this.upsample, t.out, t.outFmt, t.from, t.to, t.yToCode);
         return null;
       }
     }
