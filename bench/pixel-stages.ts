@@ -54,14 +54,14 @@ function variants(width: number, height: number): Variant[] {
   const jsYuv = newSimdComposer({ yuvKernel: false }), simdYuv = newSimdComposer();
   const list: Variant[] = [];
   if (stages.has('l')) {
-    // What L extraction did before: the chroma test byte by byte, then Y rewritten as codes (into
-    // a copy here, so that the other variants keep reading luma).
-    const rewritten = new Uint8Array(n);
+    // What L extraction did before: the chroma test byte by byte, then Y rewritten in place as
+    // codes (on a copy of the frame, so that the other variants keep reading luma).
+    const old = yuv.slice();
     list.push({ stage: 'l', variant: 'before (byte test, Y -> code pass)', run: () => {
       let diff = 0;
-      for (let i = n; i < yuv.length; i++) diff |= yuv[i] ^ 128;
+      for (let i = n; i < old.length; i++) diff |= old[i] ^ 128;
       if (diff) throw new Error('not gray');
-      for (let i = 0; i < n; i++) rewritten[i] = codes[plane[i]];
+      for (let i = 0; i < n; i++) old[i] = codes[old[i]];
     } });
     list.push({ stage: 'l', variant: 'after (word test; Y read through the tables)', run: () => {
       if (!neutralChroma(yuv, width, height, 0, height)) throw new Error('not gray');
