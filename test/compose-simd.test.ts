@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { simdComposer } from '../src/color/compose-simd.js';
 import { composeLab, composeLabGray, makeUpsampleMap, labToSrgb, srgbToLab, rgbToL } from '../src/color/lab.js';
 import { rgbToYuv420Rows } from '../src/color/yuv.js';
+import { composeBand } from '../src/color/compose-band.js';
 
 const simd = simdComposer();
 
@@ -134,7 +135,7 @@ test('SIMD yuv420p output is the JS conversion of the SIMD rgb24, byte for byte 
   }
 });
 
-test('SIMD composition of a luma plane through a Y -> code table equals composing the codes themselves (rgb24 and yuv420p)', () => {
+test('composition of a luma plane through a Y -> code table equals composing the codes themselves (SIMD and JS, rgb24 and yuv420p)', () => {
   const simdYuv = simdComposer()!;
   const yToCode = Uint8Array.from({ length: 256 }, (_, y) => Math.max(0, Math.min(255, Math.round(((y - 16) * 255) / 219))));
   const reversed = Uint8Array.from(yToCode, (c) => 255 - c);
@@ -151,6 +152,11 @@ test('SIMD composition of a luma plane through a Y -> code table equals composin
         simdYuv.compose(null, codes, ab, aw, ah, w, h, map, want, 0, h, fmt, 1);
         simdYuv.compose(null, Y, ab, aw, ah, w, h, map, got, 0, h, fmt, 1, Uint8Array.from(table));
         assert.ok(Buffer.from(got).equals(Buffer.from(want)), `${w}x${h} ${fmt}`);
+        // The JS path (no SIMD) the same way.
+        const jsWant = new Uint8Array(bytes), jsGot = new Uint8Array(bytes);
+        composeBand(null, null, codes, 1, ab, aw, ah, w, h, map, jsWant, fmt);
+        composeBand(null, null, Y, 1, ab, aw, ah, w, h, map, jsGot, fmt, 0, h, table);
+        assert.ok(Buffer.from(jsGot).equals(Buffer.from(jsWant)), `${w}x${h} ${fmt}, JS path`);
       }
     }
   }
