@@ -157,7 +157,7 @@ function yuvPair(): Omit<FunctionDef, 'name'> {
   const end = local(I32);
   const [mR, mG, mB] = [local(V128), local(V128), local(V128)];
   const [cYR, cYG, cYB, cYBias, cUR, cUG, cUB, cVR, cVG, cVB, cCBias] = Array.from({ length: 11 }, () => local(V128));
-  const [R, G, B] = [local(V128), local(V128), local(V128)];
+  const [R, G, B, pixels] = [local(V128), local(V128), local(V128), local(V128)];
   // Per 4-pixel group (A: pixels 0-3 of the 8, B: 4-7): row 0 + row 1 sums of R, G, B.
   const [sRA, sGA, sBA, sRB, sGB, sBB] = Array.from({ length: 6 }, () => local(V128));
   const [yA0, yB0, yA1, yB1] = Array.from({ length: 4 }, () => local(V128));
@@ -173,7 +173,8 @@ function yuvPair(): Omit<FunctionDef, 'name'> {
   emit(op.get(p0), op.get(n), op.i32(3), op.i32Mul, op.i32Add, op.set(end));
   // The 4 pixels at row + offset: R, G, B into their locals, Y of them into `yOut`.
   const group = (row: number, offset: number, yOut: number) => {
-    [[mR, R], [mG, G], [mB, B]].forEach(([m, to]) => emit(op.get(row), op.v128Load(offset), op.get(m), op.i8x16Swizzle, op.set(to)));
+    emit(op.get(row), op.v128Load(offset), op.set(pixels));
+    [[mR, R], [mG, G], [mB, B]].forEach(([m, to]) => emit(op.get(pixels), op.get(m), op.i8x16Swizzle, op.set(to)));
     emit(
       op.get(R), op.get(cYR), op.i32x4Mul, op.get(G), op.get(cYG), op.i32x4Mul, op.i32x4Add,
       op.get(B), op.get(cYB), op.i32x4Mul, op.i32x4Add, op.get(cYBias), op.i32x4Add, op.i32(16), op.i32x4ShrU, op.set(yOut),
