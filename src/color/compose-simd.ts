@@ -1,5 +1,6 @@
-// Lab -> sRGB composition in WebAssembly SIMD: four pixels per step (f32x4) for the Lab -> XYZ ->
-// linear sRGB arithmetic, the sRGB encode through the same 65536-entry table as the JS path.
+// Lab -> sRGB composition in WebAssembly SIMD: four pixels per vector (f32x4, two vectors a step)
+// for the Lab -> XYZ -> linear sRGB arithmetic, the sRGB encode through the same 65536-entry table
+// as the JS path.
 // About 3-4x the JS loop on one core. The module is generated at load time by wasm-asm.ts (no
 // binary blobs); where WebAssembly SIMD is missing, `simdComposer()` returns null and callers
 // keep the JS path.
