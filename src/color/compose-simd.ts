@@ -5,7 +5,8 @@
 // binary blobs); where WebAssembly SIMD is missing, `simdComposer()` returns null and callers
 // keep the JS path.
 //
-// Memory: [0, 64 KiB) sRGB encode table; then fy and Y of each gray code (f32 x 256 each); then,
+// Memory: [0, 64 KiB) sRGB encode table; then fy and Y of each gray code, and of each luma value
+// through the last Y -> code table (f32 x 256 each); then,
 // per frame, the horizontally upsampled ab rows (hA, hB: abHeight x width f32), the strip's bytes
 // (rgb24, composed in place), its L plane or code row and, for yuv420p output, its Y, U and V
 // rows (yuv_pair converts the rgb24 strip while it is in cache, with the integer arithmetic of
