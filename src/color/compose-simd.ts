@@ -157,61 +157,69 @@ function yuvPair(): Omit<FunctionDef, 'name'> {
   const locals: number[] = [];
   const local = (type: number) => (locals.push(type), 7 + locals.length - 1);
   const end = local(I32);
-  const [mR, mG, mB] = [local(V128), local(V128), local(V128)];
-  const [cYR, cYG, cYB, cYBias, cUR, cUG, cUB, cVR, cVG, cVB, cCBias] = Array.from({ length: 11 }, () => local(V128));
-  const [R, G, B, pixels] = [local(V128), local(V128), local(V128), local(V128)];
-  // Per 4-pixel group (A: pixels 0-3 of the 8, B: 4-7): row 0 + row 1 sums of R, G, B.
-  const [sRA, sGA, sBA, sRB, sGB, sBB] = Array.from({ length: 6 }, () => local(V128));
+  const [mRB, mG] = [local(V128), local(V128)];
+  // R and B go through i16 pair products (i32x4.dot_i16x8_s: r x cR + b x cB a lane; every
+  // coefficient but Y's green fits in i16), G through i32 products.
+  const [cYRB, cYG, cYBias, cURB, cUG, cVRB, cVG, cCBias] = Array.from({ length: 8 }, () => local(V128));
+  const [RB, G, pixels] = [local(V128), local(V128), local(V128)];
+  // Per 4-pixel group (A: pixels 0-3 of the 8, B: 4-7): row 0 + row 1 sums of the (R, B) pairs and of G.
+  const [sRBA, sGA, sRBB, sGB] = Array.from({ length: 4 }, () => local(V128));
   const [yA0, yB0, yA1, yB1] = Array.from({ length: 4 }, () => local(V128));
-  const [sR, sG, sB] = [local(V128), local(V128), local(V128)];
+  const [sRB, sG, out] = [local(V128), local(V128), local(V128)];
   const b: Bytes = [];
   const emit = (...xs: Bytes[]) => xs.forEach((x) => b.push(...x));
   const splat = (idx: number, value: number) => emit(op.i32(value), op.i32x4Splat, op.set(idx));
-  // Byte c of each of 4 packed pixels into the low byte of an i32 lane (index 0x80: zero).
-  const mask = (ch: number) => Array.from({ length: 16 }, (_, i) => (i % 4 === 0 ? 3 * (i / 4) + ch : 0x80));
-  emit(op.v128Const(mask(0)), op.set(mR), op.v128Const(mask(1)), op.set(mG), op.v128Const(mask(2)), op.set(mB));
-  splat(cYR, k.yr); splat(cYG, k.yg); splat(cYB, k.yb); splat(cYBias, k.yBias);
-  splat(cUR, k.ur); splat(cUG, k.ug); splat(cUB, k.ub); splat(cVR, k.vr); splat(cVG, k.vg); splat(cVB, k.vb); splat(cCBias, k.cBias);
+  // The i16 pair (lo, hi) in every i32 lane.
+  const pair = (lo: number, hi: number) => ((lo & 0xffff) | (hi << 16)) | 0;
+  // Of each of 4 packed pixels: R and B into the low bytes of two i16 lanes; G into the low byte
+  // of an i32 lane (index 0x80: zero).
+  const mRBBytes = Array.from({ length: 16 }, (_, i) => (i % 2 ? 0x80 : 3 * (i >> 2) + ((i >> 1) & 1) * 2));
+  const mGBytes = Array.from({ length: 16 }, (_, i) => (i % 4 === 0 ? 3 * (i / 4) + 1 : 0x80));
+  emit(op.v128Const(mRBBytes), op.set(mRB), op.v128Const(mGBytes), op.set(mG));
+  splat(cYRB, pair(k.yr, k.yb)); splat(cYG, k.yg); splat(cYBias, k.yBias);
+  splat(cURB, pair(k.ur, k.ub)); splat(cUG, k.ug); splat(cVRB, pair(k.vr, k.vb)); splat(cVG, k.vg); splat(cCBias, k.cBias);
   emit(op.get(p0), op.get(n), op.i32(3), op.i32Mul, op.i32Add, op.set(end));
-  // The 4 pixels at row + offset: R, G, B into their locals, Y of them into `yOut`.
+  // The 4 pixels at row + offset: their (R, B) pairs and G into their locals, Y of them into `yOut`.
   const group = (row: number, offset: number, yOut: number) => {
     emit(op.get(row), op.v128Load(offset), op.set(pixels));
-    [[mR, R], [mG, G], [mB, B]].forEach(([m, to]) => emit(op.get(pixels), op.get(m), op.i8x16Swizzle, op.set(to)));
+    emit(op.get(pixels), op.get(mRB), op.i8x16Swizzle, op.set(RB), op.get(pixels), op.get(mG), op.i8x16Swizzle, op.set(G));
     emit(
-      op.get(R), op.get(cYR), op.i32x4Mul, op.get(G), op.get(cYG), op.i32x4Mul, op.i32x4Add,
-      op.get(B), op.get(cYB), op.i32x4Mul, op.i32x4Add, op.get(cYBias), op.i32x4Add, op.i32(16), op.i32x4ShrU, op.set(yOut),
+      op.get(RB), op.get(cYRB), op.i32x4DotI16x8S, op.get(G), op.get(cYG), op.i32x4Mul, op.i32x4Add,
+      op.get(cYBias), op.i32x4Add, op.i32(16), op.i32x4ShrU, op.set(yOut),
     );
   };
-  const accumulate = (first: boolean, sums: number[]) => [R, G, B].forEach((x, i) => {
-    if (first) emit(op.get(x), op.set(sums[i]));
-    else emit(op.get(sums[i]), op.get(x), op.i32x4Add, op.set(sums[i]));
-  });
-  // Lanes 0+1 and 2+3 of group A, then of group B: the 2x2 sums of 4 chroma samples.
+  // Row sums: (R, B) pairs in i16 lanes (at most 510), G in i32 lanes.
+  const accumulate = (first: boolean, sRBx: number, sGx: number) => {
+    if (first) emit(op.get(RB), op.set(sRBx), op.get(G), op.set(sGx));
+    else emit(op.get(sRBx), op.get(RB), op.i16x8Add, op.set(sRBx), op.get(sGx), op.get(G), op.i32x4Add, op.set(sGx));
+  };
+  // i32 lanes 0+1 and 2+3 of group A, then of group B: the 2x2 sums of 4 chroma samples (for the
+  // (R, B) pairs each i16 lane with its own: at most 1020).
   const lanes = (odd: number) => Array.from({ length: 16 }, (_, i) => 8 * ((i >> 2) & 1) + 16 * (i >> 3) + 4 * odd + (i & 3));
-  const pairSum = (a: number, bb: number, to: number) => emit(
-    op.get(a), op.get(bb), op.i8x16Shuffle(lanes(0)), op.get(a), op.get(bb), op.i8x16Shuffle(lanes(1)), op.i32x4Add, op.set(to),
+  const pairSum = (a: number, bb: number, add: Bytes, to: number) => emit(
+    op.get(a), op.get(bb), op.i8x16Shuffle(lanes(0)), op.get(a), op.get(bb), op.i8x16Shuffle(lanes(1)), add, op.set(to),
   );
-  const chroma = (cr: number, cg: number, cb: number) => emit(
-    op.get(sR), op.get(cr), op.i32x4Mul, op.get(sG), op.get(cg), op.i32x4Mul, op.i32x4Add,
-    op.get(sB), op.get(cb), op.i32x4Mul, op.i32x4Add, op.get(cCBias), op.i32x4Add, op.i32(18), op.i32x4ShrS,
+  const chroma = (crb: number, cg: number) => emit(
+    op.get(sRB), op.get(crb), op.i32x4DotI16x8S, op.get(sG), op.get(cg), op.i32x4Mul, op.i32x4Add,
+    op.get(cCBias), op.i32x4Add, op.i32(18), op.i32x4ShrS,
   );
   const bump = (idx: number, by: number) => emit(op.get(idx), op.i32(by), op.i32Add, op.set(idx));
 
   emit(op.block, op.loop);
   emit(op.get(p0), op.get(end), op.i32GeU, op.brIf(1));
-  group(p0, 0, yA0); accumulate(true, [sRA, sGA, sBA]);
-  group(p0, 12, yB0); accumulate(true, [sRB, sGB, sBB]);
-  group(p1, 0, yA1); accumulate(false, [sRA, sGA, sBA]);
-  group(p1, 12, yB1); accumulate(false, [sRB, sGB, sBB]);
+  group(p0, 0, yA0); accumulate(true, sRBA, sGA);
+  group(p0, 12, yB0); accumulate(true, sRBB, sGB);
+  group(p1, 0, yA1); accumulate(false, sRBA, sGA);
+  group(p1, 12, yB1); accumulate(false, sRBB, sGB);
   // Y: 8 bytes a row (the values are 16-235: the unsigned narrowing keeps them).
-  emit(op.get(y0), op.get(yA0), op.get(yB0), op.i16x8NarrowI32x4U, op.tee(R), op.get(R), op.i8x16NarrowI16x8U, op.v128Store64Lane(0));
-  emit(op.get(y1), op.get(yA1), op.get(yB1), op.i16x8NarrowI32x4U, op.tee(R), op.get(R), op.i8x16NarrowI16x8U, op.v128Store64Lane(0));
-  pairSum(sRA, sRB, sR); pairSum(sGA, sGB, sG); pairSum(sBA, sBB, sB);
+  emit(op.get(y0), op.get(yA0), op.get(yB0), op.i16x8NarrowI32x4U, op.tee(out), op.get(out), op.i8x16NarrowI16x8U, op.v128Store64Lane(0));
+  emit(op.get(y1), op.get(yA1), op.get(yB1), op.i16x8NarrowI32x4U, op.tee(out), op.get(out), op.i8x16NarrowI16x8U, op.v128Store64Lane(0));
+  pairSum(sRBA, sRBB, op.i16x8Add, sRB); pairSum(sGA, sGB, op.i32x4Add, sG);
   // U and V: 4 bytes each, from one vector (bytes 0-3 U, 4-7 V).
-  chroma(cUR, cUG, cUB);
-  chroma(cVR, cVG, cVB);
-  emit(op.i16x8NarrowI32x4U, op.tee(R), op.get(R), op.i8x16NarrowI16x8U, op.set(G));
-  emit(op.get(u), op.get(G), op.v128Store32Lane(0), op.get(v), op.get(G), op.v128Store32Lane(1));
+  chroma(cURB, cUG);
+  chroma(cVRB, cVG);
+  emit(op.i16x8NarrowI32x4U, op.tee(out), op.get(out), op.i8x16NarrowI16x8U, op.set(out));
+  emit(op.get(u), op.get(out), op.v128Store32Lane(0), op.get(v), op.get(out), op.v128Store32Lane(1));
   bump(p0, 24); bump(p1, 24); bump(y0, 8); bump(y1, 8); bump(u, 4); bump(v, 4);
   emit(op.br(0), op.end, op.end);
   return { params: [I32, I32, I32, I32, I32, I32, I32], results: [], locals, body: b };

@@ -92,7 +92,10 @@ export const op = {
   v128Store64Lane: (lane: number, offset = 0): Bytes => simd(0x5b, ...memarg(0, offset), lane),
   i8x16NarrowI16x8U: simd(0x66),
   i16x8NarrowI32x4U: simd(0x86),
+  i16x8Add: simd(0x8e),
   i32x4ShrS: simd(0xac), i32x4ShrU: simd(0xad), i32x4Add: simd(0xae), i32x4Mul: simd(0xb5),
+  /** Per i32 lane: the sum of the products of its two signed i16 halves with the other vector's. */
+  i32x4DotI16x8S: simd(0xba),
 };
 
 export interface FunctionDef {
