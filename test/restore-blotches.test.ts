@@ -17,7 +17,8 @@ import { FFMPEG } from '../src/media/ffmpeg-paths.js';
 import { GRAY_TO_L } from '../src/color/lab.js';
 import type { LFrame } from '../src/core/frames.js';
 import { REPO, tempDir, makeClip } from './helpers/media.js';
-import { movingScene } from './helpers/synthetic.js';
+import { movingScene, valueNoise } from './helpers/synthetic.js';
+import { MotionCompensator } from '../src/restore/motion.js';
 
 const BLOTCHES = RESTORE_PRESETS.auto.blotches!;
 const ONLY: RestoreSettings = { flicker: null, dust: null, scratches: null, grain: null, blotches: BLOTCHES };
@@ -114,6 +115,76 @@ test('BlotchDetector on a still scene: a one-frame blotch and a two-frame one ar
   det.clear();
   assert.ok(det.mask.every((m) => m === 0));
   assert.notEqual(HOLE, 0);
+});
+
+test('BlotchDetector: a blob whose content is on a frame within two, elsewhere (its track), is motion; damage, and a patch of one tone over a still part of that tone, are not', () => {
+  const w = 120, h = 64;
+  const scene = movingScene(w, h, 0);
+  const det = new BlotchDetector(w, h);
+  /** A textured dark patch (a thing in the scene) or a flat one (damage) of radius 11 at (cx, 30). */
+  const patch = (L: Float32Array, cx: number, textured: boolean) => {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - 30) ** 2 <= 121) L[y * w + x] = textured ? 4 + 10 * valueNoise((x - cx) / 2, y / 2, 3) : 5;
+    }
+  };
+  const withPatch = (cx: number, textured: boolean) => {
+    const L = scene.slice();
+    patch(L, cx, textured);
+    return L;
+  };
+  // The warped witnesses lost the thing (as on a pan the flow did not follow); the frames as they
+  // are hold it 36 px to the left before and to the right after.
+  const wt = (cur: Float32Array, track: Float32Array[]) => ({ p1: scene, n1: scene, p2: scene, n2: scene, track: track.map((plane, k) => ({ plane, dx: 0, dy: 0, direct: k === 1 || k === 2 })) });
+  const thing = withPatch(60, true);
+  assert.equal(det.detect(thing, wt(thing, []), BLOTCHES).boxes.length, 1, 'without its track it passes for a blotch');
+  const moved = [withPatch(24, true), withPatch(42, true), withPatch(78, true), withPatch(96, true)];
+  assert.equal(det.detect(thing, wt(thing, moved), BLOTCHES).boxes.length, 0, 'its track: motion');
+  // Damage: in no other frame.
+  const spot = withPatch(60, false);
+  assert.equal(det.detect(spot, wt(spot, [scene, scene, scene, scene]), BLOTCHES).boxes.length, 1);
+  // A flat spot of the tone of a still dark patch 36 px away, which this frame shows too: no track.
+  const still = (L: Float32Array) => {
+    patch(L, 96, false);
+    return L;
+  };
+  const spot2 = still(withPatch(60, false));
+  const others = [still(scene.slice()), still(scene.slice()), still(scene.slice()), still(scene.slice())];
+  assert.equal(det.detect(spot2, { ...wt(spot2, others), p1: others[0]!, n1: others[0]!, p2: others[0]!, n2: others[0]! }, BLOTCHES).boxes.length, 1);
+  det.clear();
+});
+
+test('MotionCompensator on a fast pan: the camera shift is found, and frames four apart warp onto the middle one', () => {
+  const w = 320, h = 180, speed = 18;
+  // A textured wall panning `speed` px a frame: frame t shows the wall from x + speed t.
+  const frame = (t: number) => Float32Array.from({ length: w * h }, (_, i) => {
+    const x = (i % w) + speed * t, y = Math.floor(i / w);
+    return 20 + 40 * valueNoise(x / 11, y / 11, 5) + 20 * valueNoise(x / 4, y / 4, 6);
+  });
+  const mc = new MotionCompensator(w, h);
+  const low = (L: Float32Array) => {
+    const o = new Float32Array(mc.lowWidth * mc.lowHeight);
+    mc.reduce(L, o);
+    return o;
+  };
+  const f = [0, 1, 2, 3, 4].map(frame);
+  const lows = f.map(low);
+  const shift = mc.cameraShift(lows[1]!, lows[0]!);
+  // Frame 0 at x + dx shows what frame 1 shows at x: the wall moved left by `speed`.
+  assert.equal(shift.dx, speed / mc.factor);
+  assert.equal(shift.dy, 0);
+  const error = (pan?: { dx: number; dy: number }) => {
+    const a = new Float32Array(w * h), b = new Float32Array(w * h);
+    mc.estimate(lows[4]!, lows[0]!, undefined, pan);
+    mc.warp(f[0]!, 0.5, a);
+    mc.warp(f[4]!, -0.5, b);
+    let s = 0, n = 0;
+    // Away from the edges, where the frames four apart hold the middle frame's content.
+    for (let y = 10; y < h - 10; y++) for (let x = 2 * speed + 10; x < w - 2 * speed - 10; x++, n++) s += Math.abs(a[y * w + x]! - f[2]![y * w + x]!) + Math.abs(b[y * w + x]! - f[2]![y * w + x]!);
+    return s / (2 * n);
+  };
+  const plain = error(), panned = error({ dx: 4 * shift.dx, dy: 0 });
+  assert.ok(panned < 1.5, `warped with the pan: ${panned.toFixed(2)} L from the middle frame`);
+  assert.ok(panned < plain / 3, `${panned.toFixed(2)} against ${plain.toFixed(2)} L without the pan`);
 });
 
 test('restore blotches on a clip decoded by ffmpeg: a one-frame blotch and a two-frame tape hit are filled (>= 10 dB over their pixels), other frames untouched', async () => {

@@ -92,7 +92,7 @@ function halve(src: Float32Array, w: number, h: number, dst: Float32Array, dw: n
  * pass reads memory in order; each sum adds and drops the same values in the same order as a
  * column-at-a-time walk would, so the result is the same to the bit.
  */
-function boxSum(p: Float32Array, tmp: Float32Array, col: Float64Array, w: number, h: number, r: number): void {
+export function boxSum(p: Float32Array, tmp: Float32Array, col: Float64Array, w: number, h: number, r: number): void {
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let acc = 0;

@@ -2,7 +2,9 @@
 // they agree and otherwise by the learned net (src/restore/blotch-net.ts) or the directional fill.
 // It holds three frames ahead and keeps three behind (as repaired): frame t is looked at when
 // t+3 arrives, against t±1 and t±2 warped onto it (one flow each, between the two: see
-// src/restore/motion.ts), and t±3 are warped only when a blotch is found. The first two and
+// src/restore/motion.ts; on a pan a second flow starts from the camera's shift, measured once
+// per frame against the one before), and t±3 are warped only when a blotch is found. The
+// frames t±1 and t±2 as they are, with the pan to each, are the blob's track. The first two and
 // last two frames of a run use the frames on one side (t+1, and t+2 with t+3, or the same
 // before), their flow extrapolated; a run under four frames passes unchanged. The net runs asynchronously,
 // so frames leave in order through a promise chain; the stage completes once the last has left.
@@ -11,7 +13,7 @@ import { BlotchDetector, HOLE, type BlotchBox } from '../restore/blotches.js';
 import { REPAIR_CODE, marksOf } from '../restore/repair-marks.js';
 import { BlotchNet, type FramesAround } from '../restore/blotch-net.js';
 import { inpaintMasked } from '../restore/inpaint.js';
-import { MotionCompensator } from '../restore/motion.js';
+import { MotionCompensator, type CameraShift } from '../restore/motion.js';
 import type { BlotchSettings } from '../restore/options.js';
 import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
@@ -51,6 +53,8 @@ interface Entry<T> {
   low: Float32Array;
   /** Its L as the stage left it (after emission a copy: later stages change f.L in place). */
   ref: Float32Array;
+  /** The camera's pan from this frame to the one before (low px; zero for a run's first frame). */
+  back: CameraShift;
 }
 
 /** Planes allocated once per frame geometry. */
@@ -75,10 +79,11 @@ class Work {
   /**
    * before and after (2k frames apart) warped onto the frame between them, into warped[slot],
    * [slot + 1]. `guess`: the last flow (between nearer frames) scaled by it is the flow's start.
+   * `pan`: the camera's pan from after to before (the sum of the frames' `back` between them).
    */
-  straddle(before: Entry<unknown>, after: Entry<unknown>, slot: number, guess?: number, outside?: Uint8Array): [Float32Array, Float32Array] {
+  straddle(before: Entry<unknown>, after: Entry<unknown>, slot: number, pan: CameraShift, guess?: number, outside?: Uint8Array): [Float32Array, Float32Array] {
     const a = this.warped[slot]!, b = this.warped[slot + 1]!;
-    this.mc.estimate(after.low, before.low, guess);
+    this.mc.estimate(after.low, before.low, guess, pan);
     this.mc.warp(before.ref, 0.5, a, outside);
     this.mc.warp(after.ref, -0.5, b, outside);
     return [a, b];
@@ -130,26 +135,46 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
         const w = work!;
         const e = win[k]!, p1 = win[k - 1], n1 = win[k + 1], p2 = win[k - 2], n2 = win[k + 2], p3 = win[k - 3], n3 = win[k + 3];
         const t0 = performance.now();
+        // The camera's pan from frame `b` to frame `a` (a < b; content at x on b is at x + pan on
+        // a): the frames' pans to the one before, summed.
+        const span = (a: number, b: number): CameraShift => {
+          let dx = 0, dy = 0;
+          for (let j = a + 1; j <= b; j++) {
+            dx += win[j]!.back.dx;
+            dy += win[j]!.back.dy;
+          }
+          return { dx, dy };
+        };
+        const pan = (d: number) => span(k - d, k + d);
         // The direct neighbours (t±1) and the witnesses (t±2); at a run's edge, from one side.
-        const direct = p1 && n1 ? w.straddle(p1, n1, 0) : n1 && n2 ? w.pair(n1, n2, 1, 0) : p1 && p2 ? w.pair(p1, p2, 1, 0) : null;
+        const direct = p1 && n1 ? w.straddle(p1, n1, 0, pan(1)) : n1 && n2 ? w.pair(n1, n2, 1, 0) : p1 && p2 ? w.pair(p1, p2, 1, 0) : null;
         const both = !!(p2 && n2);
         // Frames two away start from twice the flow between t-1 and t+1: a fast pan outruns the pyramid.
         const out = w.outside;
         out.fill(0);
-        const witness = p2 && n2 ? w.straddle(p2, n2, 2, p1 && n1 ? 2 : undefined, out) : n2 && n3 ? w.pair(n2, n3, 2, 2, out) : p2 && p3 ? w.pair(p2, p3, 2, 2, out) : null;
+        const witness = p2 && n2 ? w.straddle(p2, n2, 2, pan(2), p1 && n1 ? 2 : undefined, out) : n2 && n3 ? w.pair(n2, n3, 2, 2, out) : p2 && p3 ? w.pair(p2, p3, 2, 2, out) : null;
         if (!direct || !witness) return null;
         // One side only: the nearer frame stands for both direct neighbours.
         const [a1, b1] = p1 && n1 ? direct : [direct[0], direct[0]];
         const [a2, b2] = witness;
         const L = e.f.L;
         const raw = [p1?.ref, n1?.ref].filter((r): r is Float32Array => !!r);
-        const found = w.det.detect(L, { p1: a1, n1: b1, p2: a2, n2: b2, outside: out, raw }, s);
+        // Where the camera's pan puts this frame's content on frame k + d (full px).
+        const f = w.mc.factor;
+        const track = [-2, -1, 1, 2].flatMap((d) => {
+          const o = win[k + d];
+          if (!o) return [];
+          const c = d < 0 ? span(k + d, k) : span(k, k + d);
+          const sign = d < 0 ? 1 : -1;
+          return [{ plane: o.ref, dx: sign * f * c.dx, dy: sign * f * c.dy, direct: Math.abs(d) === 1 }];
+        });
+        const found = w.det.detect(L, { p1: a1, n1: b1, p2: a2, n2: b2, outside: out, raw, track }, s);
         const result: BlotchResult = { blotches: found.boxes.length, boxes: found.boxes, fromFrames: 0, spatial: 0, rejected: found.rejected };
         if (found.boxes.length) {
           const marks = marksOf(e.f);
           if (marks) for (let i = 0; i < marks.length; i++) if (w.det.mask[i]) marks[i] = REPAIR_CODE.blotch;
           const refs = [a2, b2];
-          if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4, 1.5));
+          if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4, pan(3), 1.5));
           if (s.fromFrames) result.fromFrames = w.det.fillFromFrames(L, refs, s.agree);
           result.spatial = w.det.holes();
           if (result.spatial) {
@@ -218,7 +243,8 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
             }
             const low = new Float32Array(work.mc.lowWidth * work.mc.lowHeight);
             work.mc.reduce(f.L, low);
-            win.push({ f, low, ref: f.L });
+            const last = win[win.length - 1];
+            win.push({ f, low, ref: f.L, back: last ? work.mc.cameraShift(low, last.low) : { dx: 0, dy: 0 } });
             if (win.length - 1 - pos >= BLOTCH_LOOKAHEAD) await step();
           }),
         error: (err) => enqueue(async () => subscriber.error(err)),

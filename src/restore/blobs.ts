@@ -138,3 +138,69 @@ export function anyIn(flags: Uint8Array, box: Box, w: number): boolean {
   }
   return false;
 }
+
+/** A frame near this one as it is (not warped), and where the camera's pan puts this frame's content in it. */
+export interface TrackFrame {
+  plane: Float32Array;
+  /** Content at (x, y) on this frame lies at (x + dx, y + dy) there, camera motion alone (px). */
+  dx: number;
+  dy: number;
+}
+
+/** Blob pixels sampled for seenElsewhere(): enough to tell a patch, few enough to search widely. */
+const TRACK_SAMPLES = 256;
+/** Near matches of the coarse search that seenElsewhere() looks at closely, per frame. */
+const TRACK_CANDIDATES = 48;
+
+/**
+ * The blob's track: true when the blob's own content (its pixels, stack[0..count)) is found in
+ * one of `frames` within `search` px of where it would sit if it stood still or moved with the
+ * camera, matching to within `limit` L on average, at a place where this frame does not show
+ * the same (after the camera's pan): something in the scene that moved. Damage on this frame
+ * alone is in no other frame; a patch of one tone can match a still part of the scene of that
+ * tone, which this frame shows too, so that match is no track. Searched every 2 px, then
+ * around each near match to 1 px, over up to TRACK_SAMPLES of the blob's pixels.
+ */
+export function seenElsewhere(cur: Float32Array, frames: TrackFrame[], stack: Int32Array, count: number, search: number, limit: number, w: number, h: number): boolean {
+  const step = Math.max(1, Math.floor(count / TRACK_SAMPLES));
+  const xs: number[] = [], ys: number[] = [], vs: number[] = [];
+  for (let q = 0; q < count; q += step) {
+    const i = stack[q]!, x = i % w;
+    xs.push(x);
+    ys.push((i - x) / w);
+    vs.push(cur[i]!);
+  }
+  const m = xs.length;
+  /** Mean |a(sample + (ax, ay)) - b(sample + (bx, by))| (b null: the sample's own value); past the edge (or over `cap`) Infinity. */
+  const cost = (a: Float32Array, ax: number, ay: number, b: Float32Array | null, bx: number, by: number, cap: number): number => {
+    let s = 0;
+    const stop = cap * m;
+    for (let k = 0; k < m; k++) {
+      const x = xs[k]! + ax, y = ys[k]! + ay, x2 = xs[k]! + bx, y2 = ys[k]! + by;
+      if (x < 0 || y < 0 || x >= w || y >= h || x2 < 0 || y2 < 0 || x2 >= w || y2 >= h) return Infinity;
+      s += Math.abs(a[y * w + x]! - (b ? b[y2 * w + x2]! : vs[k]!));
+      if (s > stop) return Infinity;
+    }
+    return s / m;
+  };
+  for (const f of frames) {
+    const cx = Math.round(f.dx), cy = Math.round(f.dy);
+    const x0 = Math.min(0, cx) - search, x1 = Math.max(0, cx) + search, y0 = Math.min(0, cy) - search, y1 = Math.max(0, cy) + search;
+    const near: number[] = [];
+    for (let dy = y0; dy <= y1; dy += 2) {
+      for (let dx = x0; dx <= x1; dx += 2) if (cost(f.plane, dx, dy, null, 0, 0, 1.5 * limit) <= 1.5 * limit) near.push(dx, dy);
+    }
+    for (let k = 0; k < near.length && k < 2 * TRACK_CANDIDATES; k += 2) {
+      for (let dy = near[k + 1]! - 1; dy <= near[k + 1]! + 1; dy++) {
+        for (let dx = near[k]! - 1; dx <= near[k]! + 1; dx++) {
+          if (cost(f.plane, dx, dy, null, 0, 0, limit) > limit) continue;
+          // Where the camera put it: the scene's own content (the flow missed it), or this frame
+          // shows the same there (a still patch of one tone) and it is no track.
+          if (Math.abs(dx - cx) <= 3 && Math.abs(dy - cy) <= 3) return true;
+          if (cost(f.plane, dx, dy, cur, dx - cx, dy - cy, limit) > limit) return true;
+        }
+      }
+    }
+  }
+  return false;
+}

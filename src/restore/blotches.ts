@@ -5,11 +5,13 @@
 // when it differs from both of those with the same sign while they agree with each other, and
 // also differs from at least one direct neighbour (t-1 or t+1). Candidates form 8-connected blobs.
 // A blob is taken for motion the flow missed, and left alone, when the frame around it does not
-// match the witnesses, or when both direct neighbours (or both witnesses) hold a thing like it
-// nearby where this frame lacks it. Accepted blobs, grown for their soft edge, are filled from the
+// match the witnesses, when both direct neighbours (or both witnesses) hold a thing like it
+// nearby where this frame lacks it, or when its own content is found in a frame within two as
+// they are (its track: damage is on one frame, or two in the same place, a thing in the scene
+// on all of them). Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
-import { anyIn, floodBlob, matchedAround, movedNearby, residualSpread, settledAround, type Box } from './blobs.js';
+import { anyIn, floodBlob, matchedAround, movedNearby, residualSpread, seenElsewhere, settledAround, type Box, type TrackFrame } from './blobs.js';
 import type { BlotchSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
@@ -23,6 +25,10 @@ const WEAK = 6;
 const MATCHED_CONTRAST = 3;
 /** Contrast (times the threshold) a blob needs before its copy in place on a direct neighbour clears it of motion. */
 const IN_PLACE_CONTRAST = 2;
+/** A blob's content found elsewhere matching to within this share of its contrast (or the margin's limit) is motion. */
+const TRACK_SHARE = 0.15;
+/** Farthest (px) the blob's track is looked for: a ball thrown moves that far between frames two apart. */
+const TRACK_REACH = 96;
 /** Mask value of a blob's pixels still to be filled spatially (after fillFromFrames). */
 export const HOLE = 4;
 /** Mask value of a blob's pixels (and grown edge) filled from the frames around. */
@@ -50,6 +56,11 @@ export interface BlotchWitnesses {
   outside?: Uint8Array;
   /** The direct neighbours as they are, not warped (a tape hit sits still in the frame, not in the scene). */
   raw?: Float32Array[];
+  /**
+   * The frames t±1 and t±2 as they are, with the camera's pan to each, for the blob's track: a
+   * blob whose content one of them holds nearby (where this frame does not) is motion.
+   */
+  track?: (TrackFrame & { direct: boolean })[];
 }
 
 /** Mean absolute difference of the blob's pixels (stack[0..count)) from the witnesses' mean. */
@@ -118,7 +129,16 @@ export class BlotchDetector {
       const { x0, y0, x1, y1 } = blob;
       const extent = Math.max(x1 - x0, y1 - y0) + 1;
       // Too small: dust's (restore-dust); too large: not a blotch. Neither counts as rejected.
-      if (end < s.minArea || extent < s.minExtent || extent > s.maxExtent) {
+      // Weak pixels (witnesses disagreeing) join a blob but do not make up its size: at a motion
+      // boundary a few candidates and the boundary beside them would pass for a blotch.
+      let weak = 0;
+      if (s.boundaries) {
+        for (let q = 0; q < end; q++) {
+          const i = stack[q]!, dn = p2[i]! - n2[i]!;
+          if (dn >= agree || dn <= -agree) weak++;
+        }
+      }
+      if (end - weak < s.minArea || extent < s.minExtent || extent > s.maxExtent) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         continue;
       }
@@ -129,6 +149,7 @@ export class BlotchDetector {
       const strong = contrast(cur, p2, n2, stack, end);
       const keep = !(wt.outside && anyIn(wt.outside, blob, w))
         && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h) || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
+        && !this.tracked(cur, wt, end, Math.min(TRACK_REACH, Math.max(32, 2 * extent)), Math.max(limit, TRACK_SHARE * strong))
         // A tape hit on two frames is in its place on the other one, unwarped: that copy, warped
         // along a pan, lies beside it and is no sign of motion.
         && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h))
@@ -200,6 +221,17 @@ export class BlotchDetector {
       }
     }
     return filled;
+  }
+
+  /**
+   * The blob's track (its pixels stack[0..count)): true when its content is found in t±1 or t±2
+   * near where it was (still, or moved with the camera): something that moved. A direct
+   * neighbour that holds it in place (a tape hit on two frames) is no witness of motion.
+   */
+  private tracked(cur: Float32Array, wt: BlotchWitnesses, count: number, search: number, limit: number): boolean {
+    if (!wt.track) return false;
+    const frames = wt.track.filter((f) => !(f.direct && inPlace(cur, [f.plane], this.stack, count, limit)));
+    return seenElsewhere(cur, frames, this.stack, count, search, limit, this.width, this.height);
   }
 
   /** Pixels still HOLE. */

@@ -6,11 +6,37 @@
 // thing lies near, and the warped neighbours would then carry that thing into the speck's place.
 // With the flow F from the later neighbour to the earlier one (or between the two past frames,
 // live), each neighbour is sampled a fraction of F away, as for frame interpolation.
-import { FlowEstimator, sampleBilinear } from '../motion/flow.js';
+import { FlowEstimator, boxSum, sampleBilinear } from '../motion/flow.js';
+import { bestShift } from '../motion/align.js';
 
 export interface MotionOptions {
   /** Longest side of the plane the flow is computed on (default 256). */
   maxSide?: number;
+}
+
+/** The camera's pan between two reduced planes (low px): to(x + dx, y + dy) ~ from(x, y). */
+export interface CameraShift {
+  dx: number;
+  dy: number;
+}
+
+/** A camera shift (low px) from which estimate() also tries a flow started from it. */
+const PAN = 4;
+/** The flow started from the pan replaces the other where its residual is under this share of the other's. */
+const FUSE = 0.7;
+
+/** `src` (w x h) box-averaged by four into `out` (qw x qh); the edge's leftover rows and columns are dropped. */
+function quarterOf(src: Float32Array, w: number, h: number, out: Float32Array, qw: number, qh: number): void {
+  for (let y = 0; y < qh; y++) {
+    for (let x = 0; x < qw; x++) {
+      let s = 0;
+      for (let dy = 0; dy < 4; dy++) {
+        const r = Math.min(h - 1, 4 * y + dy) * w;
+        for (let dx = 0; dx < 4; dx++) s += src[r + Math.min(w - 1, 4 * x + dx)]!;
+      }
+      out[y * qw + x] = s / 16;
+    }
+  }
 }
 
 export class MotionCompensator {
@@ -22,6 +48,14 @@ export class MotionCompensator {
   private readonly uv: Float32Array;
   private readonly rowU: Float32Array;
   private readonly rowV: Float32Array;
+  /** The second flow of estimate() with a camera shift, and each flow's local residual. */
+  private uv2?: Float32Array;
+  private err?: Float32Array;
+  private err2?: Float32Array;
+  /** The reduced planes cut by four again, for cameraShift()'s first search. */
+  private quarter?: [Float32Array, Float32Array];
+  private boxTmp?: Float32Array;
+  private boxCol?: Float64Array;
 
   constructor(readonly width: number, readonly height: number, opts: MotionOptions = {}) {
     const maxSide = opts.maxSide ?? 256;
@@ -58,14 +92,62 @@ export class MotionCompensator {
   /**
    * Computes the flow between two reduced planes, from -> to (to(x + F(x)) ~ from(x)), for warp().
    * With `guess`, the last estimated flow times `guess` is where it starts: frames further apart
-   * than the pyramid reaches (a fast pan) are met from the flow between nearer ones.
+   * than the pyramid reaches (a fast pan) are met from the flow between nearer ones. With `shift`
+   * (the camera's pan between the two, from cameraShift(); low px) of at least PAN, a second flow
+   * starts from that shift everywhere, and each pixel keeps whichever of the two flows matches the
+   * planes better around it: on a fast pan the first one loses the background (it comes out
+   * smeared), the second one a subject the camera follows.
    */
-  estimate(fromLow: Float32Array, toLow: Float32Array, guess?: number): void {
-    if (guess !== undefined) {
-      const uv = this.uv;
+  estimate(fromLow: Float32Array, toLow: Float32Array, guess?: number, shift?: CameraShift): void {
+    const uv = this.uv;
+    const panning = !!shift && Math.hypot(shift.dx, shift.dy) >= PAN;
+    // On a pan the second flow meets the background; the first need not reach for it (a guess
+    // from the nearer frames carries whatever pulled their flow: a tape hit on one of them).
+    if (guess !== undefined && !panning) {
       for (let i = 0; i < uv.length; i++) uv[i] *= guess;
       this.flow.compute(fromLow, toLow, uv, uv);
-    } else this.flow.compute(fromLow, toLow, this.uv);
+    } else this.flow.compute(fromLow, toLow, uv);
+    if (!panning) return;
+    const n = this.lowWidth * this.lowHeight;
+    const uv2 = (this.uv2 ??= new Float32Array(2 * n));
+    uv2.fill(shift.dx, 0, n);
+    uv2.fill(shift.dy, n);
+    this.flow.compute(fromLow, toLow, uv2, uv2);
+    const e1 = this.residual(fromLow, toLow, uv, (this.err ??= new Float32Array(n)));
+    const e2 = this.residual(fromLow, toLow, uv2, (this.err2 ??= new Float32Array(n)));
+    for (let i = 0; i < n; i++) {
+      if (e2[i]! < FUSE * e1[i]!) {
+        uv[i] = uv2[i]!;
+        uv[n + i] = uv2[n + i]!;
+      }
+    }
+  }
+
+  /**
+   * The camera's pan between two reduced planes (low px, whole pixels): to(x + shift) ~ from(x)
+   * for most of the picture. Searched on the planes cut by four (up to an eighth of their width
+   * each way), then refined on the planes themselves.
+   */
+  cameraShift(fromLow: Float32Array, toLow: Float32Array): CameraShift {
+    const { lowWidth: lw, lowHeight: lh } = this;
+    const qw = Math.max(1, lw >> 2), qh = Math.max(1, lh >> 2);
+    const [qa, qb] = (this.quarter ??= [new Float32Array(qw * qh), new Float32Array(qw * qh)]);
+    quarterOf(fromLow, lw, lh, qa, qw, qh);
+    quarterOf(toLow, lw, lh, qb, qw, qh);
+    const coarse = bestShift({ width: qw, height: qh, data: qa }, { width: qw, height: qh, data: qb }, { maxShift: Math.max(1, qw >> 3), minOverlap: 0.4 });
+    const fine = bestShift({ width: lw, height: lh, data: fromLow }, { width: lw, height: lh, data: toLow }, { maxShift: 2, minOverlap: 0.4, centre: { dx: 4 * coarse.dx, dy: 4 * coarse.dy } });
+    return { dx: fine.dx, dy: fine.dy };
+  }
+
+  /** Per pixel, |to(x + F(x)) - from(x)| summed over a 5x5 box, into `out`. */
+  private residual(fromLow: Float32Array, toLow: Float32Array, uv: Float32Array, out: Float32Array): Float32Array {
+    const { lowWidth: w, lowHeight: h } = this;
+    const n = w * h;
+    for (let y = 0, i = 0; y < h; y++) {
+      for (let x = 0; x < w; x++, i++) out[i] = Math.abs(sampleBilinear(toLow, w, h, x + uv[i]!, y + uv[n + i]!) - fromLow[i]!);
+    }
+    boxSum(out, (this.boxTmp ??= new Float32Array(n)), (this.boxCol ??= new Float64Array(w)), w, h, 2);
+    return out;
   }
 
   /** Horizontal displacement (px, full resolution) of the last estimated flow at (x, y), scaled by k. */

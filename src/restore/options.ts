@@ -66,9 +66,9 @@ export interface BlotchSettings {
   /** The fill for the rest: 'net' (the learned inpainting net, default) or 'directional' (inpaint.ts). */
   fill: BlotchFill;
   /**
-   * Also look for blotches at motion boundaries: pixels where the witnesses disagree join a blob,
-   * and a margin matching one witness will do (default false: on clean fast motion these take
-   * some motion for blotches; `strong` turns it on).
+   * Also look for blotches at motion boundaries: pixels where the witnesses disagree join a blob
+   * (without counting towards its size), and a margin matching one witness will do (default
+   * true). Every blob must also have no track: its content found in no frame within two.
    */
   boundaries: boolean;
 }
@@ -111,7 +111,7 @@ const FLICKER: FlickerSettings = { window: 6, history: 0.8, maxGain: 1.25, toler
 const DUST: DustSettings = { threshold: 10, agree: 10, maxArea: 400, maxExtent: 24, grow: 1 };
 const SCRATCHES: ScratchSettings = { threshold: 6, rowShare: 0.6, bandRows: 64, hairline: 1.5 };
 const GRAIN: GrainSettings = { strength: 1, floor: 1.5 };
-const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExtent: 12, maxExtent: 120, grow: 2, fromFrames: true, fill: 'net', boundaries: false };
+const BLOTCHES: BlotchSettings = { threshold: 14, agree: 10, minArea: 60, minExtent: 12, maxExtent: 120, grow: 2, fromFrames: true, fill: 'net', boundaries: true };
 
 /** The presets: auto repairs every defect at the measured settings; light is conservative; strong is not. */
 export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, RestoreSettings>> = {
@@ -121,7 +121,7 @@ export const RESTORE_PRESETS: Readonly<Record<Exclude<RestorePreset, 'off'>, Res
     dust: { ...DUST, threshold: 20, maxArea: 200 },
     scratches: null,
     grain: { ...GRAIN, strength: 0.6 },
-    blotches: { ...BLOTCHES, threshold: 20 },
+    blotches: { ...BLOTCHES, threshold: 20, boundaries: false },
   },
   strong: {
     flicker: { ...FLICKER, window: 8, tolerance: 0.25, regions: 8 },
