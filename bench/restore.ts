@@ -1,7 +1,7 @@
 // Film restoration (--restore): before/after figures against a clean original.
 //
 //   node --import tsx bench/restore.ts [--frames N] [--clips a,b] [--cases blotches,all] [--preset auto|light|strong]
-//                                      [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json] [--clean] [--sheets DIR]
+//                                      [--seed N] [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json] [--clean] [--sheets DIR]
 //
 // Clean gray clips (the colour clips in /work/shared/data/videos, converted to gray) are damaged
 // by the synthetic generator (src/restore/synthetic-damage.ts): one defect at a time (repaired by
@@ -12,6 +12,8 @@
 // counts as removed when its mean error against the clean frame falls to 30 % of the damaged
 // one, or to 1.5 times the restored frame's own mean error, i.e. it no longer stands out from
 // the rest of the frame; blobs whose damaged mean error is under 10 L are too faint to count);
+// (each case and clip damaged with its own seed, counted up from --seed, default 1: another
+// --seed gives other damage on the same frames);
 // for blotches and tears (25-100 px, one frame or two), PSNR over their own pixels and the share
 // repaired (bench/blotch-metrics.ts), and the learned fill against the directional fill on the
 // same blotches. Two more cases: faint hairlines (repaired by the scratch stage) and one region
@@ -306,6 +308,7 @@ async function main(): Promise<void> {
       clips: { type: 'string' },
       cases: { type: 'string' },
       preset: { type: 'string', default: 'auto' },
+      seed: { type: 'string', default: '1' },
       'cost-frames': { type: 'string', default: '12' },
       'no-cost': { type: 'boolean' },
       bw: { type: 'boolean' },
@@ -333,7 +336,8 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { preset: v.preset, frames };
   console.log(`restore bench: preset ${v.preset}, ${frames} frames per clip, look-ahead\n`);
   console.log('clip                  damage     PSNR dmg  PSNR rst   gain  SSIM dmg SSIM rst  flicker dmg -> rst (clean)  dust removed');
-  let seed = 1;
+  let seed = Number(v.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed ${v.seed}: expected a whole number`);
   for (const name of names) {
     const path = join(CLIP_DIR, `${name}.mp4`);
     if (!existsSync(path)) {

@@ -194,10 +194,11 @@ export function seenElsewhere(cur: Float32Array, frames: TrackFrame[], stack: In
       for (let dy = near[k + 1]! - 1; dy <= near[k + 1]! + 1; dy++) {
         for (let dx = near[k]! - 1; dx <= near[k]! + 1; dx++) {
           if (cost(f.plane, dx, dy, null, 0, 0, limit) > limit) continue;
-          // Where the camera put it: the scene's own content (the flow missed it), or this frame
-          // shows the same there (a still patch of one tone) and it is no track.
-          if (Math.abs(dx - cx) <= 3 && Math.abs(dy - cy) <= 3) return true;
-          if (cost(f.plane, dx, dy, cur, dx - cx, dy - cy, limit) > limit) return true;
+          // Where the scene (still, or moved with the camera) puts it: its own content, which the
+          // flow missed. Elsewhere it is a track unless this frame shows the same there too
+          // (a patch of one tone matching a part of the scene of that tone).
+          if ((Math.abs(dx - cx) <= 3 && Math.abs(dy - cy) <= 3) || (Math.abs(dx) <= 3 && Math.abs(dy) <= 3)) return true;
+          if (cost(f.plane, dx, dy, cur, dx - cx, dy - cy, limit) > limit && cost(f.plane, dx, dy, cur, dx, dy, limit) > limit) return true;
         }
       }
     }
