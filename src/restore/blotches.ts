@@ -8,7 +8,8 @@
 // match the witnesses, when both direct neighbours (or both witnesses) hold a thing like it
 // nearby where this frame lacks it, or when its own content is found in a frame within two as
 // they are (its track: damage is on one frame, or two in the same place, a thing in the scene
-// on all of them). Accepted blobs, grown for their soft edge, are filled from the
+// on all of them). A tape hit (in place on a direct neighbour as it came) is judged by its track
+// alone, not by what lies nearby. Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
 import { anyIn, floodBlob, matchedAround, movedNearby, residualSpread, seenElsewhere, settledAround, type Box, type TrackFrame } from './blobs.js';
@@ -54,7 +55,10 @@ export interface BlotchWitnesses {
   n2: Float32Array;
   /** 1 where a witness (p2, n2) was sampled beyond its frame: what comes into view has none. */
   outside?: Uint8Array;
-  /** The direct neighbours as they are, not warped (a tape hit sits still in the frame, not in the scene). */
+  /**
+   * The direct neighbours as they are, not warped (a tape hit sits still in the frame, not in the
+   * scene); the one before as it came, before its own repair took the hit away.
+   */
   raw?: Float32Array[];
   /**
    * The frames t±1 and t±2 as they are, with the camera's pan to each, for the blob's track: a
@@ -151,9 +155,10 @@ export class BlotchDetector {
         && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h) || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
         && !this.tracked(cur, wt, end, Math.min(TRACK_REACH, Math.max(32, 2 * extent)), Math.max(limit, TRACK_SHARE * strong))
         // A tape hit on two frames is in its place on the other one, unwarped: that copy, warped
-        // along a pan, lies beside it and is no sign of motion.
-        && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h))
-        && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h);
+        // along a pan, lies beside it and is no sign of motion; nor is something as dark nearby
+        // in the frames around (on a busy street on a pan something always is): its track judges it.
+        && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h)
+        && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h)));
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         rejected++;
