@@ -26,6 +26,8 @@ const WEAK = 6;
 const MATCHED_CONTRAST = 3;
 /** Contrast (times the threshold) a blob needs before its copy in place on a direct neighbour clears it of motion. */
 const IN_PLACE_CONTRAST = 2;
+/** Least shift (px) at which a copy of the blob in place on a direct neighbour must no longer match (1/8 of its extent when larger). */
+const IN_PLACE_SHIFT = 4;
 /** A blob's content found elsewhere matching to within this share of its contrast (or the margin's limit) is motion. */
 const TRACK_SHARE = 0.15;
 /** Farthest (px) the blob's track is looked for: a ball thrown moves that far between frames two apart. */
@@ -83,6 +85,30 @@ function inPlace(cur: Float32Array, planes: Float32Array[] | undefined, stack: I
     let s = 0;
     for (let q = 0; q < count; q++) s += Math.abs(cur[stack[q]!]! - p[stack[q]!]!);
     if (s <= limit * count) return true;
+  }
+  return false;
+}
+
+/**
+ * True when one of `planes` holds the blob (its pixels, stack[0..count)) in place, to within
+ * `limit` on average, and not also `shift` px away in any of eight directions: a copy of the
+ * blob itself, not a flat area of its tone that it lies in (the inside of a dark wall on a pan).
+ */
+function sitsInPlace(cur: Float32Array, planes: Float32Array[] | undefined, stack: Int32Array, count: number, limit: number, shift: number, w: number, h: number): boolean {
+  for (const p of planes ?? []) {
+    if (!inPlace(cur, [p], stack, count, limit)) continue;
+    let elsewhere = false;
+    for (let k = 0; k < 8 && !elsewhere; k++) {
+      const dx = [1, 1, 0, -1, -1, -1, 0, 1][k]! * shift, dy = [0, 1, 1, 1, 0, -1, -1, -1][k]! * shift;
+      let sum = 0;
+      for (let q = 0; q < count; q++) {
+        const i = stack[q]!, x = (i % w) + dx, y = ((i - (i % w)) / w) + dy;
+        // Beyond the frame counts as no match.
+        sum += x < 0 || y < 0 || x >= w || y >= h ? 2 * limit : Math.abs(cur[i]! - p[y * w + x]!);
+      }
+      elsewhere = sum <= limit * count;
+    }
+    if (!elsewhere) return true;
   }
   return false;
 }
@@ -157,7 +183,7 @@ export class BlotchDetector {
         // A tape hit on two frames is in its place on the other one, unwarped: that copy, warped
         // along a pan, lies beside it and is no sign of motion; nor is something as dark nearby
         // in the frames around (on a busy street on a pan something always is): its track judges it.
-        && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h)
+        && ((strong >= IN_PLACE_CONTRAST * t && sitsInPlace(cur, wt.raw, stack, end, 0.5 * t, Math.max(IN_PLACE_SHIFT, Math.round(extent / 8)), w, h)) || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h)
         && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h)));
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
