@@ -8,8 +8,7 @@
 // match the witnesses, when both direct neighbours (or both witnesses) hold a thing like it
 // nearby where this frame lacks it, or when its own content is found in a frame within two as
 // they are (its track: damage is on one frame, or two in the same place, a thing in the scene
-// on all of them). A tape hit (in place on a direct neighbour as it came) is judged by its track
-// alone, not by what lies nearby. Accepted blobs, grown for their soft edge, are filled from the
+// on all of them). Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
 import { anyIn, floodBlob, matchedAround, movedNearby, residualSpread, seenElsewhere, settledAround, type Box, type TrackFrame } from './blobs.js';
@@ -26,8 +25,6 @@ const WEAK = 6;
 const MATCHED_CONTRAST = 3;
 /** Contrast (times the threshold) a blob needs before its copy in place on a direct neighbour clears it of motion. */
 const IN_PLACE_CONTRAST = 2;
-/** Least shift (px) at which a copy of the blob in place on a direct neighbour must no longer match (1/8 of its extent when larger). */
-const IN_PLACE_SHIFT = 4;
 /** A blob's content found elsewhere matching to within this share of its contrast (or the margin's limit) is motion. */
 const TRACK_SHARE = 0.15;
 /** Farthest (px) the blob's track is looked for: a ball thrown moves that far between frames two apart. */
@@ -57,10 +54,7 @@ export interface BlotchWitnesses {
   n2: Float32Array;
   /** 1 where a witness (p2, n2) was sampled beyond its frame: what comes into view has none. */
   outside?: Uint8Array;
-  /**
-   * The direct neighbours as they are, not warped (a tape hit sits still in the frame, not in the
-   * scene); the one before as it came, before its own repair took the hit away.
-   */
+  /** The direct neighbours as they are, not warped (a tape hit sits still in the frame, not in the scene). */
   raw?: Float32Array[];
   /**
    * The frames t±1 and t±2 as they are, with the camera's pan to each, for the blob's track: a
@@ -85,30 +79,6 @@ function inPlace(cur: Float32Array, planes: Float32Array[] | undefined, stack: I
     let s = 0;
     for (let q = 0; q < count; q++) s += Math.abs(cur[stack[q]!]! - p[stack[q]!]!);
     if (s <= limit * count) return true;
-  }
-  return false;
-}
-
-/**
- * True when one of `planes` holds the blob (its pixels, stack[0..count)) in place, to within
- * `limit` on average, and not also `shift` px away in any of eight directions: a copy of the
- * blob itself, not a flat area of its tone that it lies in (the inside of a dark wall on a pan).
- */
-function sitsInPlace(cur: Float32Array, planes: Float32Array[] | undefined, stack: Int32Array, count: number, limit: number, shift: number, w: number, h: number): boolean {
-  for (const p of planes ?? []) {
-    if (!inPlace(cur, [p], stack, count, limit)) continue;
-    let elsewhere = false;
-    for (let k = 0; k < 8 && !elsewhere; k++) {
-      const dx = [1, 1, 0, -1, -1, -1, 0, 1][k]! * shift, dy = [0, 1, 1, 1, 0, -1, -1, -1][k]! * shift;
-      let sum = 0;
-      for (let q = 0; q < count; q++) {
-        const i = stack[q]!, x = (i % w) + dx, y = ((i - (i % w)) / w) + dy;
-        // Beyond the frame counts as no match.
-        sum += x < 0 || y < 0 || x >= w || y >= h ? 2 * limit : Math.abs(cur[i]! - p[y * w + x]!);
-      }
-      elsewhere = sum <= limit * count;
-    }
-    if (!elsewhere) return true;
   }
   return false;
 }
@@ -181,10 +151,9 @@ export class BlotchDetector {
         && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h) || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
         && !this.tracked(cur, wt, end, Math.min(TRACK_REACH, Math.max(32, 2 * extent)), Math.max(limit, TRACK_SHARE * strong))
         // A tape hit on two frames is in its place on the other one, unwarped: that copy, warped
-        // along a pan, lies beside it and is no sign of motion; nor is something as dark nearby
-        // in the frames around (on a busy street on a pan something always is): its track judges it.
-        && ((strong >= IN_PLACE_CONTRAST * t && sitsInPlace(cur, wt.raw, stack, end, 0.5 * t, Math.max(IN_PLACE_SHIFT, Math.round(extent / 8)), w, h)) || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h)
-        && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h)));
+        // along a pan, lies beside it and is no sign of motion.
+        && ((strong >= IN_PLACE_CONTRAST * t && inPlace(cur, wt.raw, stack, end, 0.5 * t)) || !movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h))
+        && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h);
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         rejected++;
