@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { loadModel, netFeeds } from '../src/model/load-model.js';
 import { listModels, DEFAULT_MODEL_PATH } from '../src/model/registry.js';
-import { NULL_MODEL } from '../src/onnx/null-model.js';
+import { NULL_MODEL, nullModelAb } from '../src/onnx/null-model.js';
 import { Colorizer } from '../src/index.js';
 import { tempDir, makeClip, readRgbFrames, runCli } from './helpers/media.js';
 
@@ -36,7 +36,26 @@ test('loads from its name, no file: kind ab with the hints input, the built-in m
   assert.deepEqual([listed?.builtIn, listed?.installed, listed?.kind], [true, true, 'ab']);
 });
 
-test('a video through the library: every stage runs (inference in its worker) and the output is the input\'s gray', async () => {
+test('answered in place: the same values as its graph in ONNX Runtime, -0 included, odd sizes and a batch', async () => {
+  const m = await loadModel('null', { device: 'cpu', threads: 1, log: () => {} });
+  try {
+    for (const [n, h, w] of [[2, 37, 53], [1, 144, 192], [3, 8, 5]]) {
+      const planes = Array.from({ length: n }, (_, b) => new Float32Array(h * w).map((_, i) => ((i * 7 + b * 13) % 101) / 101 - 0.4));
+      const packed = new Float32Array(n * h * w);
+      planes.forEach((p, b) => packed.set(p, b * h * w));
+      const ref = (await m.session.run(netFeeds(m, new ort.Tensor('float32', packed, [n, 1, h, w]))))[m.outputName];
+      const got = nullModelAb(planes, h, w);
+      assert.deepEqual(got.dims, ref.dims);
+      const want = ref.data as Float32Array;
+      assert.ok(want.some((v) => Object.is(v, -0)) && want.some((v) => Object.is(v, 0)), 'the sample has both zeros');
+      assert.ok(got.data.every((v, i) => Object.is(v, want[i])), `${n}x${h}x${w}: same values and signs`);
+    }
+  } finally {
+    await m.release();
+  }
+});
+
+test('a video through the library: every stage runs (inference answered in place) and the output is the input\'s gray', async () => {
   const input = makeClip(join(tmp.dir, 'in.mkv'), { width: 320, height: 240, seconds: 1, fps: 10 });
   const output = join(tmp.dir, 'out.mkv');
   const c = await Colorizer.create({ model: 'null', device: 'cpu', threads: 1 });

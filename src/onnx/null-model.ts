@@ -50,6 +50,26 @@ export function buildNullModel(): Uint8Array {
   return g.serialize();
 }
 
+/**
+ * What the null model's graph answers for a batch of normalised L planes (one h x w plane per
+ * frame), computed here instead of in ONNX Runtime: the same values (every fourth row and column
+ * of L times 0, so -0 where L is negative, as ORT's float Mul gives) without the inference worker's
+ * round trip per batch. Dims n x 2 x ceil(h/4) x ceil(w/4).
+ */
+export function nullModelAb(planes: readonly Float32Array[], h: number, w: number): { data: Float32Array; dims: number[] } {
+  const oh = Math.ceil(h / 4), ow = Math.ceil(w / 4), plane = oh * ow;
+  const data = new Float32Array(planes.length * 2 * plane);
+  planes.forEach((L, b) => {
+    const a = 2 * b * plane;
+    for (let y = 0, o = a; y < oh; y++) {
+      const row = 4 * y * w;
+      for (let x = 0; x < ow; x++, o++) data[o] = L[row + 4 * x] * 0;
+    }
+    data.copyWithin(a + plane, a, a + plane);
+  });
+  return { data, dims: [planes.length, 2, oh, ow] };
+}
+
 /** A model's bytes: the null model's built here, any other read from its file. */
 export async function readModelBytes(path: string): Promise<Uint8Array> {
   return path === NULL_MODEL ? buildNullModel() : readFile(path);

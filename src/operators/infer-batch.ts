@@ -15,6 +15,7 @@ import { noHintPlanes, type LoadedModel } from '../core/model-contract.js';
 import type { ModelFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
 import { InferWorker, WorkerGoneError } from '../onnx/infer-client.js';
+import { NULL_MODEL, nullModelAb } from '../onnx/null-model.js';
 
 export interface InferredBatch<T extends ModelFrame = ModelFrame> {
   frames: T[];
@@ -105,7 +106,16 @@ export function inferBatch<T extends ModelFrame>(
       return { frames, output: new ort.Tensor('float32', r.data, r.dims), decoded: r.decoded };
     };
 
+    // The null model's answer costs less than a message to the worker: computed here, same bytes.
+    const runNull = (frames: T[]): InferredBatch<T> => {
+      const t0 = performance.now();
+      const r = nullModelAb(frames.map((f) => f.modelInput), frames[0].modelHeight, frames[0].modelWidth);
+      timer?.add('infer', performance.now() - t0, frames.length);
+      return { frames, output: new ort.Tensor('float32', r.data, r.dims) };
+    };
+
     const project = async (frames: T[]): Promise<InferredBatch<T>> => {
+      if (model.path === NULL_MODEL) return runNull(frames);
       if (useWorker === false) return runHere(frames);
       // Every batch goes to the worker (started on the first one, kept with the model): running
       // some here too would grow a second ORT memory arena for nothing.
