@@ -2,7 +2,7 @@
 // compose, shared by files, stills and live sources. Callers that need to watch frames pass
 // between stages (the live server's latency marks) give a hook instead of rebuilding the list.
 import { defer, finalize, identity, pipe, tap, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
-import { PixelPool } from '../pool/pixel-pool.js';
+import { borrowPixelPool, returnPixelPool } from '../pool/pixel-pool.js';
 import { extractL } from '../operators/extract-l.js';
 import { resizeForModel } from '../operators/resize-for-model.js';
 import { batchFrames } from '../operators/batch-frames.js';
@@ -107,7 +107,7 @@ export function colorGraph(
     on ? tap((frames) => frames.forEach((f) => on(point, f))) : identity;
   // Two pipes: RxJS types at most nine operators in one.
   return (source) => defer(() => {
-    const pool = opts.workers ? new PixelPool(opts.workers) : null;
+    const pool = opts.workers ? borrowPixelPool(opts.workers) : null;
     return source.pipe(
       extractL(timer, pool),
       opts.restore ?? identity,
@@ -135,8 +135,9 @@ export function colorGraph(
       opts.smooth ?? identity,
       mark('smoothed'),
       composeFrames(timer, pool, opts.output),
-      // Success, error and unsubscribe (abort) all end the pool's threads.
-      finalize(() => void pool?.close()),
+      // Success, error and unsubscribe (abort) all hand the pool back (kept for the next graph
+      // only when no task of this one is still running on it).
+      finalize(() => pool && returnPixelPool(pool)),
     );
   });
 }

@@ -99,6 +99,11 @@ export class PixelPool {
     for (const w of this.threads) w.unref();
   }
 
+  /** True while the pool can take tasks and has none in flight (a pool a finished graph may hand on). */
+  get idle(): boolean {
+    return !this.failure && !this.closed && this.pending.size === 0;
+  }
+
   /** End the threads (tasks still queued are rejected); safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -106,4 +111,23 @@ export class PixelPool {
     this.fail(new Error('the pixel pool is closed'));
     await Promise.all(this.threads.map((w) => w.terminate()));
   }
+}
+
+// Pools that finished graphs handed back, one per size, for the next graph to borrow: a thread's
+// start (and, under tsx, its compile) and its kernels' warm-up cost about half a CPU second each,
+// once per process instead of once per job (a folder of videos, a queue worker, the bench).
+// Idle threads are unref'd, so a kept pool never keeps a process alive.
+const kept = new Map<number, PixelPool>();
+
+/** A pool of `size` threads: the one a finished graph handed back, else a new one. */
+export function borrowPixelPool(size: number): PixelPool {
+  const p = kept.get(size);
+  kept.delete(size);
+  return p?.idle ? p : new PixelPool(size);
+}
+
+/** Hand a borrowed pool back: kept for the next graph when it is idle and none of its size is, else closed. */
+export function returnPixelPool(pool: PixelPool): void {
+  if (pool.idle && !kept.has(pool.size)) kept.set(pool.size, pool);
+  else void pool.close();
 }
