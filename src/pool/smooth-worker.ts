@@ -1,7 +1,8 @@
-// The smoothing thread (smooth-thread.ts): one AbSmoother, fed frames in order. Each frame it
-// lets go is posted back with its smoothed ab (transferred), with the CPU time of the call that
-// released it.
-import { parentPort, workerData } from 'node:worker_threads';
+// The smoothing thread (smooth-thread.ts): one AbSmoother per run, fed frames in order. Each frame
+// it lets go is posted back with its smoothed ab (transferred), with the CPU time of the call that
+// released it. A 'start' begins a run with a fresh smoother (the thread outlives runs: see
+// smooth-thread.ts).
+import { parentPort } from 'node:worker_threads';
 import { AbSmoother } from '../smoothing/smoother.js';
 import type { SmoothOptions } from '../smoothing/options.js';
 import type { AbFrame } from '../core/frames.js';
@@ -12,13 +13,13 @@ export interface SmoothFrame {
   modelWidth: number; modelHeight: number; modelL: Float32Array;
   abWidth: number; abHeight: number; ab: Float32Array;
 }
-export type SmoothRequest = { type: 'push'; frame: SmoothFrame } | { type: 'flush' } | { type: 'close' };
+export type SmoothRequest = { type: 'start'; options: SmoothOptions } | { type: 'push'; frame: SmoothFrame } | { type: 'flush' } | { type: 'close' };
 export type SmoothReply =
   | { type: 'out'; index: number; ab: Float32Array; ms: number }
   | { type: 'flushed' }
   | { type: 'failed'; message: string };
 
-const smoother = new AbSmoother(workerData as SmoothOptions);
+let smoother: AbSmoother | null = null;
 const port = parentPort!;
 const released: AbFrame[] = [];
 const collect = (f: AbFrame) => void released.push(f);
@@ -33,11 +34,15 @@ const send = (ms: number) => {
 port.on('message', (m: SmoothRequest) => {
   try {
     const t0 = performance.now();
-    if (m.type === 'push') {
+    if (m.type === 'start') {
+      smoother = new AbSmoother(m.options);
+    } else if (m.type === 'push') {
+      if (!smoother) throw new Error('a frame before the run started');
       smoother.push(m.frame as AbFrame, collect);
       send(performance.now() - t0);
     } else if (m.type === 'flush') {
-      smoother.flush(collect);
+      smoother?.flush(collect);
+      smoother = null;
       send(performance.now() - t0);
       port.postMessage({ type: 'flushed' } satisfies SmoothReply);
     } else {
