@@ -90,18 +90,31 @@ function halve(src: Float32Array, w: number, h: number, dst: Float32Array, dw: n
  * In-place (2r+1)^2 box sum, zero outside the plane: a running sum along each row into `tmp`, then
  * down each column. The column sums run row by row (one accumulator per column, in `col`) so the
  * pass reads memory in order; each sum adds and drops the same values in the same order as a
- * column-at-a-time walk would, so the result is the same to the bit.
+ * column-at-a-time walk would, so the result is the same to the bit. The edge tests are hoisted
+ * out of the inner loops (the row pass in three runs of x, the column pass in one loop per row
+ * that stores, adds and drops), the same additions in the same order.
  */
 export function boxSum(p: Float32Array, tmp: Float32Array, col: Float64Array, w: number, h: number, r: number): void {
+  // x below `lo` adds only, x from `hi` on drops only (neither when the window spans the row).
+  const lo = Math.min(w, r), hi = Math.max(lo, w - r - 1);
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let acc = 0;
     for (let x = 0; x <= r && x < w; x++) acc += p[row + x];
-    for (let x = 0; x < w; x++) {
+    let x = 0;
+    for (; x < lo; x++) {
       tmp[row + x] = acc;
-      const add = x + r + 1, sub = x - r;
-      if (add < w) acc += p[row + add];
-      if (sub >= 0) acc -= p[row + sub];
+      if (x + r + 1 < w) acc += p[row + x + r + 1];
+    }
+    for (; x < hi; x++) {
+      tmp[row + x] = acc;
+      acc += p[row + x + r + 1];
+      acc -= p[row + x - r];
+    }
+    for (; x < w; x++) {
+      tmp[row + x] = acc;
+      if (x + r + 1 < w) acc += p[row + x + r + 1];
+      if (x - r >= 0) acc -= p[row + x - r];
     }
   }
   col.fill(0, 0, w);
@@ -110,16 +123,28 @@ export function boxSum(p: Float32Array, tmp: Float32Array, col: Float64Array, w:
     for (let x = 0; x < w; x++) col[x] += tmp[row + x];
   }
   for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) p[row + x] = col[x];
-    const add = y + r + 1, sub = y - r;
-    if (add < h) {
-      const ra = add * w;
-      for (let x = 0; x < w; x++) col[x] += tmp[ra + x];
-    }
-    if (sub >= 0) {
-      const rs = sub * w;
-      for (let x = 0; x < w; x++) col[x] -= tmp[rs + x];
+    const row = y * w, add = y + r + 1, sub = y - r;
+    const ra = add * w, rs = sub * w;
+    if (add < h && sub >= 0) {
+      for (let x = 0; x < w; x++) {
+        const c = col[x];
+        p[row + x] = c;
+        col[x] = c + tmp[ra + x] - tmp[rs + x];
+      }
+    } else if (add < h) {
+      for (let x = 0; x < w; x++) {
+        const c = col[x];
+        p[row + x] = c;
+        col[x] = c + tmp[ra + x];
+      }
+    } else if (sub >= 0) {
+      for (let x = 0; x < w; x++) {
+        const c = col[x];
+        p[row + x] = c;
+        col[x] = c - tmp[rs + x];
+      }
+    } else {
+      for (let x = 0; x < w; x++) p[row + x] = col[x];
     }
   }
 }
