@@ -36,6 +36,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'layers.test.ts': [],
   'live-hints.test.ts': ['slow'],
   'live-lag.test.ts': [],
+  'live-size.test.ts': [],
   'marbles.test.ts': [],
   'metrics.test.ts': [],
   'shots.test.ts': ['slow'],

@@ -18,7 +18,7 @@ mkdir -p training/runs
 $PY training/train.py --config $CFG --resume >>training/runs/sem.log 2>&1
 $PY training/sweep.py --config $CFG --ckpt training/runs/sem/best.pt --split training/splits/hint_val_tune.txt \
   --size 144 --film --every 2 --pc 0 --pc 0.2 --pc 0.4 --T 0.22 --T 0.28 --T 0.34 --threads 2 --json training/sweep_sem.json
-$PY training/export.py --ckpt training/runs/sem/best.pt --sweep training/sweep_sem.json --out models/chroma-default.onnx
+$PY training/export.py --ckpt training/runs/sem/best.pt --sweep training/sweep_sem.json --live-size 120 --out models/chroma-default.onnx
 node training/check_onnx.mjs models/chroma-default.onnx /tmp/chroma_export_x.npy /tmp/chroma_export_y.npy
 $PY - <<'PY'
 import torch

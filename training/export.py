@@ -57,6 +57,7 @@ def main():
     ap.add_argument('--prior-correct', type=float, default=0.0)
     ap.add_argument('--tilt', type=float, nargs=2, help='g_a g_b from calibrate.py')
     ap.add_argument('--calib', help='calib.json from calibrate.py: takes T and (g_a, g_b) of the fit with --prior-correct')
+    ap.add_argument('--live-size', type=int, help='short side chroma serve runs the model at by default (default: the training size)')
     ap.add_argument('--sweep', help='sweep.json from sweep.py: takes the chosen size (train_size), pc, T and tilt')
     ap.add_argument('--app-T', type=float, default=0.38, help='temperature the app decodes with')
     ap.add_argument('--name', default='chroma-default')
@@ -93,8 +94,10 @@ def main():
                           do_constant_folding=True)
     meta = {'kind': 'logits313', 'lOffset': 50, 'lScale': 0.01, 'trainSize': int(train_size),
             'sizeMultiple': 8, 'abScale': 1, 'name': args.name}
+    if args.live_size:
+        meta['liveSize'] = args.live_size
     keys = {'kind': 'chroma.kind', 'lOffset': 'chroma.l_offset', 'lScale': 'chroma.l_scale',
-            'trainSize': 'chroma.train_size', 'sizeMultiple': 'chroma.size_multiple', 'abScale': 'chroma.ab_scale',
+            'trainSize': 'chroma.train_size', 'liveSize': 'chroma.live_size', 'sizeMultiple': 'chroma.size_multiple', 'abScale': 'chroma.ab_scale',
             'name': 'chroma.name', 'hints': 'chroma.hints'}
     if hints:
         meta['hints'] = 'ab-mask'

@@ -5,7 +5,7 @@ import { HELP, QUIET, flagOr, optionLines, parseFlags, readFlag } from './flags.
 import { option } from '../core/options.js';
 import {
   ALLOW_ORIGIN, DEVICE, FPS, HEIGHT, HOST, TOKEN, LIVE_BATCH, LIVE_SMOOTH, LIVE_TEMPERATURE, LOG_FORMAT, MAX_VIEWERS, MAX_WAIT, MODEL, PORT, QUALITY,
-  RTSP_TRANSPORT, SIZE, THREADS, WIDTH,
+  RTSP_TRANSPORT, LIVE_SIZE, THREADS, WIDTH,
 } from '../core/option-specs.js';
 import { RESTORE } from './restore-option.js';
 import { startServer, type ServerOptions } from '../server/index.js';
@@ -31,7 +31,7 @@ const MODEL_LIVE = option({ ...MODEL, doc: "'default' (built in), 'eccv16' / 'si
 const RECORD = option({ flag: 'record', arg: 'OUT.mp4', type: 'string', default: 'none', doc: 'also write the colorized stream to a file (finalised on stop)' });
 
 const SOURCE_FLAGS = [INPUT, FORMAT, LOOP, WIDTH, HEIGHT, FPS, RTSP_TRANSPORT, EXIT_ON_SOURCE_FAILURE] as const;
-const LIVE_MODEL_FLAGS = [MODEL_LIVE, DEVICE, THREADS, SIZE, LIVE_BATCH, MAX_WAIT, LIVE_TEMPERATURE, LIVE_SMOOTH, RESTORE_LIVE] as const;
+const LIVE_MODEL_FLAGS = [MODEL_LIVE, DEVICE, THREADS, LIVE_SIZE, LIVE_BATCH, MAX_WAIT, LIVE_TEMPERATURE, LIVE_SMOOTH, RESTORE_LIVE] as const;
 const VIEWER_FLAGS = [HOST, PORT, TOKEN, ALLOW_ORIGIN, QUALITY, MAX_VIEWERS] as const;
 const OTHER_FLAGS = [RECORD, LOG_FORMAT, { ...QUIET, doc: 'no log lines (errors still go to stderr)' }, HELP] as const;
 /** Every flag of `chroma serve` (the editor's are in edit-cli.ts). */
@@ -117,7 +117,7 @@ export function serveOptionsFromArgv(argv: string[], env: NodeJS.ProcessEnv = pr
     input: first.input, name: first.name, format: v.format, loop: v.loop,
     width: readFlag(WIDTH, v.width), height: readFlag(HEIGHT, v.height), fps: readFlag(FPS, v.fps),
     model: v.model, device: flagOr(DEVICE, v.device, 'auto'), threads: readFlag(THREADS, v.threads),
-    size: readFlag(SIZE, v.size), batch: readFlag(LIVE_BATCH, v.batch), maxWaitMs: readFlag(MAX_WAIT, v['max-wait']),
+    size: readFlag(LIVE_SIZE, v.size), batch: readFlag(LIVE_BATCH, v.batch), maxWaitMs: readFlag(MAX_WAIT, v['max-wait']),
     temperature: readFlag(LIVE_TEMPERATURE, v.temperature), smooth: smooth > 0 ? smooth : undefined,
     restore: parseRestoreOption(v.restore ?? 'off'),
     host: v.host, port: readFlag(PORT, v.port), token: v.token ?? env.CHROMA_TOKEN ?? null, allowOrigin: v['allow-origin'],

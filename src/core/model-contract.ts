@@ -24,6 +24,11 @@ export interface ModelInfo {
   lScale: number;
   /** Short side the net was trained at; the default --size. */
   trainSize: number;
+  /**
+   * Short side the live server runs it at unless told (`serve --size`): the training size unless
+   * the model says less, as the built-in one does to keep a 640x480 camera at 15 fps on 2 cores.
+   */
+  liveSize: number;
   /** Model input H and W must be multiples of this. */
   sizeMultiple: number;
   /** Output ab is multiplied by this (kind "ab" only). */
@@ -40,6 +45,7 @@ export const META_KEYS = {
   lOffset: 'chroma.l_offset',
   lScale: 'chroma.l_scale',
   trainSize: 'chroma.train_size',
+  liveSize: 'chroma.live_size',
   sizeMultiple: 'chroma.size_multiple',
   abScale: 'chroma.ab_scale',
   name: 'chroma.name',
@@ -56,7 +62,7 @@ export function noHintPlanes(w: number, h: number, out = new Float32Array(3 * w 
   return out;
 }
 
-export const DEFAULT_MODEL_INFO: Omit<ModelInfo, 'kind' | 'name' | 'hints'> = {
+export const DEFAULT_MODEL_INFO: Omit<ModelInfo, 'kind' | 'name' | 'hints' | 'liveSize'> = {
   lOffset: 50,
   lScale: 0.01,
   trainSize: 256,

@@ -67,6 +67,7 @@ export const LOAD_MODEL_SPECS = [DEVICE, THREADS] as const;
 
 // The live server's own (ServerOptions); its model options are the ones above, with the live ranges.
 export const LIVE_BATCH = option({ ...BATCH, max: 64, default: String(DEFAULT_LIVE_BATCH), doc: 'frames per inference call; 1 gives the lowest latency' });
+export const LIVE_SIZE = option({ ...SIZE, default: "the model's live size (120 for the built-in model, else its training size)" });
 export const LIVE_TEMPERATURE = option({ ...TEMPERATURE, min: 0.05, doc: 'annealed-mean temperature; lower = more vivid; viewers can change it' });
 export const LIVE_SMOOTH = option({ ...SMOOTH, default: 'off', doc: 'causal temporal smoothing; when on, viewers can change its strength' });
 export const WIDTH = option({ key: 'width', flag: 'width', arg: 'N', type: 'integer', min: 16, max: 8192, default: 'probed; required for stdin', doc: 'source frame width' });

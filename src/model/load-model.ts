@@ -35,7 +35,7 @@ function infoFromMetadata(props: Record<string, string>): Partial<ModelInfo> {
   const out: Partial<ModelInfo> = {};
   if (props[META_KEYS.kind]) out.kind = props[META_KEYS.kind] as ModelKind;
   if (props[META_KEYS.name]) out.name = props[META_KEYS.name];
-  for (const k of ['lOffset', 'lScale', 'trainSize', 'sizeMultiple', 'abScale'] as const) {
+  for (const k of ['lOffset', 'lScale', 'trainSize', 'liveSize', 'sizeMultiple', 'abScale'] as const) {
     const v = num(META_KEYS[k]);
     if (v !== undefined && Number.isFinite(v)) out[k] = v;
   }
@@ -134,6 +134,7 @@ export async function loadModel(model: string | undefined, opts: LoadModelOption
     ...DEFAULT_MODEL_INFO,
     name: basename(path).replace(/\.onnx$/i, ''),
     ...partial,
+    liveSize: partial.liveSize ?? partial.trainSize ?? DEFAULT_MODEL_INFO.trainSize,
     kind,
     hints: hintsName !== null,
   };

@@ -43,7 +43,7 @@ export interface LiveGraphOptions {
   batch?: number;
   /** Close a partial batch after this long (default 40 ms). */
   maxWaitMs?: number;
-  /** Model input short side (default: the model's training size). */
+  /** Model input short side (default: the model's live size, ModelInfo.liveSize). */
   size?: number;
   temperature: () => number;
   paused: () => boolean;
@@ -139,7 +139,7 @@ export class LiveGraph {
     const graph = input.pipe(colorGraph(model, {
       batch: this.batch,
       maxWaitMs: o.maxWaitMs ?? 40,
-      size: o.size,
+      size: o.size ?? model.info.liveSize,
       temperature: o.temperature,
       smooth: o.smooth ?? null,
       hints: o.hints ?? null,

@@ -45,7 +45,7 @@ export interface ServerOptions {
   device?: Device;
   /** CPU inference threads. Default: ONNX Runtime's choice (all cores). */
   threads?: number;
-  /** Model input short side, 32..4096. Default: the model's training size. */
+  /** Model input short side, 32..4096. Default: the model's live size (ModelInfo.liveSize: 120 for the built-in model, else its training size). */
   size?: number;
   /** Frames per inference call (default 1). */
   batch?: number;
