@@ -35,6 +35,8 @@ export class PixelPool {
   private nextId = 1;
   private failure: Error | null = null;
   private closed = false;
+  /** Has run a task: its threads are up and warm (worth keeping for the next graph). */
+  private used = false;
 
   constructor(readonly size: number) {
     if (!(Number.isInteger(size) && size >= 1 && size <= MAX_PIXEL_WORKERS)) throw new RangeError(`pixel pool size must be 1..${MAX_PIXEL_WORKERS}`);
@@ -75,6 +77,7 @@ export class PixelPool {
       const req: TaskRequest = { id, task };
       this.threads[i % this.size].postMessage(req);
     })));
+    this.used = true;
     return { values, ms };
   }
 
@@ -104,6 +107,11 @@ export class PixelPool {
     return !this.failure && !this.closed && this.pending.size === 0;
   }
 
+  /** Idle, and its threads have run a task: up and warm, so worth handing to the next graph. */
+  get warm(): boolean {
+    return this.idle && this.used;
+  }
+
   /** End the threads (tasks still queued are rejected); safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -126,8 +134,12 @@ export function borrowPixelPool(size: number): PixelPool {
   return p?.idle ? p : new PixelPool(size);
 }
 
-/** Hand a borrowed pool back: kept for the next graph when it is idle and none of its size is, else closed. */
+/**
+ * Hand a borrowed pool back: kept for the next graph when it is warm and none of its size is, else
+ * closed. (A pool whose graph failed before its first task is closed: its threads may still be
+ * starting, and a starting thread keeps the process alive even unref'd.)
+ */
 export function returnPixelPool(pool: PixelPool): void {
-  if (pool.idle && !kept.has(pool.size)) kept.set(pool.size, pool);
+  if (pool.warm && !kept.has(pool.size)) kept.set(pool.size, pool);
   else void pool.close();
 }
