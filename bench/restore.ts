@@ -41,7 +41,7 @@ import type { LFrame } from '../src/core/frames.js';
 import { blotchStats, poolBlotchStats, type BlotchGroupStats, type PlacedBlotch } from './blotch-metrics.js';
 
 const run = promisify(execFile);
-const CLIP_DIR = '/work/shared/data/videos';
+export const CLIP_DIR = '/work/shared/data/videos';
 const BW_CLIP = join(CLIP_DIR, 'bw', 'oldfilm_001.mp4');
 
 export interface Clip {
@@ -176,7 +176,7 @@ function hairlines(width: number, height: number, seed: number): (L: Float32Arra
   };
 }
 
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { name: 'flicker', damage: { dust: false, scratches: false, grain: false } },
   { name: 'dust', damage: { flicker: false, scratches: false, grain: false } },
   { name: 'scratches', damage: { dust: false, flicker: false, grain: false } },

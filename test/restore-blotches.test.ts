@@ -153,6 +153,40 @@ test('BlotchDetector: a blob whose content is on a frame within two, elsewhere (
   det.clear();
 });
 
+test('BlotchDetector: a tape hit in place on a direct neighbour (not a flat area of its tone, the scene moved around it) is kept though the frames around hold something as dark nearby (a busy street on a pan)', () => {
+  const w = 128, h = 96;
+  const scene = movingScene(w, h, 0);
+  const det = new BlotchDetector(w, h);
+  const spot = (L: Float32Array) => {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - 48) ** 2 + (y - 40) ** 2 <= 144) L[y * w + x] = 5;
+    return L;
+  };
+  // Something as dark as the hit 4 px beside it in every frame around, not in this one.
+  const busy = (L: Float32Array) => {
+    for (let y = 28; y <= 52; y++) for (let x = 64; x <= 76; x++) L[y * w + x] = 5;
+    return L;
+  };
+  const cur = spot(scene.slice());
+  const around = busy(scene.slice());
+  const hit = (det: BlotchDetector) => det.mask[40 * w + 48] === HOLE;
+  det.detect(cur, { p1: around, n1: around, p2: around, n2: around }, BLOTCHES);
+  assert.ok(!hit(det), 'not in place anywhere: taken for the dark thing, moved');
+  // The frame before, as it came, holds the hit in place while the scene moved under it: a tape
+  // hit. Its track (none here) judges it, not the dark thing nearby.
+  det.detect(cur, { p1: around, n1: around, p2: around, n2: around, raw: [spot(busy(movingScene(w, h, -10))), around] }, BLOTCHES);
+  assert.ok(hit(det), 'the tape hit is found');
+  // The same copy in place where the scene around it stands still too (a repeated frame, a still
+  // camera): what the scene itself would show, no sign of a tape hit.
+  det.detect(cur, { p1: around, n1: around, p2: around, n2: around, raw: [spot(busy(scene.slice())), around] }, BLOTCHES);
+  assert.ok(!hit(det), 'the scene around stood still: the dark thing nearby judges it');
+  // A flat area of its tone that it lies in on the frame before (a dark wall that panned over it) is no copy of it.
+  const wall = busy(scene.slice());
+  for (let y = 16; y <= 64; y++) for (let x = 24; x <= 80; x++) wall[y * w + x] = 5;
+  det.detect(cur, { p1: around, n1: around, p2: around, n2: around, raw: [wall, around] }, BLOTCHES);
+  assert.ok(!hit(det), 'inside a flat area of its tone: not in place');
+  det.clear();
+});
+
 test('MotionCompensator on a fast pan: the camera shift is found, and frames four apart warp onto the middle one', () => {
   const w = 320, h = 180, speed = 18;
   // A textured wall panning `speed` px a frame: frame t shows the wall from x + speed t.

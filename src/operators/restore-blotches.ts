@@ -53,6 +53,8 @@ interface Entry<T> {
   low: Float32Array;
   /** Its L as the stage left it (after emission a copy: later stages change f.L in place). */
   ref: Float32Array;
+  /** Its L as it came (a copy, once it has been looked at): a tape hit repaired here is still in place there for the next frame. */
+  came?: Float32Array;
   /** The camera's pan from this frame to the one before (low px; zero for a run's first frame). */
   back: CameraShift;
 }
@@ -158,7 +160,7 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
         const [a1, b1] = p1 && n1 ? direct : [direct[0], direct[0]];
         const [a2, b2] = witness;
         const L = e.f.L;
-        const raw = [p1?.ref, n1?.ref].filter((r): r is Float32Array => !!r);
+        const raw = [p1?.came ?? p1?.ref, n1?.ref].filter((r): r is Float32Array => !!r);
         // Where the camera's pan puts this frame's content on frame k + d (full px).
         const f = w.mc.factor;
         const track = [-2, -1, 1, 2].flatMap((d) => {
@@ -201,6 +203,9 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
       /** Looks at and emits win[pos], keeps a copy of what left, and forgets frames no longer needed. */
       const step = async (): Promise<void> => {
         const e = win[pos]!;
+        const came = work!.spare.pop() ?? new Float32Array(e.f.L.length);
+        came.set(e.f.L);
+        e.came = came;
         const r = await repair(pos);
         opts.onFrame?.(e.f.index, r);
         const copy = work!.spare.pop() ?? new Float32Array(e.f.L.length);
@@ -211,6 +216,7 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
         while (pos > BLOTCH_LOOKAHEAD) {
           const old = win.shift()!;
           work!.spare.push(old.ref);
+          if (old.came) work!.spare.push(old.came);
           pos--;
         }
       };

@@ -103,6 +103,16 @@ export function settledAround(cur: Float32Array, a: Float32Array, b: Float32Arra
   return c === 0 || s / c <= limit;
 }
 
+/** Mean absolute difference between `cur` and `plane` in place over the margin around the box (pixels as in settledAround); 0 when there are none. */
+export function differenceAround(cur: Float32Array, plane: Float32Array, mask: Uint8Array, box: Box, margin: number, w: number, h: number): number {
+  let s = 0, c = 0;
+  forMargin(mask, box, margin, w, h, (i) => {
+    s += Math.abs(cur[i]! - plane[i]!);
+    c++;
+  });
+  return c === 0 ? 0 : s / c;
+}
+
 /** Calls `fn` for each pixel in a margin of `margin` around the box, beyond its soft edge (a pixel) and unmarked. */
 function forMargin(mask: Uint8Array, box: Box, margin: number, w: number, h: number, fn: (i: number) => void): void {
   const { x0, y0, x1, y1 } = box;
