@@ -188,7 +188,8 @@ def zero_conv(cin, cout):
 class ColorNet(nn.Module):
     """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
 
-    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0, hints=False, sem=0, encoder=None):
+    def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0, hints=False, sem=0, encoder=None,
+                 encoder_tune=None):
         super().__init__()
         # hints (SIGGRAPH17 user guidance): 3 more input planes, hint a/110, hint b/110 and mask - 0.5, seen by the
         # stem and, pooled to 1/4, by the decoder so that a hint reaches the output through a short path too.
@@ -209,7 +210,7 @@ class ColorNet(nn.Module):
             # 1/16 features, through a small trained adapter, are added onto the 1/8 map locally and globally.
             # Both projections start at zero, so a trunk trained without the branch is unchanged when it is added.
             from encoder.mnv2 import MobileNetV2Taps
-            self.enc = MobileNetV2Taps(repo_path(encoder))
+            self.enc = MobileNetV2Taps(repo_path(encoder), encoder_tune)
             self.sem_in = nn.Sequential(nn.Conv2d(160, sem, 1, bias=False), nn.BatchNorm2d(sem), nn.ReLU(inplace=True),
                                         cbr(sem, sem))
             self.sem_local = zero_conv(sem, c4)
@@ -260,7 +261,8 @@ def resize_planes(lab, H, W):
 
 def build_model(cfg):
     m = cfg.get('model', {})
-    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5', 'hints', 'sem', 'encoder')})
+    return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5', 'hints', 'sem', 'encoder',
+                                                      'encoder_tune')})
 
 
 def no_hints(n, H, W):

@@ -350,7 +350,14 @@ def main():
         q.requires_grad_(False)
     nparam = sum(q.numel() for q in model.parameters())
     log(f'model params {nparam}')
-    opt = torch.optim.Adam(model.parameters(), lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
+    # tuned encoder blocks (model.encoder_tune) learn at encoder_lr_mult x the rate: they start from ImageNet
+    enc_params = [q for n, q in model.named_parameters() if n.startswith('enc.')]
+    rest = [q for n, q in model.named_parameters() if not n.startswith('enc.')]
+    groups = [{'params': rest, 'mult': 1.0}]
+    if enc_params:
+        groups.append({'params': enc_params, 'mult': cfg.get('encoder_lr_mult', 0.1)})
+        log(f'encoder: {sum(q.numel() for q in enc_params)} parameters tuned at {groups[1]["mult"]} x lr')
+    opt = torch.optim.Adam(groups, lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
     hint_cfg = cfg.get('hint_sim') if cfg.get('model', {}).get('hints') else None
 
     # A campaign (cfg['campaign']) goes on across sessions and machines: its committed checkpoint holds the
@@ -489,7 +496,7 @@ def main():
             break
         lr = lr_at(step, elapsed)
         for g in opt.param_groups:
-            g['lr'] = lr
+            g['lr'] = lr * g.get('mult', 1.0)
         idxs = rng.randint(0, len(ds), B)
         x, keys, hp = sample_batch(ds, idxs, crop, rng, jitter, cfg.get('zoom', 0.0), hint_cfg, cfg.get('film_look'))
         logits = model(torch.from_numpy(x), torch.from_numpy(hp)) if hp is not None else model(torch.from_numpy(x))

@@ -24,7 +24,9 @@ def l_to_srgb_gray(x):
 
 
 class MobileNetV2Taps(nn.Module):
-    def __init__(self, folder):
+    def __init__(self, folder, tune_from=None):
+        """tune_from: the name prefix of the first block whose convolutions train (e.g. 'block_8'); before it
+        and by default every weight is a frozen buffer."""
         super().__init__()
         meta = json.load(open(os.path.join(folder, 'mnv2.json')))
         flat = np.fromfile(os.path.join(folder, 'mnv2.f32'), dtype=np.float32)
@@ -76,8 +78,15 @@ class MobileNetV2Taps(nn.Module):
                 self.ops.append((name, 'add', inb, None))
             else:
                 raise ValueError(f'unsupported layer {cls} {name}')
+        first_tuned = next((i for i, op in enumerate(self.ops) if tune_from and op[0].startswith(tune_from)),
+                           len(self.ops))
+        assert not tune_from or first_tuned < len(self.ops), f'no layer named {tune_from}*'
         for i, op in enumerate(self.ops):
-            if op[1] == 'conv':
+            if op[1] == 'conv' and i >= first_tuned:
+                # tuned: a parameter, saved in the checkpoint (it starts from the ImageNet weights)
+                self.register_parameter(f'k{i}', nn.Parameter(op[3][0]))
+                self.register_parameter(f'b{i}', nn.Parameter(op[3][1]))
+            elif op[1] == 'conv':
                 # not persistent: checkpoints stay small and never round the ImageNet weights to fp16
                 self.register_buffer(f'k{i}', op[3][0], persistent=False)
                 self.register_buffer(f'b{i}', op[3][1], persistent=False)
