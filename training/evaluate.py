@@ -47,6 +47,18 @@ def restraint_scale(logits, h0, h1, smin):
     return ((h1 - hn) / (h1 - h0)).clamp(smin, 1.0)
 
 
+def restrain(ab4, logits, rs, bins_t):
+    """ab4 (N,2,h,w) under a restraint: (H0, H1, SMIN) scales chroma by restraint_scale; (K,) caps the decoded
+    chroma at K times the expected chroma of the T=1 distribution (a distribution sure of its hue but spread in
+    chroma, e.g. a wall between beige and orange, does not decode to its most saturated mode)."""
+    if len(rs) == 3:
+        return ab4 * restraint_scale(logits, *rs)
+    p = torch.softmax(logits, 1)
+    ec = torch.einsum('nqhw,q->nhw', p, bins_t.norm(dim=1)).unsqueeze(1)
+    c = ab4.norm(dim=1, keepdim=True).clamp(min=1e-6)
+    return ab4 * (rs[0] * ec / c).clamp(max=1.0)
+
+
 def colourfulness(rgb):
     rgb = rgb.astype(np.float64)
     rg = rgb[..., 0] - rgb[..., 1]
@@ -239,7 +251,7 @@ def main():
                     p = torch.softmax(z, 1)
                     ab4 = torch.einsum('nqhw,qc->nchw', p, bins_t)
                     if rs:
-                        ab4 = ab4 * restraint_scale(logits[k, nh], *rs)
+                        ab4 = restrain(ab4, logits[k, nh], rs, bins_t)
                     if pr:
                         f = H8 // ab4.shape[2]
                         Ls, sab, seed, sL, Lr = seeds_from_planes(planes[nh][0].numpy(), x[0, 0].numpy() * 100 + 50, f)

@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from calibrate import fit_tilt  # noqa: E402
 from common import (HERE, ab_to_key, image_path, input_size, resize_planes, lab_to_srgb, load_bins, load_config,  # noqa: E402
                     nearest_bins, no_hints, repo_path, srgb_to_lab)
-from evaluate import Acc, restraint_scale  # noqa: E402
+from evaluate import Acc, restrain  # noqa: E402
 from export import load_net  # noqa: E402
 from filmlook import film_L  # noqa: E402
 
@@ -178,7 +178,7 @@ def score(imgs, logits, bias, T, rs, bins_t):
             H, W = lab.shape[:2]
             ab4 = torch.einsum('nqhw,qc->nchw', torch.softmax((lg + bias) / T, 1), bins_t)
             if rs:
-                ab4 = ab4 * restraint_scale(lg, *rs)
+                ab4 = restrain(ab4, lg, rs, bins_t)
             ab = F.interpolate(ab4, size=(H, W), mode='bilinear', align_corners=False)[0].permute(1, 2, 0).numpy()
             pred = np.concatenate([lab[..., :1], ab], -1)
             acc.add(ab, lab[..., 1:], tbin, np.rint(lab_to_srgb(pred) * 255).astype(np.uint8), rgb)
