@@ -155,7 +155,8 @@ def main():
                          'like-for-like figure)')
     ap.add_argument('--restraint', action='append', default=[],
                     help='H0,H1,SMIN: also score each model with its chroma scaled by s = clip((H1 - Hn) / (H1 - H0), '
-                         'SMIN, 1), Hn the normalised entropy of the T=1 distribution (restraint where unsure)')
+                         'SMIN, 1), Hn the normalised entropy of the T=1 distribution (restraint where unsure); K (one number): '
+                         'the decoded chroma at most K times the T=1 distribution\'s expected chroma')
     ap.add_argument('--json')
     args = ap.parse_args()
     props = [tuple(float(v) for v in p.split(',')) for p in args.propagate]
