@@ -50,6 +50,24 @@ export function bestShift(a: Picture, b: Picture, o: AlignOptions = {}): Shift {
   return best;
 }
 
+/**
+ * `s` (a bestShift result) to a fraction of a pixel: on each axis, the vertex of the parabola
+ * through the correlations one pixel either side and at `s` (at most half a pixel away).
+ */
+export function subpixelShift(a: Picture, b: Picture, s: Shift, o: AlignOptions = {}): { dx: number; dy: number } {
+  const win = o.window ?? { x0: 0, y0: 0, x1: a.width, y1: a.height };
+  const minPixels = (o.minOverlap ?? 0.6) * (win.x1 - win.x0) * (win.y1 - win.y0);
+  const vertex = (lo: number, hi: number): number => {
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return 0;
+    const curve = lo - 2 * s.score + hi;
+    return curve < 0 ? Math.max(-0.5, Math.min(0.5, (lo - hi) / (2 * curve))) : 0;
+  };
+  return {
+    dx: s.dx + vertex(correlation(a, b, win, s.dx - 1, s.dy, minPixels), correlation(a, b, win, s.dx + 1, s.dy, minPixels)),
+    dy: s.dy + vertex(correlation(a, b, win, s.dx, s.dy - 1, minPixels), correlation(a, b, win, s.dx, s.dy + 1, minPixels)),
+  };
+}
+
 /** NCC of `a`'s window with `b` shifted by (dx, dy), over the part of the window both cover; -Infinity below `minPixels`. */
 function correlation(a: Picture, b: Picture, win: NonNullable<AlignOptions['window']>, dx: number, dy: number, minPixels: number): number {
   const x0 = Math.max(win.x0, -dx), x1 = Math.min(win.x1, b.width - dx);

@@ -3,11 +3,14 @@
 // and the incoming t+1 warped onto it; the first frame of a run waits for two frames and gets
 // those, the last one gets the two restored frames before it. Causal (live) emits each frame at
 // once with the two restored frames before it. One flow per frame, between the two neighbours
-// (src/restore/motion.ts says why). The warped planes are lent on the record under NEIGHBOURS
+// (src/restore/motion.ts says why), with a second one started from the camera's shift between
+// them on a pan; look-ahead then moves each neighbour by how far frame t sits from their midpoint
+// (whole-frame shifts from t, which a speck cannot pull: a swinging camera, film weave, a repeated
+// frame's uneven steps). The warped planes are lent on the record under NEIGHBOURS
 // for the duration of the (synchronous) emission and taken back after it; every plane is
 // allocated once per frame geometry.
 import { Observable, type OperatorFunction } from 'rxjs';
-import { MotionCompensator, NEIGHBOURS, type Neighbours, type WithNeighbours } from '../restore/motion.js';
+import { MotionCompensator, NEIGHBOURS, type CameraShift, type Neighbours, type WithNeighbours } from '../restore/motion.js';
 import type { RestoreMode } from '../restore/options.js';
 import type { LFrame } from '../core/frames.js';
 import type { StageTimer } from '../core/stage-timer.js';
@@ -73,9 +76,17 @@ class Planes {
     const { mc, warpA, warpB, outside } = this;
     outside.fill(0);
     if (src?.kind === 'straddle') {
-      mc.estimate(src.after.low, src.before.low);
-      mc.warp(src.before.full, 0.5, warpA, outside);
-      mc.warp(src.after.full, -0.5, warpB, outside);
+      // Halfway between the neighbours is where frame t is when the camera moves steadily; where it
+      // swings or the film weaves, the camera's shift from t to each neighbour says how far off.
+      const between = mc.cameraShift(src.after.low, src.before.low, true);
+      mc.estimate(src.after.low, src.before.low, undefined, between);
+      const off = (to: Float32Array, half: number): CameraShift | undefined => {
+        const s = mc.cameraShift(low, to, true);
+        const dx = s.dx - half * between.dx, dy = s.dy - half * between.dy;
+        return Math.abs(dx) >= 0.25 || Math.abs(dy) >= 0.25 ? { dx, dy } : undefined;
+      };
+      mc.warp(src.before.full, 0.5, warpA, outside, off(src.before.low, 0.5));
+      mc.warp(src.after.full, -0.5, warpB, outside, off(src.after.low, -0.5));
       return { a: warpA, b: warpB, outside, shift: (x, y) => mc.shiftAt(x, y, 0.5) };
     }
     if (src?.kind === 'pair') {

@@ -7,7 +7,7 @@
 // With the flow F from the later neighbour to the earlier one (or between the two past frames,
 // live), each neighbour is sampled a fraction of F away, as for frame interpolation.
 import { FlowEstimator, boxSum, sampleBilinear } from '../motion/flow.js';
-import { bestShift } from '../motion/align.js';
+import { bestShift, subpixelShift } from '../motion/align.js';
 
 export interface MotionOptions {
   /** Longest side of the plane the flow is computed on (default 256). */
@@ -128,15 +128,16 @@ export class MotionCompensator {
    * for most of the picture. Searched on the planes cut by four (up to an eighth of their width
    * each way), then refined on the planes themselves.
    */
-  cameraShift(fromLow: Float32Array, toLow: Float32Array): CameraShift {
+  cameraShift(fromLow: Float32Array, toLow: Float32Array, subpixel = false): CameraShift {
     const { lowWidth: lw, lowHeight: lh } = this;
     const qw = Math.max(1, lw >> 2), qh = Math.max(1, lh >> 2);
     const [qa, qb] = (this.quarter ??= [new Float32Array(qw * qh), new Float32Array(qw * qh)]);
     quarterOf(fromLow, lw, lh, qa, qw, qh);
     quarterOf(toLow, lw, lh, qb, qw, qh);
     const coarse = bestShift({ width: qw, height: qh, data: qa }, { width: qw, height: qh, data: qb }, { maxShift: Math.max(1, qw >> 3), minOverlap: 0.4 });
-    const fine = bestShift({ width: lw, height: lh, data: fromLow }, { width: lw, height: lh, data: toLow }, { maxShift: 2, minOverlap: 0.4, centre: { dx: 4 * coarse.dx, dy: 4 * coarse.dy } });
-    return { dx: fine.dx, dy: fine.dy };
+    const a = { width: lw, height: lh, data: fromLow }, b = { width: lw, height: lh, data: toLow };
+    const fine = bestShift(a, b, { maxShift: 2, minOverlap: 0.4, centre: { dx: 4 * coarse.dx, dy: 4 * coarse.dy } });
+    return subpixel ? subpixelShift(a, b, fine, { minOverlap: 0.4 }) : { dx: fine.dx, dy: fine.dy };
   }
 
   /** Per pixel, |to(x + F(x)) - from(x)| summed over a 5x5 box, into `out`. */
@@ -161,10 +162,12 @@ export class MotionCompensator {
    * Samples `plane` (full resolution) along the last estimated flow F scaled by `k` into `out`:
    * out(x) = plane(x + k F(x)), F upsampled from the reduced plane. Where the sample falls
    * more than a pixel outside the frame (content coming into view), `outside` (when given) gets 1.
+   * `offset` (low px) moves every sample by the same amount on top of the flow.
    */
-  warp(plane: Float32Array, k: number, out: Float32Array, outside?: Uint8Array): void {
+  warp(plane: Float32Array, k: number, out: Float32Array, outside?: Uint8Array, offset?: CameraShift): void {
     const { width: w, height: h, factor: f, lowWidth: lw, lowHeight: lh, uv, rowU, rowV } = this;
     const fk = f * k;
+    const ox = offset ? offset.dx * f : 0, oy = offset ? offset.dy * f : 0;
     const ln = lw * lh;
     const inv = 1 / f;
     for (let y = 0; y < h; y++) {
@@ -184,8 +187,8 @@ export class MotionCompensator {
         if (fx < 0) fx = 0;
         else if (fx > lw - 1) fx = lw - 1;
         const x0 = fx | 0, x1 = x0 < lw - 1 ? x0 + 1 : x0, tx = fx - x0;
-        const sx = x + rowU[x0] + (rowU[x1] - rowU[x0]) * tx;
-        const sy = y + rowV[x0] + (rowV[x1] - rowV[x0]) * tx;
+        const sx = x + ox + rowU[x0] + (rowU[x1] - rowU[x0]) * tx;
+        const sy = y + oy + rowV[x0] + (rowV[x1] - rowV[x0]) * tx;
         out[row + x] = sampleBilinear(plane, w, h, sx, sy);
         if (outside && (sx < -1 || sy < -1 || sx > w || sy > h)) outside[row + x] = 1;
       }
