@@ -35,6 +35,8 @@ const SCENE_MOVED = 1;
  */
 const IN_PLACE_SHIFT = 4;
 const IN_PLACE_SHIFT_SHARE = 0.125;
+/** The eight directions sitsInPlace looks in. */
+const STEP_X = [1, 1, 0, -1, -1, -1, 0, 1], STEP_Y = [0, 1, 1, 1, 0, -1, -1, -1];
 /** A blob's content found elsewhere matching to within this share of its contrast (or the margin's limit) is motion. */
 const TRACK_SHARE = 0.15;
 /** Farthest (px) the blob's track is looked for: a ball thrown moves that far between frames two apart. */
@@ -112,7 +114,7 @@ function sitsInPlace(cur: Float32Array, planes: Float32Array[] | undefined, stac
     if (differenceAround(cur, p, around.mask, around.box, around.margin, w, h) <= around.moved) continue;
     let elsewhere = false;
     for (let k = 0; k < 8 && !elsewhere; k++) {
-      const dx = [1, 1, 0, -1, -1, -1, 0, 1][k]! * shift, dy = [0, 1, 1, 1, 0, -1, -1, -1][k]! * shift;
+      const dx = STEP_X[k]! * shift, dy = STEP_Y[k]! * shift;
       let sum = 0;
       for (let q = 0; q < count; q++) {
         const i = stack[q]!, x = (i % w) + dx, y = ((i - (i % w)) / w) + dy;
@@ -195,13 +197,13 @@ export class BlotchDetector {
       // something as dark nearby in the frames around (on a busy street on a pan something always
       // is): its track judges it. (Letting its margin match one witness only, as a strong blob's
       // may, found more on the synthetic set and took fast real motion for tape hits too.)
-      const tape = strong >= IN_PLACE_CONTRAST * t && sitsInPlace(cur, wt.raw, stack, end, 0.5 * t,
+      const tape = () => strong >= IN_PLACE_CONTRAST * t && sitsInPlace(cur, wt.raw, stack, end, 0.5 * t,
         Math.max(IN_PLACE_SHIFT, Math.round(extent * IN_PLACE_SHIFT_SHARE)), { mask, box: blob, margin: MARGIN, moved: SCENE_MOVED * limit }, w, h);
       const keep = !(wt.outside && anyIn(wt.outside, blob, w))
         && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)
           || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
         && !this.tracked(cur, wt, end, Math.min(TRACK_REACH, Math.max(32, 2 * extent)), Math.max(limit, TRACK_SHARE * strong))
-        && (tape || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h) && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h)));
+        && (tape() || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h) && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h)));
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         rejected++;
