@@ -2,6 +2,7 @@
 //
 //   node --import tsx bench/restore.ts [--frames N] [--clips a,b] [--cases blotches,all] [--preset auto|light|strong]
 //                                      [--seed N] [--cost-frames N] [--no-cost] [--bw] [--png DIR] [--json] [--clean] [--sheets DIR]
+//                                      [--motion plain|x3|pan]
 //
 // Clean gray clips (the colour clips in /work/shared/data/videos, converted to gray) are damaged
 // by the synthetic generator (src/restore/synthetic-damage.ts): one defect at a time (repaired by
@@ -22,6 +23,7 @@
 // (false detections on moving clean content). Then the cost per frame at 480p and 1080p (all
 // damage, every stage), and with --bw the real black-and-white clip (what was found; --png DIR
 // writes before|after frames side by side).
+// --motion x3|pan runs the damage cases on the fast-motion versions of the clips (FAST_MOTION) instead.
 import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -311,6 +313,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'cost-frames': { type: 'string', default: '12' },
       'no-cost': { type: 'boolean' },
+      motion: { type: 'string', default: 'plain' },
       bw: { type: 'boolean' },
       png: { type: 'string' },
       json: { type: 'boolean' },
@@ -321,6 +324,9 @@ async function main(): Promise<void> {
   const settings = RESTORE_PRESETS[v.preset as keyof typeof RESTORE_PRESETS];
   if (!settings) throw new Error(`--preset ${v.preset}: expected auto, light or strong`);
   const frames = Number(v.frames);
+  // --motion x3|pan: the damage cases on a fast-motion version of each clip (FAST_MOTION).
+  const fast = v.motion === 'plain' ? undefined : FAST_MOTION.find((m) => m.suffix === v.motion);
+  if (v.motion !== 'plain' && !fast) throw new Error(`--motion ${v.motion}: expected plain, ${FAST_MOTION.map((m) => m.suffix).join(' or ')}`);
   const names = v.clips ? v.clips.split(',') : ['davis_car-roundabout', 'sam2_dog', 'sam2_juggle', 'intel_asl_book'];
   if (v.sheets) {
     await bwSheets(v.sheets, frames === 48 ? 30 : frames, settings);
@@ -333,8 +339,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const clean: ({ clip: string } & CleanResult)[] = [];
   const fills: Record<string, BlotchGroupStats[][]> = {};
-  const out: Record<string, unknown> = { preset: v.preset, frames };
-  console.log(`restore bench: preset ${v.preset}, ${frames} frames per clip, look-ahead\n`);
+  const out: Record<string, unknown> = { preset: v.preset, frames, motion: v.motion };
+  console.log(`restore bench: preset ${v.preset}, ${frames} frames per clip${fast ? `, ${fast.suffix} versions` : ""}, look-ahead\n`);
   console.log('clip                  damage     PSNR dmg  PSNR rst   gain  SSIM dmg SSIM rst  flicker dmg -> rst (clean)  dust removed');
   let seed = Number(v.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed ${v.seed}: expected a whole number`);
@@ -344,7 +350,7 @@ async function main(): Promise<void> {
       console.log(`${name}: not found, skipped`);
       continue;
     }
-    const clip = await readGrayL(path, frames);
+    const clip = await readGrayL(path, frames, undefined, fast?.filter);
     for (const c of CASES.filter((k) => !v.cases || v.cases.split(',').includes(k.name))) {
       // One defect: that repair alone (--restore <defect>); all: the whole preset.
       const repair = c.repair ?? (c.name as RestoreDefect);

@@ -110,7 +110,9 @@ test('restoreStage: off is the identity; auto keeps order and count and holds wh
   // The flicker window, two for the motion stage, three for blotches.
   assert.equal(restoreHold(AUTO), AUTO.flicker!.window + 2 + 3);
   assert.equal(restoreHold({ ...AUTO, blotches: null }), AUTO.flicker!.window + 2);
-  assert.equal(restoreHold(parseRestoreOption('scratches')), 0);
+  // Scratches alone run the motion stage too: its neighbours tell the scene's lines from the film's.
+  assert.equal(restoreHold(parseRestoreOption('scratches')), 2);
+  assert.equal(restoreHold(parseRestoreOption('flicker')), AUTO.flicker!.window);
   scheduler().run(({ cold, expectObservable }) => {
     expectObservable(cold('-a-b-|', values(2)).pipe(restoreStage(null), map((f) => f.index))).toBe('-a-b-|', indices);
     // flicker (window 1) then motion: frame 0 leaves once frames 0..2 are through flicker, i.e. when frame 3 is in.

@@ -52,12 +52,12 @@ export interface RestoreOptions {
 
 /**
  * Frames the stage holds back at most in look-ahead mode: the flicker window, two for the
- * motion stage at the start of a run (one after), and three for blotches. The file graph's FlowGate leaves room for them,
+ * motion stage (dust, grain, scratches) at the start of a run (one after), and three for blotches. The file graph's FlowGate leaves room for them,
  * as for the smoothing window.
  */
 export function restoreHold(s: RestoreSettings | null): number {
   if (restoresNothing(s)) return 0;
-  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain ? 2 : 0) + (s!.blotches ? BLOTCH_LOOKAHEAD : 0);
+  return (s!.flicker ? s!.flicker.window : 0) + (s!.dust || s!.grain || s!.scratches ? 2 : 0) + (s!.blotches ? BLOTCH_LOOKAHEAD : 0);
 }
 
 /** The restoration stage for `settings`; identity when it repairs nothing. */
@@ -70,7 +70,8 @@ export function restoreStage(settings: RestoreSettings | null, opts: RestoreStag
     when(s.flicker, () => restoreFlicker<LFrame>(s.flicker!, { mode, timer, ...(events.flicker ? { onFrame: events.flicker } : {}) })),
     // Blotches need frames ahead: live (causal) runs leave them.
     when(s.blotches && mode === 'lookahead', () => restoreBlotches<LFrame>(s.blotches!, { timer, ...(events.blotches ? { onFrame: events.blotches } : {}) })),
-    when(s.dust || s.grain, () => restoreMotion<LFrame>({ mode, timer })),
+    // Scratches use the neighbours too: a line that moved with the scene is the scene's (a pole in a pan).
+    when(s.dust || s.grain || s.scratches, () => restoreMotion<LFrame>({ mode, timer })),
     when(s.grain, () => restoreGrain<LFrame>(s.grain!, { timer, ...(events.grain ? { onFrame: events.grain } : {}) })),
     when(s.dust, () => restoreDust<LFrame>(s.dust!, { timer, ...(events.dust ? { onFrame: events.dust } : {}) })),
     when(s.scratches, () => restoreScratches<LFrame>(s.scratches!, { timer, ...(events.scratches ? { onFrame: events.scratches } : {}) })),

@@ -13,6 +13,14 @@ import type { Neighbours } from './motion.js';
 
 /** Horizontal motion (px) from which the scene's own lines are told from the film's. */
 const MOVED = 1.5;
+/**
+ * Motion (px) from which a line the previous frame had filled where the scene came from is judged
+ * by the next frame alone: far enough that a scratch fixed on the film, which a small move leaves
+ * nearly in place, cannot pass for it.
+ */
+const REPAIRED_MOVED = 4;
+/** The most columns either side a warped neighbour is searched for the scene's line. */
+const SEARCH = 4;
 
 /** Half-width of the spike test: lines up to 3 px wide (the test column in their middle) are spikes. */
 const SPAN = 3;
@@ -137,34 +145,60 @@ export class ScratchDetector {
   }
 
   /**
-   * Unflags band columns whose line the neighbours a and b, warped onto this frame, also show in
-   * place (at least half its mean contrast, same sign) where the scene moved MOVED px or more.
-   * Returns how many were unflagged.
+   * Unflags band columns whose line the neighbours a and b, warped onto this frame, also show
+   * (at least half its mean contrast, same sign) where the scene moved MOVED px or more. On a fast
+   * move the flow may land a few columns off, so each neighbour is searched up to |move| - 3
+   * columns either side (at most SEARCH): a scratch fixed on the film sits |move| columns away in
+   * a warped neighbour, out of reach. Returns how many were unflagged.
    */
   private keepScene(L: Float32Array, a: Float32Array, b: Float32Array, shift: (x: number, y: number) => number, t: number): number {
     const { width: w, height: h, bands, flag, bandRows } = this;
     let dropped = 0;
     const hp = (P: Float32Array, i: number) => P[i] - 0.5 * (P[i - SPAN] + P[i + SPAN]);
+    // The best same-sign line contrast of P over rows [y0, y1) at columns x-r..x+r (rows where L shows the line).
+    const bestNear = (P: Float32Array, x: number, r: number, y0: number, y1: number, sign: number) => {
+      let best = -Infinity;
+      for (let xx = Math.max(SPAN, x - r); xx <= Math.min(w - SPAN - 1, x + r); xx++) {
+        let s = 0;
+        for (let y = y0; y < y1; y++) {
+          const i = y * w + x;
+          if (hp(L, i) * sign < t / 3) continue;
+          s += hp(P, y * w + xx) * sign;
+        }
+        best = Math.max(best, s);
+      }
+      return best;
+    };
     for (let band = 0; band < bands; band++) {
       const y0 = band * bandRows, y1 = Math.min(h, y0 + bandRows);
       for (let x = SPAN; x < w - SPAN; x++) {
         const sign = flag[band * w + x];
-        if (!sign || Math.abs(shift(x, (y0 + y1) >> 1)) < MOVED) continue;
-        let c = 0, sa = 0, sb = 0, n = 0;
+        if (!sign) continue;
+        const moved = shift(x, (y0 + y1) >> 1);
+        if (Math.abs(moved) < MOVED) continue;
+        let c = 0;
         for (let y = y0; y < y1; y++) {
-          const i = y * w + x, v = hp(L, i) * sign;
-          if (v < t / 3) continue;
-          c += v;
-          sa += hp(a, i) * sign;
-          sb += hp(b, i) * sign;
-          n++;
+          const v = hp(L, y * w + x) * sign;
+          if (v >= t / 3) c += v;
         }
-        if (n && sa >= 0.5 * c && sb >= 0.5 * c) {
+        if (c <= 0) continue;
+        const r = Math.max(0, Math.min(SEARCH, Math.floor(Math.abs(moved)) - 3));
+        // Neighbour a is the previous frame as repaired: where this stage filled the line there
+        // (flagged where the scene's motion puts this column), a cannot show it, and b alone speaks.
+        const filledInA = Math.abs(moved) >= REPAIRED_MOVED && this.flaggedBefore(band, Math.round(x + moved), sign, r + 2);
+        if (bestNear(b, x, r, y0, y1, sign) >= 0.5 * c && (filledInA || bestNear(a, x, r, y0, y1, sign) >= 0.5 * c)) {
           flag[band * w + x] = 0;
           dropped++;
         }
       }
     }
     return dropped;
+  }
+
+  /** True when the previous frame flagged (and so filled) a line of this sign in this band within `reach` columns of x. */
+  private flaggedBefore(band: number, x: number, sign: number, reach: number): boolean {
+    const { width: w, prev } = this;
+    for (let xx = Math.max(0, x - reach); xx <= Math.min(w - 1, x + reach); xx++) if (prev[band * w + xx] === sign) return true;
+    return false;
   }
 }
