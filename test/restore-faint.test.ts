@@ -27,23 +27,28 @@ function meanAbsColumn(x: Float32Array, ref: Float32Array, w: number, h: number,
 
 test('hairlines: a faint 1-px line down the frame is taken out; grain, edges and short poles are not touched', () => {
   const W = 160, H = 120, N = W * H;
-  const cases: { name: string; line: { x: number; contrast: number; rows?: [number, number] } | null; edge: boolean; found: boolean }[] = [
+  // fade: the line's contrast on the middle and the bottom third of the rows, below `rows`.
+  const cases: { name: string; line: { x: number; contrast: number; rows?: [number, number]; fade?: [number, number] } | null; edge: boolean; found: boolean; flat?: boolean }[] = [
     { name: 'bright hairline, 3 L', line: { x: 70, contrast: 3 }, edge: false, found: true },
     { name: 'dark hairline, 2.5 L', line: { x: 111, contrast: -2.5 }, edge: false, found: true },
     { name: 'grain only', line: null, edge: false, found: false },
     { name: 'a vertical edge', line: null, edge: true, found: false },
     { name: 'a thin pole in the upper third only', line: { x: 90, contrast: 12, rows: [0, 40] }, edge: false, found: false },
+    // On a flat scene (a building's edge against the sky above a road) the fading pole adds up too.
+    { name: 'a pole strong at the top, fading to nearly nothing (flat scene)', line: { x: 90, contrast: 12, rows: [0, 40], fade: [4, 0.6] }, edge: false, found: false, flat: true },
+    { name: 'bright hairline, 3 L (flat scene)', line: { x: 70, contrast: 3 }, edge: false, found: true, flat: true },
   ];
   for (const c of cases) {
     const det = new HairlineDetector(W, H);
     const r = rng(11);
-    const clean = movingScene(W, H, 3);
+    const clean = c.flat ? Float32Array.from({ length: N }, (_, i) => 50 + 10 * Math.sin((i % W) / 23)) : movingScene(W, H, 3);
     for (let i = 0; i < N; i++) clean[i] += 1.5 * gauss(r);
     if (c.edge) for (let i = 0; i < N; i++) if (i % W >= 100) clean[i] += 20;
     const L = clean.slice();
     if (c.line) {
       const [y0, y1] = c.line.rows ?? [0, H];
       for (let y = y0; y < y1; y++) L[y * W + c.line.x] += c.line.contrast;
+      if (c.line.fade) for (let y = y1; y < H; y++) L[y * W + c.line.x] += c.line.fade[y < (2 * H) / 3 ? 0 : 1];
     }
     const truth = c.line?.rows ? L.slice() : clean;
     const before = c.line ? meanAbsColumn(L, truth, W, H, c.line.x) : 0;
@@ -55,6 +60,33 @@ test('hairlines: a faint 1-px line down the frame is taken out; grain, edges and
     } else {
       assert.equal(res.pixels, 0, `${c.name}: ${res.pixels} pixels changed in ${res.columns} columns`);
     }
+  }
+});
+
+test('hairlines: a faint line that moved with the scene is kept; one fixed on the film is taken out', () => {
+  // Frame t has a 3 L line at x = 70; the scene moved 8 px since the previous frame. Each
+  // neighbour (warped onto t) shows a line at the column given (null: none); `before` is where the
+  // previous frame had one (taken out there, without neighbours).
+  const W = 160, H = 120, N = W * H;
+  const cases: { name: string; a: number | null; b: number | null; before: number | null; kept: boolean }[] = [
+    { name: 'both neighbours show it, the flow 2 px off', a: 72, b: 69, before: null, kept: true },
+    { name: 'the previous frame took it out where the scene came from', a: null, b: 70, before: 78, kept: true },
+    { name: 'a hairline fixed on the film (neighbours show it 8 px away)', a: 62, b: 62, before: 70, kept: false },
+    { name: 'the neighbours lack it', a: null, b: null, before: null, kept: false },
+  ];
+  const r = rng(5);
+  const noisy = () => Float32Array.from({ length: N }, (_, i) => 50 + 10 * Math.sin((i % W) / 23) + 1.5 * gauss(r));
+  const withLine = (x: number | null) => {
+    const P = noisy();
+    if (x !== null) for (let y = 0; y < H; y++) P[y * W + x] += 3;
+    return P;
+  };
+  for (const c of cases) {
+    const det = new HairlineDetector(W, H);
+    if (c.before !== null) det.repair(withLine(c.before), AUTO.scratches!);
+    const res = det.repair(withLine(70), AUTO.scratches!, undefined, { a: withLine(c.a), b: withLine(c.b), shift: () => 8 });
+    if (c.kept) assert.equal(res.columns, 0, `${c.name}: ${res.columns} columns taken out`);
+    else assert.equal(res.columns, 1, `${c.name}: ${res.columns} columns taken out`);
   }
 });
 

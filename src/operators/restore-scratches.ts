@@ -33,8 +33,9 @@ export function restoreScratches<T extends LFrame>(s: ScratchSettings, opts: Res
             hair = new HairlineDetector(f.width, f.height);
           }
           const marks = marksOf(f);
-          const r = det.repair(f.L, s, marks, neighboursOf(f));
-          const hairlines = hair!.repair(f.L, s, marks);
+          const nb = neighboursOf(f);
+          const r = det.repair(f.L, s, marks, nb);
+          const hairlines = hair!.repair(f.L, s, marks, nb);
           opts.timer?.add('restore-scratches', performance.now() - t0);
           opts.onFrame?.(f.index, { ...r, hairlines });
           return f;

@@ -2,12 +2,13 @@
 // for the scratch detector (a few L units in the grain). Over a whole column they add up: the
 // column's mean high-pass (the pixel against those 2 px either side, on rows where those agree)
 // stands out from the other columns', with one sign on most rows and in every third of the frame's
-// height, while texture averages away and a scene edge is a step, not a spike. The repair takes
+// height (and about as strong in each), while texture averages away and a scene edge is a step, not a spike. The repair takes
 // away only the line's own profile (the high-pass averaged over 25 rows, where it has the line's
 // sign): the line adds to every pixel it crosses, and the scene under it is kept.
 import type { ScratchSettings } from './options.js';
 import { REPAIR_CODE } from './repair-marks.js';
-import type { ScratchResult } from './scratches.js';
+import { MOVED, REPAIRED_MOVED, sceneReach, type ScratchResult } from './scratches.js';
+import type { Neighbours } from './motion.js';
 
 /** Rows each side averaged into the line's profile. */
 const PROFILE = 12;
@@ -15,6 +16,14 @@ const PROFILE = 12;
 const SIGN_SHARE = 0.7;
 /** A hairline's mean high-pass is at least this many robust spreads of the columns' means. */
 const OUTLIER = 4;
+/**
+ * Each third of the height carries at least this share of the column's mean high-pass: a line on
+ * the film is about as strong top to bottom, a scene's edge or pole is strong where the thing is
+ * (a building's edge against the sky on cmnet2_sample-bw: 13 L in the top third, 0 in the bottom).
+ */
+const THIRD_SHARE = 0.25;
+/** A column is a line's lobe when the column 2 px away has the other sign and this many times its mean high-pass (a lone lobe is half, so 2 ± noise). */
+const LOBE = 1.5;
 
 /** Columns taken for hairlines in this frame, and pixels changed: the scratch detector's counts. */
 export type HairlineResult = ScratchResult;
@@ -24,28 +33,48 @@ export class HairlineDetector {
   private readonly rows: Uint32Array;
   private readonly signs: Int32Array;
   private readonly thirds: Int32Array;
+  private readonly thirdSum: Float64Array;
+  private readonly thirdRows: Uint32Array;
   private readonly hp: Float32Array;
   private readonly order: Float64Array;
   private readonly profile: Float32Array;
+  /** The sign of each column taken out in the previous frame (0: none), and this frame's. */
+  private prev: Int8Array;
+  private taken: Int8Array;
 
   constructor(readonly width: number, readonly height: number) {
     this.sum = new Float64Array(width);
     this.rows = new Uint32Array(width);
     this.signs = new Int32Array(width);
     this.thirds = new Int32Array(3 * width);
+    this.thirdSum = new Float64Array(3 * width);
+    this.thirdRows = new Uint32Array(3 * width);
     this.hp = new Float32Array(height);
     this.order = new Float64Array(width);
     this.profile = new Float32Array(height);
+    this.prev = new Int8Array(width);
+    this.taken = new Int8Array(width);
   }
 
-  /** Finds hairlines in `L` and takes them out in place; `mark` (the preview's) gets the hairline code where it changed L. */
-  repair(L: Float32Array, s: ScratchSettings, mark?: Uint8Array): HairlineResult {
-    const { width: w, height: h, sum, rows, signs, thirds } = this;
-    if (!(s.hairline > 0) || w < 8 || h < 24) return { columns: 0, pixels: 0 };
+  /**
+   * Finds hairlines in `L` and takes them out in place; `mark` (the preview's) gets the hairline
+   * code where it changed L. With the compensated neighbours `nb`, a line that moved with the
+   * scene is the scene's (the scratch detector's test, on the column's mean).
+   */
+  repair(L: Float32Array, s: ScratchSettings, mark?: Uint8Array, nb?: Neighbours | null): HairlineResult {
+    const { width: w, height: h, sum, rows, signs, thirds, thirdSum, thirdRows, taken } = this;
+    taken.fill(0);
+    const done = (r: HairlineResult) => {
+      [this.prev, this.taken] = [taken, this.prev];
+      return r;
+    };
+    if (!(s.hairline > 0) || w < 8 || h < 24) return done({ columns: 0, pixels: 0 });
     sum.fill(0);
     rows.fill(0);
     signs.fill(0);
     thirds.fill(0);
+    thirdSum.fill(0);
+    thirdRows.fill(0);
     const flat = 1.5 * s.threshold;
     for (let y = 0; y < h; y++) {
       const r = y * w, third = Math.min(2, ((3 * y) / h) | 0) * w;
@@ -58,13 +87,15 @@ export class HairlineDetector {
         const sg = d > 0 ? 1 : d < 0 ? -1 : 0;
         signs[x] += sg;
         thirds[third + x] += sg;
+        thirdSum[third + x] += d;
+        thirdRows[third + x]++;
       }
     }
     // The columns' means and their robust spread.
     const { order } = this;
     let m = 0;
     for (let x = 2; x < w - 2; x++) if (rows[x] > 0) order[m++] = Math.abs(sum[x] / rows[x]);
-    if (m < 8) return { columns: 0, pixels: 0 };
+    if (m < 8) return done({ columns: 0, pixels: 0 });
     const sorted = order.subarray(0, m).sort();
     const spread = 1.4826 * sorted[m >> 1];
     const need = Math.max(s.hairline, OUTLIER * spread);
@@ -76,14 +107,53 @@ export class HairlineDetector {
       if (Math.abs(mean) < need || (signs[x] * sign) / n < 2 * SIGN_SHARE - 1) continue;
       // Every third of the height carries it: a line down the film, not a short thing in the scene.
       let through = true;
-      for (let k = 0; k < 3 && through; k++) through = (thirds[k * w + x] * sign) / (n / 3) >= 2 * SIGN_SHARE - 1 - 0.2;
+      for (let k = 0; k < 3 && through; k++) {
+        through = (thirds[k * w + x] * sign) / (n / 3) >= 2 * SIGN_SHARE - 1 - 0.2
+          && (thirdSum[k * w + x] * sign) / Math.max(1, thirdRows[k * w + x]) >= THIRD_SHARE * Math.abs(mean);
+      }
       if (!through) continue;
       // The strongest of adjacent columns: a line 2 px wide shows in both, its centre is the larger.
       if (Math.abs(sum[x - 1] / Math.max(1, rows[x - 1])) > Math.abs(mean) || Math.abs(sum[x + 1] / Math.max(1, rows[x + 1])) > Math.abs(mean)) continue;
+      // Two columns beside a line its high-pass is minus half of it: a lobe, not a line of its own.
+      if (x >= 4 && (sum[x - 2] / Math.max(1, rows[x - 2])) * sign <= -LOBE * Math.abs(mean)) continue;
+      if (x < w - 4 && (sum[x + 2] / Math.max(1, rows[x + 2])) * sign <= -LOBE * Math.abs(mean)) continue;
+      if (nb?.a && nb.b && nb.shift && this.movedWithScene(L, x, sign, Math.abs(mean), flat, nb.a, nb.b, nb.shift(x, h >> 1))) continue;
       columns++;
+      taken[x] = sign;
       pixels += this.takeOut(L, x, sign, mark);
     }
-    return { columns, pixels };
+    return done({ columns, pixels });
+  }
+
+  /**
+   * True when both neighbours (warped onto this frame) show the line, at least half its mean
+   * high-pass with its sign, within sceneReach columns of x, where the scene moved `moved` px or
+   * more: a scene's line (a building's edge in a pan). Neighbour a is the previous frame as
+   * repaired: where this detector took the line out where the scene came from, b alone decides.
+   */
+  private movedWithScene(L: Float32Array, x: number, sign: number, mean: number, flat: number, a: Float32Array, b: Float32Array, moved: number): boolean {
+    if (Math.abs(moved) < MOVED) return false;
+    const { width: w, height: h, prev } = this;
+    const r = sceneReach(moved);
+    const shows = (P: Float32Array) => {
+      for (let xx = Math.max(2, x - r); xx <= Math.min(w - 3, x + r); xx++) {
+        let s = 0, n = 0;
+        for (let y = 0; y < h; y++) {
+          const i = y * w;
+          if (Math.abs(L[i + x - 2] - L[i + x + 2]) > flat || Math.abs(P[i + xx - 2] - P[i + xx + 2]) > flat) continue;
+          s += (P[i + xx] - 0.5 * (P[i + xx - 2] + P[i + xx + 2])) * sign;
+          n++;
+        }
+        if (n > 0 && s / n >= 0.5 * mean) return true;
+      }
+      return false;
+    };
+    let filledInA = false;
+    if (Math.abs(moved) >= REPAIRED_MOVED) {
+      const c = Math.round(x + moved);
+      for (let xx = Math.max(0, c - r - 2); xx <= Math.min(w - 1, c + r + 2) && !filledInA; xx++) filledInA = prev[xx] === sign;
+    }
+    return shows(b) && (filledInA || shows(a));
   }
 
   /** Subtracts the line's profile (its sign only) from column x; returns the pixels changed. */

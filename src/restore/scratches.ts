@@ -12,15 +12,24 @@ import { REPAIR_CODE } from './repair-marks.js';
 import type { Neighbours } from './motion.js';
 
 /** Horizontal motion (px) from which the scene's own lines are told from the film's. */
-const MOVED = 1.5;
+export const MOVED = 1.5;
 /**
  * Motion (px) from which a line the previous frame had filled where the scene came from is judged
  * by the next frame alone: far enough that a scratch fixed on the film, which a small move leaves
  * nearly in place, cannot pass for it.
  */
-const REPAIRED_MOVED = 4;
+export const REPAIRED_MOVED = 4;
 /** The most columns either side a warped neighbour is searched for the scene's line. */
 const SEARCH = 4;
+
+/**
+ * How many columns either side a warped neighbour is searched for a line when the scene moved
+ * `moved` px: the flow may land a few columns off on a fast move, while a line fixed on the film
+ * sits |moved| columns away in the warped neighbour, out of reach.
+ */
+export function sceneReach(moved: number): number {
+  return Math.max(0, Math.min(SEARCH, Math.floor(Math.abs(moved)) - 3));
+}
 
 /** Half-width of the spike test: lines up to 3 px wide (the test column in their middle) are spikes. */
 const SPAN = 3;
@@ -146,10 +155,8 @@ export class ScratchDetector {
 
   /**
    * Unflags band columns whose line the neighbours a and b, warped onto this frame, also show
-   * (at least half its mean contrast, same sign) where the scene moved MOVED px or more. On a fast
-   * move the flow may land a few columns off, so each neighbour is searched up to |move| - 3
-   * columns either side (at most SEARCH): a scratch fixed on the film sits |move| columns away in
-   * a warped neighbour, out of reach. Returns how many were unflagged.
+   * (at least half its mean contrast, same sign) where the scene moved MOVED px or more, each
+   * searched sceneReach columns either side. Returns how many were unflagged.
    */
   private keepScene(L: Float32Array, a: Float32Array, b: Float32Array, shift: (x: number, y: number) => number, t: number): number {
     const { width: w, height: h, bands, flag, bandRows } = this;
@@ -182,7 +189,7 @@ export class ScratchDetector {
           if (v >= t / 3) c += v;
         }
         if (c <= 0) continue;
-        const r = Math.max(0, Math.min(SEARCH, Math.floor(Math.abs(moved)) - 3));
+        const r = sceneReach(moved);
         // Neighbour a is the previous frame as repaired: where this stage filled the line there
         // (flagged where the scene's motion puts this column), a cannot show it, and b alone speaks.
         const filledInA = Math.abs(moved) >= REPAIRED_MOVED && this.flaggedBefore(band, Math.round(x + moved), sign, r + 2);
