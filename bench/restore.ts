@@ -147,6 +147,18 @@ interface Row {
   dustBlobs: number;
   /** Blotch pixels, per group (cases with blotches). */
   blotches?: BlotchGroupStats[];
+  /** The faint lines (the hairlines case). */
+  lines?: LineStats;
+}
+
+/** Lines (one per frame each) and their mean column offset from the clean frame (L), damaged and restored; the share taken out. */
+interface LineStats {
+  count: number;
+  damaged: number;
+  restored: number;
+  takenOut: number;
+  /** The restored columns 2 px either side: their mean offset (0 before the repair, but for the grain). */
+  beside: number;
 }
 
 /** A damage case: FilmDamage's options, what else is added to each frame, and which repair alone mends it. */
@@ -154,7 +166,7 @@ interface Case {
   name: string;
   damage: DamageOptions;
   /** Adds more damage to each frame in order (after FilmDamage's). */
-  extra?: (width: number, height: number, seed: number) => (L: Float32Array) => void;
+  extra?: (width: number, height: number, seed: number) => (L: Float32Array) => number[] | void;
   /** The repair measured alone (default: the case's name). */
   repair?: RestoreDefect;
 }
@@ -165,16 +177,18 @@ const NOTHING: DamageOptions = { dust: false, scratches: false, flicker: false, 
  * Faint hairlines: two or three 1-px lines down the frame, 2-4 L (dark or bright), each drifting
  * up to 0.05 px a frame (whole pixels), over grain of 1.5 L so they hide on any one row.
  */
-function hairlines(width: number, height: number, seed: number): (L: Float32Array) => void {
+/** Faint 1-px lines down the frame in grain; each frame's call returns the columns its lines are on. */
+function hairlines(width: number, height: number, seed: number): (L: Float32Array) => number[] {
   const rand = seededRandom(seed);
   const lines = Array.from({ length: 2 + Math.floor(2 * rand()) }, () => ({ x: 8 + rand() * (width - 16), drift: 0.1 * (rand() - 0.5), contrast: (rand() < 0.5 ? -1 : 1) * (2 + 2 * rand()) }));
   return (L) => {
     for (let i = 0; i < L.length; i++) L[i] += 1.5 * Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-    for (const line of lines) {
+    return lines.map((line) => {
       const x = Math.round(line.x);
       for (let y = 0; y < height; y++) L[y * width + x] += line.contrast;
       line.x = Math.min(width - 8, Math.max(8, line.x + line.drift));
-    }
+      return x;
+    });
   };
 }
 
@@ -190,26 +204,27 @@ export const CASES: Case[] = [
 ];
 
 /** The clip damaged by the generator (and `extra`): the frames, the dust blobs and the blotches put on them. */
-export function damageClip(clip: Clip, damage: DamageOptions, seed: number, extra?: Case['extra']): { damaged: Float32Array[]; blobs: { t: number; px: Int32Array }[]; blotches: PlacedBlotch[] } {
+export function damageClip(clip: Clip, damage: DamageOptions, seed: number, extra?: Case['extra']): { damaged: Float32Array[]; blobs: { t: number; px: Int32Array }[]; blotches: PlacedBlotch[]; lines: { t: number; x: number }[] } {
   const gen = new FilmDamage(clip.width, clip.height, { ...damage, seed });
   const more = extra?.(clip.width, clip.height, seed);
   const damaged: Float32Array[] = [];
   const blobs: { t: number; px: Int32Array }[] = [];
   const blotches: PlacedBlotch[] = [];
+  const lines: { t: number; x: number }[] = [];
   clip.frames.forEach((L, t) => {
     const d = L.slice();
     const truth = gen.apply(d);
     for (const px of truth.blobs) blobs.push({ t, px });
     for (const b of truth.blotches) blotches.push({ t, truth: b });
-    more?.(d);
+    for (const x of more?.(d) ?? []) lines.push({ t, x });
     damaged.push(d);
   });
-  return { damaged, blobs, blotches };
+  return { damaged, blobs, blotches, lines };
 }
 
 export async function measureCase(clip: Clip, name: string, damage: DamageOptions, settings: RestoreSettings, seed: number, extra?: Case['extra']): Promise<Row> {
   const { width, height } = clip;
-  const { damaged, blobs, blotches } = damageClip(clip, damage, seed, extra);
+  const { damaged, blobs, blotches, lines } = damageClip(clip, damage, seed, extra);
   const restored = await restoreFrames(damaged, width, height, settings);
   const ssim = new Ssim(width, height);
   const qd = quality(damaged, clip.frames, ssim), qr = quality(restored, clip.frames, ssim);
@@ -227,7 +242,31 @@ export async function measureCase(clip: Clip, name: string, damage: DamageOption
     flickerDamaged: flickerOf(damaged), flickerRestored: flickerOf(restored), flickerClean: flickerOf(clip.frames),
     dustRemoved: counted ? removed / counted : null, dustBlobs: counted,
     ...(blotches.length ? { blotches: blotchStats(blotches, damaged, restored, clip.frames) } : {}),
+    ...(lines.length ? { lines: lineStats(lines, damaged, restored, clip.frames, width, height) } : {}),
   };
+}
+
+/**
+ * The faint lines' own figure (the whole frame's PSNR hardly sees them under the grain put with
+ * them): each line's column mean of L against the clean frame, damaged and restored (the grain
+ * averages out over the rows), and the share of lines brought under 30 % of it.
+ */
+function lineStats(lines: { t: number; x: number }[], damaged: Float32Array[], restored: Float32Array[], clean: Float32Array[], w: number, h: number): LineStats {
+  let d = 0, r = 0, out = 0, beside = 0;
+  const columnOffset = (X: Float32Array, C: Float32Array, x: number) => {
+    let s = 0;
+    for (let y = 0; y < h; y++) s += X[y * w + x] - C[y * w + x];
+    return Math.abs(s / h);
+  };
+  for (const { t, x } of lines) {
+    const ed = columnOffset(damaged[t], clean[t], x), er = columnOffset(restored[t], clean[t], x);
+    d += ed;
+    r += er;
+    if (er <= 0.3 * ed) out++;
+    // A repair that takes a line's lobes for lines of their own shifts the columns beside it.
+    beside += 0.5 * (columnOffset(restored[t], clean[t], Math.max(0, x - 2)) + columnOffset(restored[t], clean[t], Math.min(w - 1, x + 2)));
+  }
+  return { count: lines.length, damaged: d / lines.length, restored: r / lines.length, takenOut: out / lines.length, beside: beside / lines.length };
 }
 
 /**
@@ -357,6 +396,7 @@ async function main(): Promise<void> {
       const only = c.name === 'all' ? settings : { flicker: null, dust: null, scratches: null, grain: null, blotches: null, [repair]: settings[repair] };
       const r = await measureCase(clip, c.name, c.damage, only, seed++, c.extra);
       rows.push(r);
+      if (r.lines) console.log(`    lines ${r.lines.count}: column offset ${f2(r.lines.damaged)} -> ${f2(r.lines.restored)} L, taken out ${f1(100 * r.lines.takenOut)} %, 2 px beside ${f2(r.lines.beside)} L`);
       for (const g of r.blotches ?? []) console.log(`    blotches ${g.group.padEnd(22)} ${String(g.count).padStart(3)}: ${f2(g.psnrDamaged)} -> ${f2(g.psnrRestored)} dB over their pixels, repaired ${f1(100 * g.repaired)} %`);
       console.log(`${r.clip.padEnd(21)} ${r.damage.padEnd(9)} ${f2(r.psnrDamaged).padStart(8)} ${f2(r.psnrRestored).padStart(9)} ${(r.psnrRestored - r.psnrDamaged >= 0 ? '+' : '') + f2(r.psnrRestored - r.psnrDamaged)} ${f3(r.ssimDamaged).padStart(8)} ${f3(r.ssimRestored).padStart(8)}  ${f2(r.flickerDamaged).padStart(6)} -> ${f2(r.flickerRestored)} (${f2(r.flickerClean)})        ${r.dustRemoved === null ? '-' : `${f1(100 * r.dustRemoved)} % of ${r.dustBlobs}`}`);
     }
@@ -377,6 +417,11 @@ async function main(): Promise<void> {
     const dust = rs.filter((r) => r.dustRemoved !== null);
     const removed = dust.length ? dust.reduce((s, r) => s + r.dustRemoved! * r.dustBlobs, 0) / dust.reduce((s, r) => s + r.dustBlobs, 0) : null;
     console.log(`  ${c.name.padEnd(9)} PSNR ${f2(m((r) => r.psnrDamaged))} -> ${f2(m((r) => r.psnrRestored))} dB (+${f2(m((r) => r.psnrRestored - r.psnrDamaged))}), SSIM ${f3(m((r) => r.ssimDamaged))} -> ${f3(m((r) => r.ssimRestored))}, flicker ${f2(m((r) => r.flickerDamaged))} -> ${f2(m((r) => r.flickerRestored))} (${f1(100 * (1 - m((r) => r.flickerRestored) / m((r) => r.flickerDamaged)))} % cut)${removed === null ? '' : `, dust removed ${f1(100 * removed)} %`}`);
+    const ls = rs.flatMap((r) => (r.lines ? [r.lines] : []));
+    if (ls.length) {
+      const n = ls.reduce((s, l) => s + l.count, 0), w = (f: (l: LineStats) => number) => ls.reduce((s, l) => s + f(l) * l.count, 0) / n;
+      console.log(`            lines ${n}: column offset ${f2(w((l) => l.damaged))} -> ${f2(w((l) => l.restored))} L, taken out ${f1(100 * w((l) => l.takenOut))} %, 2 px beside ${f2(w((l) => l.beside))} L`);
+    }
   }
   for (const c of ['blotches', 'all']) {
     const rs = rows.filter((r) => r.damage === c && r.blotches);

@@ -22,7 +22,7 @@ const OUTLIER = 4;
  * (a building's edge against the sky on cmnet2_sample-bw: 13 L in the top third, 0 in the bottom).
  */
 const THIRD_SHARE = 0.25;
-/** A column is a line's lobe when the column 2 px away has the other sign and this many times its mean high-pass (a lone lobe is half, so 2 ± noise). */
+/** A column is a line's lobe when a line found 2 px away has the other sign and this many times its mean high-pass (a lobe is half of it: 2 ± noise). */
 const LOBE = 1.5;
 
 /** Columns taken for hairlines in this frame, and pixels changed: the scratch detector's counts. */
@@ -41,6 +41,8 @@ export class HairlineDetector {
   /** The sign of each column taken out in the previous frame (0: none), and this frame's. */
   private prev: Int8Array;
   private taken: Int8Array;
+  /** The sign of each column that passes the column tests in this frame (0: none). */
+  private readonly found: Int8Array;
 
   constructor(readonly width: number, readonly height: number) {
     this.sum = new Float64Array(width);
@@ -54,6 +56,7 @@ export class HairlineDetector {
     this.profile = new Float32Array(height);
     this.prev = new Int8Array(width);
     this.taken = new Int8Array(width);
+    this.found = new Int8Array(width);
   }
 
   /**
@@ -62,7 +65,7 @@ export class HairlineDetector {
    * scene is the scene's (the scratch detector's test, on the column's mean).
    */
   repair(L: Float32Array, s: ScratchSettings, mark?: Uint8Array, nb?: Neighbours | null): HairlineResult {
-    const { width: w, height: h, sum, rows, signs, thirds, thirdSum, thirdRows, taken } = this;
+    const { width: w, height: h, sum, rows, signs, thirds, thirdSum, thirdRows, taken, found } = this;
     taken.fill(0);
     const done = (r: HairlineResult) => {
       [this.prev, this.taken] = [taken, this.prev];
@@ -99,7 +102,8 @@ export class HairlineDetector {
     const sorted = order.subarray(0, m).sort();
     const spread = 1.4826 * sorted[m >> 1];
     const need = Math.max(s.hairline, OUTLIER * spread);
-    let columns = 0, pixels = 0;
+    // First the columns that pass the column tests (`found`, their sign), then the lobes among them go.
+    found.fill(0);
     for (let x = 2; x < w - 2; x++) {
       const n = rows[x];
       if (n < h / 2) continue;
@@ -114,10 +118,17 @@ export class HairlineDetector {
       if (!through) continue;
       // The strongest of adjacent columns: a line 2 px wide shows in both, its centre is the larger.
       if (Math.abs(sum[x - 1] / Math.max(1, rows[x - 1])) > Math.abs(mean) || Math.abs(sum[x + 1] / Math.max(1, rows[x + 1])) > Math.abs(mean)) continue;
-      // Two columns beside a line its high-pass is minus half of it: a lobe, not a line of its own.
-      if (x >= 4 && (sum[x - 2] / Math.max(1, rows[x - 2])) * sign <= -LOBE * Math.abs(mean)) continue;
-      if (x < w - 4 && (sum[x + 2] / Math.max(1, rows[x + 2])) * sign <= -LOBE * Math.abs(mean)) continue;
-      if (nb?.a && nb.b && nb.shift && this.movedWithScene(L, x, sign, Math.abs(mean), flat, nb.a, nb.b, nb.shift(x, h >> 1))) continue;
+      found[x] = sign;
+    }
+    let columns = 0, pixels = 0;
+    const meanAt = (x: number) => sum[x] / Math.max(1, rows[x]);
+    for (let x = 2; x < w - 2; x++) {
+      const sign = found[x];
+      if (!sign) continue;
+      const strength = Math.abs(meanAt(x));
+      // Two columns beside a line its high-pass is minus half of it: a lobe of the line found there, not a line of its own.
+      if ((found[x - 2] === -sign && Math.abs(meanAt(x - 2)) >= LOBE * strength) || (found[x + 2] === -sign && Math.abs(meanAt(x + 2)) >= LOBE * strength)) continue;
+      if (nb?.a && nb.b && nb.shift && this.movedWithScene(L, x, sign, strength, flat, nb.a, nb.b, nb.shift(x, h >> 1))) continue;
       columns++;
       taken[x] = sign;
       pixels += this.takeOut(L, x, sign, mark);
