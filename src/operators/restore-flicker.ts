@@ -23,32 +23,58 @@ export interface RestoreFlickerOptions {
   onFrame?: (index: number, mean: number, reference: number) => void;
 }
 
+/** The share of the window's spread a parabola must explain to be the trend (flicker about a turn explains less). */
+const PARABOLA_R2 = 0.8;
+
 /**
- * The value at j of the straight line fitted to the window's values (ring `v` of `size`) of
- * frames lo..hi in `shot`, drawn towards their mean as the line explains less of their spread
+ * The value at j of the straight line (or parabola) fitted to the window's values (ring `v` of `size`) of
+ * frames lo..hi in `shot`, drawn towards their mean as the fit explains less of their spread
  * (R²): a steady real change (a fade, a pan into shadow) lies on the line and passes, even where
  * the window is cut short at a shot's start or end; flicker jumps about it.
  */
 function trendAt(v: Float64Array, shots: Float64Array, shot: number, lo: number, hi: number, j: number, size: number): number {
-  let c = 0, st = 0, sv = 0, stt = 0, stv = 0;
+  // Sums of t^k (k 0..4) and t^k x (k 0..2) over the window's frames of this shot, t = i - j.
+  let c = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, sv = 0, s1v = 0, s2v = 0;
   for (let i = lo; i <= hi; i++) {
     if (shots[i % size] !== shot) continue;
-    const t = i - j, x = v[i % size];
+    const t = i - j, x = v[i % size], t2 = t * t;
     c++;
-    st += t;
-    sv += x;
-    stt += t * t;
-    stv += t * x;
+    s1 += t; s2 += t2; s3 += t2 * t; s4 += t2 * t2;
+    sv += x; s1v += t * x; s2v += t2 * x;
   }
-  const mean = sv / c, den = c * stt - st * st;
-  if (c < 3 || den <= 0) return mean;
-  const slope = (c * stv - st * sv) / den, line = (sv - slope * st) / c;
-  // Weighted by how much of the values' spread the line explains: flicker alone (no trend) keeps
-  // the plain mean, whose estimate is steadier where the window is cut short.
+  const mean = sv / c;
+  if (c < 3) return mean;
   let ss = 0;
   for (let i = lo; i <= hi; i++) if (shots[i % size] === shot) ss += (v[i % size] - mean) ** 2;
-  const explained = ss > 0 ? Math.min(1, (slope * slope * (stt - (st * st) / c)) / ss) : 0;
-  return mean + explained * (line - mean);
+  if (!(ss > 0)) return mean;
+  // The straight line, and with 5 frames or more the parabola (a pan that turns back, a light
+  // that brightens and fades) where it explains most of the spread (PARABOLA_R2) and more than
+  // the line once both are discounted for their free parameters: flicker alone does not pull it.
+  const den = c * s2 - s1 * s1;
+  if (den <= 0) return mean;
+  const slope = (c * s1v - s1 * sv) / den, line = (sv - slope * s1) / c;
+  let fit = line, r2 = Math.min(1, (slope * slope * (s2 - (s1 * s1) / c)) / ss);
+  if (c >= 5) {
+    // Normal equations of x = a + b t + q t^2, solved by Cramer's rule.
+    const m = [[c, s1, s2], [s1, s2, s3], [s2, s3, s4]], r = [sv, s1v, s2v];
+    const det3 = (a: number[][]) => a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    const d = det3(m);
+    if (Math.abs(d) > 1e-9) {
+      const col = (k: number) => m.map((row, ri) => row.map((x, ci) => (ci === k ? r[ri] : x)));
+      const a = det3(col(0)) / d, b = det3(col(1)) / d, q = det3(col(2)) / d;
+      let res = 0;
+      for (let i = lo; i <= hi; i++) {
+        if (shots[i % size] !== shot) continue;
+        const t = i - j;
+        res += (v[i % size] - (a + b * t + q * t * t)) ** 2;
+      }
+      const r2q = Math.max(0, 1 - res / ss);
+      // Adjusted R²: what each fit explains beyond what as many free parameters explain of noise.
+      const adj = (r2x: number, p: number) => 1 - ((1 - r2x) * (c - 1)) / Math.max(1, c - p - 1);
+      if (r2q >= PARABOLA_R2 && adj(r2q, 2) > adj(r2, 1)) [fit, r2] = [a, r2q];
+    }
+  }
+  return mean + r2 * (fit - mean);
 }
 
 export function restoreFlicker<T extends LFrame>(s: FlickerSettings, opts: RestoreFlickerOptions = {}): OperatorFunction<T, T> {
