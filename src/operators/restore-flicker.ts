@@ -55,13 +55,13 @@ function trendAt(v: Float64Array, shots: Float64Array, shot: number, lo: number,
   const slope = (c * s1v - s1 * sv) / den, line = (sv - slope * s1) / c;
   let fit = line, r2 = Math.min(1, (slope * slope * (s2 - (s1 * s1) / c)) / ss);
   if (c >= 5) {
-    // Normal equations of x = a + b t + q t^2, solved by Cramer's rule.
-    const m = [[c, s1, s2], [s1, s2, s3], [s2, s3, s4]], r = [sv, s1v, s2v];
-    const det3 = (a: number[][]) => a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
-    const d = det3(m);
+    // Normal equations of x = a + b t + q t^2 (matrix [[c s1 s2] [s1 s2 s3] [s2 s3 s4]]), by Cramer's rule.
+    const m0 = s2 * s4 - s3 * s3, m1 = s1 * s4 - s3 * s2, m2 = s1 * s3 - s2 * s2;
+    const d = c * m0 - s1 * m1 + s2 * m2;
     if (Math.abs(d) > 1e-9) {
-      const col = (k: number) => m.map((row, ri) => row.map((x, ci) => (ci === k ? r[ri] : x)));
-      const a = det3(col(0)) / d, b = det3(col(1)) / d, q = det3(col(2)) / d;
+      const a = (sv * m0 - s1 * (s1v * s4 - s3 * s2v) + s2 * (s1v * s3 - s2 * s2v)) / d;
+      const b = (c * (s1v * s4 - s3 * s2v) - sv * m1 + s2 * (s1 * s2v - s1v * s2)) / d;
+      const q = (c * (s2 * s2v - s3 * s1v) - s1 * (s1 * s2v - s1v * s2) + sv * m2) / d;
       let res = 0;
       for (let i = lo; i <= hi; i++) {
         if (shots[i % size] !== shot) continue;

@@ -7,7 +7,7 @@
 // sign): the line adds to every pixel it crosses, and the scene under it is kept.
 import type { ScratchSettings } from './options.js';
 import { REPAIR_CODE } from './repair-marks.js';
-import { MOVED, REPAIRED_MOVED, sceneReach, type ScratchResult } from './scratches.js';
+import { movedWithScene, type ScratchResult } from './scratches.js';
 import type { Neighbours } from './motion.js';
 
 /** Rows each side averaged into the line's profile. */
@@ -62,7 +62,7 @@ export class HairlineDetector {
   /**
    * Finds hairlines in `L` and takes them out in place; `mark` (the preview's) gets the hairline
    * code where it changed L. With the compensated neighbours `nb`, a line that moved with the
-   * scene is the scene's (the scratch detector's test, on the column's mean).
+   * scene is the scene's (movedWithScene, on the column's mean).
    */
   repair(L: Float32Array, s: ScratchSettings, mark?: Uint8Array, nb?: Neighbours | null): HairlineResult {
     const { width: w, height: h, sum, rows, signs, thirds, thirdSum, thirdRows, taken, found } = this;
@@ -128,7 +128,7 @@ export class HairlineDetector {
       const strength = Math.abs(meanAt(x));
       // Two columns beside a line its high-pass is minus half of it: a lobe of the line found there, not a line of its own.
       if ((found[x - 2] === -sign && Math.abs(meanAt(x - 2)) >= LOBE * strength) || (found[x + 2] === -sign && Math.abs(meanAt(x + 2)) >= LOBE * strength)) continue;
-      if (nb?.a && nb.b && nb.shift && this.movedWithScene(L, x, sign, strength, flat, nb.a, nb.b, nb.shift(x, h >> 1))) continue;
+      if (nb?.a && nb.b && nb.shift && this.sceneLine(L, x, sign, strength, flat, nb.a, nb.b, nb.shift(x, h >> 1))) continue;
       columns++;
       taken[x] = sign;
       pixels += this.takeOut(L, x, sign, mark);
@@ -136,18 +136,11 @@ export class HairlineDetector {
     return done({ columns, pixels });
   }
 
-  /**
-   * True when both neighbours (warped onto this frame) show the line, at least half its mean
-   * high-pass with its sign, within sceneReach columns of x, where the scene moved `moved` px or
-   * more: a scene's line (a building's edge in a pan). Neighbour a is the previous frame as
-   * repaired: where this detector took the line out where the scene came from, b alone decides.
-   */
-  private movedWithScene(L: Float32Array, x: number, sign: number, mean: number, flat: number, a: Float32Array, b: Float32Array, moved: number): boolean {
-    if (Math.abs(moved) < MOVED) return false;
-    const { width: w, height: h, prev } = this;
-    const r = sceneReach(moved);
-    const shows = (P: Float32Array) => {
-      for (let xx = Math.max(2, x - r); xx <= Math.min(w - 3, x + r); xx++) {
+  /** movedWithScene for column x: a neighbour shows the line where its column's mean high-pass (rows flat in both) is half this frame's. */
+  private sceneLine(L: Float32Array, x: number, sign: number, mean: number, flat: number, a: Float32Array, b: Float32Array, moved: number): boolean {
+    const { width: w, height: h } = this;
+    const shows = (P: Float32Array, reach: number) => {
+      for (let xx = Math.max(2, x - reach); xx <= Math.min(w - 3, x + reach); xx++) {
         let s = 0, n = 0;
         for (let y = 0; y < h; y++) {
           const i = y * w;
@@ -159,12 +152,7 @@ export class HairlineDetector {
       }
       return false;
     };
-    let filledInA = false;
-    if (Math.abs(moved) >= REPAIRED_MOVED) {
-      const c = Math.round(x + moved);
-      for (let xx = Math.max(0, c - r - 2); xx <= Math.min(w - 1, c + r + 2) && !filledInA; xx++) filledInA = prev[xx] === sign;
-    }
-    return shows(b) && (filledInA || shows(a));
+    return movedWithScene(x, moved, sign, this.prev, 0, w, a, b, shows);
   }
 
   /** Subtracts the line's profile (its sign only) from column x; returns the pixels changed. */

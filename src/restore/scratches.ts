@@ -12,23 +12,36 @@ import { REPAIR_CODE } from './repair-marks.js';
 import type { Neighbours } from './motion.js';
 
 /** Horizontal motion (px) from which the scene's own lines are told from the film's. */
-export const MOVED = 1.5;
+const MOVED = 1.5;
 /**
  * Motion (px) from which a line the previous frame had filled where the scene came from is judged
  * by the next frame alone: far enough that a scratch fixed on the film, which a small move leaves
  * nearly in place, cannot pass for it.
  */
-export const REPAIRED_MOVED = 4;
+const REPAIRED_MOVED = 4;
 /** The most columns either side a warped neighbour is searched for the scene's line. */
 const SEARCH = 4;
 
 /**
- * How many columns either side a warped neighbour is searched for a line when the scene moved
- * `moved` px: the flow may land a few columns off on a fast move, while a line fixed on the film
- * sits |moved| columns away in the warped neighbour, out of reach.
+ * The rule both line detectors (scratches, hairlines) tell the scene's lines from the film's by:
+ * where the scene moved `moved` px (MOVED or more) at column x, the line is the scene's when the
+ * warped neighbours show it (`shows(P, reach)`: within `reach` columns of x, half its contrast,
+ * its sign). The reach is |moved| - 3 (at most SEARCH): the flow may land a few columns off on a
+ * fast move, while a line fixed on the film sits |moved| columns away in a warped neighbour.
+ * Neighbour a is the previous frame as repaired: where the detector took a line of this sign out
+ * of it (`before[offset + column]`) where the scene's motion puts x, a cannot show it and b alone
+ * decides.
  */
-export function sceneReach(moved: number): number {
-  return Math.max(0, Math.min(SEARCH, Math.floor(Math.abs(moved)) - 3));
+export function movedWithScene(x: number, moved: number, sign: number, before: Int8Array, offset: number, width: number,
+  a: Float32Array, b: Float32Array, shows: (P: Float32Array, reach: number) => boolean): boolean {
+  if (Math.abs(moved) < MOVED) return false;
+  const reach = Math.max(0, Math.min(SEARCH, Math.floor(Math.abs(moved)) - 3));
+  if (!shows(b, reach)) return false;
+  if (Math.abs(moved) >= REPAIRED_MOVED) {
+    const c = Math.round(x + moved);
+    for (let xx = Math.max(0, c - reach - 2); xx <= Math.min(width - 1, c + reach + 2); xx++) if (before[offset + xx] === sign) return true;
+  }
+  return shows(a, reach);
 }
 
 /** Half-width of the spike test: lines up to 3 px wide (the test column in their middle) are spikes. */
@@ -154,58 +167,39 @@ export class ScratchDetector {
   }
 
   /**
-   * Unflags band columns whose line the neighbours a and b, warped onto this frame, also show
-   * (at least half its mean contrast, same sign) where the scene moved MOVED px or more, each
-   * searched sceneReach columns either side. Returns how many were unflagged.
+   * Unflags band columns whose line moved with the scene (movedWithScene: the warped neighbours a
+   * and b show it, over the band's rows where this frame does). Returns how many were unflagged.
    */
   private keepScene(L: Float32Array, a: Float32Array, b: Float32Array, shift: (x: number, y: number) => number, t: number): number {
-    const { width: w, height: h, bands, flag, bandRows } = this;
+    const { width: w, height: h, bands, flag, prev, bandRows } = this;
     let dropped = 0;
     const hp = (P: Float32Array, i: number) => P[i] - 0.5 * (P[i - SPAN] + P[i + SPAN]);
-    // The best same-sign line contrast of P over rows [y0, y1) at columns x-r..x+r (rows where L shows the line).
-    const bestNear = (P: Float32Array, x: number, r: number, y0: number, y1: number, sign: number) => {
-      let best = -Infinity;
-      for (let xx = Math.max(SPAN, x - r); xx <= Math.min(w - SPAN - 1, x + r); xx++) {
-        let s = 0;
-        for (let y = y0; y < y1; y++) {
-          const i = y * w + x;
-          if (hp(L, i) * sign < t / 3) continue;
-          s += hp(P, y * w + xx) * sign;
-        }
-        best = Math.max(best, s);
-      }
-      return best;
-    };
     for (let band = 0; band < bands; band++) {
       const y0 = band * bandRows, y1 = Math.min(h, y0 + bandRows);
       for (let x = SPAN; x < w - SPAN; x++) {
         const sign = flag[band * w + x];
         if (!sign) continue;
-        const moved = shift(x, (y0 + y1) >> 1);
-        if (Math.abs(moved) < MOVED) continue;
         let c = 0;
         for (let y = y0; y < y1; y++) {
           const v = hp(L, y * w + x) * sign;
           if (v >= t / 3) c += v;
         }
         if (c <= 0) continue;
-        const r = sceneReach(moved);
-        // Neighbour a is the previous frame as repaired: where this stage filled the line there
-        // (flagged where the scene's motion puts this column), a cannot show it, and b alone speaks.
-        const filledInA = Math.abs(moved) >= REPAIRED_MOVED && this.flaggedBefore(band, Math.round(x + moved), sign, r + 2);
-        if (bestNear(b, x, r, y0, y1, sign) >= 0.5 * c && (filledInA || bestNear(a, x, r, y0, y1, sign) >= 0.5 * c)) {
+        // P shows the line at some column within reach: its contrast there, summed over the rows where L shows it.
+        const shows = (P: Float32Array, reach: number) => {
+          for (let xx = Math.max(SPAN, x - reach); xx <= Math.min(w - SPAN - 1, x + reach); xx++) {
+            let sum = 0;
+            for (let y = y0; y < y1; y++) if (hp(L, y * w + x) * sign >= t / 3) sum += hp(P, y * w + xx) * sign;
+            if (sum >= 0.5 * c) return true;
+          }
+          return false;
+        };
+        if (movedWithScene(x, shift(x, (y0 + y1) >> 1), sign, prev, band * w, w, a, b, shows)) {
           flag[band * w + x] = 0;
           dropped++;
         }
       }
     }
     return dropped;
-  }
-
-  /** True when the previous frame flagged (and so filled) a line of this sign in this band within `reach` columns of x. */
-  private flaggedBefore(band: number, x: number, sign: number, reach: number): boolean {
-    const { width: w, prev } = this;
-    for (let xx = Math.max(0, x - reach); xx <= Math.min(w - 1, x + reach); xx++) if (prev[band * w + xx] === sign) return true;
-    return false;
   }
 }
