@@ -187,6 +187,52 @@ test('BlotchDetector: a tape hit in place on a direct neighbour (not a flat area
   det.clear();
 });
 
+test('BlotchDetector: a tape pair over what the camera follows (in place on one direct neighbour only, the scene around standing still) is kept among scattered dark pixels, not beside a whole dark thing, nor on a repeated frame', () => {
+  const w = 128, h = 96;
+  const scene = movingScene(w, h, 0);
+  const det = new BlotchDetector(w, h);
+  const spot = (L: Float32Array) => {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - 48) ** 2 + (y - 40) ** 2 <= 144) L[y * w + x] = 5;
+    return L;
+  };
+  // The part of the frame the camera does not follow (x >= 96) pans: another scene each frame.
+  const panned = (L: Float32Array, by: number) => {
+    const other = movingScene(w, h, by);
+    for (let y = 0; y < h; y++) for (let x = 96; x < w; x++) L[y * w + x] = other[y * w + x]!;
+    return L;
+  };
+  // The frames around as the warp leaves them on a busy pan: isolated dark pixels all around the
+  // hit (beyond the margin the flow is checked on), as many as the hit has pixels, none connected
+  // (on odd rows and columns: the noise level is taken on every fourth).
+  const scattered = (L: Float32Array) => {
+    for (let y = 1; y < h; y += 2) for (let x = 1; x < w; x += 2) if (Math.max(Math.abs(x - 48), Math.abs(y - 40)) > 20) L[y * w + x] = 5;
+    return L;
+  };
+  const cur = spot(scene.slice());
+  const around = scattered(scene.slice());
+  const hit = () => det.mask[40 * w + 48] === HOLE;
+  const witnesses = { p1: around, n1: around, p2: around, n2: around };
+  det.detect(cur, witnesses, BLOTCHES);
+  assert.ok(!hit(), 'no copy in place anywhere: the dark pixels nearby judge it');
+  // The hit is in place on the next frame as it came, not on the one before; the scene around it
+  // stood still (the car the camera follows) while the rest of the frame panned.
+  const raw = [panned(scene.slice(), 10), spot(panned(scene.slice(), -10))];
+  det.detect(cur, { ...witnesses, raw }, BLOTCHES);
+  assert.ok(hit(), 'a tape pair among scattered pixels is kept');
+  // A thing as dark beside it in every frame around, whole: something that paused for two frames.
+  const thing = (L: Float32Array) => {
+    for (let y = 28; y <= 52; y++) for (let x = 70; x <= 84; x++) L[y * w + x] = 5;
+    return L;
+  };
+  const withThing = thing(around.slice());
+  det.detect(cur, { p1: withThing, n1: withThing, p2: withThing, n2: withThing, raw }, BLOTCHES);
+  assert.ok(!hit(), 'a whole dark thing nearby: it paused, no tape pair');
+  // The next frame a repeat of this one (nothing moved anywhere): its copy in place proves nothing.
+  det.detect(cur, { ...witnesses, raw: [raw[0]!, cur.slice()] }, BLOTCHES);
+  assert.ok(!hit(), 'a repeated frame makes no tape pair');
+  det.clear();
+});
+
 test('MotionCompensator on a fast pan: the camera shift is found, and frames four apart warp onto the middle one', () => {
   const w = 320, h = 180, speed = 18;
   // A textured wall panning `speed` px a frame: frame t shows the wall from x + speed t.

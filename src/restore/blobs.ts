@@ -89,6 +89,63 @@ export function movedNearby(cur: Float32Array, a: Float32Array, b: Float32Array,
   return inA >= need && inB >= need;
 }
 
+/** Scratch for movedThing(): a window's flags and flood queue, grown as needed. */
+export interface ThingScratch {
+  flags: Uint8Array;
+  queue: Int32Array;
+}
+
+/**
+ * Like movedNearby, but the thing must be one 8-connected region, at least `share` of the blob's
+ * size, in both `a` and `b`: a thing that moved is whole, while on a busy pan the warped frames'
+ * errors leave scattered pixels as dark as the blob all around it.
+ */
+export function movedThing(cur: Float32Array, a: Float32Array, b: Float32Array, stack: Int32Array, count: number, box: Box, search: number, t: number, share: number,
+  scratch: ThingScratch, w: number, h: number): boolean {
+  let sum = 0, diff = 0;
+  for (let q = 0; q < count; q++) {
+    const i = stack[q]!;
+    sum += cur[i]!;
+    diff += cur[i]! - 0.5 * (a[i]! + b[i]!);
+  }
+  const level = sum / count, dark = diff < 0, need = Math.max(2, Math.ceil(share * count));
+  const x0 = Math.max(0, box.x0 - search), x1 = Math.min(w - 1, box.x1 + search), y0 = Math.max(0, box.y0 - search), y1 = Math.min(h - 1, box.y1 + search);
+  const ww = x1 - x0 + 1, hh = y1 - y0 + 1, size = ww * hh;
+  if (scratch.flags.length < size) [scratch.flags, scratch.queue] = [new Uint8Array(size), new Int32Array(size)];
+  const { flags, queue } = scratch;
+  const largest = (p: Float32Array): number => {
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const i = y * w + x, vp = p[i]!;
+        flags[(y - y0) * ww + x - x0] = (dark ? vp <= level + 0.5 * t : vp >= level - 0.5 * t) && Math.abs(vp - cur[i]!) > t ? 1 : 0;
+      }
+    }
+    let best = 0;
+    for (let s = 0; s < size && best < need; s++) {
+      if (flags[s] !== 1) continue;
+      flags[s] = 2;
+      let top = 0, end = 0;
+      queue[end++] = s;
+      while (top < end) {
+        const k = queue[top++]!, x = k % ww, y = (k - x) / ww;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= hh) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx, j = yy * ww + xx;
+            if (xx < 0 || xx >= ww || flags[j] !== 1) continue;
+            flags[j] = 2;
+            queue[end++] = j;
+          }
+        }
+      }
+      if (end > best) best = end;
+    }
+    return best;
+  };
+  return largest(a) >= need && largest(b) >= need;
+}
+
 /**
  * True when, in a margin of `margin` pixels around a blob's box, the frame agrees with its
  * neighbours' mean to within `limit` on average: the motion compensation holds there. The blob's

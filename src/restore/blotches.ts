@@ -12,7 +12,7 @@
 // it moved) is judged by its track alone, not by what lies nearby. Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
-import { anyIn, differenceAround, floodBlob, matchedAround, movedNearby, residualSpread, seenElsewhere, settledAround, type Box, type TrackFrame } from './blobs.js';
+import { anyIn, differenceAround, floodBlob, matchedAround, movedNearby, movedThing, residualSpread, seenElsewhere, settledAround, type Box, type ThingScratch, type TrackFrame } from './blobs.js';
 import type { BlotchSettings } from './options.js';
 
 /** Margin (px) around a blob where the motion compensation must hold. */
@@ -35,6 +35,18 @@ const SCENE_MOVED = 1;
  */
 const IN_PLACE_SHIFT = 4;
 const IN_PLACE_SHIFT_SHARE = 0.125;
+/** How far (times the threshold) the other direct neighbour must differ over a blob in place on one for the two to be a tape pair. */
+const PAIR_LACKS = 1.5;
+/**
+ * A direct neighbour whose difference from this frame, over the whole frame, is under this share
+ * of the other's is a repeat of it (telecined film repeats every fifth frame): everything on this
+ * frame is in place there, so a copy in place proves nothing.
+ */
+const REPEAT_SHARE = 0.5;
+/** Least side (px) of a tape pair's box: a thin upright thing in place on one neighbour is a post or a line that paused, not a tape hit. */
+const PAIR_SIDE = 8;
+/** Least size of a thing that moved (movedThing), as a share of the blob's pixels. */
+const THING_SHARE = 0.25;
 /** The eight directions sitsInPlace looks in. */
 const STEP_X = [1, 1, 0, -1, -1, -1, 0, 1], STEP_Y = [0, 1, 1, 1, 0, -1, -1, -1];
 /** A blob's content found elsewhere matching to within this share of its contrast (or the margin's limit) is motion. */
@@ -135,6 +147,9 @@ export class BlotchDetector {
   private readonly touched: Int32Array;
   private nt = 0;
   private readonly hist = new Uint32Array(256);
+  private readonly scratch: ThingScratch = { flags: new Uint8Array(0), queue: new Int32Array(0) };
+  /** Each direct neighbour's (raw) summed difference from the frame being judged, over every third pixel; found when first needed. */
+  private rawDiff: number[] | null = null;
 
   constructor(readonly width: number, readonly height: number) {
     const n = width * height;
@@ -147,6 +162,7 @@ export class BlotchDetector {
     const { p1, n1, p2, n2 } = wt;
     const n = w * h;
     this.clear();
+    this.rawDiff = null;
     const spread = residualSpread(cur, p2, n2, w, h, this.hist);
     const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
     let nt = 0;
@@ -199,11 +215,25 @@ export class BlotchDetector {
       // may, found more on the synthetic set and took fast real motion for tape hits too.)
       const tape = () => strong >= IN_PLACE_CONTRAST * t && sitsInPlace(cur, wt.raw, stack, end, 0.5 * t,
         Math.max(IN_PLACE_SHIFT, Math.round(extent * IN_PLACE_SHIFT_SHARE)), { mask, box: blob, margin: MARGIN, moved: SCENE_MOVED * limit }, w, h);
+      // A tape pair (in place on exactly one direct neighbour, the other lacking it) over what the
+      // camera follows: the scene around stands still in the frame, so the copy in place alone
+      // proves nothing, but a thing that paused for two frames is whole in the frames around,
+      // while a busy pan leaves only scattered pixels as dark as the hit there.
+      let paired: boolean | null = null;
+      const pair = () => (paired ??= strong >= IN_PLACE_CONTRAST * t && Math.min(x1 - x0, y1 - y0) + 1 >= PAIR_SIDE && this.tapePair(cur, wt.raw, end, 0.5 * t, PAIR_LACKS * t));
+      let sits: boolean | null = null;
+      const tapeHit = () => (sits ??= tape());
       const keep = !(wt.outside && anyIn(wt.outside, blob, w))
         && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)
-          || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)))
+          || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h))
+          // A tape pair whose copy sits still while the scene moved under it needs no margin:
+          // where the flow fails (a tracked car's edge) the margin matches neither witness.
+          || (tapeHit() && pair()))
         && !this.tracked(cur, wt, end, Math.min(TRACK_REACH, Math.max(32, 2 * extent)), Math.max(limit, TRACK_SHARE * strong))
-        && (tape() || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h) && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h)));
+        && (tapeHit()
+          || (!movedNearby(cur, p1, n1, stack, end, blob, search, t, w, h) && !movedNearby(cur, p2, n2, stack, end, blob, search, t, w, h))
+          || (pair() && !movedThing(cur, p1, n1, stack, end, blob, search, t, THING_SHARE, this.scratch, w, h)
+            && !movedThing(cur, p2, n2, stack, end, blob, search, t, THING_SHARE, this.scratch, w, h)));
       if (!keep) {
         for (let q = 0; q < end; q++) mask[stack[q]] = REJECTED;
         rejected++;
@@ -282,6 +312,28 @@ export class BlotchDetector {
     if (!wt.track) return false;
     const frames = wt.track.filter((f) => !(f.direct && inPlace(cur, [f.plane], this.stack, count, limit)));
     return seenElsewhere(cur, frames, this.stack, count, search, limit, this.width, this.height);
+  }
+
+  /**
+   * True when the blob (its pixels stack[0..count)) is in place on exactly one of the two direct
+   * neighbours as they are (`raw`: to within `inPlace` on average), the other differs there by
+   * at least `lacks`, and the one holding it is no repeat of this frame.
+   */
+  private tapePair(cur: Float32Array, raw: Float32Array[] | undefined, count: number, inPlace: number, lacks: number): boolean {
+    if (!raw || raw.length < 2) return false;
+    const d = raw.map((p) => {
+      let sum = 0;
+      for (let q = 0; q < count; q++) sum += Math.abs(cur[this.stack[q]!]! - p[this.stack[q]!]!);
+      return sum / count;
+    });
+    const one = d[0]! <= inPlace ? 0 : d[1]! <= inPlace ? 1 : -1;
+    if (one < 0 || d[1 - one]! < lacks) return false;
+    this.rawDiff ??= raw.map((p) => {
+      let sum = 0;
+      for (let i = 0; i < cur.length; i += 3) sum += Math.abs(cur[i]! - p[i]!);
+      return sum;
+    });
+    return this.rawDiff[one]! >= REPEAT_SHARE * this.rawDiff[1 - one]!;
   }
 
   /** Pixels still HOLE. */
