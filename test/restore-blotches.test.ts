@@ -233,6 +233,25 @@ test('BlotchDetector: a tape pair over what the camera follows (in place on one 
   det.clear();
 });
 
+test('BlotchDetector by the frame\'s edge on a pan: a large blotch reaching a little into what came into view is kept; a small thing there is not', () => {
+  const w = 128, h = 96;
+  const scene = movingScene(w, h, 0);
+  const det = new BlotchDetector(w, h);
+  const disc = (L: Float32Array, cx: number, r: number) => {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - 48) ** 2 <= r * r) L[y * w + x] = 5;
+    return L;
+  };
+  // A witness was sampled beyond its frame in the last 6 columns (the pan brought them into view).
+  const outside = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = w - 6; x < w; x++) outside[y * w + x] = 1;
+  const witnesses = { p1: scene, n1: scene, p2: scene, n2: scene, outside };
+  det.detect(disc(scene.slice(), 108, 16), witnesses, BLOTCHES);
+  assert.equal(det.mask[48 * w + 108], HOLE, 'a 32 px blotch, a few per cent of it where the view is new: kept');
+  det.detect(disc(scene.slice(), 119, 6), witnesses, BLOTCHES);
+  assert.notEqual(det.mask[48 * w + 119], HOLE, 'a 12 px thing reaching the new view: left alone');
+  det.clear();
+});
+
 test('MotionCompensator on a fast pan: the camera shift is found, and frames four apart warp onto the middle one', () => {
   const w = 320, h = 180, speed = 18;
   // A textured wall panning `speed` px a frame: frame t shows the wall from x + speed t.

@@ -20,6 +20,8 @@ import type { StageTimer } from '../core/stage-timer.js';
 
 /** Frames the stage holds back: it looks at frame t when t+3 arrives. */
 export const BLOTCH_LOOKAHEAD = 3;
+/** Spread (L) the net is told where a frame around was sampled beyond its edge: as much as occlusion's in its training. */
+const NO_WITNESS_SPREAD = 60;
 /** How far (px) the directional fill looks for a pixel outside the blotch. */
 const DIRECTIONAL_REACH = 128;
 
@@ -92,7 +94,7 @@ class Work {
   }
 
   /** The frames around (warped), their mean and spread per pixel, for the net. */
-  around(refs: Float32Array[]): FramesAround {
+  around(refs: Float32Array[], outside?: Uint8Array): FramesAround {
     const n = this.width * this.height;
     const near = (this.nearPlane ??= new Float32Array(n)), spread = (this.spreadPlane ??= new Float32Array(n));
     for (let i = 0; i < n; i++) {
@@ -104,7 +106,9 @@ class Work {
         sum += v;
       }
       near[i] = sum / refs.length;
-      spread[i] = hi - lo;
+      // Sampled beyond a frame's edge there is no witness: told as frames that disagree, so that
+      // the net leans on the frame's own context.
+      spread[i] = outside?.[i] ? Math.max(hi - lo, NO_WITNESS_SPREAD) : hi - lo;
     }
     return { near, spread };
   }
@@ -176,8 +180,9 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
           const marks = marksOf(e.f);
           if (marks) for (let i = 0; i < marks.length; i++) if (w.det.mask[i]) marks[i] = REPAIR_CODE.blotch;
           const refs = [a2, b2];
-          if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4, pan(3), 1.5));
-          if (s.fromFrames) result.fromFrames = w.det.fillFromFrames(L, refs, s.agree);
+          // The frames three away reach further beyond the frame's edge on a pan: flagged too.
+          if (both && p3 && n3) refs.push(...w.straddle(p3, n3, 4, pan(3), 1.5, out));
+          if (s.fromFrames) result.fromFrames = w.det.fillFromFrames(L, refs, s.agree, out);
           result.spatial = w.det.holes();
           if (result.spatial) {
             if (s.fill === 'net') {
@@ -186,7 +191,7 @@ export function restoreBlotches<T extends LFrame>(s: BlotchSettings, opts: Resto
               // Waiting for the model to load is not the stage's cost.
               let ms = performance.now() - t0;
               const t1 = performance.now();
-              await model.fill(L, w.det.mask, w.width, w.height, HOLE, found.boxes, model.temporal ? w.around(refs) : undefined);
+              await model.fill(L, w.det.mask, w.width, w.height, HOLE, found.boxes, model.temporal ? w.around(refs, out) : undefined);
               ms += performance.now() - t1;
               opts.timer?.add('restore-blotches', ms);
               w.det.clear();

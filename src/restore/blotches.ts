@@ -47,6 +47,13 @@ const REPEAT_SHARE = 0.5;
 const PAIR_SIDE = 8;
 /** Least size of a thing that moved (movedThing), as a share of the blob's pixels. */
 const THING_SHARE = 0.25;
+/**
+ * A blob reaching where a witness was beyond its frame is judged only when it stands out by
+ * MATCHED_CONTRAST thresholds, under this share of it is there, and the rest is this many times a
+ * blotch's least size (`minArea`): by the frame's edge on a pan, small or faint things coming into
+ * view or leaving it pass every other test (on the clean fast clips, all of them faint).
+ */
+const OUTSIDE_SHARE = 0.25, OUTSIDE_EVIDENCE = 4;
 /** The eight directions sitsInPlace looks in. */
 const STEP_X = [1, 1, 0, -1, -1, -1, 0, 1], STEP_Y = [0, 1, 1, 1, 0, -1, -1, -1];
 /** A blob's content found elsewhere matching to within this share of its contrast (or the margin's limit) is motion. */
@@ -159,19 +166,19 @@ export class BlotchDetector {
   /** Finds blotches in `cur` and marks them HOLE in `mask`; `cur` is not changed. */
   detect(cur: Float32Array, wt: BlotchWitnesses, s: BlotchSettings): BlotchDetection {
     const { width: w, height: h, mask, stack, touched } = this;
-    const { p1, n1, p2, n2 } = wt;
+    const { p1, n1, p2, n2, outside } = wt;
     const n = w * h;
     this.clear();
     this.rawDiff = null;
     const spread = residualSpread(cur, p2, n2, w, h, this.hist);
     const t = Math.max(s.threshold, NOISE_FACTOR * spread), agree = Math.max(s.agree, NOISE_FACTOR * spread);
     let nt = 0;
-    // Where the witnesses disagree (the flow failed on one of them, at a motion boundary), a pixel
-    // is only weak (with `boundaries`): it joins the blob it touches, so that one blotch is judged
-    // whole, not in pieces; otherwise it is no candidate.
+    // Where the witnesses disagree (the flow failed on one of them, at a motion boundary) or one
+    // was sampled beyond its frame, a pixel is only weak (with `boundaries`): it joins the blob it
+    // touches, so that one blotch is judged whole, not in pieces; otherwise it is no candidate.
     for (let i = 0; i < n; i++) {
       const c = cur[i], d1 = c - p2[i], d2 = c - n2[i], dn = p2[i] - n2[i];
-      const kind = dn < agree && dn > -agree ? CANDIDATE : s.boundaries ? WEAK : 0;
+      const kind = dn < agree && dn > -agree && !(s.boundaries && outside && outside[i]) ? CANDIDATE : s.boundaries ? WEAK : 0;
       if (!kind) continue;
       if (d1 > t && d2 > t) {
         if (c - p1[i] > t || c - n1[i] > t) mask[touched[nt++] = i] = kind;
@@ -196,7 +203,7 @@ export class BlotchDetector {
       if (s.boundaries) {
         for (let q = 0; q < end; q++) {
           const i = stack[q]!, dn = p2[i]! - n2[i]!;
-          if (dn >= agree || dn <= -agree) weak++;
+          if (dn >= agree || dn <= -agree || (outside && outside[i])) weak++;
         }
       }
       if (end - weak < s.minArea || extent < s.minExtent || extent > s.maxExtent) {
@@ -223,7 +230,7 @@ export class BlotchDetector {
       const pair = () => (paired ??= strong >= IN_PLACE_CONTRAST * t && Math.min(x1 - x0, y1 - y0) + 1 >= PAIR_SIDE && this.tapePair(cur, wt.raw, end, 0.5 * t, PAIR_LACKS * t));
       let sits: boolean | null = null;
       const tapeHit = () => (sits ??= tape());
-      const keep = !(wt.outside && anyIn(wt.outside, blob, w))
+      const keep = this.inView(outside, s.boundaries && strong >= MATCHED_CONTRAST * t, blob, end, weak, s.minArea)
         && (settledAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h)
           || (s.boundaries && strong >= MATCHED_CONTRAST * t && matchedAround(cur, p2, n2, mask, blob, MARGIN, limit, w, h))
           // A tape pair whose copy sits still while the scene moved under it needs no margin:
@@ -279,14 +286,15 @@ export class BlotchDetector {
 
   /**
    * Fills HOLE pixels from the planes `refs` (frames further away, warped onto this one) where all
-   * of them agree to within `agree` L: their mean. Returns the pixels filled; the rest stay HOLE.
+   * of them agree to within `agree` L (and none was sampled beyond its frame: `outside`): their
+   * mean. Returns the pixels filled; the rest stay HOLE.
    */
-  fillFromFrames(cur: Float32Array, refs: Float32Array[], agree: number): number {
+  fillFromFrames(cur: Float32Array, refs: Float32Array[], agree: number, outside?: Uint8Array): number {
     const { mask, stack } = this;
     let filled = 0;
     for (let k = 0; k < this.nt; k++) {
       const i = stack[k];
-      if (mask[i] !== HOLE) continue;
+      if (mask[i] !== HOLE || outside?.[i]) continue;
       let lo = Infinity, hi = -Infinity, sum = 0;
       for (const r of refs) {
         const v = r[i];
@@ -334,6 +342,21 @@ export class BlotchDetector {
       return sum;
     });
     return this.rawDiff[one]! >= REPEAT_SHARE * this.rawDiff[1 - one]!;
+  }
+
+  /**
+   * False when the blob's box (its pixels stack[0..count), `weak` of them weak) reaches where a
+   * witness was sampled beyond its frame (what a pan brings into view has no witness, and a thing
+   * coming into view looks like damage), unless `judged` (with `boundaries`, for a blob standing
+   * out like damage) and under OUTSIDE_SHARE of it is there, the rest, judged on both witnesses,
+   * being OUTSIDE_EVIDENCE times a blotch's least size.
+   */
+  private inView(outside: Uint8Array | undefined, judged: boolean, box: Box, count: number, weak: number, minArea: number): boolean {
+    if (!outside || !anyIn(outside, box, this.width)) return true;
+    if (!judged || count - weak < OUTSIDE_EVIDENCE * minArea) return false;
+    let beyond = 0;
+    for (let q = 0; q < count; q++) if (outside[this.stack[q]!]) beyond++;
+    return beyond <= OUTSIDE_SHARE * count;
   }
 
   /** Pixels still HOLE. */
