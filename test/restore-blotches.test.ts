@@ -54,6 +54,13 @@ function blob(L: Float32Array, cx: number, cy: number, rx: number, ry: number, v
   return px;
 }
 
+/** Paints a disc of L 5 (dark as a blotch) centred at (cx, cy), radius r, on a plane `w` wide; returns the plane. */
+function darkDisc(L: Float32Array, w: number, cx: number, cy: number, r: number): Float32Array {
+  const h = L.length / w;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) L[y * w + x] = 5;
+  return L;
+}
+
 function psnrOver(L: Float32Array, ref: Float32Array, px: number[]): number {
   const mse = px.reduce((s, i) => s + (L[i]! - ref[i]!) ** 2, 0) / px.length;
   return 10 * Math.log10(10000 / Math.max(mse, 1e-9));
@@ -157,10 +164,7 @@ test('BlotchDetector: a tape hit in place on a direct neighbour (not a flat area
   const w = 128, h = 96;
   const scene = movingScene(w, h, 0);
   const det = new BlotchDetector(w, h);
-  const spot = (L: Float32Array) => {
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - 48) ** 2 + (y - 40) ** 2 <= 144) L[y * w + x] = 5;
-    return L;
-  };
+  const spot = (L: Float32Array) => darkDisc(L, w, 48, 40, 12);
   // Something as dark as the hit 4 px beside it in every frame around, not in this one.
   const busy = (L: Float32Array) => {
     for (let y = 28; y <= 52; y++) for (let x = 64; x <= 76; x++) L[y * w + x] = 5;
@@ -191,10 +195,7 @@ test('BlotchDetector: a tape pair over what the camera follows (in place on one 
   const w = 128, h = 96;
   const scene = movingScene(w, h, 0);
   const det = new BlotchDetector(w, h);
-  const spot = (L: Float32Array) => {
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - 48) ** 2 + (y - 40) ** 2 <= 144) L[y * w + x] = 5;
-    return L;
-  };
+  const spot = (L: Float32Array) => darkDisc(L, w, 48, 40, 12);
   // The part of the frame the camera does not follow (x >= 96) pans: another scene each frame.
   const panned = (L: Float32Array, by: number) => {
     const other = movingScene(w, h, by);
@@ -237,10 +238,7 @@ test('BlotchDetector by the frame\'s edge on a pan: a large blotch reaching a li
   const w = 128, h = 96;
   const scene = movingScene(w, h, 0);
   const det = new BlotchDetector(w, h);
-  const disc = (L: Float32Array, cx: number, r: number) => {
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - 48) ** 2 <= r * r) L[y * w + x] = 5;
-    return L;
-  };
+  const disc = (L: Float32Array, cx: number, r: number) => darkDisc(L, w, cx, 48, r);
   // A witness was sampled beyond its frame in the last 6 columns (the pan brought them into view).
   const outside = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) for (let x = w - 6; x < w; x++) outside[y * w + x] = 1;

@@ -60,6 +60,17 @@ export function floodBlob(mask: Uint8Array, stack: Int32Array, seed: number, w: 
   return { count: end, x0, y0, x1, y1 };
 }
 
+/** The blob's mean value (its pixels stack[0..count)), and whether it is darker than `a` and `b` there. */
+function blobLevel(cur: Float32Array, a: Float32Array, b: Float32Array, stack: Int32Array, count: number): { level: number; dark: boolean } {
+  let sum = 0, diff = 0;
+  for (let q = 0; q < count; q++) {
+    const i = stack[q]!;
+    sum += cur[i]!;
+    diff += cur[i]! - 0.5 * (a[i]! + b[i]!);
+  }
+  return { level: sum / count, dark: diff < 0 };
+}
+
 /**
  * True when something as dark (or as bright) as the blob lies within `search` pixels of its box
  * in both `a` and `b`, at a place where this frame does not have it: a thing that moved further
@@ -67,13 +78,7 @@ export function floodBlob(mask: Uint8Array, stack: Int32Array, seed: number, w: 
  * are stack[0..count).
  */
 export function movedNearby(cur: Float32Array, a: Float32Array, b: Float32Array, stack: Int32Array, count: number, box: Box, search: number, t: number, w: number, h: number): boolean {
-  let sum = 0, diff = 0;
-  for (let q = 0; q < count; q++) {
-    const i = stack[q]!;
-    sum += cur[i]!;
-    diff += cur[i]! - 0.5 * (a[i]! + b[i]!);
-  }
-  const level = sum / count, dark = diff < 0;
+  const { level, dark } = blobLevel(cur, a, b, stack, count);
   // The moved thing is about as large as the blob: a few stray pixels at a moving edge are not it.
   const need = Math.max(2, count >> 1);
   let inA = 0, inB = 0;
@@ -102,13 +107,8 @@ export interface ThingScratch {
  */
 export function movedThing(cur: Float32Array, a: Float32Array, b: Float32Array, stack: Int32Array, count: number, box: Box, search: number, t: number, share: number,
   scratch: ThingScratch, w: number, h: number): boolean {
-  let sum = 0, diff = 0;
-  for (let q = 0; q < count; q++) {
-    const i = stack[q]!;
-    sum += cur[i]!;
-    diff += cur[i]! - 0.5 * (a[i]! + b[i]!);
-  }
-  const level = sum / count, dark = diff < 0, need = Math.max(2, Math.ceil(share * count));
+  const { level, dark } = blobLevel(cur, a, b, stack, count);
+  const need = Math.max(2, Math.ceil(share * count));
   const x0 = Math.max(0, box.x0 - search), x1 = Math.min(w - 1, box.x1 + search), y0 = Math.max(0, box.y0 - search), y1 = Math.min(h - 1, box.y1 + search);
   const ww = x1 - x0 + 1, hh = y1 - y0 + 1, size = ww * hh;
   if (scratch.flags.length < size) [scratch.flags, scratch.queue] = [new Uint8Array(size), new Int32Array(size)];

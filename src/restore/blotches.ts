@@ -9,7 +9,9 @@
 // nearby where this frame lacks it, or when its own content is found in a frame within two as
 // they are (its track: damage is on one frame, or two in the same place, a thing in the scene
 // on all of them). A tape hit (in place on a direct neighbour as it came, while the scene around
-// it moved) is judged by its track alone, not by what lies nearby. Accepted blobs, grown for their soft edge, are filled from the
+// it moved) is judged by its track alone, not by what lies nearby; a tape pair (in place on
+// exactly one neighbour) over what the camera follows, by a whole thing nearby, not scattered
+// pixels. Accepted blobs, grown for their soft edge, are filled from the
 // frames two and three away where those four agree; what remains is marked for a spatial fill
 // (the learned net, blotch-net.ts, or the directional fill of inpaint.ts).
 import { anyIn, differenceAround, floodBlob, matchedAround, movedNearby, movedThing, residualSpread, seenElsewhere, settledAround, type Box, type ThingScratch, type TrackFrame } from './blobs.js';
