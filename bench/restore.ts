@@ -175,9 +175,9 @@ const NOTHING: DamageOptions = { dust: false, scratches: false, flicker: false, 
 
 /**
  * Faint hairlines: two or three 1-px lines down the frame, 2-4 L (dark or bright), each drifting
- * up to 0.05 px a frame (whole pixels), over grain of 1.5 L so they hide on any one row.
+ * up to 0.05 px a frame (whole pixels), over grain of 1.5 L so they hide on any one row. Each
+ * frame's call returns the columns its lines are on.
  */
-/** Faint 1-px lines down the frame in grain; each frame's call returns the columns its lines are on. */
 function hairlines(width: number, height: number, seed: number): (L: Float32Array) => number[] {
   const rand = seededRandom(seed);
   const lines = Array.from({ length: 2 + Math.floor(2 * rand()) }, () => ({ x: 8 + rand() * (width - 16), drift: 0.1 * (rand() - 0.5), contrast: (rand() < 0.5 ? -1 : 1) * (2 + 2 * rand()) }));
