@@ -2,6 +2,7 @@
 // background training job (training/train.py) was competing for the cores.
 import { cpus, hostname, totalmem, platform, arch, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export interface MachineInfo {
@@ -45,14 +46,25 @@ export function machineInfo(override?: string): MachineInfo {
   };
 }
 
-/** True while the background training job runs (it shares the CPU and skews absolute numbers). */
+/**
+ * True while the background training job runs (it shares the CPU and skews absolute numbers); a job
+ * paused with SIGSTOP for a quiet measurement (state T in /proc) does not count.
+ */
 export function trainingJobRunning(): boolean {
+  let pids: string[];
   try {
-    execFileSync('pgrep', ['-f', 'training/train.py'], { stdio: 'ignore' });
-    return true;
+    pids = execFileSync('pgrep', ['-f', 'training/train.py'], { encoding: 'utf8' }).split('\n').filter(Boolean);
   } catch {
     return false;
   }
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'T';
+    } catch {
+      return true; // no /proc: assume it runs
+    }
+  });
 }
 
 /** YYYY-MM-DD in local time. */
