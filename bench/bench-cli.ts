@@ -52,7 +52,10 @@ with a GPU; a PNG-sequence peer (DeOldify-style) and resident memory over a long
   --device D            cpu | cuda | auto (default auto: CPU always, CUDA too when it loads)
   --threads N           ONNX Runtime intra-op threads (default: ORT's choice)
   --clips LIST          end-to-end clip sizes (default 640x480,1920x1080)
-  --seconds N           end-to-end clip length (default 4; quick 2)
+  --seconds N           end-to-end clip length (default 20; quick 2). Shorter clips flatter the
+                        efficiency and scatter it: ffmpeg's start and x264's look-ahead flush are a
+                        large part of a short transcode (480p null, one machine: 0.70-0.83 over
+                        three 4 s runs, 0.66-0.67 over two 20 s runs)
   --fps N               clip frame rate (default 25)
   --batch N             end-to-end batch size (default 4)
   --size N              end-to-end model short side (default: the model's training size)
@@ -172,7 +175,7 @@ export async function runBench(v: Values): Promise<BenchRun> {
   const batches = ints(s('batches'), quick ? [1, 4] : [1, 2, 4, 8], 'batches');
   const sizes = ints(s('sizes'), quick ? [256] : [224, 256, 320], 'sizes');
   const clipSizes = list(s('clips'), ['640x480', '1920x1080']).map(parseSize);
-  const seconds = num(s('seconds'), quick ? 2 : 4, 'seconds', 0.1);
+  const seconds = num(s('seconds'), quick ? 2 : 20, 'seconds', 0.1);
   const fps = num(s('fps'), 25, 'fps', 1);
   const e2eBatch = ints(s('batch'), [4], 'batch')[0];
   const e2eSize = s('size') === undefined ? undefined : ints(s('size'), [], 'size')[0];
