@@ -4,12 +4,14 @@
 // ("before" / "after" where a change is measured), interleaved round by round so every variant
 // sees the same load; the lowest and the median chunk are printed, the lowest being the least
 // disturbed on a loaded machine. Ratios within one run are what count.
-//   --sizes 640x480,1920x1080  --rounds 9  --frames 4 (per chunk)  --stages l,resize,compose
+//   --sizes 640x480,1920x1080  --rounds 9  --frames 4 (per chunk)  --stages l,ltint,resize,compose
+// (ltint: L* of a faintly tinted source, chroma 125-129, as archival files often are)
 import { parseArgs } from 'node:util';
-import { makeUpsampleMap, lOfLuma } from '../src/color/lab.js';
+import { makeUpsampleMap, lOfLuma, rgbToL } from '../src/color/lab.js';
 import { newSimdComposer } from '../src/color/compose-simd.js';
 import { composeBand } from '../src/color/compose-band.js';
-import { neutralChroma } from '../src/color/yuv.js';
+import { neutralChroma, yuv420ToRgbRows } from '../src/color/yuv.js';
+import { YuvToL } from '../src/color/yuv-to-l.js';
 import { PlaneResampler, modelSize } from '../src/color/resample.js';
 import { parseSize } from './lib/clips.js';
 
@@ -18,7 +20,7 @@ const { values: v } = parseArgs({
     sizes: { type: 'string', default: '640x480,1920x1080' },
     rounds: { type: 'string', default: '9' },
     frames: { type: 'string', default: '4' },
-    stages: { type: 'string', default: 'l,resize,compose' },
+    stages: { type: 'string', default: 'l,ltint,resize,compose' },
   },
 });
 const rounds = Number(v.rounds), frames = Number(v.frames), stages = new Set(v.stages.split(','));
@@ -66,6 +68,21 @@ function variants(width: number, height: number): Variant[] {
     list.push({ stage: 'l', variant: 'after (word test; Y read through the tables)', run: () => {
       if (!neutralChroma(yuv, width, height, 0, height)) throw new Error('not gray');
     } });
+  }
+  if (stages.has('ltint')) {
+    // The same frame with a faint tint that drifts across it (chroma 125-129).
+    const tint = yuv.slice();
+    const cw = width >> 1, ch = height >> 1;
+    for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) {
+      tint[n + y * cw + x] = 125 + ((x * 5) / cw | 0);
+      tint[n + cw * ch + y * cw + x] = 125 + ((y * 5) / ch | 0);
+    }
+    const rgb = new Uint8Array(n * 3), L = new Float32Array(n), tables = new YuvToL();
+    list.push({ stage: 'ltint', variant: 'before (rgb24 rows, then rgbToL)', run: () => {
+      yuv420ToRgbRows(tint, width, height, 'bt709', 0, height, rgb);
+      rgbToL(rgb, L, n);
+    } });
+    list.push({ stage: 'ltint', variant: 'after (a table of L* by Y\' per chroma pair)', run: () => tables.rows(tint, width, height, 'bt709', 0, height, L) });
   }
   if (stages.has('resize')) {
     list.push({ stage: 'resize', variant: 'now', run: () => {

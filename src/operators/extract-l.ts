@@ -11,13 +11,14 @@
 // look each one up in a table anyway (L*, or fy and Y in compose), and take that table through
 // the Y -> code table once per process instead of a pass over every pixel. Otherwise (a colour source)
 // L* comes from RGB made from the frame's Y'CbCr (color/yuv.ts: close to, not bit-equal with,
-// ffmpeg's conversion).
+// ffmpeg's conversion), through a table of L* by Y' per chroma pair (color/yuv-to-l.ts).
 //
 // With a pixel pool (src/pool) and a frame in shared memory, the gray test and the L plane are
 // made in bands on the pool's threads; the result is the same.
 import { concatMap, map, type OperatorFunction } from 'rxjs';
 import { rgbToL, isGrayRgb, grayRgbToL, GRAY_TO_L, lOfLuma } from '../color/lab.js';
 import { neutralChroma } from '../color/yuv.js';
+import { YuvToL } from '../color/yuv-to-l.js';
 import { isShared, sharedFloats } from '../core/frame-buffers.js';
 import type { PixelPool } from '../pool/pixel-pool.js';
 import type { LFrame, RawFrame } from '../core/frames.js';
@@ -80,13 +81,17 @@ function asGrayYuv(f: RawFrame): LFrame {
   return asGrayFrame(f, f.yuv!.planes.subarray(0, f.width * f.height), 1, f.yuv!.codes);
 }
 
+/** This thread's L* tables by chroma pair, for colour yuv420p frames. */
+let yuvToL: YuvToL | null = null;
+
 function extractOne(f: RawFrame): LFrame {
   const n = f.width * f.height;
   const yuv = f.yuv;
   if (yuv && neutralChroma(yuv.planes, f.width, f.height, 0, f.height)) return asGrayYuv(f);
   if (!yuv && isGrayRgb(f.rgb, n)) return asGrayFrame(f, f.rgb, 3);
   const L = new Float32Array(n);
-  rgbToL(f.rgb, L, n);
+  if (yuv) (yuvToL ??= new YuvToL()).rows(yuv.planes, f.width, f.height, yuv.matrix, 0, f.height, L);
+  else rgbToL(f.rgb, L, n);
   return Object.assign(f, { L, gray: false });
 }
 

@@ -6,7 +6,8 @@
 import { rgbToL, isGrayRgb, makeUpsampleMap, GRAY_TO_L, lOfLuma, type UpsampleMap } from '../color/lab.js';
 import { simdComposer } from '../color/compose-simd.js';
 import { composeBand } from '../color/compose-band.js';
-import { neutralChroma, yuv420ToRgbRows } from '../color/yuv.js';
+import { neutralChroma } from '../color/yuv.js';
+import { YuvToL } from '../color/yuv-to-l.js';
 import type { PixelFormat, YuvMatrix } from '../core/frames.js';
 import { PlaneResampler } from '../color/resample.js';
 
@@ -39,14 +40,13 @@ export interface ComposeTask {
 }
 export type PixelTask = GrayTask | LTask | NeutralTask | LYuvTask | ResizeTask | ComposeTask;
 
-/** Per-thread caches: the resampler and upsampling tables of the last geometry seen. */
+/** Per-thread caches: the resampler and upsampling tables of the last geometry seen, L* tables by chroma pair. */
 export class TaskRunner {
   private resampler: PlaneResampler | null = null;
   private upsample: UpsampleMap | null = null;
   private upsampleKey = '';
   private readonly simd = simdComposer();
-  /** rgb24 rows of a colour yuv420p band, on their way to L*. */
-  private scratch = new Uint8Array(0);
+  private readonly yuvToL = new YuvToL();
 
   run(t: PixelTask): boolean | null {
     switch (t.kind) {
@@ -61,13 +61,9 @@ export class TaskRunner {
       }
       case 'neutral':
         return neutralChroma(t.yuv, t.width, t.height, t.from, t.to);
-      case 'lyuv': {
-        const w = t.width, need = t.height * w * 3;
-        if (this.scratch.length < need) this.scratch = new Uint8Array(need);
-        yuv420ToRgbRows(t.yuv, w, t.height, t.matrix, t.from, t.to, this.scratch);
-        rgbToL(this.scratch.subarray(t.from * w * 3, t.to * w * 3), t.L.subarray(t.from * w, t.to * w), (t.to - t.from) * w);
+      case 'lyuv':
+        this.yuvToL.rows(t.yuv, t.width, t.height, t.matrix, t.from, t.to, t.L);
         return null;
-      }
       case 'resize': {
         let r = this.resampler;
         if (!r || r.inWidth !== t.width || r.inHeight !== t.height || r.outWidth !== t.outWidth || r.outHeight !== t.outHeight) {
