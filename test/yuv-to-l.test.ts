@@ -4,7 +4,7 @@
 // and after the matrix changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { YuvToL, MAX_CHROMA_TABLES } from '../src/color/yuv-to-l.js';
+import { YuvToL, MAX_CHROMA_TABLES, RETRY_AFTER } from '../src/color/yuv-to-l.js';
 import { yuv420ToRgbRows } from '../src/color/yuv.js';
 import { rgbToL } from '../src/color/lab.js';
 import type { YuvMatrix } from '../src/core/frames.js';
@@ -59,8 +59,14 @@ for (const [what, w, h, spread, matrix, bands] of cases) {
   });
 }
 
-test('YuvToL: the colour case outgrows the tables', () => {
-  assert.ok((160 / 2) * (120 / 2) > MAX_CHROMA_TABLES, 'more chroma blocks than tables');
+test('YuvToL: a colour film fills the tables; a tinted film after it gets tables again', () => {
+  const k = new YuvToL(), w = 160, h = 120, out = new Float32Array(w * h);
+  k.rows(frame(w, h, 128), w, h, 'bt709', 0, h, out);
+  assert.equal(k.tableCount, MAX_CHROMA_TABLES);
+  const tinted = frame(w, h, 2);
+  for (let i = 0; i <= RETRY_AFTER; i++) k.rows(tinted, w, h, 'bt709', 0, h, out);
+  assert.ok(k.tableCount > 0 && k.tableCount <= 25, `tables: ${k.tableCount}`);
+  assert.equal(firstDifference(reference(tinted, w, h, 'bt709'), out), -1);
 });
 
 test('YuvToL: a new matrix starts the tables afresh', () => {

@@ -2,15 +2,18 @@
 // rgbToL. Film that is black and white in all but its file (chroma 127 instead of 128, a faint
 // tint) has a handful of distinct chroma pairs, and for one pair L* depends on Y' alone: so each
 // pair seen gets a 256-entry table of L* by Y' (made by that same conversion on a 256-pixel row,
-// once), and a pixel costs one lookup instead of the conversion (about 1/4 of the CPU on a tinted
-// 640x416 film). A source with more pairs than the tables hold (a colour film) takes the
-// conversion itself.
+// once), and a pixel costs one lookup instead of the conversion (0.14x its CPU on a tinted frame,
+// bench/pixel-stages.ts --stages ltint). A source with more pairs than the tables hold (a colour film) takes the
+// conversion itself; every RETRY_AFTER such calls the tables are emptied and tried again, so a
+// thread that served a colour film serves the next, tinted, one from tables.
 import { rgbToL } from './lab.js';
 import { yuv420ToRgbRows } from './yuv.js';
 import type { YuvMatrix } from '../core/frames.js';
 
 /** Most chroma pairs given a table (1 KiB each); past them the source is colour and converted pixel by pixel. */
 export const MAX_CHROMA_TABLES = 1024;
+/** Calls converted pixel by pixel before the full tables are emptied for another try. */
+export const RETRY_AFTER = 100;
 
 export class YuvToL {
   /** Table index of each chroma pair (Cb << 8 | Cr), -1 for none yet. */
@@ -18,6 +21,7 @@ export class YuvToL {
   private tables = new Float32Array(256 * 16);
   private used = 0;
   private matrix: YuvMatrix | null = null;
+  private converted = 0;
   /** A 256x2 yuv420p frame whose Y' rows are 0..255, for making one pair's table. */
   private readonly probe = new Uint8Array(256 * 2 + 128 * 2);
   private readonly probeRgb = new Uint8Array(256 * 2 * 3);
@@ -26,14 +30,22 @@ export class YuvToL {
 
   /** L* of rows [from, to) (from even) of the frame into `out`, at the rows' own offsets. */
   rows(yuv: Uint8Array, width: number, height: number, matrix: YuvMatrix, from: number, to: number, out: Float32Array): void {
-    if (matrix !== this.matrix) this.reset(matrix);
-    if (this.used >= MAX_CHROMA_TABLES || !this.byTables(yuv, width, height, from, to, out)) this.convert(yuv, width, height, matrix, from, to, out);
+    if (matrix !== this.matrix || (this.used >= MAX_CHROMA_TABLES && this.converted >= RETRY_AFTER)) this.reset(matrix);
+    if (this.used < MAX_CHROMA_TABLES && this.byTables(yuv, width, height, from, to, out)) return;
+    this.converted++;
+    this.convert(yuv, width, height, matrix, from, to, out);
+  }
+
+  /** Chroma pairs with a table now (a figure for tests). */
+  get tableCount(): number {
+    return this.used;
   }
 
   private reset(matrix: YuvMatrix): void {
     this.matrix = matrix;
     this.slotOf.fill(-1);
     this.used = 0;
+    this.converted = 0;
   }
 
   /** False (rows unfinished) when a new chroma pair finds no table left. */
