@@ -157,6 +157,8 @@ def main():
                     help='H0,H1,SMIN: also score each model with its chroma scaled by s = clip((H1 - Hn) / (H1 - H0), '
                          'SMIN, 1), Hn the normalised entropy of the T=1 distribution (restraint where unsure); K (one number): '
                          'the decoded chroma at most K times the T=1 distribution\'s expected chroma')
+    ap.add_argument('--blend-size', type=int,
+                    help='also run every model at this short side and average its logits (resampled) with the --size ones')
     ap.add_argument('--json')
     args = ap.parse_args()
     props = [tuple(float(v) for v in p.split(',')) for p in args.propagate]
@@ -242,6 +244,12 @@ def main():
                         logits[k, 0] = net(x, no_hints(1, H8, W8))
                 else:
                     logits[k, nh] = net(x)
+                if args.blend_size and nh == 0:
+                    # Multi-scale: the same input at another size, its logits brought to this grid and averaged.
+                    xb = (resize_planes(Lin, *input_size(H, W, args.blend_size)) - 50.0) / 100.0
+                    lb = net(xb, no_hints(1, *xb.shape[2:])) if getattr(net, 'hints', False) else net(xb)
+                    lb = F.interpolate(lb, size=logits[k, 0].shape[2:], mode='bilinear', align_corners=False)
+                    logits[k, 0] = (logits[k, 0] + lb) / 2
             for (label, k, T, bias, (nh, pr, rs)), acc in zip(variants, accs):
                 if k is None:
                     ab = np.zeros((H, W, 2), np.float32)
