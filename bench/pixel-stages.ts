@@ -82,7 +82,9 @@ function variants(width: number, height: number): Variant[] {
       yuv420ToRgbRows(tint, width, height, 'bt709', 0, height, rgb);
       rgbToL(rgb, L, n);
     } });
-    list.push({ stage: 'ltint', variant: 'after (a table of L* by Y\' per chroma pair)', run: () => tables.rows(tint, width, height, 'bt709', 0, height, L) });
+    list.push({ stage: 'ltint', variant: 'after (a table of L* by Y\' per chroma pair)', run: () => {
+      tables.rows(tint, width, height, 'bt709', 0, height, L);
+    } });
   }
   if (stages.has('resize')) {
     list.push({ stage: 'resize', variant: 'now', run: () => {

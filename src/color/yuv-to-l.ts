@@ -3,9 +3,9 @@
 // tint) has a handful of distinct chroma pairs, and for one pair L* depends on Y' alone: so each
 // pair seen gets a 256-entry table of L* by Y' (made by that same conversion on a 256-pixel row,
 // once), and a pixel costs one lookup instead of the conversion (0.14x its CPU on a tinted frame,
-// bench/pixel-stages.ts --stages ltint). A source with more pairs than the tables hold (a colour film) takes the
-// conversion itself; every RETRY_AFTER such calls the tables are emptied and tried again, so a
-// thread that served a colour film serves the next, tinted, one from tables.
+// bench/pixel-stages.ts --stages ltint). A source with more pairs than the tables hold (a colour
+// film) takes the conversion itself; every RETRY_AFTER such calls the tables are emptied and tried
+// again, so a thread that served a colour film serves the next, tinted, one from tables.
 import { rgbToL } from './lab.js';
 import { yuv420ToRgbRows } from './yuv.js';
 import type { YuvMatrix } from '../core/frames.js';
