@@ -50,6 +50,7 @@ export const TEST_FILES: Record<string, readonly Need[]> = {
   'pixel-pool.test.ts': ['slow'],
   'yuv-pipes.test.ts': ['slow'],
   'yuv.test.ts': [],
+  'yuv-to-l.test.ts': [],
   'option-schema.test.ts': ['slow'],
   'pipeline.test.ts': ['slow'],
   'queue-segment.test.ts': ['slow'],
