@@ -7,10 +7,11 @@
 // alternating with this one, so both see the same load.
 //   --model null (or a name/path as `chroma colorize --model`)  --jobs 2  --rounds 2  --baseline DIR
 import { parseArgs } from 'node:util';
-import { readFileSync, readdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cpuSample, threadCpuMs } from './lib/cpu.js';
 
 const { values: v, positionals: clips } = parseArgs({
   allowPositionals: true,
@@ -38,21 +39,9 @@ async function colorizerFrom(root: string): Promise<ColorizerLike> {
 
 /** CPU ms of each thread of this process, and of its reaped children. */
 function sample(): { threads: Map<string, number>; children: number } {
-  const fields = (path: string) => {
-    const s = readFileSync(path, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  };
-  const threads = new Map<string, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const f = fields(`/proc/self/task/${t}/stat`);
-      threads.set(t, (Number(f[11]) + Number(f[12])) * 10);
-    } catch {
-      // a thread that ended between the listing and the read
-    }
-  }
-  const self = fields('/proc/self/stat');
-  return { threads, children: (Number(self[13]) + Number(self[14])) * 10 };
+  const threads = threadCpuMs(), all = cpuSample();
+  if (!threads || !all) throw new Error('bench/thread-cpu.ts reads /proc (Linux only)');
+  return { threads, children: all.children };
 }
 
 const sides: Array<[string, ColorizerLike]> = [['this', await colorizerFrom('.')]];

@@ -13,7 +13,8 @@ export interface CpuSample {
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux
 
-function statFields(path: string): string[] | null {
+/** The fields of a /proc/.../stat file after the command name (state first), or null where unreadable. */
+export function statFields(path: string): string[] | null {
   try {
     const s = readFileSync(path, 'utf8');
     return s.slice(s.lastIndexOf(')') + 2).split(' ');
@@ -22,25 +23,30 @@ function statFields(path: string): string[] | null {
   }
 }
 
-/** Per-thread and children CPU of this process, or null where /proc is missing. */
-export function cpuSample(): CpuSample | null {
-  const self = statFields('/proc/self/stat');
-  if (!self) return null;
-  let main = 0, total = 0;
-  const pid = String(process.pid);
-  let tasks: string[] = [];
+/** CPU milliseconds (user + system) of each live thread of this process, by thread id; null where /proc is missing. */
+export function threadCpuMs(): Map<string, number> | null {
+  let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
   } catch {
     return null;
   }
+  const out = new Map<string, number>();
   for (const t of tasks) {
     const f = statFields(`/proc/self/task/${t}/stat`);
-    if (!f) continue;
-    const ms = (Number(f[11]) + Number(f[12])) * TICK_MS;
-    if (t === pid) main = ms;
-    total += ms;
+    if (f) out.set(t, (Number(f[11]) + Number(f[12])) * TICK_MS);
   }
+  return out;
+}
+
+/** Per-thread and children CPU of this process, or null where /proc is missing. */
+export function cpuSample(): CpuSample | null {
+  const self = statFields('/proc/self/stat');
+  const threads = threadCpuMs();
+  if (!self || !threads) return null;
+  const main = threads.get(String(process.pid)) ?? 0;
+  let total = 0;
+  for (const ms of threads.values()) total += ms;
   // Threads that ended (a finished worker) are gone from task/ but counted in the process total.
   const processMs = (Number(self[11]) + Number(self[12])) * TICK_MS;
   const children = (Number(self[13]) + Number(self[14])) * TICK_MS;

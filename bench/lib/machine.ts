@@ -2,8 +2,8 @@
 // background training job (training/train.py) was competing for the cores.
 import { cpus, hostname, totalmem, platform, arch, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { statFields } from './cpu.js';
 
 export interface MachineInfo {
   name: string;
@@ -57,14 +57,8 @@ export function trainingJobRunning(): boolean {
   } catch {
     return false;
   }
-  return pids.some((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'T';
-    } catch {
-      return true; // no /proc: assume it runs
-    }
-  });
+  // No /proc: assume it runs.
+  return pids.some((pid) => statFields(`/proc/${pid}/stat`)?.[0] !== 'T');
 }
 
 /** YYYY-MM-DD in local time. */
