@@ -22,8 +22,8 @@ export class YuvToL {
   private used = 0;
   private matrix: YuvMatrix | null = null;
   private converted = 0;
-  /** A 256x2 yuv420p frame whose Y' rows are 0..255, for making one pair's table. */
-  private readonly probe = new Uint8Array(256 * 2 + 128 * 2);
+  /** A 256x2 yuv420p frame whose Y' rows are 0..255, for making one pair's table (its chroma set per pair). */
+  private readonly probe = Uint8Array.from({ length: 256 * 2 + 128 * 2 }, (_, i) => i & 255);
   private readonly probeRgb = new Uint8Array(256 * 2 * 3);
   /** rgb24 rows on the way to L* when the tables are full. */
   private scratch = new Uint8Array(0);
@@ -82,7 +82,6 @@ export class YuvToL {
       this.tables = grown;
     }
     const p = this.probe;
-    for (let i = 0; i < 256; i++) p[i] = p[256 + i] = i;
     p.fill(key >> 8, 512, 640);
     p.fill(key & 255, 640, 768);
     yuv420ToRgbRows(p, 256, 2, this.matrix!, 0, 1, this.probeRgb);
