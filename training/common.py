@@ -185,11 +185,17 @@ def zero_conv(cin, cout):
     return c
 
 
+def fuse(y, f, local, glob):
+    """y plus a branch's features f through its local (enlarged to y's grid) and global (pooled) projections."""
+    return y + F.interpolate(local(f), size=y.shape[-2:], mode='bilinear', align_corners=False) \
+        + glob(f.mean((2, 3), keepdim=True))
+
+
 class ColorNet(nn.Module):
     """L (N,1,H,W) -> logits (N,313,H/4,W/4). H, W multiples of 8."""
 
     def __init__(self, c1=24, c2=48, c3=96, c4=160, cd=112, q=313, c5=0, hints=False, sem=0, encoder=None,
-                 encoder_tune=None):
+                 encoder_tune=None, sem2=0, encoder2=None):
         super().__init__()
         # hints (SIGGRAPH17 user guidance): 3 more input planes, hint a/110, hint b/110 and mask - 0.5, seen by the
         # stem and, pooled to 1/4, by the decoder so that a hint reaches the output through a short path too.
@@ -216,6 +222,17 @@ class ColorNet(nn.Module):
             self.sem_local = zero_conv(sem, c4)
             self.sem_global = zero_conv(sem, c4)
         self.sem = sem
+        if sem2:
+            # A second semantic branch (issue 22, session 16): nsfwjs's frozen ImageNet InceptionV3 through mixed5
+            # (training/encoder/inception.py), mixed2 + mixed5 (1,056 ch at ~1/9) through its own adapter, added
+            # the same way; its projections start at zero, so a net trained without it starts unchanged.
+            from encoder.inception import InceptionV3Taps
+            self.enc2 = InceptionV3Taps(repo_path(encoder2))
+            self.sem2_in = nn.Sequential(nn.Conv2d(288 + 768, sem2, 1, bias=False), nn.BatchNorm2d(sem2),
+                                         nn.ReLU(inplace=True), cbr(sem2, sem2))
+            self.sem2_local = zero_conv(sem2, c4)
+            self.sem2_global = zero_conv(sem2, c4)
+        self.sem2 = sem2
         self.red = nn.Sequential(nn.Conv2d(c4, c3, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
         self.d3 = nn.Sequential(cbr(2 * c3 + (3 if hints else 0), cd), cbr(cd, cd))
         self.head = nn.Conv2d(cd, q, 1)
@@ -233,9 +250,9 @@ class ColorNet(nn.Module):
             y = y + F.interpolate(self.ctx_local(z), size=y.shape[-2:], mode='bilinear', align_corners=False) \
                 + self.ctx_global(z.mean((2, 3), keepdim=True))
         if self.sem:
-            f = self.sem_in(self.enc(gray))
-            y = y + F.interpolate(self.sem_local(f), size=y.shape[-2:], mode='bilinear', align_corners=False) \
-                + self.sem_global(f.mean((2, 3), keepdim=True))
+            y = fuse(y, self.sem_in(self.enc(gray)), self.sem_local, self.sem_global)
+        if self.sem2:
+            y = fuse(y, self.sem2_in(self.enc2(gray)), self.sem2_local, self.sem2_global)
         y = self.red(y)
         y = F.interpolate(y, scale_factor=2.0, mode='bilinear', align_corners=False)
         y = torch.cat([y, s3, F.avg_pool2d(h, 4)] if self.hints else [y, s3], 1)
@@ -262,7 +279,7 @@ def resize_planes(lab, H, W):
 def build_model(cfg):
     m = cfg.get('model', {})
     return ColorNet(**{k: v for k, v in m.items() if k in ('c1', 'c2', 'c3', 'c4', 'cd', 'c5', 'hints', 'sem', 'encoder',
-                                                      'encoder_tune')})
+                                                      'encoder_tune', 'sem2', 'encoder2')})
 
 
 def no_hints(n, H, W):

@@ -351,12 +351,26 @@ def main():
     nparam = sum(q.numel() for q in model.parameters())
     log(f'model params {nparam}')
     # tuned encoder blocks (model.encoder_tune) learn at encoder_lr_mult x the rate: they start from ImageNet
+    # layers named in new_layers (a branch added to a trained net) learn at new_lr_mult x the rate; those named in
+    # frozen_layers do not learn at all (their BatchNorm statistics still follow the data)
+    frozen = tuple(cfg.get('frozen_layers', ()))
+    for n, q in model.named_parameters():
+        if frozen and n.startswith(frozen):
+            q.requires_grad_(False)
+    if frozen:
+        log(f'frozen layers {frozen}: {sum(q.numel() for q in model.parameters() if not q.requires_grad)} parameters')
     enc_params = [q for n, q in model.named_parameters() if n.startswith('enc.')]
-    rest = [q for n, q in model.named_parameters() if not n.startswith('enc.')]
+    new_names = tuple(cfg.get('new_layers', ()))
+    new_params = [q for n, q in model.named_parameters() if new_names and n.startswith(new_names)]
+    rest = [q for n, q in model.named_parameters() if q.requires_grad and not n.startswith('enc.')
+            and not (new_names and n.startswith(new_names))]
     groups = [{'params': rest, 'mult': 1.0}]
     if enc_params:
         groups.append({'params': enc_params, 'mult': cfg.get('encoder_lr_mult', 0.1)})
-        log(f'encoder: {sum(q.numel() for q in enc_params)} parameters tuned at {groups[1]["mult"]} x lr')
+        log(f'encoder: {sum(q.numel() for q in enc_params)} parameters tuned at {groups[-1]["mult"]} x lr')
+    if new_params:
+        groups.append({'params': new_params, 'mult': cfg.get('new_lr_mult', 1.0)})
+        log(f'new layers {new_names}: {sum(q.numel() for q in new_params)} parameters at {groups[-1]["mult"]} x lr')
     opt = torch.optim.Adam(groups, lr=cfg['lr'], betas=(0.9, 0.99), weight_decay=cfg.get('weight_decay', 0))
     hint_cfg = cfg.get('hint_sim') if cfg.get('model', {}).get('hints') else None
 

@@ -1,4 +1,4 @@
-"""nsfwjs's MobileNetV2 (ImageNet, frozen part through block_10) in PyTorch, from the dump of dump-mnv2.cjs.
+"""nsfwjs's MobileNetV2 (ImageNet, frozen part through block_10) in PyTorch, from the dump of dump-keras.cjs (NET mnv2).
 
 The net is rebuilt from the dumped layer list, BatchNorm folded into the convolutions, weights as buffers (never
 trained). Input: the colour net's L, (L - 50) / 100; the encoder sees it as Keras MobileNetV2 expects a gray
@@ -94,6 +94,10 @@ class MobileNetV2Taps(nn.Module):
 
     def forward(self, x):
         """x: (N,1,H,W) colour-net L -> (N, 64 + 96, ~H/16, ~W/16)."""
+        return torch.cat(self.tap_values(x), 1)
+
+    def tap_values(self, x):
+        """x: (N,1,H,W) colour-net L -> [block_6, block_10]."""
         g = l_to_srgb_gray(x) * 2.0 - 1.0
         vals = {self.first: g.expand(-1, 3, -1, -1)}
         for i, (name, kind, inb, p) in enumerate(self.ops):
@@ -109,8 +113,7 @@ class MobileNetV2Taps(nn.Module):
             else:
                 y = a
             vals[name] = y
-        outs = [vals[t] for t in self.taps]
-        return torch.cat(outs, 1)
+        return [vals[t] for t in self.taps]
 
     def train(self, mode=True):
         return super().train(False)  # frozen: no BatchNorm statistics to update (they are folded anyway)

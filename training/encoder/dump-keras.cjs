@@ -1,16 +1,19 @@
-// Dump nsfwjs 4.x's MobileNetV2 through block_10 (the layers its topology marks trainable:false, i.e. the
-// frozen ImageNet part) as float32 weights + a layer list, for training/encoder/mnv2.py; optionally run the
-// package's own TF.js forward on an input file so the PyTorch port can be checked against it.
+// Dump the frozen ImageNet part of one of nsfwjs 4.x's Keras nets (the layers its topology marks trainable:false)
+// as float32 weights + a layer list, for training/encoder/mnv2.py or inception.py; optionally run the package's own
+// TF.js forward on an input file so the PyTorch port can be checked against it.
 //   (scratch: npm install nsfwjs@4 @tensorflow/tfjs)  NODE_PATH=<scratch>/node_modules
-//   node /work/main/training/encoder/dump-mnv2.cjs OUT_DIR [INPUT.f32 N H W]
-// INPUT.f32: N x H x W x 3 float32, already scaled to [-1, 1] (Keras MobileNetV2). Writes OUT_DIR/mnv2.json,
-// mnv2.f32, and with an input ref.f32 (block_6_project_BN then block_10_project_BN outputs, NHWC, flattened).
+//   node /work/main/training/encoder/dump-keras.cjs NET OUT_DIR [INPUT.f32 N H W]
+// NET: mnv2 (MobileNetV2 through block_10, taps block_6 and block_10) or inception (InceptionV3 through mixed5,
+// taps mixed2 and mixed5). INPUT.f32: N x H x W x 3 float32, already scaled to [-1, 1] (both Keras nets). Writes
+// OUT_DIR/NET.json, NET.f32, and with an input ref.f32 (the taps' outputs in order, NHWC, flattened).
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
 
-const LAST = 'block_10_project_BN';
-const TAPS = ['block_6_project_BN', LAST];
+const NETS = {
+  mnv2: { dir: 'mobilenet_v2', what: 'Keras MobileNetV2, ImageNet', taps: ['block_6_project_BN', 'block_10_project_BN'] },
+  inception: { dir: 'inception_v3', what: 'Keras InceptionV3, ImageNet', taps: ['mixed2', 'mixed5'] },
+};
 const PKG = path.resolve(path.dirname(require.resolve('nsfwjs')), '..', '..');
 const unwrap = (m) => (m && m.default !== undefined ? m.default : m);
 
@@ -31,7 +34,8 @@ function artifacts(dir) {
 
 // The full model only loads at 224 x 224 (its head flattens); the frozen part is rebuilt from the topology at
 // the input's size, outputs at the taps, and given the full model's weights layer by layer.
-async function truncated(topology, full, inputHW) {
+async function truncated(topology, full, inputHW, TAPS) {
+  const LAST = TAPS[TAPS.length - 1];
   const t = JSON.parse(JSON.stringify(topology));
   const conf = t.model_config.config;
   conf.layers = conf.layers.slice(0, conf.layers.findIndex((l) => l.name === LAST) + 1);
@@ -43,9 +47,13 @@ async function truncated(topology, full, inputHW) {
 }
 
 async function main() {
-  const [out, input, n, h, w] = process.argv.slice(2);
+  const [net, out, input, n, h, w] = process.argv.slice(2);
+  const spec = NETS[net];
+  if (!spec) throw new Error(`NET is one of ${Object.keys(NETS).join(', ')}`);
+  const TAPS = spec.taps;
+  const LAST = TAPS[TAPS.length - 1];
   fs.mkdirSync(out, { recursive: true });
-  const dir = path.join(PKG, 'dist', 'models', 'mobilenet_v2');
+  const dir = path.join(PKG, 'dist', 'models', spec.dir);
   const pkg = JSON.parse(fs.readFileSync(path.join(PKG, 'package.json'), 'utf8'));
   const a = artifacts(dir);
   const full = await tf.loadLayersModel(tf.io.fromMemory(a));
@@ -65,17 +73,18 @@ async function main() {
     layers.push({
       name: layer.name, cls: layer.getClassName(), inbound, weights,
       kernel: cfg.kernelSize, strides: cfg.strides, padding: cfg.padding, epsilon: cfg.epsilon, max: cfg.maxValue,
+      pool: cfg.poolSize, activation: cfg.activation, axis: cfg.axis,
     });
     if (layer.name === LAST) break;
   }
-  fs.writeFileSync(path.join(out, 'mnv2.f32'), Buffer.concat(chunks));
-  fs.writeFileSync(path.join(out, 'mnv2.json'), JSON.stringify({
-    source: `${pkg.name}@${pkg.version} dist/models/mobilenet_v2 (Keras MobileNetV2, ImageNet), layers through ${LAST}`,
+  fs.writeFileSync(path.join(out, `${net}.f32`), Buffer.concat(chunks));
+  fs.writeFileSync(path.join(out, `${net}.json`), JSON.stringify({
+    source: `${pkg.name}@${pkg.version} dist/models/${spec.dir} (${spec.what}), layers through ${LAST}`,
     taps: TAPS, layers,
   }, null, 1));
   if (input) {
     const x = tf.tensor4d(new Float32Array(fs.readFileSync(input).buffer.slice(0)), [Number(n), Number(h), Number(w), 3]);
-    const sub = await truncated(a.modelTopology, full, [Number(h), Number(w)]);
+    const sub = await truncated(a.modelTopology, full, [Number(h), Number(w)], TAPS);
     const ys = sub.predict(x);
     const bufs = ys.map((y) => Buffer.from(y.dataSync().buffer));
     fs.writeFileSync(path.join(out, 'ref.f32'), Buffer.concat(bufs));
