@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -267,6 +268,51 @@ def quick_val(model, vds, loss_fn, loss_plain, bins_t, T, nearest, cb_w, film=Fa
             **({'ab_rmse_0': math.sqrt(se0 / npx), 'ab_rmse_10': math.sqrt(se10 / npx)} if npx else {})}
 
 
+def prepare(cfg):
+    """What training and validation share: the bins, the soft-encoding table, the cached photos split into
+    training and quick validation, the training prior and its rebalancing weights, the class weights of the
+    quick validation's class-balanced AuC."""
+    bins = load_bins(repo_path(cfg['bins']))
+    tab_path = os.path.join(repo_path(cfg['cache_dir']), 'soft_table.npz')
+    if os.path.exists(tab_path):
+        z = np.load(tab_path); tab_idx, tab_wt = z['idx'], z['wt']
+    else:
+        os.makedirs(os.path.dirname(tab_path), exist_ok=True)
+        tab_idx, tab_wt = soft_table(bins, cfg['soft_k'], cfg['soft_sigma'])
+        np.savez(tab_path, idx=tab_idx, wt=tab_wt)
+    nearest = tab_idx[:, 0].astype(np.int64)
+
+    train_names, val_names = make_split(cfg)
+    names = train_names + val_names
+    buf, shapes, offsets = build_cache(cfg, names)
+    nt = len(train_names)
+    ds = Dataset(buf, shapes[:nt], offsets[:nt], train_names)
+    vsub = cfg.get('quick_val_count', 64)
+    vi = np.unique(np.linspace(0, len(val_names) - 1, min(vsub, len(val_names))).round().astype(int)) + nt  # spread over every folder's share
+    vds = Dataset(buf, shapes[vi], offsets[vi], [names[i] for i in vi])
+
+    # class rebalancing from the training split
+    p = compute_prior(ds, nearest)
+    ps = smooth_prior(p, bins, cfg['prior_sigma'])
+    w = rebalance_weights(ps, cfg['lambda'])
+    stats = {'weights_min': float(w.min()), 'weights_max': float(w.max()), 'nonzero_bins_ours': int((p > 0).sum())}
+    if cfg.get('imagenet_prior'):  # a comparison only (see RESULTS.md); `chroma train` runs without it
+        imnet = np.load(repo_path(cfg['imagenet_prior']))
+        stats.update({'ours_vs_imagenet_raw': prior_compare(p, imnet),
+                      'ours_smoothed_vs_imagenet_smoothed': prior_compare(ps, smooth_prior(imnet, bins, cfg['prior_sigma'])),
+                      'nonzero_bins_imagenet': int((imnet > 0).sum())})
+    # class-balanced weights for quick val AuC: 1/freq of true bin among val pixels
+    cbh = np.zeros(313)
+    for im in vds.imgs:
+        ab = im[..., 1:].astype(np.float32) - 128
+        h4, w4 = im.shape[0] // 4, im.shape[1] // 4
+        ab4 = ab[:h4 * 4, :w4 * 4].reshape(h4, 4, w4, 4, 2).mean((1, 3))
+        cbh += np.bincount(nearest[ab_to_key(ab4[..., 0], ab4[..., 1]).ravel()], minlength=313)
+    cb_w = np.where(cbh > 0, 1.0 / np.maximum(cbh, 1), 0.0)
+    return SimpleNamespace(bins=bins, bins_t=torch.from_numpy(bins), tab_idx=tab_idx, tab_wt=tab_wt, nearest=nearest,
+                           ds=ds, vds=vds, n_val=len(val_names), p=p, w=w, stats=stats, cb_w=cb_w)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -295,50 +341,14 @@ def main():
     torch.manual_seed(cfg['seed'])
     rng = np.random.RandomState(cfg['seed'])  # same init and crop sequence with and without rebalancing
 
-    bins = load_bins(repo_path(cfg['bins']))
-    bins_t = torch.from_numpy(bins)
-    tab_path = os.path.join(repo_path(cfg['cache_dir']), 'soft_table.npz')
-    if os.path.exists(tab_path):
-        z = np.load(tab_path); tab_idx, tab_wt = z['idx'], z['wt']
-    else:
-        os.makedirs(os.path.dirname(tab_path), exist_ok=True)
-        tab_idx, tab_wt = soft_table(bins, cfg['soft_k'], cfg['soft_sigma'])
-        np.savez(tab_path, idx=tab_idx, wt=tab_wt)
-    nearest = tab_idx[:, 0].astype(np.int64)
-
-    train_names, val_names = make_split(cfg)
-    names = train_names + val_names
-    buf, shapes, offsets = build_cache(cfg, names)
-    nt = len(train_names)
-    ds = Dataset(buf, shapes[:nt], offsets[:nt], train_names)
-    vsub = cfg.get('quick_val_count', 64)
-    vi = np.unique(np.linspace(0, len(val_names) - 1, min(vsub, len(val_names))).round().astype(int)) + nt  # spread over every folder's share
-    vds = Dataset(buf, shapes[vi], offsets[vi], [names[i] for i in vi])
-    log(f'train {len(ds)} val {len(val_names)} (quick val {len(vds)}) run_dir {run_dir} rebalance {rebalance}')
-
-    # class rebalancing from the training split
-    p = compute_prior(ds, nearest)
-    ps = smooth_prior(p, bins, cfg['prior_sigma'])
-    w = rebalance_weights(ps, cfg['lambda'])
-    stats = {'weights_min': float(w.min()), 'weights_max': float(w.max()), 'nonzero_bins_ours': int((p > 0).sum())}
-    if cfg.get('imagenet_prior'):  # a comparison only (see RESULTS.md); `chroma train` runs without it
-        imnet = np.load(repo_path(cfg['imagenet_prior']))
-        stats.update({'ours_vs_imagenet_raw': prior_compare(p, imnet),
-                      'ours_smoothed_vs_imagenet_smoothed': prior_compare(ps, smooth_prior(imnet, bins, cfg['prior_sigma'])),
-                      'nonzero_bins_imagenet': int((imnet > 0).sum())})
-    np.save(os.path.join(run_dir, 'prior_train.npy'), p)
+    d = prepare(cfg)
+    bins_t, tab_idx, tab_wt, nearest, ds, vds, w, cb_w = d.bins_t, d.tab_idx, d.tab_wt, d.nearest, d.ds, d.vds, d.w, d.cb_w
+    log(f'train {len(ds)} val {d.n_val} (quick val {len(vds)}) run_dir {run_dir} rebalance {rebalance}')
+    np.save(os.path.join(run_dir, 'prior_train.npy'), d.p)
     np.save(os.path.join(run_dir, 'rebal_weights.npy'), w)
     with open(os.path.join(run_dir, 'prior_stats.json'), 'w') as f:
-        json.dump(stats, f, indent=1)
-    log('prior stats', json.dumps(stats))
-    # class-balanced weights for quick val AuC: 1/freq of true bin among val pixels
-    cbh = np.zeros(313)
-    for im in vds.imgs:
-        ab = im[..., 1:].astype(np.float32) - 128
-        h4, w4 = im.shape[0] // 4, im.shape[1] // 4
-        ab4 = ab[:h4 * 4, :w4 * 4].reshape(h4, 4, w4, 4, 2).mean((1, 3))
-        cbh += np.bincount(nearest[ab_to_key(ab4[..., 0], ab4[..., 1]).ravel()], minlength=313)
-    cb_w = np.where(cbh > 0, 1.0 / np.maximum(cbh, 1), 0.0)
+        json.dump(d.stats, f, indent=1)
+    log('prior stats', json.dumps(d.stats))
 
     loss_fn = SoftLoss(tab_idx, tab_wt, w if rebalance else None)
     loss_plain = SoftLoss(tab_idx, tab_wt, None)
