@@ -6,31 +6,21 @@ trained. Input: the colour net's L, (L - 50) / 100, seen as Keras InceptionV3 ex
 L* -> Y -> sRGB, replicated to RGB, scaled to [-1, 1]). Output: the taps (mixed2, 288 ch at ~1/9, and mixed5, 768
 ch at ~1/19, enlarged to mixed2's grid) concatenated on channels.
 """
-import json
-import os
-
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from encoder.mnv2 import l_to_srgb_gray
+from encoder.mnv2 import l_to_srgb_gray, load_dump
 
 
 class InceptionV3Taps(nn.Module):
-    def __init__(self, folder, tune_from=None):
+    def __init__(self, folder):
         super().__init__()
-        assert tune_from is None, 'the InceptionV3 encoder is always frozen'
-        meta = json.load(open(os.path.join(folder, 'inception.json')))
-        flat = np.fromfile(os.path.join(folder, 'inception.f32'), dtype=np.float32)
+        meta, w = load_dump(folder, 'inception')
         self.source = meta['source']
         self.taps = meta['taps']
         self.ops = []  # (name, kind, inbound names, params)
         pending = {}
-
-        def w(spec):
-            n = int(np.prod(spec['shape']))
-            return torch.from_numpy(flat[spec['offset']:spec['offset'] + n].reshape(spec['shape']).copy())
 
         for layer in meta['layers']:
             cls, name, inb = layer['cls'], layer['name'], layer['inbound']

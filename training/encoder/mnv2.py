@@ -23,22 +23,29 @@ def l_to_srgb_gray(x):
     return torch.where(Y > 0.0031308, 1.055 * Y.clamp(min=1e-8).pow(1.0 / 2.4) - 0.055, 12.92 * Y)
 
 
+def load_dump(folder, net):
+    """dump-keras.cjs's dump of `net`: its layer list and a reader of one weight (its spec) as a tensor."""
+    meta = json.load(open(os.path.join(folder, f'{net}.json')))
+    flat = np.fromfile(os.path.join(folder, f'{net}.f32'), dtype=np.float32)
+
+    def weight(spec):
+        n = int(np.prod(spec['shape']))
+        return torch.from_numpy(flat[spec['offset']:spec['offset'] + n].reshape(spec['shape']).copy())
+
+    return meta, weight
+
+
 class MobileNetV2Taps(nn.Module):
     def __init__(self, folder, tune_from=None):
         """tune_from: the name prefix of the first block whose convolutions train (e.g. 'block_8'); before it
         and by default every weight is a frozen buffer."""
         super().__init__()
-        meta = json.load(open(os.path.join(folder, 'mnv2.json')))
-        flat = np.fromfile(os.path.join(folder, 'mnv2.f32'), dtype=np.float32)
+        meta, w = load_dump(folder, 'mnv2')
         self.source = meta['source']
         self.taps = meta['taps']
         self.ops = []  # (name, kind, inbound names, params)
         pending = None  # a conv waiting for its BatchNorm, folded into it
         names = {}
-
-        def w(spec):
-            n = int(np.prod(spec['shape']))
-            return torch.from_numpy(flat[spec['offset']:spec['offset'] + n].reshape(spec['shape']).copy())
 
         for layer in meta['layers']:
             cls, name, inb = layer['cls'], layer['name'], layer['inbound']
